@@ -1,0 +1,1 @@
+"""Load tests: start servers, verify them against the contract, drive them, check them."""

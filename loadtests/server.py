@@ -1,0 +1,132 @@
+"""Start and stop one strategy server as a real process in its own process group.
+
+Everything that runs a server (the tests, ``sharebench verify``, the sweep)
+goes through ServerProcess, so "processes you start, you stop" is written once:
+stop() signals the whole group and checks that nothing in it survived.
+"""
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+READY = re.compile(rb"serving (\S+) on http://(\S+):(\d+) pid=(\d+) workers=(\d+)")
+
+
+class ServerError(RuntimeError):
+    """The server did not start or did not stop; the message has its stderr tail."""
+
+
+def tail(text: str, lines: int = 15) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+@dataclass
+class ServerProcess:
+    strategy: str
+    args: list[str] = field(default_factory=list)  # extra `serve` flags, e.g. ["--hold-us", "200"]
+    host: str = "127.0.0.1"
+    cpus: set[int] | None = None                    # CPU affinity for the server
+    env: dict[str, str] | None = None
+    cwd: str | None = None
+    start_timeout: float = 20.0
+    port: int = 0
+    workers: int = 0
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "ServerProcess":
+        cmd = [sys.executable, "-m", "sharebench", "serve", self.strategy,
+               "--port", "0", "--host", self.host, *self.args]
+        self._stderr = tempfile.TemporaryFile()
+        cpus = self.cpus
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL,
+            start_new_session=True,  # own process group: stop() reaches every child
+            env=self.env, cwd=self.cwd,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        line = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.1)
+            if ready:
+                line = self.proc.stdout.readline()
+                match = READY.search(line)
+                if match:
+                    self.port, self.workers = int(match[3]), int(match[5])
+                    return
+            if self.proc.poll() is not None:
+                raise ServerError(f"{self.strategy} exited with status {self.proc.returncode} "
+                                  f"before serving:\n{self.stderr_tail()}")
+        raise ServerError(f"{self.strategy} did not report ready within {self.start_timeout}s "
+                          f"(last line {line!r}):\n{self.stderr_tail()}")
+
+    def stderr_tail(self, lines: int = 15) -> str:
+        self._stderr.seek(0)
+        return tail(self._stderr.read().decode("utf-8", "replace"), lines)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, grace: float = 5.0) -> int | None:
+        """SIGTERM the group, SIGKILL it after ``grace``; raise if anything survives."""
+        if self.proc is None:
+            return None
+        pgid = self.proc.pid  # start_new_session: the group id is the leader's pid
+        _signal_group(pgid, signal.SIGTERM)
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            _signal_group(pgid, signal.SIGKILL)
+            self.proc.wait(grace)
+        # children (worker processes) may outlive the leader for a moment
+        deadline = time.monotonic() + grace
+        while _group_exists(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _group_exists(pgid):
+            _signal_group(pgid, signal.SIGKILL)
+            time.sleep(0.2)
+            if _group_exists(pgid):
+                raise ServerError(f"process group {pgid} of {self.strategy} survived SIGKILL")
+        self.proc.stdout.close()
+        return self.proc.returncode
+
+    def __enter__(self) -> "ServerProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _group_exists(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,30 @@
+"""async — one event loop; the store is a plain list of counters with no lock.
+
+Rust analogue: a single-threaded tokio runtime (`current_thread`) with state in
+an `Rc<RefCell<_>>`: safe because only one task runs at a time.
+Rule: touch the state only between awaits. Each operation below reads,
+holds and writes with no await in between, so no other task can interleave;
+an `await` inside would reopen the race that `unsafe` shows.
+"""
+from servers import strategy
+from servers.core.state import PlainState, Totals
+from servers.core.work import Work
+
+
+@strategy("async", model="async", rust="tokio current_thread runtime, Rc<RefCell<State>>",
+          rule="no lock: touch state only between awaits")
+class AsyncLoop:
+    def __init__(self, keys: int, work: Work) -> None:
+        self._state = PlainState(keys, work.hold)
+
+    async def get(self, key: int) -> int:
+        return self._state.get(key)
+
+    async def incr(self, key: int, by: int) -> int:
+        return self._state.incr(key, by)
+
+    async def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
+        return self._state.transfer(src, dst, amount)
+
+    async def totals(self) -> Totals:
+        return self._state.totals()

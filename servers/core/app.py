@@ -1,0 +1,67 @@
+"""One request, start to finish, minus the socket: parse, work knobs, store, body.
+
+The two entry points differ only in how they call the store (directly, or
+awaited) and how they wait for --io-ms (blocking, or awaited).
+"""
+from __future__ import annotations
+
+import itertools
+import os
+
+from . import contract
+from .contract import Call, HttpError
+from .registry import Strategy
+from .work import Work
+
+Response = tuple[int, bytes, str]  # status, JSON body, Allow header ("" if none)
+
+
+class App:
+    def __init__(self, spec: Strategy, store, work: Work, keys: int, workers: int) -> None:
+        self.spec, self.store, self.work, self.keys, self.workers = spec, store, work, keys, workers
+        # next() on itertools.count is one C call, atomic under the GIL: the
+        # request counter adds no lock of its own to any strategy.
+        self._requests = itertools.count(1)
+
+    def health(self) -> bytes:
+        return contract.dumps({"status": "ok", "strategy": self.spec.name,
+                               "workers": self.workers, "pid": os.getpid()})
+
+    def stats(self, totals, requests: int) -> bytes:
+        doc = {"sum": totals.sum, "incr_applied": totals.incr_applied,
+               "transfers": totals.transfers, "requests": requests}
+        if not self.spec.stateful:
+            doc["stateless"] = True
+        return contract.dumps(doc)
+
+    def _begin(self, method: str, target: str, body: bytes) -> tuple[Call, int]:
+        count = next(self._requests)  # this request included
+        return contract.parse(method, target, body, self.keys), count
+
+    def handle(self, method: str, target: str, body: bytes) -> Response:
+        try:
+            call, count = self._begin(method, target, body)
+            if call.op in contract.STATE_OPS:
+                self.work.cpu()
+                self.work.io()
+                result = getattr(self.store, call.op)(*call.args)
+                return 200, contract.result_body(call, result), ""
+            if call.op == "stats":
+                return 200, self.stats(self.store.totals(), count), ""
+            return 200, self.health(), ""
+        except HttpError as err:
+            return err.status, contract.error_body(err), err.allow
+
+    async def handle_async(self, method: str, target: str, body: bytes) -> Response:
+        try:
+            call, count = self._begin(method, target, body)
+            if call.op in contract.STATE_OPS:
+                self.work.cpu()
+                await self.work.aio()
+                result = await getattr(self.store, call.op)(*call.args)
+                return 200, contract.result_body(call, result), ""
+            if call.op == "stats":
+                return 200, self.stats(await self.store.totals(), count), ""
+            return 200, self.health(), ""
+        except HttpError as err:
+            return err.status, contract.error_body(err), err.allow

@@ -1,0 +1,65 @@
+"""Strategy registration: one decorated class in one module under servers/.
+
+Modelled on molotov's scenarios: the decorator records the class, discovery
+imports every module in the servers package, and nothing else needs editing.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import Callable
+
+MODELS = ("threads", "async", "processes")
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    model: str           # threads | async | processes
+    rust: str            # the Rust analogue the articles talk about
+    rule: str            # the one rule of its discipline
+    safe: bool           # False: races on purpose; never ranked
+    stateful: bool       # False: touches no shared state; no correctness check
+    factory: Callable    # (keys, work) -> store
+    module: str
+
+    @property
+    def safety(self) -> str:
+        if not self.stateful:
+            return "no-state"
+        return "safe" if self.safe else "unsafe"
+
+
+_REGISTRY: dict[str, Strategy] = {}
+
+
+def strategy(name: str, *, model: str, rust: str, rule: str,
+             safe: bool = True, stateful: bool = True) -> Callable:
+    """Class decorator that registers a store class as a strategy."""
+    if model not in MODELS:
+        raise ValueError(f"strategy {name!r}: model must be one of {MODELS}, got {model!r}")
+
+    def register(cls):
+        if name in _REGISTRY and _REGISTRY[name].module != cls.__module__:
+            raise ValueError(f"strategy {name!r} registered twice: "
+                             f"{_REGISTRY[name].module} and {cls.__module__}")
+        _REGISTRY[name] = Strategy(name, model, rust, rule, safe, stateful, cls, cls.__module__)
+        return cls
+    return register
+
+
+def discover(package: str = "servers") -> dict[str, Strategy]:
+    """Import every plain module of ``package`` and return the registry, by name."""
+    pkg = importlib.import_module(package)
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.ispkg and not info.name.startswith("_"):
+            importlib.import_module(f"{package}.{info.name}")
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get(name: str) -> Strategy:
+    found = discover()
+    if name not in found:
+        raise KeyError(f"unknown strategy {name!r}; valid: {', '.join(found)}")
+    return found[name]

@@ -1,0 +1,95 @@
+"""Run one strategy in the foreground until SIGINT or SIGTERM.
+
+The ready line on stdout carries the bound port, so a caller can ask for port
+0 and never race another process for a "free" port.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+from dataclasses import dataclass
+
+from . import registry
+from .app import App
+from .work import Work
+
+THREAD_WORKERS = 1024  # default connection cap of the threads model (see threaded.py)
+
+
+@dataclass
+class Options:
+    port: int = 0
+    host: str = "127.0.0.1"
+    workers: int | None = None
+    keys: int = 1024
+    cpu_us: float = 0
+    hold_us: float = 0
+    io_ms: float = 0
+    loops_per_us: float | None = None
+
+
+def cores() -> int:
+    """The cores this process may run on: what a pinned server was given."""
+    return len(os.sched_getaffinity(0))
+
+
+def default_workers(model: str) -> int:
+    if model == "threads":
+        return THREAD_WORKERS
+    if model == "async":
+        return 1
+    return cores()
+
+
+def listen(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    return sock
+
+
+def check(spec: registry.Strategy, opts: Options) -> int:
+    """Validate options before anything starts; returns the worker count."""
+    if not 1 <= opts.keys <= 10_000_000:
+        raise ValueError(f"--keys must be in 1..10000000, got {opts.keys}")
+    if not 0 <= opts.port <= 65535:
+        raise ValueError(f"--port must be in 0..65535, got {opts.port}")
+    workers = opts.workers or default_workers(spec.model)
+    if spec.model == "async" and workers != 1:
+        raise ValueError(f"{spec.name} runs one event loop; --workers must be 1, got {workers}")
+    if workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {workers}")
+    return workers
+
+
+def run(spec: registry.Strategy, opts: Options) -> None:
+    workers = check(spec, opts)
+    work = Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us)
+    store = spec.factory(opts.keys, work)
+    app = App(spec, store, work, opts.keys, workers)
+    listener = listen(opts.host, opts.port)
+    host, port = listener.getsockname()[:2]
+    print(f"sharebench: serving {spec.name} on http://{host}:{port} pid={os.getpid()} "
+          f"workers={workers} loops_per_us={work.loops_per_us:.2f}", flush=True)
+    try:
+        if spec.model == "async":
+            from . import asyncserve  # aiohttp only where it is used
+            asyncserve.serve(app, listener)
+        else:
+            _serve_threads(app, listener)
+    finally:
+        listener.close()
+
+
+def _serve_threads(app: App, listener: socket.socket) -> None:
+    from . import threaded
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    threaded.serve(app, listener, stop)

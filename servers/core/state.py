@@ -1,0 +1,51 @@
+"""The store's data and its read-modify-write steps, with no discipline at all.
+
+Every strategy wraps a PlainState in its own sharing discipline (a lock, an
+owner thread, an event loop, nothing). The ledgers are kept per key so that a
+discipline that only guards the keys a request touches (ownership) also keeps
+them exact: a single global counter would be a second piece of shared state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    sum: int
+    incr_applied: int
+    transfers: int
+
+
+class PlainState:
+    __slots__ = ("keys", "values", "applied", "sent", "_hold")
+
+    def __init__(self, keys: int, hold: Callable[[], None]) -> None:
+        self.keys = keys
+        self.values = [0] * keys
+        self.applied = [0] * keys  # sum of `by` applied to each key
+        self.sent = [0] * keys     # transfers that left each key
+        self._hold = hold
+
+    def get(self, key: int) -> int:
+        return self.values[key]
+
+    def incr(self, key: int, by: int) -> int:
+        value = self.values[key]
+        self._hold()  # the window a missing discipline would let others into
+        value += by
+        self.values[key] = value
+        self.applied[key] += by
+        return value
+
+    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
+        a, b = self.values[src], self.values[dst]
+        self._hold()
+        a, b = a - amount, b + amount
+        self.values[src], self.values[dst] = a, b
+        self.sent[src] += 1
+        return a, b
+
+    def totals(self) -> Totals:
+        return Totals(sum(self.values), sum(self.applied), sum(self.sent))

@@ -1,0 +1,48 @@
+"""unsafe — threads and a shared store with no synchronisation at all.
+
+Rust analogue: what `unsafe` with a `static mut` would allow — and what the
+borrow checker refuses to compile: a data race on the read-modify-write.
+Rule: none. It exists so the harness can prove it catches lost updates; it is
+marked unsafe and never ranked.
+
+How the race is exposed, deliberately: CPython's GIL switches threads only
+every 5 ms (sys.getswitchinterval), so an unlocked read-hold-write whose hold
+is pure-Python work is almost never interrupted — measured here, 0 of ~1,900
+updates lost from 16 clients with a 300 us hold. Real critical sections are
+rarely pure computation: a log line, a cache lookup or any I/O releases the
+GIL. So this strategy's hold ends with ``time.sleep(0)``, one GIL release, as
+any I/O inside the critical section would. With that yield, 16 clients on a
+few hot keys lose updates reliably (~22% in the same experiment). The ledgers
+(incr_applied) are as unsynchronised as the values, so the harness judges lost
+updates from the client-side count of acknowledged increments, not from them.
+"""
+import time
+
+from servers import strategy
+from servers.core.state import PlainState, Totals
+from servers.core.work import Work
+
+
+@strategy("unsafe", model="threads", rust="static mut / UnsafeCell shared across threads",
+          rule="no synchronisation; the hold yields the GIL like any I/O would", safe=False)
+class Unsafe:
+    def __init__(self, keys: int, work: Work) -> None:
+        hold = work.hold
+
+        def hold_then_yield() -> None:
+            hold()
+            time.sleep(0)  # release the GIL inside the critical section
+
+        self._state = PlainState(keys, hold_then_yield)
+
+    def get(self, key: int) -> int:
+        return self._state.get(key)
+
+    def incr(self, key: int, by: int) -> int:
+        return self._state.incr(key, by)
+
+    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
+        return self._state.transfer(src, dst, amount)
+
+    def totals(self) -> Totals:
+        return self._state.totals()

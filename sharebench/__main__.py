@@ -1,0 +1,3 @@
+from sharebench.cli import main
+
+raise SystemExit(main())

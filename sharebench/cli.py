@@ -1,0 +1,125 @@
+"""The one console script: ``sharebench <command>``, one small function per command.
+
+Stages are imported inside their command, so ``sharebench serve`` never loads
+the load generator or the report, and a broken later stage cannot stop a
+server from starting.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> int:
+    print(f"sharebench: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from servers import discover
+    found = discover()
+    width = max(len(name) for name in found)
+    for spec in found.values():
+        print(f"{spec.name:<{width}}  {spec.model:<9}  {spec.safety:<8}  {spec.rule} [{spec.rust}]")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from servers import get
+    from servers.core.serve import Options, check, run
+    try:
+        spec = get(args.strategy)
+    except KeyError as exc:
+        return _fail(exc.args[0])
+    opts = Options(port=args.port, host=args.host, workers=args.workers, keys=args.keys,
+                   cpu_us=args.cpu_us, hold_us=args.hold_us, io_ms=args.io_ms,
+                   loops_per_us=args.loops_per_us)
+    try:
+        check(spec, opts)
+        run(spec, opts)
+    except ValueError as exc:
+        return _fail(str(exc))
+    except OSError as exc:  # e.g. the port is taken
+        return _fail(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from servers.core.template import create
+    folder = Path(args.dir) if args.dir else Path(__file__).resolve().parent.parent / "servers"
+    try:
+        path = create(args.name, folder)
+    except (ValueError, FileExistsError) as exc:
+        return _fail(str(exc))
+    print(f"wrote {path}: edit its discipline, then `sharebench verify {args.name}`")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from loadtests.verify import verify_strategy
+    from servers import discover
+    names = args.strategies or list(discover())
+    unknown = [name for name in names if name not in discover()]
+    if unknown:
+        return _fail(f"unknown strategy {unknown[0]!r}; valid: {', '.join(discover())}")
+    failed = 0
+    for name in names:
+        failures = verify_strategy(name)
+        failed += bool(failures)
+        print(f"{name:<20} {'ok' if not failures else 'FAILED'}")
+        for failure in failures:
+            print(f"    {failure}")
+    return 1 if failed else 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _knob(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"must be in 0..1000000, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sharebench", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="list registered strategies").set_defaults(func=cmd_list)
+
+    serve = sub.add_parser("serve", help="run one strategy until SIGINT/SIGTERM")
+    serve.add_argument("strategy")
+    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port (printed)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--workers", type=_positive_int, default=None,
+                       help="per model: thread strategies' connection cap, processes' count")
+    serve.add_argument("--keys", type=_positive_int, default=1024)
+    serve.add_argument("--cpu-us", type=_knob, default=0.0, help="CPU work outside the state")
+    serve.add_argument("--hold-us", type=_knob, default=0.0, help="CPU work while holding it")
+    serve.add_argument("--io-ms", type=_knob, default=0.0, help="simulated wait outside it")
+    serve.add_argument("--loops-per-us", type=float, default=None,
+                       help="skip calibration and use this work-loop speed")
+    serve.set_defaults(func=cmd_serve)
+
+    new = sub.add_parser("new", help="write a starting module for a new strategy")
+    new.add_argument("name")
+    new.add_argument("--dir", help="where to write it (default: the servers package)")
+    new.set_defaults(func=cmd_new)
+
+    verify = sub.add_parser("verify", help="check strategies against the contract")
+    verify.add_argument("strategies", nargs="*", help="default: all")
+    verify.set_defaults(func=cmd_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
