@@ -1,0 +1,59 @@
+"""A strategy written by `sharebench new` passes the contract with no other change."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loadtests.verify import verify_strategy
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    for package in ("servers", "loadtests", "sharebench"):
+        shutil.copytree(REPO / package, tmp_path / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def sharebench(copy: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(copy)}  # the copy shadows the installed packages
+    return subprocess.run([sys.executable, "-m", "sharebench", *args], cwd=copy, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_generated_strategy_is_listed_and_conforms(repo_copy: Path) -> None:
+    made = sharebench(repo_copy, "new", "fresh-idea")
+    assert made.returncode == 0, made.stderr
+    assert (repo_copy / "servers" / "fresh_idea.py").exists()
+    listed = sharebench(repo_copy, "list")
+    assert any(line.split()[0] == "fresh-idea" for line in listed.stdout.splitlines()), listed.stdout
+    env = {**os.environ, "PYTHONPATH": str(repo_copy)}
+    assert verify_strategy("fresh-idea", env=env, cwd=str(repo_copy)) == []
+    # the real repository is untouched
+    assert not (REPO / "servers" / "fresh_idea.py").exists()
+
+
+@pytest.mark.parametrize("name", ["Bad_Name", "async", "1st", "a--b", "global-lock"])
+def test_new_refuses_bad_or_taken_names(repo_copy: Path, name: str) -> None:
+    made = sharebench(repo_copy, "new", name)
+    assert made.returncode == 2
+    assert "error:" in made.stderr
+
+
+def test_serve_unknown_strategy_lists_valid_ones(repo_copy: Path) -> None:
+    result = sharebench(repo_copy, "serve", "no-such-thing", "--port", "0")
+    assert result.returncode == 2
+    assert "no-such-thing" in result.stderr and "global-lock" in result.stderr
+
+
+def test_serve_rejects_bad_knobs(repo_copy: Path) -> None:
+    for args in (["--keys", "0"], ["--cpu-us", "-1"], ["--hold-us", "abc"]):
+        result = sharebench(repo_copy, "serve", "global-lock", "--port", "0", *args)
+        assert result.returncode == 2, (args, result.stderr)

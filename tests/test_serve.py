@@ -1,0 +1,48 @@
+"""`sharebench serve`: clean exits on signals, bound to loopback, knobs calibrated."""
+from __future__ import annotations
+
+import signal
+import time
+
+import psutil
+import pytest
+
+from loadtests.client import Client
+from servers.core.work import Work
+
+from .conftest import STRATEGIES
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_exits_cleanly_on_signal(serve, name: str, sig: int) -> None:
+    server = serve(name, "--keys", "8")
+    assert Client(server.host, server.port).get("/health")[0] == 200
+    server.proc.send_signal(sig)
+    assert server.proc.wait(10) == 0, server.stderr_tail()
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_serves_on_loopback_only_by_default(serve, name: str) -> None:
+    server = serve(name, "--keys", "8")
+    pids = {server.proc.pid} | {c.pid for c in psutil.Process(server.proc.pid).children(True)}
+    listening = [c for c in psutil.net_connections("tcp")
+                 if c.status == psutil.CONN_LISTEN and c.pid in pids]
+    assert listening, "no listening socket found"
+    assert {c.laddr.ip for c in listening} == {"127.0.0.1"}
+
+
+def test_cpu_knob_costs_what_it_says() -> None:
+    """--cpu-us 1000 must cost about 1 ms of CPU (best of 20; generous bounds for busy CI)."""
+    work = Work.create(cpu_us=1000)
+    best = float("inf")
+    for _ in range(20):
+        start = time.process_time_ns()
+        work.cpu()
+        best = min(best, time.process_time_ns() - start)
+    assert 0.5e6 < best < 2.0e6, f"--cpu-us 1000 cost {best / 1e3:.0f} us of CPU"
+
+
+def test_knobs_out_of_range_are_rejected() -> None:
+    with pytest.raises(ValueError, match="hold-us"):
+        Work.create(hold_us=-1)
