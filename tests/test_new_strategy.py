@@ -57,3 +57,21 @@ def test_serve_rejects_bad_knobs(repo_copy: Path) -> None:
     for args in (["--keys", "0"], ["--cpu-us", "-1"], ["--hold-us", "abc"]):
         result = sharebench(repo_copy, "serve", "global-lock", "--port", "0", *args)
         assert result.returncode == 2, (args, result.stderr)
+
+
+def test_readme_worked_example_conforms_and_keeps_updates(repo_copy: Path) -> None:
+    """The README's "Adding a strategy" example, dropped in as written, is a correct strategy."""
+    readme = (REPO / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+    example = next(b for b in blocks if '@strategy("rw-lock"' in b)
+    (repo_copy / "servers" / "rw_lock.py").write_text(example)
+    env = {**os.environ, "PYTHONPATH": str(repo_copy)}
+    assert verify_strategy("rw-lock", env=env, cwd=str(repo_copy)) == []
+    from loadtests.client import Client
+    from loadtests.server import ServerProcess
+    from tests.test_concurrency import run_clients
+    with ServerProcess("rw-lock", ["--keys", "64", "--hold-us", "300"],
+                       env=env, cwd=str(repo_copy)) as server:
+        acked = run_clients(server.host, server.port)
+        stats = Client(server.host, server.port).get("/stats")[1]
+    assert stats["sum"] == stats["incr_applied"] == acked, (acked, stats)
