@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import re
 import select
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+
+from .procs import Survivors, stop_group
 
 READY = re.compile(rb"serving (\S+) on http://(\S+):(\d+) pid=(\d+) workers=(\d+)")
 
@@ -86,27 +87,15 @@ class ServerProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, grace: float = 5.0) -> int | None:
-        """SIGTERM the group, SIGKILL it after ``grace``; raise if anything survives."""
+        """Stop the server's whole process group; raise ServerError if any of it survives."""
         if self.proc is None:
             return None
-        pgid = self.proc.pid  # start_new_session: the group id is the leader's pid
-        _signal_group(pgid, signal.SIGTERM)
         try:
-            self.proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            _signal_group(pgid, signal.SIGKILL)
-            self.proc.wait(grace)
-        # children (worker processes) may outlive the leader for a moment
-        deadline = time.monotonic() + grace
-        while _group_exists(pgid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _group_exists(pgid):
-            _signal_group(pgid, signal.SIGKILL)
-            time.sleep(0.2)
-            if _group_exists(pgid):
-                raise ServerError(f"process group {pgid} of {self.strategy} survived SIGKILL")
+            code = stop_group(self.proc, grace)
+        except Survivors as exc:
+            raise ServerError(f"{self.strategy}: {exc}") from None
         self.proc.stdout.close()
-        return self.proc.returncode
+        return code
 
     def __enter__(self) -> "ServerProcess":
         return self.start()
@@ -114,19 +103,3 @@ class ServerProcess:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def _group_exists(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

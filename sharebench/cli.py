@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 EXIT_USAGE = 2
@@ -75,6 +76,39 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    import threading
+
+    from loadtests import placement, profiles, sweep
+    from loadtests.store import RunStore
+    from servers import discover
+    root = Path(args.results)
+    try:
+        if args.resume:
+            store = RunStore(Path(args.resume))
+            if not (store.path / "manifest.json").is_file():
+                return _fail(f"--resume {args.resume}: no manifest.json there")
+        else:
+            overrides = profiles.overrides_from(args.strategies, args.workloads, args.cores,
+                                                args.users, args.repeats, args.duration,
+                                                args.warmup)
+            plan = profiles.build(args.profile, overrides, list(discover()))
+            place = (placement.explicit(args.loadgen_cpus) if args.loadgen_cpus
+                     else placement.default())
+            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{plan.profile}"
+            store = RunStore.create(root, run_id)
+            store.write_manifest(sweep.new_manifest(run_id, plan, place, overrides.as_dict(),
+                                                    ["sharebench", *sys.argv[1:]]))
+    except profiles.PlanError as exc:
+        return _fail(str(exc))
+    stop = threading.Event()
+    sweep.install_signal_handlers(stop)
+    manifest = sweep.run(store, stop)
+    print(f"sharebench: run {manifest['status']}: {store.path}")
+    return 0 if manifest["status"] == "complete" else 128 + (2 if "INT" in manifest.get(
+        "interrupted_by", "") else 15)
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -113,6 +147,20 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("name")
     new.add_argument("--dir", help="where to write it (default: the servers package)")
     new.set_defaults(func=cmd_new)
+
+    run = sub.add_parser("run", help="measure a sweep of cells (the benchmark)")
+    run.add_argument("--profile", default="default", help="a profile of loadtests/profiles.toml")
+    run.add_argument("--strategies", help="comma-separated, replaces the profile's")
+    run.add_argument("--workloads", help="comma-separated, replaces the profile's")
+    run.add_argument("--cores", help="server core counts, e.g. 1,2")
+    run.add_argument("--users", help="concurrent user counts, e.g. 32,400")
+    run.add_argument("--repeats", help="repeats of every cell")
+    run.add_argument("--duration", help="measured window per cell, e.g. 10s")
+    run.add_argument("--warmup", help="unrecorded warm-up per cell, e.g. 2s")
+    run.add_argument("--loadgen-cpus", help="CPUs for Locust, e.g. 1 (default: the last half)")
+    run.add_argument("--results", default="results", help="where runs are written")
+    run.add_argument("--resume", metavar="RUN", help="finish an interrupted run: results/<id>")
+    run.set_defaults(func=cmd_run)
 
     verify = sub.add_parser("verify", help="check strategies against the contract")
     verify.add_argument("strategies", nargs="*", help="default: all")

@@ -1,0 +1,146 @@
+"""Measure one cell: start the server, load it, sample CPU, check correctness, stop."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import hdr, measure
+from .client import Client
+from .loadgen import LoadGen, LoadGenError
+from .procs import Survivors
+from .server import ServerError, ServerProcess
+from .workloads import Workload
+
+BUSY = 0.9  # a side using >= 90% of what it can use is saturated
+
+
+@dataclass(frozen=True)
+class Cell:
+    strategy: str
+    workload: str
+    cores: int
+    users: int
+    repeat: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.strategy}.{self.workload}.c{self.cores}.u{self.users}.r{self.repeat}"
+
+
+@dataclass
+class Setup:
+    """How every cell of a run is measured."""
+    warmup: float
+    duration: float
+    loadgen_cpus: set[int]
+    server_cpus: dict[int, set[int]]   # cores -> the CPU set the server is pinned to
+    loops_per_us: float
+    scratch: Path                      # Locust's working files, per cell
+    spec: dict                         # strategy name -> {"model", "safety"}
+
+
+def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event) -> dict:
+    """Measure ``cell``; always returns a record (status ok or failed), never raises
+    except InterruptedError when ``stop`` is set."""
+    spec = setup.spec[cell.strategy]
+    server_cpus, loadgen_cpus = setup.server_cpus[cell.cores], setup.loadgen_cpus
+    record = {"cell_id": cell.id, **vars(cell), "model": spec["model"], "safety": spec["safety"],
+              "status": "failed", "reason": "", "server_cores": len(server_cpus),
+              "loadgen_cores": len(loadgen_cpus),
+              "shared_cpu": bool(server_cpus & loadgen_cpus),
+              "cpu_us": workload.server.get("cpu_us", 0), "hold_us": workload.server.get("hold_us", 0),
+              "io_ms": workload.server.get("io_ms", 0)}
+    flags = workload.server_flags() + ["--loops-per-us", f"{setup.loops_per_us:.4f}"]
+    server = ServerProcess(cell.strategy, flags, cpus=server_cpus)
+    loadgen = None
+    try:
+        server.start()
+        loadgen = LoadGen(server.url, workload, cell.users, setup.warmup, setup.duration,
+                          setup.scratch / cell.id, cpus=loadgen_cpus,
+                          processes=len(loadgen_cpus)).start()
+        start, end = loadgen.window(stop)
+        samples = _sample_window(server, loadgen, start, end, stop)
+        parts = loadgen.reports(stop, end)
+        loadgen.stop()
+        if not server.alive():
+            raise ServerError(f"{cell.strategy} died during the cell")
+        status, stats = Client(server.host, server.port).get("/stats")
+        record.update(_latency(parts, start, end))
+        record.update(_cpu(samples, record, spec["model"]))
+        record.update(_correctness(parts, stats if status == 200 else {}, spec["safety"]))
+        record["status"] = "ok"
+    except (ServerError, LoadGenError, Survivors, OSError) as exc:
+        record["reason"] = str(exc).splitlines()[0][:300]
+        if server.proc is not None:
+            record["server_stderr_tail"] = server.stderr_tail()
+    finally:
+        if loadgen is not None:
+            loadgen.stop()
+        server.stop()
+    return record
+
+
+def _sample_window(server: ServerProcess, loadgen: LoadGen, start: float, end: float,
+                   stop: threading.Event) -> dict:
+    """CPU seconds of both process trees at the window's edges; peak server RSS inside it."""
+    def until(moment: float) -> None:
+        if stop.wait(max(0.0, moment - time.time())):
+            raise InterruptedError("stopped")
+
+    until(start)
+    first = (time.time(), measure.cpu_seconds(server.proc.pid), measure.cpu_seconds(loadgen.proc.pid))
+    peak = measure.rss_mb(server.proc.pid)
+    while time.time() < end - 0.25:
+        until(min(end, time.time() + 0.25))
+        peak = max(peak, measure.rss_mb(server.proc.pid))
+    until(end)
+    last = (time.time(), measure.cpu_seconds(server.proc.pid), measure.cpu_seconds(loadgen.proc.pid))
+    return {"wall": last[0] - first[0], "server": last[1] - first[1],
+            "loadgen": last[2] - first[2], "rss_mb": peak}
+
+
+def _latency(parts: list[dict], start: float, end: float) -> dict:
+    merged = hdr.merge([part["hdr"] for part in parts])
+    errors: dict[str, int] = {}
+    for part in parts:
+        for kind, count in part["errors"].items():
+            errors[kind] = errors.get(kind, 0) + count
+    duration = end - start
+    requests = sum(part["requests"] for part in parts)
+    pct = merged.get_value_at_percentile
+    return {"duration_s": round(duration, 3), "requests": requests,
+            "rps": round(requests / duration, 1),
+            "p50_us": pct(50), "p90_us": pct(90), "p99_us": pct(99), "p999_us": pct(99.9),
+            "max_us": merged.get_max_value(), "mean_us": round(merged.get_mean_value(), 1),
+            "errors": sum(errors.values()), "errors_by_kind": errors,
+            "warmup_observed_s": round(start - min(p["first_request"] or start for p in parts), 2),
+            "hdr": merged.encode().decode("ascii")}
+
+
+def _cpu(samples: dict, record: dict, model: str) -> dict:
+    wall = samples["wall"]
+    server_cpu, loadgen_cpu = samples["server"] / wall, samples["loadgen"] / wall
+    # A single-process server runs Python on about one core whatever it is given (GIL).
+    server_capacity = record["server_cores"] if model == "processes" else 1
+    return {"server_cpu_s": round(samples["server"], 3), "loadgen_cpu_s": round(samples["loadgen"], 3),
+            "server_cpu": round(server_cpu, 3), "loadgen_cpu": round(loadgen_cpu, 3),
+            "rps_per_cpu_s": round(record["requests"] / samples["server"], 1) if samples["server"] else None,
+            "rss_mb": round(samples["rss_mb"], 1),
+            "loadgen_bound": loadgen_cpu >= BUSY * record["loadgen_cores"]
+            and server_cpu < BUSY * server_capacity}
+
+
+def _correctness(parts: list[dict], stats: dict, safety: str) -> dict:
+    acked = sum(part["acked_incr"] for part in parts)
+    uncertain = sum(part["uncertain_incr"] for part in parts)
+    total, applied = stats.get("sum"), stats.get("incr_applied")
+    doc = {"acked_incr": acked, "uncertain_incr": uncertain, "server_sum": total,
+           "server_incr_applied": applied, "correct": None, "lost_updates": None}
+    if safety == "no-state" or total is None:
+        return doc
+    # Increments whose answer never came may or may not have been applied.
+    doc["correct"] = total == applied and acked <= total <= acked + uncertain
+    doc["lost_updates"] = max(0, acked - total)
+    return doc

@@ -1,0 +1,106 @@
+"""Run Locust for one cell as real processes, in their own process group.
+
+One Locust process per load-generator core (``--processes`` forks workers that
+report to a local master). The harness learns the measured window from
+window.json and collects one report per user-running process.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .procs import stop_group
+from .server import tail
+from .workloads import Workload
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+START_TIMEOUT_S = 30.0
+
+
+class LoadGenError(RuntimeError):
+    """Locust did not start, did not report, or hung; the message says which."""
+
+
+@dataclass
+class LoadGen:
+    url: str
+    workload: Workload
+    users: int
+    warmup: float
+    duration: float
+    out: Path
+    cpus: set[int] | None = None
+    processes: int = 1
+    drain: float = 0.5
+    proc: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        spawn_rate = max(1.0, self.users / max(0.5, self.warmup / 2))  # all up by mid warm-up
+        run_time = math.ceil(START_TIMEOUT_S + self.warmup + self.duration + self.drain + 10)
+        cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+               "--host", self.url, "--users", str(self.users), "--spawn-rate", f"{spawn_rate:g}",
+               "--run-time", f"{run_time}s",  # a backstop: the harness stops it sooner
+               "--stop-timeout", "2", "--only-summary", "--loglevel", "WARNING",
+               "--exit-code-on-error", "0",
+               "--sb-workload", json.dumps(self.workload.client_config()),
+               "--sb-warmup", str(self.warmup), "--sb-duration", str(self.duration),
+               "--sb-drain", str(self.drain), "--sb-out", str(self.out)]
+        if self.processes > 1:
+            cmd += ["--processes", str(self.processes)]
+        return cmd
+
+    def start(self) -> "LoadGen":
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.out / "locust.log", "wb")
+        cpus = self.cpus
+        self.proc = subprocess.Popen(
+            self.command(), stdout=self._log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+        return self
+
+    def log_tail(self, lines: int = 15) -> str:
+        path = self.out / "locust.log"
+        return tail(path.read_text(errors="replace"), lines) if path.exists() else ""
+
+    def _wait_file(self, pattern: str, count: int, deadline: float,
+                   stop: threading.Event) -> list[Path]:
+        while True:
+            found = sorted(self.out.glob(pattern))
+            if len(found) >= count:
+                return found
+            if self.proc.poll() is not None:
+                raise LoadGenError(f"locust exited with status {self.proc.returncode} "
+                                   f"(has {len(found)} of {count} {pattern}):\n{self.log_tail()}")
+            if time.time() > deadline:
+                raise LoadGenError(f"locust hung: {len(found)} of {count} {pattern} after "
+                                   f"waiting:\n{self.log_tail()}")
+            if stop.wait(0.05):
+                raise InterruptedError("stopped")
+
+    def window(self, stop: threading.Event) -> tuple[float, float]:
+        """Wait for the master to fix the measured window; return (start, end) epochs."""
+        path = self._wait_file("window.json", 1, time.time() + START_TIMEOUT_S, stop)[0]
+        doc = json.loads(path.read_text())
+        return doc["start"], doc["end"]
+
+    def reports(self, stop: threading.Event, end: float) -> list[dict]:
+        """One report per user-running process, due ``drain`` after the window."""
+        deadline = end + self.drain + 15.0
+        paths = self._wait_file("part-*.json", self.processes, deadline, stop)
+        return [json.loads(path.read_text()) for path in paths]
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Stop the whole Locust process group (raises procs.Survivors if it will not die)."""
+        if self.proc is not None:
+            try:
+                stop_group(self.proc, grace)
+            finally:
+                self._log.close()

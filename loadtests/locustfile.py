@@ -1,0 +1,194 @@
+"""The Locust side of a cell: users, the measured window, and exact latency histograms.
+
+Every Locust process that runs users (a local runner, or each worker) keeps
+its own HDR histogram at microsecond resolution — Locust's own percentiles are
+whole-millisecond buckets, too coarse for servers that answer in 0.2-2 ms.
+
+The window is owned here, not by Locust's --run-time: the master (or the local
+runner) fixes [start, end] when the test starts and writes it to window.json
+for the harness, which samples CPU at those instants; custom arguments reach
+the workers with the spawn message. After ``end`` users stop issuing requests;
+after ``end + drain`` each process reports once — its histogram of the
+requests that completed inside the window, and the increments the server
+acknowledged over the whole run (for the correctness check). Reports from
+workers travel over Locust's own messaging, so the same code serves
+``--processes`` and workers on other hosts.
+"""
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import random
+import time
+from pathlib import Path
+
+import gevent
+from locust import FastHttpUser, events, task
+from locust.runners import MasterRunner, WorkerRunner
+
+from loadtests import hdr
+
+REPORT_MESSAGE = "sharebench_report"
+
+
+class Recorder:
+    """Per-process counters; only this process's greenlets touch it (no locking needed)."""
+
+    def __init__(self) -> None:
+        self.hist = hdr.new()
+        self.start = self.end = 0.0
+        self.requests = 0          # completed inside the window
+        self.errors: dict[str, int] = {}
+        self.acked_incr = 0        # sum of `by` the server acknowledged with 200, whole run
+        self.uncertain_incr = 0    # increments whose outcome is unknown (no HTTP answer)
+        self.in_flight_incr = 0    # increments sent and not yet answered
+        self.first_request = 0.0
+
+    def report(self) -> dict:
+        return {"pid": os.getpid(), "start": self.start, "end": self.end,
+                "requests": self.requests, "errors": self.errors,
+                "acked_incr": self.acked_incr,
+                "uncertain_incr": self.uncertain_incr + self.in_flight_incr,
+                "first_request": self.first_request,
+                "hdr": self.hist.encode().decode("ascii")}
+
+
+RECORDER = Recorder()
+
+
+@events.init_command_line_parser.add_listener
+def _arguments(parser) -> None:
+    parser.add_argument("--sb-workload", default="{}", help="sharebench: client config (JSON)")
+    parser.add_argument("--sb-warmup", type=float, default=2.0, help="sharebench: warm-up s")
+    parser.add_argument("--sb-duration", type=float, default=5.0, help="sharebench: window s")
+    parser.add_argument("--sb-drain", type=float, default=0.5, help="sharebench: drain s")
+    parser.add_argument("--sb-out", default="", help="sharebench: where reports are written")
+    parser.add_argument("--sb-window", default="", help="sharebench: set by the master")
+
+
+@events.test_start.add_listener
+def _test_start(environment, **_) -> None:
+    opts = environment.parsed_options
+    if not isinstance(environment.runner, WorkerRunner):
+        start = time.time() + opts.sb_warmup
+        opts.sb_window = f"{start},{start + opts.sb_duration}"  # travels to workers
+        _write(opts.sb_out, "window.json", {"start": start, "end": start + opts.sb_duration})
+    RECORDER.start, RECORDER.end = map(float, opts.sb_window.split(","))
+    if not isinstance(environment.runner, MasterRunner):
+        gevent.spawn(_report_after_window, environment)
+
+
+@events.init.add_listener
+def _init(environment, **_) -> None:
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(REPORT_MESSAGE, lambda msg, **kw: _write(
+            environment.parsed_options.sb_out, f"part-{msg.data['pid']}.json", msg.data))
+
+
+def _report_after_window(environment) -> None:
+    gevent.sleep(max(0.0, RECORDER.end + environment.parsed_options.sb_drain - time.time()))
+    report = RECORDER.report()
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner.send_message(REPORT_MESSAGE, report)
+    else:
+        _write(environment.parsed_options.sb_out, f"part-{report['pid']}.json", report)
+
+
+def _write(folder: str, name: str, doc: dict) -> None:
+    """Atomic write: the harness never reads half a report."""
+    if not folder:
+        return
+    path = Path(folder) / name
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc))
+    tmp.replace(path)
+
+
+@events.request.add_listener
+def _on_request(request_type, name, response_time, response_length, response=None,
+                context=None, exception=None, **_) -> None:
+    rec = RECORDER
+    now = time.time()
+    if not rec.first_request:
+        rec.first_request = now  # the harness checks the warm-up really happened
+    by = context.get("by", 0) if context else 0
+    if by:
+        rec.in_flight_incr -= by
+    if exception is None:
+        rec.acked_incr += by
+    else:
+        status = getattr(response, "status_code", 0) or 0
+        if not status:
+            rec.uncertain_incr += by  # no answer: the server may or may not have applied it
+    if rec.start <= now <= rec.end:
+        rec.requests += 1
+        rec.hist.record_value(hdr.clamp_us(response_time * 1000))
+        if exception is not None:
+            kind = f"http {status}" if status else type(exception).__name__
+            rec.errors[kind] = rec.errors.get(kind, 0) + 1
+
+
+class Chooser:
+    """Picks operations and keys for one workload, with precomputed tables."""
+
+    def __init__(self, config: dict) -> None:
+        self.keys = int(config.get("keys", 1024))
+        ops = sorted(config.get("mix", {"get": 1}).items())
+        self.ops = [op for op, _ in ops]
+        self.op_cum = _cumulative([weight for _, weight in ops])
+        self.key_cum = None
+        if config.get("distribution") == "zipf":
+            s = float(config.get("zipf_s", 1.1))
+            self.key_cum = _cumulative([1 / (rank ** s) for rank in range(1, self.keys + 1)])
+
+    def op(self) -> str:
+        return self.ops[bisect.bisect(self.op_cum, random.random() * self.op_cum[-1])]
+
+    def key(self) -> int:
+        if self.key_cum is None:
+            return random.randrange(self.keys)
+        return min(self.keys - 1, bisect.bisect(self.key_cum, random.random() * self.key_cum[-1]))
+
+
+def _cumulative(weights: list[float]) -> list[float]:
+    total, out = 0.0, []
+    for weight in weights:
+        total += weight
+        out.append(total)
+    return out
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+class ContractUser(FastHttpUser):
+    """A closed-loop user: one persistent connection, no think time."""
+
+    chooser: Chooser | None = None
+
+    def on_start(self) -> None:
+        if ContractUser.chooser is None:
+            ContractUser.chooser = Chooser(json.loads(self.environment.parsed_options.sb_workload))
+        self.pick = ContractUser.chooser
+
+    @task
+    def one_request(self) -> None:
+        if time.time() > RECORDER.end > 0:
+            gevent.sleep(0.05)  # the window is over: stop loading so the counts settle
+            return
+        pick = self.pick
+        op = pick.op()
+        if op == "get":
+            self.client.get(f"/kv/{pick.key()}", name="get")
+        elif op == "incr":
+            by = random.randint(1, 1000)
+            RECORDER.in_flight_incr += by
+            self.client.post(f"/kv/{pick.key()}/incr", data=b'{"by":%d}' % by,
+                             headers=JSON, name="incr", context={"by": by})
+        else:
+            src = pick.key()
+            dst = (src + 1 + random.randrange(pick.keys - 1)) % pick.keys
+            self.client.post("/transfer", headers=JSON, name="transfer",
+                             data=b'{"from":%d,"to":%d,"amount":%d}'
+                             % (src, dst, random.randint(1, 1000)))

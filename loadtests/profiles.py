@@ -1,0 +1,175 @@
+"""Profiles (loadtests/profiles.toml) plus overrides -> the validated matrix of cells.
+
+Everything is checked here, before any process starts: unknown names and
+malformed values raise PlanError with the valid choices.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cell import Cell
+from .workloads import WORKLOADS
+
+PROFILES_FILE = Path(__file__).with_name("profiles.toml")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)?$")
+_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
+
+
+class PlanError(ValueError):
+    """A bad profile, override or name; the message names it and the valid choices."""
+
+
+@dataclass
+class Overrides:
+    strategies: list[str] | None = None
+    workloads: list[str] | None = None
+    cores: list[int] | None = None
+    users: list[int] | None = None
+    repeats: int | None = None
+    duration: float | None = None
+    warmup: float | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass
+class Plan:
+    profile: str
+    description: str
+    warmup: float
+    duration: float
+    cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def strategies(self) -> list[str]:
+        return sorted({cell.strategy for cell in self.cells})
+
+    @property
+    def workloads(self) -> list[str]:
+        return sorted({cell.workload for cell in self.cells})
+
+    @property
+    def max_cores(self) -> int:
+        return max(cell.cores for cell in self.cells)
+
+
+def parse_duration(text: str | float | int, what: str = "duration") -> float:
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        match = _DURATION.match(str(text).strip())
+        if not match:
+            raise PlanError(f"bad {what} {text!r}: use e.g. 10s, 1.5s, 500ms or 1m")
+        seconds = float(match[1]) * _SCALE[match[2]]
+    if not 0 < seconds <= 3600:
+        raise PlanError(f"bad {what} {text!r}: must be more than 0 and at most 1 hour")
+    return seconds
+
+
+def parse_int_list(text: str, what: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise PlanError(f"bad {what} {text!r}: use comma-separated whole numbers, e.g. 1,2") from None
+    if not values or min(values) < 1:
+        raise PlanError(f"bad {what} {text!r}: use comma-separated whole numbers >= 1")
+    return values
+
+
+def parse_names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def load_profiles(path: Path = PROFILES_FILE) -> dict:
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError(f"profile file {path} has a syntax error: {exc}") from None
+    except OSError as exc:
+        raise PlanError(f"cannot read profile file {path}: {exc.strerror}") from None
+
+
+def _check_names(kind: str, names: list[str], valid) -> None:
+    for name in names:
+        if name not in valid:
+            raise PlanError(f"unknown {kind} {name!r}; valid: {', '.join(sorted(valid))}")
+
+
+def build(profile: str, overrides: Overrides, strategies: list[str],
+          machine_cores: int | None = None, path: Path = PROFILES_FILE) -> Plan:
+    """The plan for ``profile`` with ``overrides``; ``strategies`` are the registered names."""
+    machine_cores = machine_cores or len(os.sched_getaffinity(0))
+    profiles = load_profiles(path)
+    if profile not in profiles:
+        raise PlanError(f"unknown profile {profile!r}; valid: {', '.join(profiles)}")
+    doc = profiles[profile]
+    try:
+        warmup = overrides.warmup or parse_duration(doc.get("warmup", "2s"), "warmup")
+        duration = overrides.duration or parse_duration(doc.get("duration", "5s"), "duration")
+        blocks = doc["blocks"]
+    except KeyError as exc:
+        raise PlanError(f"profile {profile!r} lacks {exc}") from None
+    for kind, names, valid in (("strategy", overrides.strategies, strategies),
+                               ("workload", overrides.workloads, WORKLOADS)):
+        _check_names(kind, names or [], valid)
+    for count in overrides.cores or []:
+        if count > machine_cores:
+            raise PlanError(f"bad core count {count}: this machine has {machine_cores} "
+                            f"(valid: 1..{machine_cores})")
+    plan = Plan(profile, doc.get("description", ""), warmup, duration)
+    per_repeat: list[list[Cell]] = []
+    for block in blocks:
+        _block_cells(block, overrides, strategies, machine_cores, per_repeat)
+    seen: set[str] = set()
+    # Repeats are interleaved (every cell once, then again), so slow drift of the
+    # machine shows up as noise between repeats instead of biasing one strategy.
+    for repeat_cells in per_repeat:
+        for cell in repeat_cells:
+            if cell.id not in seen:
+                seen.add(cell.id)
+                plan.cells.append(cell)
+    if not plan.cells:
+        raise PlanError(f"profile {profile!r} with these overrides has no cells to run")
+    return plan
+
+
+def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_cores: int,
+                 per_repeat: list[list[Cell]]) -> None:
+    names = ov.strategies or block.get("strategies", "all")
+    names = strategies if names == "all" else names
+    workloads = ov.workloads or block.get("workloads", [])
+    cores = ov.cores or block.get("cores", "all")
+    cores = list(range(1, machine_cores + 1)) if cores == "all" else cores
+    users = ov.users or block.get("users", [])
+    repeats = ov.repeats or block.get("repeats", 1)
+    _check_names("strategy", names, strategies)
+    _check_names("workload", workloads, WORKLOADS)
+    cores = [c for c in cores if c <= machine_cores]  # a profile may plan for bigger machines
+    while len(per_repeat) < repeats:
+        per_repeat.append([])
+    for repeat in range(repeats):
+        for workload in workloads:
+            for user_count in users or [WORKLOADS[workload].users]:
+                for core_count in cores:
+                    for name in names:
+                        per_repeat[repeat].append(Cell(name, workload, core_count, user_count, repeat))
+
+
+def overrides_from(strategies: str | None = None, workloads: str | None = None,
+                   cores: str | None = None, users: str | None = None,
+                   repeats: str | None = None, duration: str | None = None,
+                   warmup: str | None = None) -> Overrides:
+    """Overrides from command-line text (empty means "not given")."""
+    return Overrides(
+        strategies=parse_names(strategies) if strategies else None,
+        workloads=parse_names(workloads) if workloads else None,
+        cores=parse_int_list(cores, "CORES") if cores else None,
+        users=parse_int_list(users, "USERS") if users else None,
+        repeats=parse_int_list(repeats, "REPEATS")[0] if repeats else None,
+        duration=parse_duration(duration, "DURATION") if duration else None,
+        warmup=parse_duration(warmup, "WARMUP") if warmup else None)

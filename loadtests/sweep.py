@@ -1,0 +1,147 @@
+"""The sweep: verify every strategy, then measure every cell of the plan, one at a time.
+
+Interruptible at any moment: SIGINT or SIGTERM sets ``stop``; the cell in
+flight stops its processes and is dropped, completed cells stay, and the
+manifest says the run was interrupted, so ``--resume`` can finish it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from servers import discover
+from servers.core.work import calibrate
+
+from . import environment
+from .cell import Cell, Setup, run_cell
+from .placement import Placement
+from .profiles import Plan
+from .store import RunStore
+from .verify import verify_strategy
+from .workloads import WORKLOADS
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _calibrate_on(cpu: int) -> float:
+    """The work loop's speed on a server CPU, shared by every server of the run so
+    that every strategy does exactly the same work per request."""
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        return calibrate(rounds=20)
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
+                 argv: list[str]) -> dict:
+    specs = discover()
+    return {
+        "run_id": run_id, "profile": plan.profile, "description": plan.description,
+        "overrides": overrides, "command": " ".join(shlex.quote(a) for a in argv),
+        "matrix": [{"cell_id": c.id, **vars(c)} for c in plan.cells],
+        "strategies": {n: {"model": specs[n].model, "safety": specs[n].safety,
+                           "rust": specs[n].rust, "rule": specs[n].rule}
+                       for n in plan.strategies},
+        "workloads": {n: WORKLOADS[n].to_dict() for n in plan.workloads},
+        "placement": placement.describe(sorted({c.cores for c in plan.cells})),
+        "timing": {"warmup_s": plan.warmup, "duration_s": plan.duration},
+        "loops_per_us": _calibrate_on(placement.server_order[0]),
+        "environment": environment.collect(),
+        "contract": {}, "started": _now(), "ended": None, "status": "running",
+    }
+
+
+def install_signal_handlers(stop: threading.Event) -> dict:
+    """SIGINT/SIGTERM set ``stop``; a second signal only repeats it (we are already stopping)."""
+    def handler(signum, _frame):
+        if not stop.is_set():
+            print(f"\nsharebench: {signal.Signals(signum).name}: stopping the cell in flight "
+                  "and keeping completed cells", file=sys.stderr, flush=True)
+        stop.signal = signal.Signals(signum).name
+        stop.set()
+    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
+    """Measure every cell of the store's manifest that has no record yet."""
+    manifest = store.manifest()
+    cells = [Cell(**{k: m[k] for k in ("strategy", "workload", "cores", "users", "repeat")})
+             for m in manifest["matrix"]]
+    contract = _verify(manifest, store, out)
+    setup = Setup(manifest["timing"]["warmup_s"], manifest["timing"]["duration_s"],
+                  set(manifest["placement"]["loadgen_cpus"]),
+                  {int(c): set(cpus) for c, cpus in manifest["placement"]["server_cpus"].items()},
+                  manifest["loops_per_us"], Path(tempfile.mkdtemp(prefix="sharebench-")),
+                  manifest["strategies"])
+    done = store.done()
+    todo = [cell for cell in cells if cell.id not in done]
+    print(f"sharebench: run {manifest['run_id']}: {len(todo)} of {len(cells)} cells to measure "
+          f"({len(done)} already recorded); results in {store.path}", file=out, flush=True)
+    started = time.monotonic()
+    try:
+        for n, cell in enumerate(todo, 1):
+            if stop.is_set():
+                break
+            if contract.get(cell.strategy):
+                record = _contract_failure(cell, manifest, contract[cell.strategy])
+            else:
+                record = run_cell(cell, WORKLOADS[cell.workload], setup, stop)
+            store.write_cell(record)
+            _progress(n, len(todo), cell, record, started, out)
+    except InterruptedError:
+        pass  # the cell in flight is dropped; its processes were stopped by run_cell
+    manifest = store.manifest()
+    manifest["ended"] = _now()
+    if stop.is_set():
+        manifest["status"] = "interrupted"
+        manifest["interrupted_by"] = getattr(stop, "signal", "stop")
+    else:
+        manifest["status"] = "complete"
+    store.write_manifest(manifest)
+    return manifest
+
+
+def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
+    """The contract checks, once per strategy, before anything is measured."""
+    failures = {}
+    for name in manifest["strategies"]:
+        failures[name] = verify_strategy(name)
+        status = "ok" if not failures[name] else f"FAILED: {failures[name][0]}"
+        print(f"sharebench: contract {name}: {status}", file=out, flush=True)
+    manifest["contract"] = {name: found for name, found in failures.items()}
+    store.write_manifest(manifest)
+    return failures
+
+
+def _contract_failure(cell: Cell, manifest: dict, failures: list[str]) -> dict:
+    spec = manifest["strategies"][cell.strategy]
+    return {"cell_id": cell.id, **vars(cell), "model": spec["model"], "safety": spec["safety"],
+            "status": "failed", "reason": f"failed the contract: {failures[0]}"[:300]}
+
+
+def _progress(n: int, total: int, cell: Cell, record: dict, started: float, out) -> None:
+    elapsed = time.monotonic() - started
+    eta = elapsed / n * (total - n)
+    if record["status"] == "ok":
+        flags = [f for f in ("loadgen_bound", "shared_cpu") if record.get(f)]
+        if record.get("errors"):
+            flags.append("errors")
+        if record.get("correct") is False:
+            flags.append(f"LOST {record['lost_updates']}")
+        what = (f"{record['rps']:>8.0f} req/s  p99 {record['p99_us'] / 1000:6.2f} ms  "
+                f"server {record['server_cpu']:.2f} cpu  {' '.join(flags)}")
+    else:
+        what = f"FAILED: {record['reason'][:80]}"
+    print(f"[{n:>3}/{total}] ETA {int(eta // 60)}m{int(eta % 60):02d}s  {cell.id:<40} {what}",
+          file=out, flush=True)

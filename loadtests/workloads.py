@@ -1,0 +1,51 @@
+"""Workloads, defined once: each names both the client mix and the server knobs."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    description: str                      # one line, shown in the report
+    mix: dict[str, float]                 # op -> weight: get, incr, transfer
+    keys: int = 1024
+    distribution: str = "uniform"         # uniform | zipf
+    zipf_s: float = 1.1                   # skew of the zipf distribution
+    users: int = 32                       # default concurrent users
+    server: dict[str, float] = field(default_factory=dict)  # cpu_us, hold_us, io_ms
+
+    def server_flags(self) -> list[str]:
+        flags = ["--keys", str(self.keys)]
+        for knob, value in sorted(self.server.items()):
+            flags += [f"--{knob.replace('_', '-')}", f"{value:g}"]
+        return flags
+
+    def client_config(self) -> dict:
+        """What the load generator needs to know (sent to every Locust process)."""
+        return {"name": self.name, "mix": self.mix, "keys": self.keys,
+                "distribution": self.distribution, "zipf_s": self.zipf_s}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+WORKLOADS: dict[str, Workload] = {w.name: w for w in [
+    Workload("read-heavy", "95% reads, 5% increments, uniform keys, no server work: "
+             "measures per-request overhead (usually load-generator bound)",
+             {"get": 95, "incr": 5}),
+    Workload("write-heavy", "50% reads, 50% increments, uniform keys, 20 us held per write",
+             {"get": 50, "incr": 50}, server={"hold_us": 20}),
+    Workload("hot-key", "20% reads, 80% increments, Zipf-skewed keys (s=1.1), 50 us held per "
+             "write: contention on a few keys", {"get": 20, "incr": 80},
+             distribution="zipf", server={"hold_us": 50}),
+    Workload("transfer", "50% two-key transfers, 50% reads, uniform keys, 20 us held per "
+             "transfer: multi-key atomicity", {"get": 50, "transfer": 50},
+             server={"hold_us": 20}),
+    Workload("cpu", "50% reads, 50% increments, 300 us of CPU per request outside the state, "
+             "10 us held: the server, not Locust, is the bottleneck; shows multicore scaling",
+             {"get": 50, "incr": 50}, server={"cpu_us": 300, "hold_us": 10}),
+    Workload("io", "90% reads, 10% increments, a 10 ms wait per request outside the state, "
+             "hundreds of users: many cheap concurrent connections", {"get": 90, "incr": 10},
+             users=400, server={"io_ms": 10}),
+]}
