@@ -7,8 +7,19 @@ STAMP  := $(VENV)/.installed
 STRATEGY ?= global-lock
 PORT     ?= 8000
 NAME     ?=
+PROFILE  ?= default
+MASTER   ?= 127.0.0.1
 
-.PHONY: setup test microbench bench serve list new-strategy verify clean
+# `make bench` overrides: each, when set, replaces that field of the profile.
+RUN_FLAGS = --profile $(PROFILE) \
+	$(if $(STRATEGIES),--strategies $(STRATEGIES)) $(if $(WORKLOADS),--workloads $(WORKLOADS)) \
+	$(if $(CORES),--cores $(CORES)) $(if $(USERS),--users $(USERS)) \
+	$(if $(REPEATS),--repeats $(REPEATS)) $(if $(DURATION),--duration $(DURATION)) \
+	$(if $(WARMUP),--warmup $(WARMUP)) $(if $(LOADGEN_CPUS),--loadgen-cpus $(LOADGEN_CPUS)) \
+	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
+	$(if $(RESUME),--resume $(RESUME))
+
+.PHONY: setup test microbench bench calibrate loadgen-worker serve list new-strategy verify clean
 
 setup: $(STAMP)
 
@@ -28,7 +39,22 @@ microbench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks -q --benchmark-json=results/microbench-$$(date +%Y%m%d-%H%M%S).json
 
 bench: $(STAMP)
-	@echo "make bench: the load-generation stage is not built yet (issue 3); 'make microbench' and 'sharebench verify' work."
+	$(BIN)/sharebench run $(RUN_FLAGS)
+
+# wrk is the reference load generator: how far below the servers' peak does Locust stay?
+calibrate: $(STAMP) wrk
+	$(BIN)/sharebench calibrate $(if $(STRATEGIES),--strategies $(STRATEGIES)) $(if $(DURATION),--duration $(DURATION))
+
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+# A Locust worker for a run on another host (`make bench TARGET=... LOADGEN_WORKERS=n`).
+# Locust workers exit when their master does, and every cell has its own master:
+# this loop brings the worker back for the next cell until you press Ctrl-C.
+loadgen-worker: $(STAMP)
+	while true; do $(BIN)/python -m locust -f loadtests/locustfile.py --worker \
+		--master-host $(MASTER) $(if $(MASTER_PORT),--master-port $(MASTER_PORT)) \
+		--loglevel WARNING || exit 1; sleep 0.5; done
 
 verify: $(STAMP)
 	$(BIN)/sharebench verify

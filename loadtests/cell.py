@@ -39,37 +39,69 @@ class Setup:
     loops_per_us: float
     scratch: Path                      # Locust's working files, per cell
     spec: dict                         # strategy name -> {"model", "safety"}
+    target: str | None = None          # a server someone else runs (distributed mode)
+    remote_workers: int = 0            # Locust workers on other hosts; 0: local processes
+
+
+class RemoteServer:
+    """A server on another host (``TARGET=``): not ours to start, stop or measure."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        hostport = self.url.split("://", 1)[-1]
+        self.host, _, port = hostport.rpartition(":")
+        self.port = int(port)
+        self.proc = None
+
+    def start(self) -> "RemoteServer":
+        return self
+
+    def alive(self) -> bool:
+        try:
+            return Client(self.host, self.port, timeout=5).get("/health")[0] == 200
+        except OSError:
+            return False
+
+    def stderr_tail(self) -> str:
+        return ""
+
+    def stop(self) -> None:
+        pass
 
 
 def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event) -> dict:
     """Measure ``cell``; always returns a record (status ok or failed), never raises
     except InterruptedError when ``stop`` is set."""
     spec = setup.spec[cell.strategy]
-    server_cpus, loadgen_cpus = setup.server_cpus[cell.cores], setup.loadgen_cpus
+    server_cpus, loadgen_cpus = setup.server_cpus.get(cell.cores, set()), setup.loadgen_cpus
     record = {"cell_id": cell.id, **vars(cell), "model": spec["model"], "safety": spec["safety"],
-              "status": "failed", "reason": "", "server_cores": len(server_cpus),
-              "loadgen_cores": len(loadgen_cpus),
-              "shared_cpu": bool(server_cpus & loadgen_cpus),
+              "status": "failed", "reason": "",
+              "server_cores": len(server_cpus) if not setup.target else None,
+              "loadgen_cores": len(loadgen_cpus) if not setup.remote_workers else None,
+              "shared_cpu": bool(server_cpus & loadgen_cpus) if not setup.target else None,
               "cpu_us": workload.server.get("cpu_us", 0), "hold_us": workload.server.get("hold_us", 0),
               "io_ms": workload.server.get("io_ms", 0)}
     flags = workload.server_flags() + ["--loops-per-us", f"{setup.loops_per_us:.4f}"]
-    server = ServerProcess(cell.strategy, flags, cpus=server_cpus)
+    server = (RemoteServer(setup.target) if setup.target
+              else ServerProcess(cell.strategy, flags, cpus=server_cpus))
     loadgen = None
     try:
         server.start()
+        before = _stats(server)
         loadgen = LoadGen(server.url, workload, cell.users, setup.warmup, setup.duration,
                           setup.scratch / cell.id, cpus=loadgen_cpus,
-                          processes=len(loadgen_cpus)).start()
+                          processes=setup.remote_workers or len(loadgen_cpus),
+                          remote=bool(setup.remote_workers)).start()
         start, end = loadgen.window(stop)
         samples = _sample_window(server, loadgen, start, end, stop)
         parts = loadgen.reports(stop, end)
         loadgen.stop()
         if not server.alive():
             raise ServerError(f"{cell.strategy} died during the cell")
-        status, stats = Client(server.host, server.port).get("/stats")
+        after = _stats(server)
         record.update(_latency(parts, start, end))
         record.update(_cpu(samples, record, spec["model"]))
-        record.update(_correctness(parts, stats if status == 200 else {}, spec["safety"]))
+        record.update(_correctness(parts, before, after, spec["safety"]))
         record["status"] = "ok"
     except (ServerError, LoadGenError, Survivors, OSError) as exc:
         record["reason"] = str(exc).splitlines()[0][:300]
@@ -82,23 +114,39 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
     return record
 
 
-def _sample_window(server: ServerProcess, loadgen: LoadGen, start: float, end: float,
+def _stats(server) -> dict:
+    status, doc = Client(server.host, server.port).get("/stats")
+    if status != 200:
+        raise ServerError(f"/stats answered {status}: {doc}")
+    return doc
+
+
+def _sample_window(server, loadgen: LoadGen, start: float, end: float,
                    stop: threading.Event) -> dict:
-    """CPU seconds of both process trees at the window's edges; peak server RSS inside it."""
+    """CPU seconds of both process trees at the window's edges; peak server RSS inside it.
+    A remote server (or remote Locust workers) cannot be sampled from here: None."""
+    server_pid = server.proc.pid if server.proc else None
+    loadgen_pid = None if loadgen.remote else loadgen.proc.pid
+
     def until(moment: float) -> None:
         if stop.wait(max(0.0, moment - time.time())):
             raise InterruptedError("stopped")
 
+    def cpu() -> tuple[float, float | None, float | None]:
+        return (time.time(), server_pid and measure.cpu_seconds(server_pid),
+                loadgen_pid and measure.cpu_seconds(loadgen_pid))
+
     until(start)
-    first = (time.time(), measure.cpu_seconds(server.proc.pid), measure.cpu_seconds(loadgen.proc.pid))
-    peak = measure.rss_mb(server.proc.pid)
-    while time.time() < end - 0.25:
+    first = cpu()
+    peak = measure.rss_mb(server_pid) if server_pid else None
+    while server_pid and time.time() < end - 0.25:
         until(min(end, time.time() + 0.25))
-        peak = max(peak, measure.rss_mb(server.proc.pid))
+        peak = max(peak, measure.rss_mb(server_pid))
     until(end)
-    last = (time.time(), measure.cpu_seconds(server.proc.pid), measure.cpu_seconds(loadgen.proc.pid))
-    return {"wall": last[0] - first[0], "server": last[1] - first[1],
-            "loadgen": last[2] - first[2], "rss_mb": peak}
+    last = cpu()
+    return {"wall": last[0] - first[0],
+            "server": last[1] - first[1] if server_pid else None,
+            "loadgen": last[2] - first[2] if loadgen_pid else None, "rss_mb": peak}
 
 
 def _latency(parts: list[dict], start: float, end: float) -> dict:
@@ -121,24 +169,34 @@ def _latency(parts: list[dict], start: float, end: float) -> dict:
 
 def _cpu(samples: dict, record: dict, model: str) -> dict:
     wall = samples["wall"]
-    server_cpu, loadgen_cpu = samples["server"] / wall, samples["loadgen"] / wall
-    # A single-process server runs Python on about one core whatever it is given (GIL).
-    server_capacity = record["server_cores"] if model == "processes" else 1
-    return {"server_cpu_s": round(samples["server"], 3), "loadgen_cpu_s": round(samples["loadgen"], 3),
-            "server_cpu": round(server_cpu, 3), "loadgen_cpu": round(loadgen_cpu, 3),
-            "rps_per_cpu_s": round(record["requests"] / samples["server"], 1) if samples["server"] else None,
-            "rss_mb": round(samples["rss_mb"], 1),
-            "loadgen_bound": loadgen_cpu >= BUSY * record["loadgen_cores"]
-            and server_cpu < BUSY * server_capacity}
+    server_s, loadgen_s = samples["server"], samples["loadgen"]
+    doc = {"server_cpu_s": server_s, "loadgen_cpu_s": loadgen_s, "server_cpu": None,
+           "loadgen_cpu": None, "rps_per_cpu_s": None, "rss_mb": samples["rss_mb"],
+           "loadgen_bound": None}
+    if server_s is not None:
+        doc.update(server_cpu_s=round(server_s, 3), server_cpu=round(server_s / wall, 3),
+                   rss_mb=round(samples["rss_mb"], 1),
+                   rps_per_cpu_s=round(record["requests"] / server_s, 1) if server_s else None)
+    if loadgen_s is not None:
+        doc.update(loadgen_cpu_s=round(loadgen_s, 3), loadgen_cpu=round(loadgen_s / wall, 3))
+    if server_s is not None and loadgen_s is not None:
+        # A single-process server runs Python on about one core whatever it is given (GIL).
+        capacity = record["server_cores"] if model == "processes" else 1
+        doc["loadgen_bound"] = (doc["loadgen_cpu"] >= BUSY * record["loadgen_cores"]
+                                and doc["server_cpu"] < BUSY * capacity)
+    return doc
 
 
-def _correctness(parts: list[dict], stats: dict, safety: str) -> dict:
+def _correctness(parts: list[dict], before: dict, after: dict, safety: str) -> dict:
+    """Compare what clients were told with what the server holds, over this cell only
+    (deltas of /stats, so a long-running remote target is judged fairly too)."""
     acked = sum(part["acked_incr"] for part in parts)
     uncertain = sum(part["uncertain_incr"] for part in parts)
-    total, applied = stats.get("sum"), stats.get("incr_applied")
+    total = after["sum"] - before["sum"]
+    applied = after["incr_applied"] - before["incr_applied"]
     doc = {"acked_incr": acked, "uncertain_incr": uncertain, "server_sum": total,
            "server_incr_applied": applied, "correct": None, "lost_updates": None}
-    if safety == "no-state" or total is None:
+    if safety == "no-state":
         return doc
     # Increments whose answer never came may or may not have been applied.
     doc["correct"] = total == applied and acked <= total <= acked + uncertain

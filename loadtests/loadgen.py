@@ -37,7 +37,9 @@ class LoadGen:
     duration: float
     out: Path
     cpus: set[int] | None = None
-    processes: int = 1
+    processes: int = 1        # processes that run users (local, or remote workers)
+    remote: bool = False      # the processes are workers on other hosts: run only a master
+    master_port: int = 5557
     drain: float = 0.5
     proc: subprocess.Popen | None = None
 
@@ -52,7 +54,10 @@ class LoadGen:
                "--sb-workload", json.dumps(self.workload.client_config()),
                "--sb-warmup", str(self.warmup), "--sb-duration", str(self.duration),
                "--sb-drain", str(self.drain), "--sb-out", str(self.out)]
-        if self.processes > 1:
+        if self.remote:
+            cmd += ["--master", "--expect-workers", str(self.processes),
+                    "--master-bind-port", str(self.master_port)]
+        elif self.processes > 1:
             cmd += ["--processes", str(self.processes)]
         return cmd
 
@@ -87,7 +92,8 @@ class LoadGen:
 
     def window(self, stop: threading.Event) -> tuple[float, float]:
         """Wait for the master to fix the measured window; return (start, end) epochs."""
-        path = self._wait_file("window.json", 1, time.time() + START_TIMEOUT_S, stop)[0]
+        timeout = START_TIMEOUT_S * (4 if self.remote else 1)  # remote workers reconnect
+        path = self._wait_file("window.json", 1, time.time() + timeout, stop)[0]
         doc = json.loads(path.read_text())
         return doc["start"], doc["end"]
 

@@ -94,7 +94,7 @@ def load_profiles(path: Path = PROFILES_FILE) -> dict:
         raise PlanError(f"cannot read profile file {path}: {exc.strerror}") from None
 
 
-def _check_names(kind: str, names: list[str], valid) -> None:
+def check_names(kind: str, names: list[str], valid) -> None:
     for name in names:
         if name not in valid:
             raise PlanError(f"unknown {kind} {name!r}; valid: {', '.join(sorted(valid))}")
@@ -116,7 +116,7 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
         raise PlanError(f"profile {profile!r} lacks {exc}") from None
     for kind, names, valid in (("strategy", overrides.strategies, strategies),
                                ("workload", overrides.workloads, WORKLOADS)):
-        _check_names(kind, names or [], valid)
+        check_names(kind, names or [], valid)
     for count in overrides.cores or []:
         if count > machine_cores:
             raise PlanError(f"bad core count {count}: this machine has {machine_cores} "
@@ -147,8 +147,8 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
     cores = list(range(1, machine_cores + 1)) if cores == "all" else cores
     users = ov.users or block.get("users", [])
     repeats = ov.repeats or block.get("repeats", 1)
-    _check_names("strategy", names, strategies)
-    _check_names("workload", workloads, WORKLOADS)
+    check_names("strategy", names, strategies)
+    check_names("workload", workloads, WORKLOADS)
     cores = [c for c in cores if c <= machine_cores]  # a profile may plan for bigger machines
     while len(per_repeat) < repeats:
         per_repeat.append([])
@@ -173,3 +173,20 @@ def overrides_from(strategies: str | None = None, workloads: str | None = None,
         repeats=parse_int_list(repeats, "REPEATS")[0] if repeats else None,
         duration=parse_duration(duration, "DURATION") if duration else None,
         warmup=parse_duration(warmup, "WARMUP") if warmup else None)
+
+
+def target_strategy(url: str, known: list[str]) -> str:
+    """The strategy a remote TARGET serves, from its /health; it must answer now."""
+    from .client import Client  # late: planning needs no network unless TARGET is given
+    match = re.match(r"^http://([^/:]+|\[[^\]]+\]):(\d+)/?$", url)
+    if not match:
+        raise PlanError(f"bad TARGET {url!r}: use http://host:port")
+    try:
+        status, doc = Client(match[1].strip("[]"), int(match[2]), timeout=5).get("/health")
+    except OSError as exc:
+        raise PlanError(f"TARGET {url} does not answer: {exc}") from None
+    name = doc.get("strategy") if status == 200 else None
+    if name not in known:
+        raise PlanError(f"TARGET {url} /health answered {status} {doc}: expected a strategy "
+                        f"of this version ({', '.join(known)})")
+    return name

@@ -44,9 +44,10 @@ def _calibrate_on(cpu: int) -> float:
 
 
 def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
-                 argv: list[str]) -> dict:
+                 argv: list[str], target: str | None = None, loadgen_workers: int = 0) -> dict:
     specs = discover()
     return {
+        "target": target, "loadgen_workers": loadgen_workers,
         "run_id": run_id, "profile": plan.profile, "description": plan.description,
         "overrides": overrides, "command": " ".join(shlex.quote(a) for a in argv),
         "matrix": [{"cell_id": c.id, **vars(c)} for c in plan.cells],
@@ -73,17 +74,23 @@ def install_signal_handlers(stop: threading.Event) -> dict:
     return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
+def setup_from(manifest: dict) -> Setup:
+    """How cells are measured, from a manifest (so --resume measures exactly alike)."""
+    return Setup(manifest["timing"]["warmup_s"], manifest["timing"]["duration_s"],
+                 set(manifest["placement"]["loadgen_cpus"]),
+                 {int(c): set(cpus) for c, cpus in manifest["placement"]["server_cpus"].items()},
+                 manifest["loops_per_us"], Path(tempfile.mkdtemp(prefix="sharebench-")),
+                 manifest["strategies"], manifest.get("target"),
+                 manifest.get("loadgen_workers") or 0)
+
+
 def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     """Measure every cell of the store's manifest that has no record yet."""
     manifest = store.manifest()
     cells = [Cell(**{k: m[k] for k in ("strategy", "workload", "cores", "users", "repeat")})
              for m in manifest["matrix"]]
     contract = _verify(manifest, store, out)
-    setup = Setup(manifest["timing"]["warmup_s"], manifest["timing"]["duration_s"],
-                  set(manifest["placement"]["loadgen_cpus"]),
-                  {int(c): set(cpus) for c, cpus in manifest["placement"]["server_cpus"].items()},
-                  manifest["loops_per_us"], Path(tempfile.mkdtemp(prefix="sharebench-")),
-                  manifest["strategies"])
+    setup = setup_from(manifest)
     done = store.done()
     todo = [cell for cell in cells if cell.id not in done]
     print(f"sharebench: run {manifest['run_id']}: {len(todo)} of {len(cells)} cells to measure "
@@ -116,6 +123,9 @@ def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
     """The contract checks, once per strategy, before anything is measured."""
     failures = {}
     for name in manifest["strategies"]:
+        if manifest.get("target"):  # a remote server's state is not ours to disturb
+            failures[name] = []
+            continue
         failures[name] = verify_strategy(name)
         status = "ok" if not failures[name] else f"FAILED: {failures[name][0]}"
         print(f"sharebench: contract {name}: {status}", file=out, flush=True)

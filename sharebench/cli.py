@@ -92,13 +92,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             overrides = profiles.overrides_from(args.strategies, args.workloads, args.cores,
                                                 args.users, args.repeats, args.duration,
                                                 args.warmup)
+            if args.target:
+                overrides.strategies = [profiles.target_strategy(args.target, list(discover()))]
+                overrides.cores = overrides.cores or [1]
             plan = profiles.build(args.profile, overrides, list(discover()))
             place = (placement.explicit(args.loadgen_cpus) if args.loadgen_cpus
                      else placement.default())
             run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{plan.profile}"
             store = RunStore.create(root, run_id)
-            store.write_manifest(sweep.new_manifest(run_id, plan, place, overrides.as_dict(),
-                                                    ["sharebench", *sys.argv[1:]]))
+            store.write_manifest(sweep.new_manifest(
+                run_id, plan, place, overrides.as_dict(), ["sharebench", *sys.argv[1:]],
+                target=args.target, loadgen_workers=args.loadgen_workers))
     except profiles.PlanError as exc:
         return _fail(str(exc))
     stop = threading.Event()
@@ -107,6 +111,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"sharebench: run {manifest['status']}: {store.path}")
     return 0 if manifest["status"] == "complete" else 128 + (2 if "INT" in manifest.get(
         "interrupted_by", "") else 15)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import threading
+
+    from loadtests import calibrate, placement, profiles, sweep
+    from loadtests.cell import Cell
+    from loadtests.store import RunStore
+    from loadtests.workloads import WORKLOADS
+    from servers import discover
+    known = list(discover())
+    try:
+        names = profiles.parse_names(args.strategies) if args.strategies else known
+        profiles.check_names("strategy", names, known)
+        duration = profiles.parse_duration(args.duration) if args.duration else 4.0
+    except profiles.PlanError as exc:
+        return _fail(str(exc))
+    latest = Path(args.results) / "latest"
+    if args.run or latest.is_dir():
+        store = RunStore(Path(args.run) if args.run else latest.resolve())
+        manifest = store.manifest()
+    else:
+        cells = [Cell(n, w, 1, WORKLOADS[w].users, 0) for w in calibrate.WORKLOADS for n in names]
+        plan = profiles.Plan("calibrate", "wrk beside Locust", 1.0, duration, cells)
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-calibrate"
+        store = RunStore.create(Path(args.results), run_id)
+        manifest = sweep.new_manifest(run_id, plan, placement.default(), {},
+                                      ["sharebench", *sys.argv[1:]])
+        manifest["status"] = "complete"
+        store.write_manifest(manifest)
+    setup = sweep.setup_from(manifest)
+    setup.duration = duration
+    stop = threading.Event()
+    sweep.install_signal_handlers(stop)
+    try:
+        calibrate.calibrate(names, WORKLOADS, setup, store.path / "calibration.csv", stop)
+    except calibrate.CalibrationError as exc:
+        return _fail(str(exc))
+    print(f"sharebench: headroom written to {store.path / 'calibration.csv'}")
+    return 0 if not stop.is_set() else 130
 
 
 def _positive_int(text: str) -> int:
@@ -158,9 +202,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", help="measured window per cell, e.g. 10s")
     run.add_argument("--warmup", help="unrecorded warm-up per cell, e.g. 2s")
     run.add_argument("--loadgen-cpus", help="CPUs for Locust, e.g. 1 (default: the last half)")
+    run.add_argument("--target", help="a server someone else runs, e.g. http://host:8000 "
+                     "(not started, pinned or CPU-measured by the harness)")
+    run.add_argument("--loadgen-workers", type=_positive_int, default=0,
+                     help="Locust workers on other hosts (`make loadgen-worker MASTER=...`)")
     run.add_argument("--results", default="results", help="where runs are written")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run: results/<id>")
     run.set_defaults(func=cmd_run)
+
+    cal = sub.add_parser("calibrate", help="wrk beside Locust: the harness's headroom")
+    cal.add_argument("--strategies", help="comma-separated (default: all)")
+    cal.add_argument("--duration", help="measured window, e.g. 4s")
+    cal.add_argument("--run", help="the run to attach calibration.csv to (default: results/latest)")
+    cal.add_argument("--results", default="results")
+    cal.set_defaults(func=cmd_calibrate)
 
     verify = sub.add_parser("verify", help="check strategies against the contract")
     verify.add_argument("strategies", nargs="*", help="default: all")
