@@ -21,7 +21,7 @@ class Strategy:
     rule: str            # the one rule of its discipline
     safe: bool           # False: races on purpose; never ranked
     stateful: bool       # False: touches no shared state; no correctness check
-    factory: Callable    # (keys, work) -> store
+    factory: Callable    # (keys, work) -> store; for "processes": (keys, work, workers) -> Plan
     module: str
 
     @property

@@ -1,7 +1,13 @@
 """Run one strategy in the foreground until SIGINT or SIGTERM.
 
 The ready line on stdout carries the bound port, so a caller can ask for port
-0 and never race another process for a "free" port.
+0 and never race another process for a "free" port. The "processes" model is
+served by processes.py (a leader forking worker processes); this module only
+dispatches to it.
+
+``--workers`` per model: threads — the connection-thread cap (default 1024);
+async — the one event loop (must be 1); processes — the number of worker
+processes (default: the cores this server may run on).
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from .app import App
 from .work import Work
 
 THREAD_WORKERS = 1024  # default connection cap of the threads model (see threaded.py)
+MAX_PROCESSES = 256    # --workers for the processes model: a typo must not fork-bomb the box
 
 
 @dataclass
@@ -65,18 +72,30 @@ def check(spec: registry.Strategy, opts: Options) -> int:
         raise ValueError(f"{spec.name} runs one event loop; --workers must be 1, got {workers}")
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
+    if spec.model == "processes" and workers > MAX_PROCESSES:
+        raise ValueError(f"{spec.name}: --workers is a process count here; "
+                         f"at most {MAX_PROCESSES}, got {workers}")
     return workers
+
+
+def announce(spec: registry.Strategy, listener: socket.socket, workers: int, work: Work) -> None:
+    """The ready line: printed once the server accepts connections (ServerProcess parses it)."""
+    host, port = listener.getsockname()[:2]
+    print(f"sharebench: serving {spec.name} on http://{host}:{port} pid={os.getpid()} "
+          f"workers={workers} loops_per_us={work.loops_per_us:.2f}", flush=True)
 
 
 def run(spec: registry.Strategy, opts: Options) -> None:
     workers = check(spec, opts)
     work = Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us)
+    if spec.model == "processes":
+        from . import processes  # forks workers; see processes.py
+        processes.run(spec, opts, work, workers)
+        return
     store = spec.factory(opts.keys, work)
     app = App(spec, store, work, opts.keys, workers)
     listener = listen(opts.host, opts.port)
-    host, port = listener.getsockname()[:2]
-    print(f"sharebench: serving {spec.name} on http://{host}:{port} pid={os.getpid()} "
-          f"workers={workers} loops_per_us={work.loops_per_us:.2f}", flush=True)
+    announce(spec, listener, workers, work)
     try:
         if spec.model == "async":
             from . import asyncserve  # aiohttp only where it is used
@@ -87,9 +106,9 @@ def run(spec: registry.Strategy, opts: Options) -> None:
         listener.close()
 
 
-def _serve_threads(app: App, listener: socket.socket) -> None:
+def _serve_threads(app: App, listener: socket.socket, connections: int | None = None) -> None:
     from . import threaded
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    threaded.serve(app, listener, stop)
+    threaded.serve(app, listener, stop, connections)

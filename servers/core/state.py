@@ -28,6 +28,15 @@ class PlainState:
         self.sent = [0] * keys     # transfers that left each key
         self._hold = hold
 
+    @classmethod
+    def over(cls, values, applied, sent, hold: Callable[[], None]) -> "PlainState":
+        """The same operations over arrays the caller provides (e.g. views of
+        shared memory): a multi-process store keeps one layout and one set of ops."""
+        state = cls.__new__(cls)
+        state.keys = len(values)
+        state.values, state.applied, state.sent, state._hold = values, applied, sent, hold
+        return state
+
     def get(self, key: int) -> int:
         return self.values[key]
 

@@ -127,9 +127,14 @@ def _send_quietly(conn: socket.socket, payload: bytes) -> None:
         pass
 
 
-def serve(app: App, listener: socket.socket, stop: threading.Event) -> None:
-    """Accept until ``stop`` is set; connection threads are daemons."""
-    slots = threading.BoundedSemaphore(app.workers)
+def serve(app: App, listener: socket.socket, stop: threading.Event,
+          connections: int | None = None) -> None:
+    """Accept until ``stop`` is set; connection threads are daemons.
+
+    ``connections`` caps concurrent connections; it defaults to ``app.workers``
+    (for a process worker, app.workers is the process count, so it passes its own cap).
+    """
+    slots = threading.BoundedSemaphore(connections or app.workers)
     listener.settimeout(0.2)  # so the loop notices ``stop`` promptly
     while not stop.is_set():
         if not slots.acquire(timeout=0.2):

@@ -1,0 +1,314 @@
+"""Serving one strategy from several processes: what every -mp strategy shares.
+
+A running server is one process group, led by ``sharebench serve``:
+
+    leader      binds the port, forks, supervises, prints the ready line; serves nothing
+    helpers     processes a strategy needs besides HTTP workers (e.g. the store's owner)
+    worker 0..N-1  each its own SO_REUSEPORT listener on the shared port, running the
+                existing HTTP layer (threaded.py or asyncserve.py) and App
+
+Why fork, not spawn: the leader forks while it has exactly one thread and no
+event loop, so fork's hazards (a lock held by another thread, a shared
+selector) cannot arise; children inherit the calibrated Work and the
+strategy's shared memory and locks with nothing pickled, and start in a few
+milliseconds, which keeps a respawn cheap.
+
+The port: the leader binds it with SO_REUSEPORT and never listens. That
+resolves ``--port 0`` before the ready line and keeps the port reserved
+across a respawn, while only listening sockets (the workers') get
+connections; the kernel spreads new connections across the workers' sockets.
+
+Dying together: children stay in the leader's process group (no setsid), so
+a signal to the group reaches every one, and each asks the kernel for SIGKILL
+when the leader dies (PR_SET_PDEATHSIG), so even SIGKILL of the leader alone
+leaves no orphan. On SIGTERM/SIGINT the leader stops the workers (SIGTERM),
+then the helpers (SIGKILL: they ignore SIGTERM so that workers can finish
+their requests first), and reaps every child before it exits.
+
+A child that dies: the leader hears it at once (SIGCHLD). A helper's death is
+always fatal. A worker is replaced only if its plan says workers hold no
+state (``respawn = True``); otherwise the leader prints why on stderr, stops
+the whole group and exits with status 3: loud, never a silent loss.
+
+/stats: each worker publishes its request count in a slot of shared memory
+and /stats sums the slots, so ``requests`` is the whole server's count.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import itertools
+import mmap
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable, NoReturn, Protocol
+
+from . import registry
+from .app import App
+from .serve import THREAD_WORKERS, Options, _serve_threads, announce, listen
+from .work import Work
+
+EXIT_CHILD_DIED = 3
+READY_TIMEOUT_S = 15.0
+STOP_GRACE_S = 3.0
+MAX_RESPAWNS_PER_MINUTE = 10  # beyond this a worker is crash-looping: stop loudly instead
+
+SIGNALS = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT}
+STOP = {signal.SIGTERM, signal.SIGINT}
+_PR_SET_PDEATHSIG, _PR_SET_NAME = 1, 15
+_libc = ctypes.CDLL(None, use_errno=True)
+
+Ready = Callable[[], None]  # a child calls it once it can serve
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A process a plan needs besides its HTTP workers. ``run(ready)`` binds what it
+    serves, calls ready(), then serves until killed. Its death is always fatal."""
+    name: str
+    run: Callable[[Ready], None]
+    why: str  # printed if it dies: what was lost
+
+
+class Plan(Protocol):
+    """What a ``model="processes"`` strategy class provides; the registry's factory
+    builds it in the leader, before any fork, as ``cls(keys, work, workers)``."""
+    http: str      # "threads" or "async": the HTTP layer each worker runs
+    respawn: bool  # True only if a worker holds no state of its own
+    why: str       # when respawn is False: what a worker's death loses (printed)
+
+    def helpers(self) -> list[Helper]: ...
+    def attach(self, index: int): ...  # in worker ``index``, after fork: its store
+
+
+def shared_ints(count: int) -> memoryview:
+    """``count`` zeroed int64s in anonymous shared memory, inherited by every child.
+
+    MAP_SHARED|MAP_ANONYMOUS has no name in /dev/shm, so nothing is left behind
+    however the server dies; the pages go with the last process that maps them.
+    """
+    return memoryview(mmap.mmap(-1, 8 * max(count, 1))).cast("q")[:count]
+
+
+class ProcessApp(App):
+    """App for one worker: requests are counted in a shared slot, /stats sums them."""
+
+    def __init__(self, spec: registry.Strategy, store, work: Work, keys: int, workers: int,
+                 counts: memoryview, index: int, threads: bool) -> None:
+        super().__init__(spec, store, work, keys, workers)
+        self._counts, self._index = counts, index
+        self._requests = itertools.count(counts[index] + 1)  # a respawned worker carries on
+        # Orders this process's threads only (never another process): without it a
+        # thread preempted between next() and the store could publish an older count.
+        self._publish = threading.Lock() if threads else contextlib.nullcontext()
+
+    def _count(self) -> int:
+        with self._publish:
+            count = next(self._requests)
+            self._counts[self._index] = count
+        return count
+
+    def stats(self, totals, requests: int) -> bytes:
+        return super().stats(totals, sum(self._counts))
+
+
+class Fatal(Exception):
+    """The server cannot go on; the message says why."""
+
+
+@dataclass
+class Child:
+    name: str
+    body: Callable[[Ready], None]
+    why: str      # "" if it may be respawned, else what its death loses
+    helper: bool  # helpers are stopped after the workers
+
+
+class Supervisor:
+    def __init__(self, strategy: str) -> None:
+        self.strategy = strategy
+        self.leader = os.getpid()
+        self.children: dict[int, Child] = {}
+        self._respawns: deque[float] = deque()
+
+    def start(self, child: Child) -> None:
+        """Fork ``child`` and wait until it says it is ready."""
+        read_fd, write_fd = os.pipe()
+        sys.stdout.flush()  # else the child would hold, and could flush, a copy of our buffer
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            _child_main(child, write_fd, self.leader)
+        os.close(write_fd)
+        self.children[pid] = child
+        try:
+            readable, _, _ = select.select([read_fd], [], [], READY_TIMEOUT_S)
+            ready = bool(readable) and os.read(read_fd, 1) == b"r"
+        finally:
+            os.close(read_fd)
+        if not ready:
+            raise Fatal(f"{child.name} (pid {pid}) did not start; its error is above")
+
+    def supervise(self) -> int:
+        """Block until SIGTERM/SIGINT (return 0); replace or fail on a child's death."""
+        while True:
+            info = signal.sigtimedwait(SIGNALS, 1.0)
+            if (info is not None and info.si_signo in STOP) or signal.sigpending() & STOP:
+                return 0
+            for pid, status in _reap():
+                child = self.children.pop(pid, None)
+                if child is not None:
+                    self._died(child, pid, status)
+
+    def _died(self, child: Child, pid: int, status: int) -> None:
+        how = _describe(status)
+        if child.why:
+            raise Fatal(f"{child.name} (pid {pid}) {how}, and {child.why}; "
+                        "stopping every process of the server")
+        now = time.monotonic()
+        self._respawns.append(now)
+        while self._respawns[0] < now - 60:
+            self._respawns.popleft()
+        if len(self._respawns) > MAX_RESPAWNS_PER_MINUTE:
+            raise Fatal(f"{child.name} (pid {pid}) {how}; over {MAX_RESPAWNS_PER_MINUTE} "
+                        "worker deaths in a minute, stopping instead of respawning")
+        print(f"sharebench: {self.strategy}: {child.name} (pid {pid}) {how}; it held no state, "
+              "starting a new one", file=sys.stderr, flush=True)
+        self.start(child)
+
+    def stop(self) -> None:
+        """Workers first (SIGTERM, so they finish their requests), then helpers (SIGKILL)."""
+        workers = [pid for pid, child in self.children.items() if not child.helper]
+        self._wait(workers, signal.SIGTERM, STOP_GRACE_S)
+        self._wait(workers, signal.SIGKILL, STOP_GRACE_S)
+        self._wait(list(self.children), signal.SIGKILL, STOP_GRACE_S)
+
+    def _wait(self, pids: list[int], sig: int, grace: float) -> None:
+        for pid in pids:
+            if pid in self.children:  # a reaped pid may already belong to someone else
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while any(pid in self.children for pid in pids) and time.monotonic() < deadline:
+            for pid, _ in _reap():
+                self.children.pop(pid, None)
+            time.sleep(0.01)
+
+
+def _reap():
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        yield pid, status
+
+
+def _describe(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with status {code}"
+
+
+def _child_main(child: Child, ready_fd: int, leader: int) -> NoReturn:
+    code = 1
+    try:
+        _libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != leader:  # the leader died before prctl took effect
+            os._exit(1)
+        _libc.prctl(_PR_SET_NAME, f"sb-{child.name}"[:15].encode(), 0, 0, 0)  # for ps and tests
+        for sig in (*STOP, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)  # until the body installs its own
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+
+        def ready() -> None:
+            os.write(ready_fd, b"r")
+            os.close(ready_fd)
+        child.body(ready)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)  # never run the leader's exit handlers or flush its buffers
+
+
+def _reserve(host: str, port: int) -> socket.socket:
+    """Bind (host, port) with SO_REUSEPORT, without listening: see the module docstring."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _helper_body(helper: Helper, reserved: socket.socket) -> Callable[[Ready], None]:
+    def body(ready: Ready) -> None:
+        reserved.close()  # the leader's port reservation is not ours to keep open
+        for sig in STOP:
+            signal.signal(sig, signal.SIG_IGN)  # outlive the workers; the leader kills us after
+        helper.run(ready)
+    return body
+
+
+def _worker_body(spec: registry.Strategy, plan: Plan, opts: Options, work: Work, workers: int,
+                 counts: memoryview, index: int, reserved: socket.socket) -> Callable[[Ready], None]:
+    host, port = reserved.getsockname()[:2]
+
+    def body(ready: Ready) -> None:
+        reserved.close()
+        listener = listen(host, port, reuse_port=True)
+        store = plan.attach(index)
+        threads = plan.http == "threads"
+        app = ProcessApp(spec, store, work, opts.keys, workers, counts, index, threads)
+        ready()
+        if threads:  # each worker: a thread per connection, up to the threads model's cap
+            _serve_threads(app, listener, THREAD_WORKERS)
+        else:
+            from . import asyncserve
+            asyncserve.serve(app, listener)
+    return body
+
+
+def run(spec: registry.Strategy, opts: Options, work: Work, workers: int) -> None:
+    """Start helpers and ``workers`` worker processes, then supervise until stopped."""
+    plan: Plan = spec.factory(opts.keys, work, workers)
+    if plan.http == "async":
+        from . import asyncserve  # noqa: F401  import aiohttp once, before forking
+    counts = shared_ints(workers)
+    reserved = _reserve(opts.host, opts.port)
+    supervisor = Supervisor(spec.name)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)  # taken by sigtimedwait
+    code = 0
+    try:
+        for helper in plan.helpers():
+            supervisor.start(Child(helper.name, _helper_body(helper, reserved), helper.why, True))
+        why = "" if plan.respawn else plan.why
+        for index in range(workers):
+            body = _worker_body(spec, plan, opts, work, workers, counts, index, reserved)
+            supervisor.start(Child(f"worker-{index}", body, why, False))
+        announce(spec, reserved, workers, work)
+        code = supervisor.supervise()
+    except Fatal as exc:
+        print(f"sharebench: {spec.name}: {exc}", file=sys.stderr, flush=True)
+        code = EXIT_CHILD_DIED
+    finally:
+        supervisor.stop()
+        reserved.close()
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    if code:
+        raise SystemExit(code)
