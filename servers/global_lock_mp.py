@@ -1,0 +1,62 @@
+"""global-lock-mp — N worker processes, one store in shared memory, one lock around it.
+
+Rust analogue: `Arc<Mutex<State>>` again, stretched across processes: the store
+is an anonymous shared mapping every worker inherits at fork, the Mutex a
+process-shared semaphore (multiprocessing's fork-context Lock).
+Rule: every request, in every process, holds the one lock for its whole visit
+to the store, so at most one request on the whole machine is inside it.
+
+Layout: three int64 arrays (values, applied, sent) back to back, driven by the
+same PlainState operations as the thread strategies. Each worker serves HTTP
+with a thread per connection (up to 1024); ``--workers`` is the process count.
+
+A worker's death is fatal. A semaphore does not know who holds it, so a
+worker killed inside the lock leaves it held for ever and the store perhaps
+half-written (a value updated, its ledger not). Rust marks such a Mutex
+poisoned and refuses to hand it out; the leader cannot tell whether the dead
+worker held the lock, so it treats every worker death as poisoning and stops
+the server loudly.
+"""
+import multiprocessing
+
+from servers import strategy
+from servers.core.processes import Helper, shared_ints
+from servers.core.state import PlainState, Totals
+from servers.core.work import Work
+
+
+@strategy("global-lock-mp", model="processes",
+          rust="Arc<Mutex<State>> across processes (shared memory + process-shared lock)",
+          rule="one cross-process lock around the shared-memory store")
+class GlobalLockMP:
+    http = "threads"
+    respawn = False
+    why = "it may have died holding the one lock (a poisoned Mutex)"
+
+    def __init__(self, keys: int, work: Work, workers: int) -> None:
+        ints = shared_ints(3 * keys)
+        self._state = PlainState.over(ints[:keys], ints[keys:2 * keys], ints[2 * keys:],
+                                      work.hold)
+        self._lock = multiprocessing.get_context("fork").Lock()
+
+    def helpers(self) -> list[Helper]:
+        return []
+
+    def attach(self, index: int) -> "GlobalLockMP":
+        return self  # everything this object holds is shared already
+
+    def get(self, key: int) -> int:
+        with self._lock:
+            return self._state.get(key)
+
+    def incr(self, key: int, by: int) -> int:
+        with self._lock:
+            return self._state.incr(key, by)
+
+    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
+        with self._lock:
+            return self._state.transfer(src, dst, amount)
+
+    def totals(self) -> Totals:
+        with self._lock:
+            return self._state.totals()
