@@ -8,12 +8,13 @@ from pathlib import Path
 
 from . import hdr, measure
 from .client import Client
-from .loadgen import LoadGen, LoadGenError
+from .loadgen import LoadGen, LoadGenError, Stopped
 from .procs import Survivors
 from .server import ServerError, ServerProcess
 from .workloads import Workload
 
-BUSY = 0.9  # a side using >= 90% of what it can use is saturated
+BUSY = 0.9        # a side using >= 90% of what it can use is saturated
+OTHER_CPU = 0.1   # other processes using more than this many cores of ours: a busy machine
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Setup:
     spec: dict                         # strategy name -> {"model", "safety"}
     target: str | None = None          # a server someone else runs (distributed mode)
     remote_workers: int = 0            # Locust workers on other hosts; 0: local processes
+    master_port: int = 5557            # where the Locust master listens for them
 
 
 class RemoteServer:
@@ -71,7 +73,7 @@ class RemoteServer:
 
 def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event) -> dict:
     """Measure ``cell``; always returns a record (status ok or failed), never raises
-    except InterruptedError when ``stop`` is set."""
+    except Stopped when ``stop`` is set."""
     spec = setup.spec[cell.strategy]
     server_cpus, loadgen_cpus = setup.server_cpus.get(cell.cores, set()), setup.loadgen_cpus
     record = {"cell_id": cell.id, **vars(cell), "model": spec["model"], "safety": spec["safety"],
@@ -91,7 +93,8 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         loadgen = LoadGen(server.url, workload, cell.users, setup.warmup, setup.duration,
                           setup.scratch / cell.id, cpus=loadgen_cpus,
                           processes=setup.remote_workers or len(loadgen_cpus),
-                          remote=bool(setup.remote_workers)).start()
+                          remote=bool(setup.remote_workers),
+                          master_port=setup.master_port).start()
         start, end = loadgen.window(stop)
         samples = _sample_window(server, loadgen, start, end, stop)
         parts = loadgen.reports(stop, end)
@@ -127,14 +130,18 @@ def _sample_window(server, loadgen: LoadGen, start: float, end: float,
     A remote server (or remote Locust workers) cannot be sampled from here: None."""
     server_pid = server.proc.pid if server.proc else None
     loadgen_pid = None if loadgen.remote else loadgen.proc.pid
+    ours = (loadgen.cpus or set()) | (server.cpus if server_pid else set())
 
     def until(moment: float) -> None:
         if stop.wait(max(0.0, moment - time.time())):
-            raise InterruptedError("stopped")
+            raise Stopped()
 
-    def cpu() -> tuple[float, float | None, float | None]:
+    def cpu() -> tuple:
         return (time.time(), server_pid and measure.cpu_seconds(server_pid),
-                loadgen_pid and measure.cpu_seconds(loadgen_pid))
+                loadgen_pid and measure.cpu_seconds(loadgen_pid),
+                measure.cpus_busy_seconds(loadgen.cpus or set()),
+                measure.cpus_busy_seconds(ours),
+                measure.cpus_busy_seconds(server.cpus if server_pid else set()))
 
     until(start)
     first = cpu()
@@ -146,7 +153,9 @@ def _sample_window(server, loadgen: LoadGen, start: float, end: float,
     last = cpu()
     return {"wall": last[0] - first[0],
             "server": last[1] - first[1] if server_pid else None,
-            "loadgen": last[2] - first[2] if loadgen_pid else None, "rss_mb": peak}
+            "loadgen": last[2] - first[2] if loadgen_pid else None, "rss_mb": peak,
+            "loadgen_cpus_busy": last[3] - first[3], "all_cpus_busy": last[4] - first[4],
+            "server_cpus_busy": last[5] - first[5]}
 
 
 def _latency(parts: list[dict], start: float, end: float) -> dict:
@@ -182,8 +191,17 @@ def _cpu(samples: dict, record: dict, model: str) -> dict:
     if server_s is not None and loadgen_s is not None:
         # A single-process server runs Python on about one core whatever it is given (GIL).
         capacity = record["server_cores"] if model == "processes" else 1
-        doc["loadgen_bound"] = (doc["loadgen_cpu"] >= BUSY * record["loadgen_cores"]
-                                and doc["server_cpu"] < BUSY * capacity)
+        loadgen_busy = samples["loadgen_cpus_busy"] / wall
+        server_busy = samples["server_cpus_busy"] / wall
+        doc["loadgen_cpus_busy"] = round(loadgen_busy, 3)
+        # CPU time on our CPUs that neither side used: another process was competing.
+        doc["other_cpu"] = round(max(0.0, samples["all_cpus_busy"] - server_s - loadgen_s) / wall, 3)
+        doc["busy_machine"] = doc["other_cpu"] > OTHER_CPU
+        # The load generator's CPUs were full (whoever filled them) while the server
+        # could have done more: neither its own use nor its CPUs were at the limit.
+        server_saturated = (doc["server_cpu"] >= BUSY * capacity
+                            or server_busy >= BUSY * record["server_cores"])
+        doc["loadgen_bound"] = loadgen_busy >= BUSY * record["loadgen_cores"] and not server_saturated
     return doc
 
 

@@ -28,6 +28,13 @@ class LoadGenError(RuntimeError):
     """Locust did not start, did not report, or hung; the message says which."""
 
 
+class Stopped(Exception):
+    """The run was asked to stop (SIGINT/SIGTERM): drop the cell in flight.
+
+    Not an OSError (as InterruptedError is), so no handler of I/O errors can
+    mistake a stop for a failed cell."""
+
+
 @dataclass
 class LoadGen:
     url: str
@@ -88,7 +95,7 @@ class LoadGen:
                 raise LoadGenError(f"locust hung: {len(found)} of {count} {pattern} after "
                                    f"waiting:\n{self.log_tail()}")
             if stop.wait(0.05):
-                raise InterruptedError("stopped")
+                raise Stopped()
 
     def window(self, stop: threading.Event) -> tuple[float, float]:
         """Wait for the master to fix the measured window; return (start, end) epochs."""

@@ -1,6 +1,8 @@
 """CPU time and memory of a whole process tree (a server and its workers, or Locust's)."""
 from __future__ import annotations
 
+import os
+
 import psutil
 
 
@@ -32,3 +34,21 @@ def rss_mb(pid: int) -> float:
         except psutil.NoSuchProcess:
             pass
     return total / 2**20
+
+
+def cpus_busy_seconds(cpus: set[int]) -> float:
+    """Busy time of these CPUs, by any process (from /proc/stat; 10 ms ticks).
+
+    A load generator can be the limit without using 90% of its core itself:
+    another process may be taking the rest. Whether its CPUs were busy, by
+    anyone, is what tells that it could not have gone faster.
+    """
+    hz = os.sysconf("SC_CLK_TCK")
+    busy = 0
+    with open("/proc/stat") as fh:
+        for line in fh:
+            name, *fields = line.split()
+            if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+                ticks = [int(f) for f in fields[:8]]  # user nice system idle iowait irq softirq steal
+                busy += sum(ticks) - ticks[3] - ticks[4]
+    return busy / hz

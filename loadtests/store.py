@@ -17,7 +17,7 @@ COLUMNS = ["cell_id", "strategy", "model", "safety", "workload", "cores", "users
            "status", "reason", "duration_s", "requests", "rps", "p50_us", "p90_us", "p99_us",
            "p999_us", "max_us", "mean_us", "errors", "server_cpu_s", "loadgen_cpu_s",
            "server_cpu", "loadgen_cpu", "server_cores", "loadgen_cores", "rps_per_cpu_s",
-           "rss_mb", "loadgen_bound", "shared_cpu", "noisy", "correct", "lost_updates",
+           "rss_mb", "loadgen_cpus_busy", "other_cpu", "busy_machine", "loadgen_bound", "shared_cpu", "noisy", "correct", "lost_updates",
            "acked_incr", "uncertain_incr", "server_sum", "server_incr_applied",
            "warmup_observed_s", "cpu_us", "hold_us", "io_ms"]
 NOISY_CV = 0.10

@@ -21,6 +21,7 @@ from servers.core.work import calibrate
 
 from . import environment
 from .cell import Cell, Setup, run_cell
+from .loadgen import Stopped
 from .placement import Placement
 from .profiles import Plan
 from .store import RunStore
@@ -44,10 +45,11 @@ def _calibrate_on(cpu: int) -> float:
 
 
 def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
-                 argv: list[str], target: str | None = None, loadgen_workers: int = 0) -> dict:
+                 argv: list[str], target: str | None = None, loadgen_workers: int = 0,
+                 master_port: int = 5557) -> dict:
     specs = discover()
     return {
-        "target": target, "loadgen_workers": loadgen_workers,
+        "target": target, "loadgen_workers": loadgen_workers, "master_port": master_port,
         "run_id": run_id, "profile": plan.profile, "description": plan.description,
         "overrides": overrides, "command": " ".join(shlex.quote(a) for a in argv),
         "matrix": [{"cell_id": c.id, **vars(c)} for c in plan.cells],
@@ -81,7 +83,7 @@ def setup_from(manifest: dict) -> Setup:
                  {int(c): set(cpus) for c, cpus in manifest["placement"]["server_cpus"].items()},
                  manifest["loops_per_us"], Path(tempfile.mkdtemp(prefix="sharebench-")),
                  manifest["strategies"], manifest.get("target"),
-                 manifest.get("loadgen_workers") or 0)
+                 manifest.get("loadgen_workers") or 0, manifest.get("master_port", 5557))
 
 
 def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
@@ -106,7 +108,7 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
                 record = run_cell(cell, WORKLOADS[cell.workload], setup, stop)
             store.write_cell(record)
             _progress(n, len(todo), cell, record, started, out)
-    except InterruptedError:
+    except Stopped:
         pass  # the cell in flight is dropped; its processes were stopped by run_cell
     manifest = store.manifest()
     manifest["ended"] = _now()
@@ -144,13 +146,14 @@ def _progress(n: int, total: int, cell: Cell, record: dict, started: float, out)
     elapsed = time.monotonic() - started
     eta = elapsed / n * (total - n)
     if record["status"] == "ok":
-        flags = [f for f in ("loadgen_bound", "shared_cpu") if record.get(f)]
+        flags = [f for f in ("loadgen_bound", "shared_cpu", "busy_machine") if record.get(f)]
         if record.get("errors"):
             flags.append("errors")
         if record.get("correct") is False:
             flags.append(f"LOST {record['lost_updates']}")
+        cpu = record.get("server_cpu")
         what = (f"{record['rps']:>8.0f} req/s  p99 {record['p99_us'] / 1000:6.2f} ms  "
-                f"server {record['server_cpu']:.2f} cpu  {' '.join(flags)}")
+                f"server {'?' if cpu is None else f'{cpu:.2f}'} cpu  {' '.join(flags)}")
     else:
         what = f"FAILED: {record['reason'][:80]}"
     print(f"[{n:>3}/{total}] ETA {int(eta // 60)}m{int(eta % 60):02d}s  {cell.id:<40} {what}",

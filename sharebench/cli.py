@@ -95,14 +95,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             if args.target:
                 overrides.strategies = [profiles.target_strategy(args.target, list(discover()))]
                 overrides.cores = overrides.cores or [1]
-            plan = profiles.build(args.profile, overrides, list(discover()))
+            plan = profiles.build(args.profile, overrides, list(discover()),
+                                  path=Path(args.profile_file))
             place = (placement.explicit(args.loadgen_cpus) if args.loadgen_cpus
                      else placement.default())
             run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{plan.profile}"
             store = RunStore.create(root, run_id)
             store.write_manifest(sweep.new_manifest(
                 run_id, plan, place, overrides.as_dict(), ["sharebench", *sys.argv[1:]],
-                target=args.target, loadgen_workers=args.loadgen_workers))
+                target=args.target, loadgen_workers=args.loadgen_workers,
+                master_port=args.master_port))
     except profiles.PlanError as exc:
         return _fail(str(exc))
     stop = threading.Event()
@@ -151,6 +153,48 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     print(f"sharebench: headroom written to {store.path / 'calibration.csv'}")
     return 0 if not stop.is_set() else 130
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import warnings
+
+    from report import RunWarning, build_report
+    run = Path(args.run)
+    if not run.is_dir():
+        return _fail(f"no run at {run}: `make bench` writes one (results/latest is the newest)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunWarning)  # printed below, once each
+        built = build_report(run.resolve())
+    for problem in built.problems:
+        print(f"sharebench: warning: {problem}", file=sys.stderr)
+    print(f"sharebench: report: {built.html}  (and {built.markdown.name}, "
+          f"{len(built.images)} PNG figures beside it)")
+    for line in built.summary:
+        print(f"  {line}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import warnings
+
+    from report import RunWarning, compare_runs, render_comparison, write_comparison
+    for path in (args.a, args.b):
+        if not Path(path).is_dir():
+            return _fail(f"no run at {path}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunWarning)  # compare lists them in its notes
+        comparison = compare_runs(args.a, args.b, args.threshold)
+    written = write_comparison(comparison, Path(args.b))
+    print(render_comparison(comparison))
+    print(f"sharebench: comparison written to {written[0]} and {written[1].name}")
+    return 1 if len(comparison.regressions) else 0  # CI can fail on a significant regression
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (0.10 = 10%), got {text}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -206,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "(not started, pinned or CPU-measured by the harness)")
     run.add_argument("--loadgen-workers", type=_positive_int, default=0,
                      help="Locust workers on other hosts (`make loadgen-worker MASTER=...`)")
+    run.add_argument("--master-port", type=int, default=5557,
+                     help="port the Locust master listens on for remote workers")
+    run.add_argument("--profile-file", default=str(Path(__file__).resolve().parent.parent
+                                                   / "loadtests" / "profiles.toml"))
     run.add_argument("--results", default="results", help="where runs are written")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run: results/<id>")
     run.set_defaults(func=cmd_run)
@@ -220,6 +268,17 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check strategies against the contract")
     verify.add_argument("strategies", nargs="*", help="default: all")
     verify.set_defaults(func=cmd_verify)
+
+    rep = sub.add_parser("report", help="build report.html and report.md of a run from its records")
+    rep.add_argument("run", nargs="?", default="results/latest", help="default: results/latest")
+    rep.set_defaults(func=cmd_report)
+
+    cmp_ = sub.add_parser("compare", help="ratios B/A per cell, with significance from the repeats")
+    cmp_.add_argument("a", help="the baseline run, results/<id>")
+    cmp_.add_argument("b", help="the run compared with it, results/<id>")
+    cmp_.add_argument("--threshold", type=_fraction, default=0.10,
+                      help="relative change that counts as a regression (default 0.10 = 10%%)")
+    cmp_.set_defaults(func=cmd_compare)
     return parser
 
 
