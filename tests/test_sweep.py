@@ -187,3 +187,20 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_calibrate_puts_wrk_beside_locust(tmp_path: Path) -> None:
+    import shutil
+    if not shutil.which("wrk"):
+        pytest.fail("wrk is missing: `make test` installs it (Debian package wrk)")
+    done = sharebench("calibrate", "--strategies", "stateless", "--duration", "1s",
+                      "--results", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    with open((tmp_path / "latest").resolve() / "calibration.csv") as fh:
+        rows = {row["workload"]: row for row in csv.DictReader(fh)}
+    assert set(rows) == {"read-heavy", "cpu"}
+    for row in rows.values():
+        assert float(row["wrk_rps"]) > 0 and float(row["locust_rps"]) > 0
+        assert abs(float(row["headroom"]) - float(row["wrk_rps"]) / float(row["locust_rps"])) < 0.01
+    # wrk (C) outruns Locust (Python) on a server with no work: the headroom the harness lacks
+    assert float(rows["read-heavy"]["headroom"]) > 1.5, rows["read-heavy"]
