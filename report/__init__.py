@@ -1,1 +1,66 @@
-"""The report stage: reads only results/ (built by the report issue; nothing here yet)."""
+"""The report stage: turns one run under results/ into report.html and report.md.
+
+It reads only results/ (the contract is results/README.md) and never imports
+the servers or the load tests. Public API:
+
+    build_report(run_dir) -> Built          write report.html, report.md and fig-*.png
+    compare_runs(a, b, threshold) -> Comparison
+    render_comparison(comparison) -> str    the Markdown `sharebench compare` prints
+    write_comparison(comparison, out_dir) -> list[Path]
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .analysis import analyse
+from .compare import Comparison, compare_runs, write_comparison
+from .compare import render as render_comparison
+from .findings import five_lines
+from .load import Run, RunWarning, load_run
+from .render import to_html, to_markdown
+from .sections import SECTION_IDS, document
+
+__all__ = ["Built", "Comparison", "Run", "RunWarning", "SECTION_IDS", "build_report", "compare_runs",
+           "load_run", "render_comparison", "write_comparison"]
+
+FIGURE_GLOB = "fig-*.png"
+
+
+@dataclass
+class Built:
+    html: Path
+    markdown: Path
+    images: list[Path]
+    summary: list[str]                                   # the five lines
+    problems: list[str] = field(default_factory=list)    # what could not be read
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write to a temporary name, then rename: a reader never sees half a report."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Built:
+    """Build the report of one run from its stored records alone."""
+    run = load_run(run_dir)
+    analysis = analyse(run)
+    doc = document(analysis)
+    out = Path(out_dir) if out_dir is not None else Path(run_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(FIGURE_GLOB):  # ours: a rebuild must not leave last build's figures
+        stale.unlink()
+    images = []
+    for fig in doc.figures:
+        _write(out / fig.filename, fig.png)
+        images.append(out / fig.filename)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    footer = (f"Built {stamp} by `sharebench report` from results/{run.run_id} "
+              "(manifest.json, cells/, cells.csv) alone.")
+    _write(out / "report.md", to_markdown(doc, footer).encode())
+    _write(out / "report.html", to_html(doc, footer.replace("`", "")).encode())
+    return Built(out / "report.html", out / "report.md", images, five_lines(analysis), list(run.problems))

@@ -1,0 +1,146 @@
+"""The numbers every section shares: groups, display order, scaling, USL fits, correctness.
+
+Roles come from the `safety` column: `safe` strategies are ranked, `no-state`
+(stateless) is the ceiling shown for reference, `unsafe` never competes.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .aggregate import aggregate, reference_users
+from .load import Run
+from .plots import Series
+from .style import colours
+from .usl import USLFit, fit_usl
+
+ROLE_ORDER = {"safe": 0, "no-state": 1, "unsafe": 2}
+
+
+@dataclass
+class Analysis:
+    run: Run
+    groups: pd.DataFrame                     # aggregate(): one row per (strategy, workload, cores, users)
+    order: list[str]                         # display order of strategies
+    safety: dict[str, str]
+    model: dict[str, str]
+    series: list[Series]
+    workloads: list[str]
+    ref_users: dict[str, int]
+    fits: dict[tuple[str, str], USLFit] = field(default_factory=dict)
+
+    def at_ref(self, workload: str) -> pd.DataFrame:
+        """Groups of a workload at its reference user count."""
+        g = self.groups
+        return g[(g["workload"] == workload) & (g["users"] == self.ref_users.get(workload))]
+
+    def ranked(self, strategy: str) -> bool:
+        return self.safety.get(strategy) == "safe"
+
+    def series_of(self, strategies: set[str] | list[str]) -> list[Series]:
+        return [s for s in self.series if s.strategy in set(strategies)]
+
+
+def _env(manifest: dict[str, Any]) -> dict[str, Any]:
+    return flatten(manifest.get("environment") or {})
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": 1}} -> {"a.b": 1}; lists stay values."""
+    if not isinstance(value, dict):
+        return {prefix: value} if prefix else {}
+    out: dict[str, Any] = {}
+    for key, inner in value.items():
+        out.update(flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def env_value(manifest: dict[str, Any], *names: str) -> Any:
+    """The first environment entry whose last key part is one of names (formats may nest)."""
+    flat = _env(manifest)
+    for name in names:
+        for key, value in flat.items():
+            if key.split(".")[-1].lower() == name:
+                return value
+    return None
+
+
+def logical_cores(manifest: dict[str, Any]) -> int | None:
+    value = env_value(manifest, "logical_cores", "cpu_count", "logical_cpus", "cpus")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def best(an: Analysis, workload: str, strategy: str) -> pd.Series | None:
+    """A strategy's best group by median rps at the workload's reference users."""
+    rows = an.at_ref(workload)
+    rows = rows[(rows["strategy"] == strategy) & rows["rps"].notna()]
+    return None if rows.empty else rows.loc[rows["rps"].idxmax()]
+
+
+def scaling(an: Analysis, workload: str, strategy: str) -> dict[str, Any] | None:
+    """Speedup from the fewest to the most cores measured, at reference users."""
+    rows = an.at_ref(workload)
+    rows = rows[(rows["strategy"] == strategy) & rows["rps"].notna()].sort_values("cores")
+    if len(rows) < 2:
+        return None
+    low, high = rows.iloc[0], rows.iloc[-1]
+    speedup = high["rps"] / low["rps"] if low["rps"] > 0 else math.nan
+    ideal = high["cores"] / low["cores"]
+    return {"low": low, "high": high, "speedup": speedup, "ideal": ideal,
+            "efficiency": speedup / ideal if ideal else math.nan}
+
+
+def correctness(an: Analysis) -> pd.DataFrame:
+    """Per strategy: cells checked, cells whose invariant held, lost and acknowledged updates."""
+    cells = an.run.cells
+    rows = []
+    for strategy in an.order:
+        mine = cells[(cells["strategy"] == strategy) & (cells["status"] == "ok")]
+        checked = mine["correct"].dropna()
+        lost = float(mine["lost_updates"].fillna(0).sum()) if "lost_updates" in mine else 0.0
+        acked = float(mine["acked_incr"].fillna(0).sum()) if "acked_incr" in mine else 0.0
+        rows.append({"strategy": strategy, "safety": an.safety[strategy], "model": an.model[strategy],
+                     "cells": len(mine), "checked": len(checked), "held": int(checked.sum()),
+                     "lost": lost, "acked": acked,
+                     "lost_share": lost / acked if acked > 0 else math.nan})
+    return pd.DataFrame(rows, columns=["strategy", "safety", "model", "cells", "checked", "held",
+                                       "lost", "acked", "lost_share"])
+
+
+def analyse(run: Run) -> Analysis:
+    groups = aggregate(run)
+    cells = run.cells
+    # The manifest knows every planned strategy, even one without a single record.
+    declared = run.manifest.get("strategies") if isinstance(run.manifest.get("strategies"), dict) else {}
+    safety = {n: str((d or {}).get("safety", "")) for n, d in declared.items()}
+    model = {n: str((d or {}).get("model", "")) for n, d in declared.items()}
+    for column, into in (("safety", safety), ("model", model)):
+        if len(cells):
+            for name, value in cells.groupby("strategy")[column].first().items():
+                if value or name not in into:
+                    into[name] = str(value)
+    for name in safety:
+        model.setdefault(name, "")
+    peak = groups.groupby("strategy")["rps"].max() if len(groups) else pd.Series(dtype=float)
+    # Safe strategies first, fastest first; then the stateless ceiling; then the unsafe.
+    order = sorted(safety, key=lambda s: (ROLE_ORDER.get(safety[s], 3),
+                                          -(peak.get(s, 0) if pd.notna(peak.get(s, 0)) else 0), s))
+    palette = colours(sorted(safety))
+    series = [Series(s, safety[s], palette[s]) for s in order]
+    workloads = sorted(groups["workload"].unique()) if len(groups) else []
+    ref_users = {w: reference_users(groups, w) for w in workloads}
+    an = Analysis(run, groups, order, safety, model, series, workloads, ref_users)
+    for workload in workloads:
+        at_ref = run.cells[(run.cells["workload"] == workload) & (run.cells["status"] == "ok")
+                           & (run.cells["users"] == ref_users[workload])]
+        for strategy in order:
+            mine = at_ref[at_ref["strategy"] == strategy]
+            # Every ok repeat is a point: the spread informs the fit's quality.
+            an.fits[(workload, strategy)] = fit_usl(mine["cores"].astype(float), mine["rps"])
+    return an

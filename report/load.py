@@ -1,0 +1,177 @@
+"""Read one run directory (results/README.md is the contract) into a `Run`.
+
+Nothing here crashes on a damaged run: a record that does not parse is skipped
+with a warning naming the file, a missing manifest or table becomes a warning,
+and every planned cell without a record is listed as missing. The report says
+all of these out loud instead of silently dropping them.
+"""
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+KEY = ["strategy", "workload", "cores", "users"]  # one cell, repeats aside
+# busy_machine is not in the contract's table yet, but the load stage records it.
+BOOL_COLUMNS = ["loadgen_bound", "shared_cpu", "noisy", "correct", "busy_machine"]
+TEXT_COLUMNS = ["cell_id", "strategy", "model", "safety", "workload", "status", "reason"]
+INT_COLUMNS = ["cores", "users", "repeat"]
+# Fields of a cell record that are not columns of cells.csv.
+RECORD_ONLY = ["hdr", "errors_by_kind", "server_stderr_tail"]
+
+
+class RunWarning(UserWarning):
+    """Something in the run could not be read; the report shows the message too."""
+
+
+@dataclass
+class Run:
+    """One run as the report sees it."""
+    path: Path
+    manifest: dict[str, Any]
+    cells: pd.DataFrame                 # one row per cell record (repeats separate)
+    records: dict[str, dict[str, Any]]  # cell_id -> record-only fields (hdr, errors_by_kind, ...)
+    planned: pd.DataFrame               # manifest matrix: one row per planned cell
+    missing: pd.DataFrame               # planned cells without a readable record
+    microbench: dict[str, Any] | None
+    problems: list[str] = field(default_factory=list)  # every warning, for the Validity section
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id") or self.path.resolve().name)
+
+    def warn(self, message: str) -> None:
+        self.problems.append(message)
+        warnings.warn(message, RunWarning, stacklevel=2)
+
+
+def parse_cell_id(cell_id: str) -> dict[str, Any] | None:
+    """Split `<strategy>.<workload>.c<cores>.u<users>.r<repeat>`; None if it is not one."""
+    parts = cell_id.rsplit(".", 3)
+    if len(parts) != 4:
+        return None
+    head, c, u, r = parts
+    strategy, dot, workload = head.partition(".")
+    try:
+        if not dot or c[0] != "c" or u[0] != "u" or r[0] != "r":
+            return None
+        return {"cell_id": cell_id, "strategy": strategy, "workload": workload,
+                "cores": int(c[1:]), "users": int(u[1:]), "repeat": int(r[1:])}
+    except (ValueError, IndexError):
+        return None
+
+
+def _read_json(path: Path, run: Run) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        run.warn(f"skipped {path}: not readable JSON ({exc})")
+        return None
+
+
+def _to_bool(value: Any) -> Any:
+    """True/False/'True'/'False'/1/0 -> bool; empty or unknown -> NA (not applicable)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return {"true": True, "false": False}.get(value.strip().lower(), pd.NA)
+    if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
+        return bool(value)
+    return pd.NA
+
+
+def normalise(cells: pd.DataFrame) -> pd.DataFrame:
+    """Give every contract column one dtype, whichever file the rows came from."""
+    cells = cells.copy()
+    for column in TEXT_COLUMNS:
+        if column not in cells:
+            cells[column] = ""
+        cells[column] = cells[column].fillna("").astype(str)
+    for column in BOOL_COLUMNS:
+        if column not in cells:
+            cells[column] = pd.NA
+        cells[column] = cells[column].map(_to_bool).astype("boolean")
+    for column in INT_COLUMNS:
+        if column not in cells:
+            cells[column] = pd.NA
+        cells[column] = pd.to_numeric(cells[column], errors="coerce").astype("Int64")
+    for column in cells.columns:
+        if column not in TEXT_COLUMNS + BOOL_COLUMNS + INT_COLUMNS:
+            cells[column] = pd.to_numeric(cells[column], errors="coerce")
+    cells["status"] = cells["status"].replace("", "ok")
+    return cells
+
+
+def _read_records(run: Run) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    folder = run.path / "cells"
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        record = _read_json(path, run)
+        if record is None:
+            continue
+        if not isinstance(record, dict) or not record.get("cell_id"):
+            run.warn(f"skipped {path}: not a cell record (no cell_id)")
+            continue
+        run.records[record["cell_id"]] = {k: record.get(k) for k in RECORD_ONLY}
+        rows.append({k: v for k, v in record.items() if k not in RECORD_ONLY})
+    return rows
+
+
+def _read_table(run: Run, have: set[str]) -> list[dict[str, Any]]:
+    """Rows of cells.csv whose record is absent: their numbers survive, histograms don't."""
+    path = run.path / "cells.csv"
+    if not path.exists():
+        return []
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        run.warn(f"skipped {path}: not readable CSV ({exc})")
+        return []
+    extra = table[~table["cell_id"].isin(have)] if "cell_id" in table else table.iloc[0:0]
+    for cell_id in extra.get("cell_id", []):
+        run.warn(f"cell {cell_id}: in cells.csv but its record is missing or unreadable; "
+                 "its numbers come from cells.csv and it has no latency histogram")
+    return extra.replace("", None).to_dict("records")
+
+
+def _planned(manifest: dict[str, Any]) -> pd.DataFrame:
+    matrix = manifest.get("matrix") or []
+    rows = [row for row in matrix if isinstance(row, dict) and row.get("cell_id")]
+    frame = pd.DataFrame(rows, columns=["cell_id", "strategy", "workload", "cores", "users", "repeat"])
+    for column in INT_COLUMNS:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    return frame
+
+
+def load_run(path: str | Path) -> Run:
+    """Read manifest.json, cells/*.json, cells.csv and microbench.json of one run."""
+    path = Path(path)
+    run = Run(path=path, manifest={}, cells=pd.DataFrame(), records={},
+              planned=pd.DataFrame(), missing=pd.DataFrame(), microbench=None)
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path}: no such run directory")
+    manifest_path = path / "manifest.json"
+    if manifest_path.exists():
+        manifest = _read_json(manifest_path, run)
+        run.manifest = manifest if isinstance(manifest, dict) else {}
+    else:
+        run.warn(f"{manifest_path} is missing: no environment, placement or plan to report")
+    rows = _read_records(run)
+    rows += _read_table(run, {row["cell_id"] for row in rows})
+    for row in rows:  # fill identity columns from the id when a record lacks them
+        for key, value in (parse_cell_id(str(row["cell_id"])) or {}).items():
+            if row.get(key) in (None, ""):
+                row[key] = value
+    run.cells = normalise(pd.DataFrame(rows))
+    run.planned = _planned(run.manifest)
+    have = set(run.cells["cell_id"]) if len(run.cells) else set()
+    run.missing = run.planned[~run.planned["cell_id"].isin(have)].reset_index(drop=True)
+    if (path / "microbench.json").exists():
+        bench = _read_json(path / "microbench.json", run)
+        run.microbench = bench if isinstance(bench, dict) else None
+    return run

@@ -1,0 +1,227 @@
+"""Every picture of the report, drawn with matplotlib's Agg backend into PNG bytes.
+
+Conventions kept in every plot: a title, axes labelled with units, one colour
+per strategy (style.colours), the legend outside the axes so it never covers
+data, and a hollow marker for a flagged cell (its number is not clean: see the
+Validity section).
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display, and identical output on every machine
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from hdrh.histogram import HdrHistogram  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure as MplFigure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator  # noqa: E402
+
+from .aggregate import flagged, percentiles  # noqa: E402
+from .style import line_style  # noqa: E402
+from .usl import USLFit  # noqa: E402
+
+WIDTH_IN = 10.0
+ROW_IN = 3.6
+DPI = 110
+NINES = (0.5, 0.9, 0.99, 0.999)  # the marked percentiles of a latency curve
+FLAGGED_NOTE = "hollow marker: flagged cell (see Validity)"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One strategy's line: its name, safety (for the line style) and colour."""
+    strategy: str
+    safety: str
+    colour: tuple
+
+
+def _figure(rows: int, cols: int, title: str) -> tuple[MplFigure, np.ndarray]:
+    fig = MplFigure(figsize=(WIDTH_IN, ROW_IN * rows + 0.5), dpi=DPI, layout="constrained")
+    axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
+    fig.suptitle(title, fontsize=12, fontweight="bold")
+    for ax in axes.flat:
+        ax.grid(True, alpha=0.3)
+    return fig, axes
+
+
+def png(fig: MplFigure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def _legend(fig: MplFigure, series: list[Series], extra: list[Line2D] = ()) -> None:
+    handles = [Line2D([], [], color=s.colour, markerfacecolor=s.colour, markersize=7,
+                      label=s.strategy, **line_style(s.strategy, s.safety)) for s in series]
+    handles.append(Line2D([], [], color="0.35", marker="o", linestyle="none", markersize=7,
+                          markerfacecolor="white", label=FLAGGED_NOTE))
+    handles.extend(extra)
+    # Below the axes, outside them: it can never cover a data point, and leaves the width to the data.
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(4, len(handles)), fontsize=8,
+               frameon=False)
+
+
+def _log_axis(axis) -> None:
+    """Log scale with plain-number ticks at 1, 2, 5 × 10^k (no 10^1 notation)."""
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _line(ax: Axes, s: Series, x: list[float], y: list[float], hollow: list[bool],
+          low: list[float] | None = None, high: list[float] | None = None) -> None:
+    style = line_style(s.strategy, s.safety)
+    ax.plot(x, y, color=s.colour, linestyle=style["linestyle"], linewidth=1.6)
+    if low is not None and high is not None:
+        yerr = np.array([np.subtract(y, low), np.subtract(high, y)])
+        ax.errorbar(x, y, yerr=np.nan_to_num(yerr), fmt="none", ecolor=s.colour, capsize=3, lw=1)
+    for xi, yi, h in zip(x, y, hollow):
+        ax.plot([xi], [yi], linestyle="none", marker=style["marker"], markersize=7,
+                markeredgewidth=1.6, markeredgecolor=s.colour,
+                markerfacecolor="white" if h else s.colour, zorder=3)
+
+
+def _rows(groups: pd.DataFrame, strategy: str, x: str) -> pd.DataFrame:
+    return groups[(groups["strategy"] == strategy) & groups["rps"].notna()].sort_values(x)
+
+
+def scaling(workload: str, users: int, groups: pd.DataFrame, series: list[Series],
+            fits: dict[str, USLFit]) -> MplFigure:
+    """Throughput vs cores (with repeat ranges and USL curves) and speedup vs cores."""
+    fig, axes = _figure(1, 2, f"{workload} workload: throughput and speedup vs server cores "
+                              f"({users} users)")
+    tput, speed = axes[0]
+    all_cores = sorted(int(c) for c in groups["cores"].dropna().unique())
+    for s in series:
+        rows = _rows(groups, s.strategy, "cores")
+        if rows.empty:
+            continue
+        x = rows["cores"].astype(float).tolist()
+        hollow = [flagged(r) for _, r in rows.iterrows()]
+        _line(tput, s, x, rows["rps"].tolist(), hollow, rows["rps_min"].tolist(), rows["rps_max"].tolist())
+        base = rows["rps"].iloc[0]
+        _line(speed, s, x, (rows["rps"] / base).tolist(), hollow)
+        fit = fits.get(s.strategy)
+        if fit is not None and fit.ok:
+            grid = np.linspace(min(x), max(x), 50)
+            tput.plot(grid, fit.predict(grid), color=s.colour, linewidth=0.8, alpha=0.6)
+    if all_cores:
+        lo = all_cores[0]
+        speed.plot(all_cores, [c / lo for c in all_cores], color="0.5", linestyle="--", linewidth=1)
+    for ax in (tput, speed):
+        ax.set_xlabel("server cores (count)")
+        ax.xaxis.set_major_locator(FixedLocator(all_cores or [1]))
+        ax.set_ylim(bottom=0)
+    tput.set_ylabel("throughput (requests/s)")
+    tput.set_title("throughput; bars: min–max of repeats", fontsize=10)
+    speed.set_ylabel(f"speedup (× throughput at {all_cores[0] if all_cores else 1} core)")
+    speed.set_title("speedup; grey dashed: linear", fontsize=10)
+    _legend(fig, series, [Line2D([], [], color="0.5", linestyle="--", label="ideal linear speedup")])
+    return fig
+
+
+def _nines(p: float) -> float:
+    return -math.log10(1.0 - p)
+
+
+def latency(workload: str, users: int, panels: dict[int, list[tuple[Series, HdrHistogram, bool]]],
+            all_series: list[Series]) -> MplFigure:
+    """Percentile curves p50…p99.9 on a 'nines' axis, one panel per core count."""
+    cores = sorted(panels)
+    fig, axes = _figure(1, max(1, len(cores)), f"{workload} workload: latency percentiles "
+                                               f"({users} users, merged repeats)")
+    xs = np.linspace(_nines(0.5), _nines(0.999), 40)
+    for ax, c in zip(axes[0], cores):
+        for s, histogram, is_flagged in panels[c]:
+            ys = np.array(percentiles(histogram, [100 * (1 - 10 ** -x) for x in xs])) / 1000
+            ax.plot(xs, ys, color=s.colour, linestyle=line_style(s.strategy, s.safety)["linestyle"],
+                    linewidth=1.6)
+            marked = np.array(percentiles(histogram, [100 * p for p in NINES])) / 1000
+            ax.plot([_nines(p) for p in NINES], marked, linestyle="none",
+                    marker=line_style(s.strategy, s.safety)["marker"], markersize=6,
+                    markeredgewidth=1.5, markeredgecolor=s.colour,
+                    markerfacecolor="white" if is_flagged else s.colour, zorder=3)
+        ax.set_yscale("log")
+        _log_axis(ax.yaxis)
+        ax.xaxis.set_major_locator(FixedLocator([_nines(p) for p in NINES]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"p{100 * (1 - 10 ** -x):g}"))
+        ax.set_xlabel("percentile (log 'nines' scale)")
+        ax.set_ylabel("latency (ms, log scale)")
+        ax.set_title(f"{c} server core{'s' if c != 1 else ''}", fontsize=10)
+    _legend(fig, all_series)
+    return fig
+
+
+def by_users(workload: str, groups: pd.DataFrame, series: list[Series]) -> MplFigure:
+    """Throughput, p99 and server memory vs concurrent users, one column per core count."""
+    cores = sorted(int(c) for c in groups["cores"].dropna().unique())
+    fig, axes = _figure(3, max(1, len(cores)), f"{workload} workload: throughput, p99 latency "
+                                               "and server memory vs concurrent users")
+    users = sorted(int(u) for u in groups["users"].dropna().unique())
+    metrics = [("rps", 1.0, "throughput (requests/s)"), ("p99_us", 1e-3, "p99 latency (ms)"),
+               ("rss_mb", 1.0, "server peak RSS (MiB)")]
+    for col, c in enumerate(cores):
+        at_cores = groups[groups["cores"] == c]
+        for row, (metric, scale, label) in enumerate(metrics):
+            ax = axes[row][col]
+            for s in series:
+                rows = _rows(at_cores, s.strategy, "users")
+                rows = rows[rows[metric].notna()]
+                if rows.empty:
+                    continue
+                _line(ax, s, rows["users"].astype(float).tolist(), (rows[metric] * scale).tolist(),
+                      [flagged(r) for _, r in rows.iterrows()])
+            if users and users[-1] / max(users[0], 1) >= 8:
+                ax.set_xscale("log")
+                ax.xaxis.set_minor_locator(NullLocator())
+            ax.xaxis.set_major_locator(FixedLocator(users or [1]))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+            ax.set_xlabel("concurrent users (count)")
+            ax.set_ylabel(label)
+            if metric == "p99_us":
+                ax.set_yscale("log")
+                _log_axis(ax.yaxis)
+            else:
+                ax.set_ylim(bottom=0)
+            if row == 0:
+                ax.set_title(f"{c} server core{'s' if c != 1 else ''}", fontsize=10)
+    _legend(fig, series)
+    return fig
+
+
+def efficiency(workload: str, users: int, groups: pd.DataFrame, series: list[Series]) -> MplFigure:
+    """Requests per server CPU-second and peak RSS per strategy, one bar per core count."""
+    cores = sorted(int(c) for c in groups["cores"].dropna().unique())
+    fig, axes = _figure(1, 2, f"{workload} workload: server efficiency and memory ({users} users)")
+    width = 0.8 / max(1, len(cores))
+    panels = [(axes[0][0], "rps_per_cpu_s", "requests per server CPU-second (1/CPU-s)"),
+              (axes[0][1], "rss_mb", "server peak RSS (MiB)")]
+    for ax, metric, label in panels:
+        for i, s in enumerate(series):
+            for j, c in enumerate(cores):
+                rows = groups[(groups["strategy"] == s.strategy) & (groups["cores"] == c)]
+                if rows.empty or pd.isna(rows[metric].iloc[0]):
+                    continue
+                row = rows.iloc[0]
+                x = i + (j - (len(cores) - 1) / 2) * width
+                ax.bar(x, row[metric], width * 0.92, color="white" if flagged(row) else s.colour,
+                       edgecolor=s.colour, linewidth=1.6)
+                # The core count on the bar itself: readable in print, no second legend.
+                ax.annotate(f"{c}c", (x, row[metric]), xytext=(0, 2), textcoords="offset points",
+                            ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(range(len(series)), [s.strategy for s in series], rotation=30, ha="right",
+                      fontsize=8)
+        ax.set_ylabel(label)
+        ax.set_xlabel("strategy (bar label: server cores)")
+        ax.margins(y=0.12)
+    axes[0][0].set_title("efficiency (honest even when the load generator was the limit)", fontsize=9)
+    axes[0][1].set_title("memory", fontsize=9)
+    _legend(fig, series)
+    return fig

@@ -1,0 +1,24 @@
+"""The nine sections of the report, in order; `document(analysis)` assembles them."""
+from __future__ import annotations
+
+from ..analysis import Analysis
+from ..doc import Document
+from .context import claims_section, environment_section, microbench_section
+from .performance import efficiency_section, latency_section, scaling_section
+from .summary import summary
+from .trust import correctness_section, validity_section
+
+BUILDERS = (summary, scaling_section, latency_section, efficiency_section, correctness_section,
+            validity_section, microbench_section, claims_section, environment_section)
+SECTION_IDS = ("summary", "scaling", "latency", "efficiency", "correctness", "validity",
+               "microbenchmarks", "claims", "environment")
+
+
+def document(an: Analysis) -> Document:
+    m = an.run.manifest
+    subtitle = " · ".join(str(x) for x in (m.get("profile"), m.get("started"), m.get("status")) if x)
+    return Document(title=f"sharebench report — {an.run.run_id}", subtitle=subtitle,
+                    sections=[build(an) for build in BUILDERS])
+
+
+__all__ = ["BUILDERS", "SECTION_IDS", "document"]

@@ -1,0 +1,49 @@
+"""Pieces every section uses: marked cells, the marks legend, figures, load-generator captions."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from matplotlib.figure import Figure as MplFigure
+
+from ..aggregate import FLAGS, marks
+from ..doc import Cell, Figure, Para
+from ..plots import png
+
+MARK_LEGEND = ("Marks: " + " · ".join(f"{f.mark} = {f.name}" for f in FLAGS)
+               + " (explained under Validity). Numbers are medians over the ok repeats, "
+                 "with (min–max) when the repeats differ.")
+
+
+def legend() -> Para:
+    return Para(MARK_LEGEND, "note")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
+
+
+def marked(text: str, row: pd.Series | dict) -> Cell:
+    """A table cell carrying the group's validity marks."""
+    return Cell(text, marks(row))
+
+
+def figure(fig: MplFigure, filename: str, title: str, caption: str) -> Figure:
+    return Figure(filename=filename, title=title, caption=caption, png=png(fig))
+
+
+def cores_label(n: object) -> str:
+    return f"{int(n)} core" + ("" if int(n) == 1 else "s")
+
+
+def loadgen_caption(rows: pd.DataFrame) -> str:
+    """Says, for the cells a figure or table shows, whether the load generator was the limit."""
+    if rows.empty:
+        return "No cell shown."
+    bound = rows[rows["loadgen_bound"].astype(bool)]
+    if bound.empty:
+        return "The load generator was not the limit in any cell shown."
+    where = ", ".join(f"{r.strategy} at {cores_label(r.cores)}/{r.users} users"
+                      for r in bound.itertuples())
+    return (f"The load generator was the limit (L) for {where}: those throughputs are floors, "
+            "not the server's capacity.")

@@ -1,0 +1,221 @@
+"""Sections 2–4: multicore scaling (with USL), latency, efficiency and memory."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .. import plots
+from ..aggregate import flagged, merged_histogram, percentiles
+from ..analysis import Analysis, logical_cores, scaling
+from ..doc import Cell, Heading, Para, Section, Table
+from ..style import ms, num, percent, ratio, sig, spread
+from .common import cores_label, figure, legend, loadgen_caption, marked, slug
+
+LATENCY_POINTS = (50.0, 90.0, 99.0, 99.9)
+
+
+def _usl_blocks(an: Analysis, workload: str) -> list:
+    fits = {s: an.fits[(workload, s)] for s in an.order if (workload, s) in an.fits}
+    if fits and not any(f.ok for f in fits.values()):
+        counts = sorted(int(c) for c in an.at_ref(workload)["cores"].dropna().unique())
+        machine = logical_cores(an.run.manifest)
+        shown = ", ".join(map(str, counts))
+        where = (f"on this machine: it has {machine} logical cores, so the run measured "
+                 f"{len(counts)} core count{'s' if len(counts) != 1 else ''} ({shown})"
+                 if machine is not None and machine < 3 else
+                 f"for this run: it measured {len(counts)} core count{'s' if len(counts) != 1 else ''} ({shown})")
+        return [Para(f"Universal Scalability Law fit not possible {where}. The law has three "
+                     "parameters (λ, σ contention, κ coherency) and needs throughput at 3 or more "
+                     "core counts; through 2 points any σ and κ fit exactly, so a fitted N* would be "
+                     "meaningless and none is printed.", "note")]
+    rows = []
+    for strategy, fit in fits.items():
+        if fit.ok:
+            peak = "∞ (κ = 0)" if math.isinf(fit.peak_n) else sig(fit.peak_n)
+            rows.append([strategy, f"{fit.sigma:.3f} ± {fit.sigma_err:.3f}",
+                         f"{fit.kappa:.4f} ± {fit.kappa_err:.4f}", peak, f"{fit.r2:.3f}",
+                         str(fit.points), num(fit.lam)])
+        else:
+            rows.append([strategy, Cell(f"not possible: {fit.reason}"), "", "", "", str(fit.points), ""])
+    return [Table(["strategy", "σ contention", "κ coherency", "peak N* (cores)", "R²", "core counts",
+                   "λ req/s per core"], rows,
+                  caption="USL fit per strategy (scipy curve_fit, bounds σ∈[0,1], κ≥0, over every ok "
+                          "repeat). N* = √((1−σ)/κ) is the core count where throughput is predicted "
+                          "to peak; R² near 1 means the law describes the points.",
+                  numeric={3, 4, 5, 6})]
+
+
+def scaling_section(an: Analysis) -> Section:
+    section = Section("scaling", "2. Multicore scaling")
+    section.add(Para("Throughput against the number of CPUs the server was pinned to, at each "
+                     "workload's reference user count. Speedup is throughput over throughput at the "
+                     "fewest cores; parallel efficiency is speedup over the ratio of cores (100% = "
+                     "linear)."))
+    for workload in an.workloads:
+        users = an.ref_users[workload]
+        rows = an.at_ref(workload)
+        section.add(Heading(f"{workload} workload, {users} users"))
+        fits = {s: an.fits[(workload, s)] for s in an.order if (workload, s) in an.fits}
+        fig = plots.scaling(workload, users, rows, an.series_of(rows["strategy"]), fits)
+        section.add(figure(fig, f"fig-scaling-{slug(workload)}.png",
+                           f"{workload}: throughput and speedup vs cores",
+                           "Lines: median over repeats; bars: min–max; thin curves: USL fit where "
+                           "possible. " + loadgen_caption(rows)))
+        cores = sorted(int(c) for c in rows["cores"].dropna().unique())
+        table = []
+        for strategy in an.order:
+            mine = rows[rows["strategy"] == strategy]
+            if mine.empty:
+                continue
+            line = [strategy, an.model[strategy]]
+            for c in cores:
+                at = mine[mine["cores"] == c]
+                if at.empty:
+                    line.append(Cell("missing"))
+                elif pd.isna(at.iloc[0]["rps"]):
+                    line.append(marked("failed", at.iloc[0]))
+                else:
+                    r = at.iloc[0]
+                    line.append(marked(spread(r["rps"], r["rps_min"], r["rps_max"]), r))
+            sc = scaling(an, workload, strategy)
+            line += [ratio(sc["speedup"]) if sc else "—", percent(sc["efficiency"]) if sc else "—"]
+            table.append(line)
+        section.add(Table(["strategy", "model"] + [f"req/s at {cores_label(c)}" for c in cores]
+                          + ["speedup", "efficiency"], table,
+                          caption=f"Throughput by core count, {users} users; strategies in ranking order "
+                                  "(safe, then the stateless ceiling, then unsafe).",
+                          numeric=set(range(2, 4 + len(cores)))))
+        section.add(*_usl_blocks(an, workload))
+    return section.add(legend())
+
+
+def _latency_rows(an: Analysis, workload: str) -> tuple[dict, list]:
+    rows = an.at_ref(workload)
+    panels: dict[int, list] = {}
+    table = []
+    for strategy in an.order:
+        for _, r in rows[rows["strategy"] == strategy].sort_values("cores").iterrows():
+            histogram = merged_histogram(an.run, r["cell_ids"])
+            series = an.series_of([strategy])[0]
+            if histogram is not None:
+                panels.setdefault(int(r["cores"]), []).append((series, histogram, flagged(r)))
+                values = percentiles(histogram, list(LATENCY_POINTS))
+                source, count = "merged histogram", num(histogram.get_total_count())
+                top = histogram.get_max_value()
+            elif pd.notna(r["p99_us"]):
+                values = [r["p50_us"], r["p90_us"], r["p99_us"], r["p999_us"]]
+                source, count, top = "cells.csv medians (no histogram)", "—", r["max_us"]
+            else:
+                table.append([strategy, str(int(r["cores"])), marked("failed", r), "", "", "", "", "", ""])
+                continue
+            table.append([strategy, str(int(r["cores"]))] + [marked(ms(v), r) for v in values]
+                         + [ms(top), count, source])
+    table.sort(key=lambda line: (int(line[1]), _sortable(line[4])))
+    return panels, table
+
+
+def _sortable(cell) -> float:
+    text = cell.text if isinstance(cell, Cell) else str(cell)
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return math.inf
+
+
+def latency_section(an: Analysis) -> Section:
+    section = Section("latency", "3. Latency")
+    section.add(Para("Client-observed latency from the merged HDR histograms of each cell's repeats: "
+                     "it includes the load generator's own delays, so in a cell where the load "
+                     "generator was the limit (L) the tail is partly the generator's queue."))
+    for workload in an.workloads:
+        users = an.ref_users[workload]
+        section.add(Heading(f"{workload} workload, {users} users"))
+        panels, table = _latency_rows(an, workload)
+        shown = an.at_ref(workload)
+        if panels:
+            strategies = {s.strategy for p in panels.values() for s, _, _ in p}
+            fig = plots.latency(workload, users, panels, an.series_of(strategies))
+            section.add(figure(fig, f"fig-latency-{slug(workload)}.png",
+                               f"{workload}: latency percentiles",
+                               "Percentile curves p50…p99.9 on a 'nines' axis; markers at p50, p90, p99, "
+                               "p99.9. " + loadgen_caption(shown)))
+        else:
+            section.add(Para("No latency histogram in this workload's records: no percentile curve.", "alert"))
+        section.add(Table(["strategy", "cores", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
+                           "requests", "source"], table,
+                          caption=f"Latency percentiles at {users} users, sorted by cores then p99.",
+                          numeric={1, 2, 3, 4, 5, 6, 7}))
+        every = an.groups[an.groups["workload"] == workload]
+        if every["users"].nunique() > 1:
+            section.add(*_by_users(an, workload, every))
+    return section.add(legend())
+
+
+def _by_users(an: Analysis, workload: str, every: pd.DataFrame) -> list:
+    fig = plots.by_users(workload, every, an.series_of(every["strategy"]))
+    users = sorted(int(u) for u in every["users"].dropna().unique())
+    top = users[-1]
+    rows = []
+    for (cores, strategy), mine in every.groupby(["cores", "strategy"]):
+        at = {int(r["users"]): r for _, r in mine.iterrows()}
+        line: list = [strategy, str(int(cores))]
+        for u in users:
+            r = at.get(u)
+            line.append(Cell("missing") if r is None else
+                        marked(num(r["rps"]) if pd.notna(r["rps"]) else "failed", r))
+        for u in users:
+            r = at.get(u)
+            line.append("—" if r is None else ms(r["p99_us"]))
+        line.append("—" if top not in at else num(at[top]["rss_mb"], 1))
+        rps_top = at[top]["rps"] if top in at and pd.notna(at[top]["rps"]) else -1
+        rows.append((int(cores), -rps_top, line))
+    rows.sort(key=lambda t: (t[0], t[1]))
+    columns = (["strategy", "cores"] + [f"req/s at {u} users" for u in users]
+               + [f"p99 ms at {u} users" for u in users] + [f"RSS MiB at {top} users"])
+    return [Heading(f"{workload} workload: latency vs concurrent users"),
+            figure(fig, f"fig-users-{slug(workload)}.png", f"{workload}: by concurrent users",
+                   "Throughput, p99 latency and server memory as the number of concurrent users "
+                   "grows, one column per core count. " + loadgen_caption(every)),
+            Table(columns, [line for _, _, line in rows],
+                  caption=f"By core count, fastest at {top} users first.",
+                  numeric=set(range(1, len(columns))))]
+
+
+def efficiency_section(an: Analysis) -> Section:
+    section = Section("efficiency", "4. Efficiency and memory")
+    section.add(Para("Requests per server CPU-second divide the work done by the CPU the server "
+                     "actually used, so they stay comparable when the load generator, not the server, "
+                     "was the limit (where req/s only gives a floor). Memory is the peak resident set of "
+                     "the server's whole process tree."))
+    for workload in an.workloads:
+        users = an.ref_users[workload]
+        rows = an.at_ref(workload)
+        section.add(Heading(f"{workload} workload, {users} users"))
+        fig = plots.efficiency(workload, users, rows, an.series_of(rows["strategy"]))
+        section.add(figure(fig, f"fig-efficiency-{slug(workload)}.png",
+                           f"{workload}: efficiency and memory",
+                           "Bars: medians; a hollow bar is a flagged cell. " + loadgen_caption(rows)))
+        table = []
+        for _, r in rows.sort_values(["cores", "rps_per_cpu_s"], ascending=[True, False]).iterrows():
+            table.append([r["strategy"], str(int(r["cores"])),
+                          marked(spread(r["rps_per_cpu_s"], r["rps_per_cpu_s_min"], r["rps_per_cpu_s_max"]), r),
+                          sig(r["server_cpu"]), num(r["rss_mb"], 1), sig(r["loadgen_cpu"]), _limit(r)])
+        section.add(Table(["strategy", "cores", "req per server CPU-s", "server CPU (cores busy)",
+                           "RSS MiB", "load-gen CPU (cores busy)", "what limited it"], table,
+                          caption=f"{users} users, by core count, most efficient first.",
+                          numeric={1, 2, 3, 4, 5}))
+    return section.add(legend())
+
+
+def _limit(r: pd.Series) -> str:
+    if pd.isna(r["rps"]):
+        return "failed"
+    if r["loadgen_bound"]:
+        return "load generator"
+    # 80%: the CPU figure is sampled over the window and includes idle gaps between requests.
+    if pd.notna(r["server_cpu"]) and r["server_cpu"] >= 0.8 * r["cores"]:
+        return "server CPU"
+    if pd.notna(r["server_cpu"]) and r["model"] != "processes" and r["server_cpu"] >= 0.8:
+        return "server CPU (one interpreter)"
+    return "neither: waiting"

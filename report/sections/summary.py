@@ -1,0 +1,64 @@
+"""Section 1: the ranking per workload and one generated finding per strategy."""
+from __future__ import annotations
+
+from ..analysis import Analysis, scaling
+from ..doc import Bullets, Heading, Para, Section, Table
+from ..findings import FLAG_NAMES, common_flags, correctness_headline, ranking, strategy_finding, validity_headline
+from ..style import ms, num, ratio, spread
+from .common import cores_label, legend, loadgen_caption, marked
+
+
+def summary(an: Analysis) -> Section:
+    section = Section("summary", "1. Summary")
+    kind, headline = correctness_headline(an)
+    section.add(Para(headline, kind), Para(validity_headline(an), "note"))
+    if an.run.manifest.get("status") not in (None, "complete"):
+        section.add(Para(f"The run is {an.run.manifest.get('status')}"
+                         + (f" (interrupted by {an.run.manifest['interrupted_by']})"
+                            if an.run.manifest.get("interrupted_by") else "")
+                         + ": every number below comes from the cells that finished.", "alert"))
+    if an.groups.empty:
+        return section.add(Para("No cell finished in this run: there is nothing to rank.", "alert"))
+    for workload in an.workloads:
+        users = an.ref_users[workload]
+        section.add(Heading(f"{workload} workload, {users} users"))
+        ranked, reference = ranking(an, workload)
+        rows = []
+        for rank, row in enumerate(ranked, 1):
+            rows.append(_row(an, workload, str(rank), row))
+        for row in reference:
+            role = "ceiling" if an.safety[row["strategy"]] == "no-state" else "unsafe, not ranked"
+            rows.append(_row(an, workload, role, row))
+        section.add(Table(["rank", "strategy", "model", "best at", "req/s", "p99 ms", "speedup",
+                           "req per CPU-s"], rows,
+                          caption=f"Safe strategies by throughput at their best core count "
+                                  f"({users} users). " + loadgen_caption(
+                                      an.at_ref(workload)[an.at_ref(workload)["strategy"].isin(
+                                          [r["strategy"] for r in ranked + reference])]),
+                          numeric={4, 5, 6, 7}))
+        common = common_flags(an, workload)
+        if common:
+            said = "; ".join(f"every {int(c)}-core cell is flagged {', '.join(sorted(names))}"
+                             for c, names in sorted(common.items()))
+            section.add(Para(f"Findings ({said}: see Validity; not repeated on each line):"))
+        section.add(Bullets([strategy_finding(an, workload, r["strategy"], common)
+                             for r in ranked + reference]))
+        planned = an.run.planned
+        if len(planned):  # only what was planned for this workload can be missing from it
+            expected = set(planned.loc[(planned["workload"] == workload)
+                                       & (planned["users"] == users), "strategy"])
+        else:
+            expected = set(an.order)
+        unmeasured = [s for s in an.order if s in expected
+                      and s not in {r["strategy"] for r in ranked + reference}]
+        if unmeasured:
+            section.add(Para(f"No result at {users} users for: {', '.join(unmeasured)} "
+                             "(see Validity for failed and missing cells).", "alert"))
+    return section.add(legend())
+
+
+def _row(an: Analysis, workload: str, rank: str, row) -> list:
+    sc = scaling(an, workload, row["strategy"])
+    return [rank, row["strategy"], an.model[row["strategy"]], cores_label(row["cores"]),
+            marked(spread(row["rps"], row["rps_min"], row["rps_max"]), row),
+            ms(row["p99_us"]), ratio(sc["speedup"]) if sc else "—", num(row["rps_per_cpu_s"])]

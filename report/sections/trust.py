@@ -1,0 +1,191 @@
+"""Sections 5–6: correctness (lost updates) and validity (flags, failures, gaps)."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from ..aggregate import FLAGS, flagged, marks
+from ..analysis import Analysis, correctness
+from ..doc import Bullets, Cell, Heading, Para, Section, Table
+from ..findings import claim_races, correctness_headline, validity_headline
+from ..style import num, percent, sig, spread
+from .common import cores_label, legend
+
+
+def _verdict(row) -> Cell:
+    if row.safety == "no-state":
+        return Cell("not applicable: no shared state")
+    if row.checked == 0:
+        return Cell("not checked: no finished cell")
+    if row.held == row.checked and row.lost == 0:
+        return Cell("held")
+    if row.safety == "unsafe":
+        return Cell("FAILED, as designed", "")
+    return Cell("FAILED: a safe strategy lost updates")
+
+
+def correctness_section(an: Analysis) -> Section:
+    section = Section("correctness", "5. Correctness")
+    kind, headline = correctness_headline(an)
+    section.add(Para(headline, kind))
+    table = correctness(an)
+    # Failures first (a broken safe strategy above the unsafe one), then by name.
+    rank = {"safe": 0, "unsafe": 1, "no-state": 2}
+    table = table.assign(_bad=(table["lost"] > 0) | (table["held"] < table["checked"]),
+                         _rank=table["safety"].map(rank))
+    table = table.sort_values(["_bad", "_rank", "strategy"], ascending=[False, True, True])
+    rows = [[r.strategy, r.safety, r.model, str(r.checked), f"{r.held} of {r.checked}",
+             num(r.lost), num(r.acked), percent(r.lost_share, 2), _verdict(r)]
+            for r in table.itertuples()]
+    section.add(Table(["strategy", "safety", "model", "cells checked", "invariant held", "lost updates",
+                       "acknowledged increments", "lost share", "verdict"], rows,
+                      caption="Invariant: the server's sum equals the increments it applied, and the "
+                              "increments the clients saw acknowledged all arrived. Lost updates are "
+                              "in units of the increments' `by`.", numeric={3, 5, 6, 7}))
+    lost = an.groups[an.groups["lost_updates"] > 0]
+    if not lost.empty:
+        rows = [[r.strategy, r.workload, str(int(r.cores)), str(r.users), num(r.lost_updates),
+                 num(r.acked_incr), percent(r.lost_updates / r.acked_incr if r.acked_incr else None, 2)]
+                for r in lost.sort_values(["strategy", "workload", "cores", "users"]).itertuples()]
+        section.add(Heading("Where updates were lost"),
+                    Table(["strategy", "workload", "cores", "users", "lost", "acknowledged", "share"],
+                          rows, caption="Summed over repeats.", numeric={2, 3, 4, 5, 6}))
+    section.add(Heading("What CPython's GIL does to the race"), Para(claim_races(an).answer))
+    return section
+
+
+def _placement(an: Analysis) -> str:
+    placement = an.run.manifest.get("placement") or {}
+    if not placement:
+        return "The manifest records no CPU placement: whether server and load generator competed is unknown."
+    servers = placement.get("server_cpus") or {}
+    parts = [f"{cores} → CPUs {cpus}" for cores, cpus in servers.items()] if isinstance(servers, dict) else [str(servers)]
+    text = (f"Server CPUs by core count: {'; '.join(parts) or 'not recorded'}. Load generator: CPUs "
+            f"{placement.get('loadgen_cpus', 'not recorded')}.")
+    overlap = placement.get("shared", placement.get("overlap"))
+    if isinstance(overlap, dict):
+        shared = [str(k) for k, v in overlap.items() if v]
+        text += (f" They overlap at {', '.join(shared)} core(s), so those cells share a CPU with the "
+                 "load generator (S)." if shared else " They never overlap.")
+    elif overlap is not None:
+        text += f" Overlap: {overlap}."
+    return text
+
+
+def _consequence(an: Analysis, mark: str, rows: pd.DataFrame) -> str:
+    if rows.empty:
+        return "none in this run"
+    where = ", ".join(f"{r.strategy}/{r.workload} {cores_label(r.cores)}" for r in rows.head(6).itertuples())
+    more = f" and {len(rows) - 6} more" if len(rows) > 6 else ""
+    consequence = {
+        "L": "their req/s is a floor and their tail latency includes the generator's queueing; "
+             "compare them by req per CPU-s, and a ranking they decide is not decided",
+        "S": "server and generator competed for a CPU, which depresses throughput there and "
+             "understates speedup to those core counts",
+        "N": "a difference between strategies smaller than the min–max range is not a difference",
+        "E": "req/s counts only successful requests; the failures are listed below",
+        "F": "the group's numbers come from its remaining repeats, or it has none",
+        "B": "something else competed for the CPUs: throughput may be low and tails long for "
+             "reasons outside the strategy",
+    }[mark]
+    return f"{where}{more}: {consequence}"
+
+
+def validity_section(an: Analysis) -> Section:
+    section = Section("validity", "6. Validity")
+    section.add(Para(validity_headline(an), "note"), Para(_placement(an)))
+    g = an.groups
+    flag_rows = []
+    for flag in FLAGS:
+        hit = g[g.apply(lambda r: flag.mark in marks(r), axis=1)] if len(g) else g
+        flag_rows.append([flag.mark, flag.name, str(len(hit)), flag.meaning, _consequence(an, flag.mark, hit)])
+    section.add(Table(["mark", "flag", "cells", "what it means", "which cells, and what it means for "
+                       "the conclusions"], flag_rows, caption="Every mark that appears in a table "
+                       "(and every hollow marker in a plot) is one of these.", numeric={2}))
+    bad = g[g.apply(flagged, axis=1)] if len(g) else g
+    if not bad.empty:
+        severity = "FELBNS"  # the rarest, most consequential flags first; shared_cpu is systematic
+        bad = bad.assign(_sev=bad.apply(lambda r: min(severity.index(m) for m in marks(r)), axis=1))
+        rows = [[r["workload"], r["strategy"], str(int(r["cores"])), str(r["users"]), marks(r),
+                 spread(r["rps"], r["rps_min"], r["rps_max"]), sig(r["server_cpu"]), sig(r["loadgen_cpu"]),
+                 percent(r["cv"], 1), num(r["errors"]), r["reasons"]]
+                for _, r in bad.sort_values(["_sev", "workload", "strategy", "cores", "users"]).iterrows()]
+        section.add(Heading("Flagged cells"),
+                    Table(["workload", "strategy", "cores", "users", "marks", "req/s", "server CPU",
+                           "load-gen CPU", "CV of req/s", "errors", "failure"], rows,
+                          caption="CPU in cores busy; CV is recomputed here over the ok repeats "
+                                  "(a record written after its first repeat cannot know it).",
+                          numeric={2, 3, 5, 6, 7, 8, 9}))
+    section.add(*_contract(an), *_failures(an), *_gaps(an), _repeats(an), legend())
+    return section
+
+
+def _contract(an: Analysis) -> list:
+    """The pre-flight contract checks recorded in the manifest, when there are any."""
+    contract = an.run.manifest.get("contract")
+    if not isinstance(contract, dict) or not contract:
+        return []
+    failed = {name: found for name, found in contract.items() if found}
+    if not failed:
+        return [Para(f"Contract checks before measuring: all {len(contract)} strategies passed.", "ok")]
+    return [Heading("Contract failures"),
+            Para(f"{len(failed)} of {len(contract)} strategies failed the contract checks and were "
+                 "not measured (their cells are recorded as failed):", "alert"),
+            Bullets([f"{name}: {'; '.join(map(str, found))}" for name, found in sorted(failed.items())])]
+
+
+def _failures(an: Analysis) -> list:
+    cells = an.run.cells
+    failed = cells[cells["status"] != "ok"] if len(cells) else cells
+    errors = cells[(cells["status"] == "ok") & (cells["errors"].fillna(0) > 0)] if len(cells) else cells
+    blocks: list = []
+    if not failed.empty:
+        rows = []
+        for r in failed.sort_values("cell_id").itertuples():
+            record = an.run.records.get(r.cell_id) or {}
+            tail = (record.get("server_stderr_tail") or "").strip().splitlines()
+            rows.append([r.cell_id, r.reason or "no reason recorded", tail[-1] if tail else ""])
+        blocks += [Heading("Failed cells"),
+                   Table(["cell", "reason", "last line of server stderr"], rows,
+                         caption="A failed cell has no numbers; its group shows F.")]
+    if not errors.empty:
+        rows = [[r.cell_id, num(r.errors), num(r.requests),
+                 json.dumps((an.run.records.get(r.cell_id) or {}).get("errors_by_kind") or {})]
+                for r in errors.sort_values("cell_id").itertuples()]
+        blocks += [Heading("Cells with failed requests"),
+                   Table(["cell", "errors", "requests", "errors by kind"], rows, numeric={1, 2})]
+    return blocks
+
+
+def _gaps(an: Analysis) -> list:
+    blocks: list = []
+    missing = an.run.missing
+    if len(missing):
+        status = an.run.manifest.get("status", "unknown")
+        blocks += [Heading("Missing cells"),
+                   Para(f"{len(missing)} planned cell(s) have no readable record (run status: {status}). "
+                        "They are left out of every table and plot above; a group shows the repeats "
+                        "that remain.", "alert"),
+                   Bullets(list(missing["cell_id"]))]
+    if an.run.problems:
+        blocks += [Heading("Problems reading the run"), Bullets(list(dict.fromkeys(an.run.problems)))]
+    if not len(missing) and not an.run.problems:
+        blocks.append(Para("Every planned cell has a readable record.", "ok"))
+    return blocks
+
+
+def _repeats(an: Analysis) -> Para:
+    g = an.groups
+    if g.empty:
+        return Para("No repeats to summarise.")
+    counts = g.groupby("workload")["repeats"].agg(["min", "max"])
+    parts = [f"{w}: {c['min']}" + (f"–{c['max']}" if c["max"] != c["min"] else "") + " repeat(s) per cell"
+             for w, c in counts.iterrows()]
+    single = (g["ok"] < 2).sum()
+    text = ("Repeats — " + "; ".join(parts) + ". Every figure is the median over ok repeats with "
+            "its min–max beside it.")
+    if single:
+        text += (f" {single} cell(s) have fewer than two ok repeats: no spread, and they cannot be "
+                 "judged noisy.")
+    return Para(text)

@@ -1,0 +1,86 @@
+"""How strategies look and how numbers are written, the same in every plot and table."""
+from __future__ import annotations
+
+import math
+import numbers
+
+from matplotlib import colormaps
+
+PROCESS_SUFFIX = "-mp"
+
+
+def base_name(strategy: str) -> str:
+    """`global-lock-mp` -> `global-lock`: a process variant shares its thread sibling's colour."""
+    return strategy[: -len(PROCESS_SUFFIX)] if strategy.endswith(PROCESS_SUFFIX) else strategy
+
+
+def colours(strategies: list[str]) -> dict[str, tuple[float, float, float, float]]:
+    """A fixed colour per strategy, from its base name's index among the sorted base names.
+
+    tab20 comes in pairs of one hue: a strategy gets the dark shade of its pair
+    and its process variant (`x-mp`) the light shade, so every strategy has its
+    own colour and a reader still pairs `x` with `x-mp` at a glance.
+    """
+    bases = sorted({base_name(name) for name in strategies})
+    palette = colormaps["tab20"]
+    out = {}
+    for name in strategies:
+        index = bases.index(base_name(name)) % 10
+        out[name] = palette(2 * index + (1 if name.endswith(PROCESS_SUFFIX) else 0))
+    return out
+
+
+def line_style(strategy: str, safety: str) -> dict:
+    """Line and marker: processes dashed squares, the unsafe dotted crosses, the rest solid dots."""
+    if safety == "unsafe":
+        return {"linestyle": ":", "marker": "X"}
+    if strategy.endswith(PROCESS_SUFFIX):
+        return {"linestyle": "--", "marker": "s"}
+    if safety == "no-state":
+        return {"linestyle": "-.", "marker": "D"}
+    return {"linestyle": "-", "marker": "o"}
+
+
+def is_number(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return not math.isnan(float(value))
+
+
+def num(value: object, digits: int = 0) -> str:
+    """1234.5 -> '1,234' (or with digits); NaN/None -> '—'."""
+    if not is_number(value):
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def sig(value: object, figures: int = 3) -> str:
+    """Three significant figures without scientific notation: 0.0123, 1.23, 123, 1,234."""
+    if not is_number(value):
+        return "—"
+    if value == 0:
+        return "0"
+    decimals = max(0, figures - 1 - int(math.floor(math.log10(abs(value)))))
+    return f"{value:,.{decimals}f}"
+
+
+def ms(microseconds: object) -> str:
+    """Latency in ms with three significant figures (every latency column uses ms)."""
+    return sig(microseconds / 1000.0) if is_number(microseconds) else "—"
+
+
+def spread(median: object, low: object, high: object, fmt=num) -> str:
+    """'median (min–max)' when repeats differ, else just the median."""
+    if not is_number(median):
+        return "—"
+    if is_number(low) and is_number(high) and fmt(low) != fmt(high):
+        return f"{fmt(median)} ({fmt(low)}–{fmt(high)})"
+    return fmt(median)
+
+
+def ratio(value: object) -> str:
+    return f"{value:.2f}×" if is_number(value) else "—"
+
+
+def percent(value: object, digits: int = 0) -> str:
+    return f"{100 * value:.{digits}f}%" if is_number(value) else "—"

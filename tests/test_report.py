@@ -1,0 +1,205 @@
+"""The report builds from a synthetic run and says what it must: sections, images, marks, gaps."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+from report import SECTION_IDS, RunWarning, build_report
+from report.style import base_name, colours
+from sharebench.cli import main
+
+from .test_report_fixture import CORRUPT, FAILED, built_report, write_run  # noqa: F401 (fixture)
+
+TITLES = ["1. Summary", "2. Multicore scaling", "3. Latency", "4. Efficiency and memory",
+          "5. Correctness", "6. Validity", "7. Microbenchmarks", "8. The claims", "9. Environment"]
+
+
+def _build(run: Path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunWarning)
+        return build_report(run)
+
+
+def _section(html: str, section_id: str) -> str:
+    start = html.index(f'<section id="{section_id}">')
+    return html[start:html.index("</section>", start)]
+
+
+def test_every_section_and_image_is_present(built_report) -> None:
+    run, built = built_report
+    html = built.html.read_text()
+    for section_id, title in zip(SECTION_IDS, TITLES):
+        assert f'<section id="{section_id}"><h2>{title}</h2>' in html
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="[^"]+" data-file="([^"]+)"', html)
+    assert len(images) == len(built.images) >= 7  # scaling, latency, efficiency x2 workloads + users
+    for data, name in images:
+        assert base64.b64decode(data) == (run / name).read_bytes()  # embedded = the PNG beside it
+        assert (run / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "http://" not in html and "https://" not in html  # nothing to fetch: self-contained
+
+
+def test_markdown_carries_the_same_tables_and_the_plots(built_report) -> None:
+    run, built = built_report
+    html, md = built.html.read_text(), built.markdown.read_text()
+    for title in TITLES:
+        assert f"\n## {title}\n" in md
+    assert html.count("<table>") == len(re.findall(r"^\| (?:---:?|---) \|", md, flags=re.M)) > 10
+    for image in built.images:
+        assert f"]({image.name})" in md and image.exists()
+
+
+def test_summary_is_five_generated_lines(built_report) -> None:
+    _, built = built_report
+    assert len(built.summary) == 5
+    first = built.summary[0]
+    assert "Every safe strategy kept every update" in first and "unsafe" in first
+    assert re.search(r"lost [\d,]+ of [\d,]+ acknowledged", first)
+    assert "global-lock-mp" in built.summary[1]  # the fastest safe strategy, from the numbers
+    assert "USL fit not possible" in built.summary[2]
+
+
+def test_rankings_keep_unsafe_out_and_stateless_as_ceiling(built_report) -> None:
+    _, built = built_report
+    summary = _section(built.html.read_text(), "summary")
+    assert "<td>unsafe, not ranked</td><td>unsafe</td>" in summary
+    assert "<td>ceiling</td><td>stateless</td>" in summary
+    assert "<td>1</td><td>global-lock-mp</td>" in summary
+    assert "threads in one CPython process share one GIL" in summary
+    assert re.search(r"global-lock: [\d,]+ req/s .* 1\.0\d× from 1 to 2 cores", summary)
+
+
+def test_unsafe_visibly_fails_correctness(built_report) -> None:
+    _, built = built_report
+    section = _section(built.html.read_text(), "correctness")
+    row = re.search(r"<tr><td>unsafe</td>.*?</tr>", section).group(0)
+    assert "FAILED, as designed" in row and "0 of 10" in row
+    assert "time.sleep(0)" in section and "hide the race" in section
+
+
+def test_flagged_cells_are_marked_in_tables_and_explained(built_report) -> None:
+    _, built = built_report
+    html, md = built.html.read_text(), built.markdown.read_text()
+    assert '<sup class="mark" title="loadgen_bound, shared_cpu">LS</sup>' in html
+    assert '<sup class="mark" title="shared_cpu, noisy">SN</sup>' in html
+    assert "[LS]" in md and "[SN]" in md
+    validity = _section(html, "validity")
+    for flag in ("loadgen_bound", "shared_cpu", "noisy", "errors", "failed"):
+        assert f"<td>{flag}</td>" in validity
+    assert "They overlap at 2 core(s)" in validity
+    assert "median over ok repeats with its min–max" in validity
+
+
+def test_failed_missing_and_corrupt_cells_are_said(built_report) -> None:
+    run, built = built_report
+    validity = _section(built.html.read_text(), "validity")
+    assert FAILED in validity and "server exited with code 1 during warm-up" in validity
+    assert "Too many open files" in validity  # the server's last stderr line
+    assert CORRUPT in validity and "Missing cells" in validity
+    assert str(run / "cells" / f"{CORRUPT}.json") in validity
+    assert any(str(run / "cells" / f"{CORRUPT}.json") in p for p in built.problems)
+
+
+def test_load_generator_limit_is_said_with_every_figure(built_report) -> None:
+    _, built = built_report
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", built.html.read_text())
+    assert len(captions) == len(built.images)
+    for caption in captions:
+        assert "load generator was" in caption
+    assert any("stateless at 2 cores/32 users" in c for c in captions)
+
+
+def test_usl_says_not_possible_on_a_two_core_machine(built_report) -> None:
+    _, built = built_report
+    scaling = _section(built.html.read_text(), "scaling")
+    assert "Universal Scalability Law fit not possible on this machine: it has 2 logical cores" in scaling
+    assert "N*" in scaling and "σ" not in re.sub(r"<p.*?</p>", "", scaling)  # no fitted numbers
+
+
+def test_claims_are_answered_or_marked_not_measured(built_report) -> None:
+    _, built = built_report
+    claims = _section(built.html.read_text(), "claims")
+    assert "not in CPython: the execution model decides" in claims
+    assert "Verdict: confirmed." in claims
+    assert "Verdict: supported." in claims  # async at 256 users: more req/s, less memory
+    assert "Verdict: not measured in this run." in claims and "garbage-collector pauses" in claims
+
+
+def test_environment_and_reproduce_command(built_report) -> None:
+    _, built = built_report
+    env = _section(built.html.read_text(), "environment")
+    assert "sharebench bench --profile quick --repeats 3" in env
+    assert "make report RUN=results/20250101-120000-quick" in env
+    assert "Synthetic CPU @ 2.0GHz" in env and "placement: loadgen_cpus" in env
+
+
+def test_microbenchmarks_table(built_report) -> None:
+    _, built = built_report
+    micro = _section(built.html.read_text(), "microbenchmarks")
+    assert "incr, one thread" in micro and "ns per operation" in micro
+
+
+def test_a_safe_strategy_losing_updates_leads_the_summary(tmp_path: Path) -> None:
+    run = write_run(tmp_path, damaged=False)
+    path = run / "cells" / "global-lock.cpu.c1.u32.r0.json"
+    record = json.loads(path.read_text())
+    record.update(correct=False, lost_updates=5, server_sum=record["acked_incr"] - 5)
+    path.write_text(json.dumps(record))
+    built = _build(run)
+    assert built.summary[0].startswith("A SAFE STRATEGY LOST UPDATES: global-lock lost 5")
+    summary = _section(built.html.read_text(), "summary")
+    assert summary.index('<p class="alert">A SAFE STRATEGY') < summary.index("<table>")
+
+
+def test_a_run_with_no_finished_cell_still_renders(tmp_path: Path) -> None:
+    run = write_run(tmp_path, damaged=False)
+    for path in (run / "cells").glob("*.json"):
+        path.unlink()
+    (run / "cells.csv").unlink()
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest.update(status="interrupted", interrupted_by="SIGINT", ended=None)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    built = _build(run)
+    html = built.html.read_text()
+    assert "No cell finished in this run" in html and "interrupted by SIGINT" in html
+    assert f"{len(manifest['matrix'])} planned cell(s) have no readable record" in html
+    assert built.images == [] and len(built.summary) == 5
+
+
+def test_a_run_without_manifest_still_renders(tmp_path: Path) -> None:
+    run = write_run(tmp_path, damaged=False)
+    (run / "manifest.json").unlink()
+    built = _build(run)
+    html = built.html.read_text()
+    assert "No readable manifest.json" in html and "manifest.json is missing" in html
+    assert len(built.images) >= 7
+
+
+def test_rebuild_replaces_stale_figures(tmp_path: Path) -> None:
+    run = write_run(tmp_path, damaged=False)
+    (run / "fig-from-an-older-build.png").write_bytes(b"old")
+    built = _build(run)
+    assert not (run / "fig-from-an-older-build.png").exists()
+    assert sorted(run.glob("fig-*.png")) == sorted(built.images)
+
+
+def test_colours_are_stable_and_pair_process_variants() -> None:
+    names = ["unsafe", "global-lock", "global-lock-mp", "async"]
+    first, second = colours(names), colours(list(reversed(names)))
+    assert first == second
+    assert len(set(first.values())) == len(names)  # every strategy its own colour
+    assert base_name("global-lock-mp") == "global-lock"
+
+
+def test_cli_report_prints_path_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    run = write_run(tmp_path)
+    assert main(["report", str(run)]) == 0
+    out, err = capsys.readouterr()
+    assert f"report: {run / 'report.html'}" in out
+    assert len([line for line in out.splitlines() if line.startswith("  ")]) == 5
+    assert f"sharebench: warning: skipped {run / 'cells' / (CORRUPT + '.json')}" in err
+    assert main(["report", str(tmp_path / "nope")]) == 2
