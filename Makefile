@@ -9,6 +9,8 @@ PORT     ?= 8000
 NAME     ?=
 PROFILE  ?= default
 MASTER   ?= 127.0.0.1
+RUN       ?= results/latest
+THRESHOLD ?= 0.10
 
 # `make bench` overrides: each, when set, replaces that field of the profile.
 RUN_FLAGS = --profile $(PROFILE) \
@@ -20,6 +22,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(RESUME),--resume $(RESUME))
 
 .PHONY: setup test microbench bench calibrate loadgen-worker serve list new-strategy verify clean
+.PHONY: report compare chromium
 
 setup: $(STAMP)
 
@@ -31,7 +34,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
 microbench: $(STAMP)
@@ -40,6 +43,19 @@ microbench: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/sharebench run $(RUN_FLAGS)
+	$(BIN)/sharebench report $(if $(RESUME),$(RESUME),results/latest)
+
+# Rebuild a run's report from its stored records alone.
+report: $(STAMP)
+	$(BIN)/sharebench report $(RUN)
+
+compare: $(STAMP)
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=results/<id1> B=results/<id2> [THRESHOLD=0.10]"; exit 2; }
+	$(BIN)/sharebench compare $(A) $(B) --threshold $(THRESHOLD)
+
+# Debian's chromium for the report's browser test; installed only when missing (needs root, as CI has).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
 # wrk is the reference load generator: how far below the servers' peak does Locust stay?
 calibrate: $(STAMP) wrk
