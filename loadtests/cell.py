@@ -108,6 +108,7 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         record["status"] = "ok"
     except (ServerError, LoadGenError, Survivors, OSError) as exc:
         record["reason"] = str(exc).splitlines()[0][:300]
+        record["detail"] = str(exc)[-4000:]
         if server.proc is not None:
             record["server_stderr_tail"] = server.stderr_tail()
     finally:

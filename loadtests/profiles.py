@@ -97,7 +97,12 @@ def load_profiles(path: Path = PROFILES_FILE) -> dict:
 def check_names(kind: str, names: list[str], valid) -> None:
     for name in names:
         if name not in valid:
-            raise PlanError(f"unknown {kind} {name!r}; valid: {', '.join(sorted(valid))}")
+            why = ""
+            if kind == "strategy":
+                from servers import broken  # a module that failed to import says why
+                error = broken().get(name.replace("-", "_"))
+                why = f" (servers/{name.replace('-', '_')}.py failed to import: {error})" if error else ""
+            raise PlanError(f"unknown {kind} {name!r}{why}; valid: {', '.join(sorted(valid))}")
 
 
 def build(profile: str, overrides: Overrides, strategies: list[str],

@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from servers import discover
+from servers import broken, discover
 from servers.core.work import calibrate
 
 from . import environment
@@ -61,6 +61,7 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "timing": {"warmup_s": plan.warmup, "duration_s": plan.duration},
         "loops_per_us": _calibrate_on(placement.server_order[0]),
         "environment": environment.collect(),
+        "broken_strategies": broken(),  # modules that failed to import: not measured
         "contract": {}, "started": _now(), "ended": None, "status": "running",
     }
 
@@ -139,7 +140,8 @@ def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
 def _contract_failure(cell: Cell, manifest: dict, failures: list[str]) -> dict:
     spec = manifest["strategies"][cell.strategy]
     return {"cell_id": cell.id, **vars(cell), "model": spec["model"], "safety": spec["safety"],
-            "status": "failed", "reason": f"failed the contract: {failures[0]}"[:300]}
+            "status": "failed", "reason": f"failed the contract: {failures[0]}"[:300],
+            "detail": "\n".join(failures)[-4000:]}
 
 
 def _progress(n: int, total: int, cell: Cell, record: dict, started: float, out) -> None:

@@ -20,11 +20,14 @@ def _fail(message: str) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from servers import discover
+    from servers import broken, discover
     found = discover()
     width = max(len(name) for name in found)
     for spec in found.values():
         print(f"{spec.name:<{width}}  {spec.model:<9}  {spec.safety:<8}  {spec.rule} [{spec.rust}]")
+    for module, error in broken().items():
+        print(f"sharebench: warning: servers/{module}.py failed to import, not listed: {error}",
+              file=sys.stderr)
     return 0
 
 
@@ -107,6 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 master_port=args.master_port))
     except profiles.PlanError as exc:
         return _fail(str(exc))
+    _warn_broken()
     stop = threading.Event()
     sweep.install_signal_handlers(stop)
     manifest = sweep.run(store, stop)
@@ -195,6 +199,13 @@ def _fraction(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1 (0.10 = 10%), got {text}")
     return value
+
+
+def _warn_broken() -> None:
+    from servers import broken
+    for module, error in broken().items():
+        print(f"sharebench: warning: servers/{module}.py failed to import and is not measured: "
+              f"{error}", file=sys.stderr)
 
 
 def _positive_int(text: str) -> int:

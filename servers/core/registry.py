@@ -49,17 +49,37 @@ def strategy(name: str, *, model: str, rust: str, rule: str,
     return register
 
 
+_BROKEN: dict[str, str] = {}  # module name -> why it could not be imported
+
+
 def discover(package: str = "servers") -> dict[str, Strategy]:
-    """Import every plain module of ``package`` and return the registry, by name."""
+    """Import every plain module of ``package`` and return the registry, by name.
+
+    A module that raises on import is set aside (see ``broken()``), so one bad
+    strategy cannot take down the listing, the other servers or a whole run.
+    """
     pkg = importlib.import_module(package)
     for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.ispkg and not info.name.startswith("_"):
+        if info.ispkg or info.name.startswith("_") or info.name in _BROKEN:
+            continue
+        try:
             importlib.import_module(f"{package}.{info.name}")
+        except Exception as exc:  # anything a module author's code may raise
+            _BROKEN[info.name] = f"{type(exc).__name__}: {exc}"
     return dict(sorted(_REGISTRY.items()))
+
+
+def broken() -> dict[str, str]:
+    """Strategy modules that failed to import: module name -> the error."""
+    discover()
+    return dict(_BROKEN)
 
 
 def get(name: str) -> Strategy:
     found = discover()
-    if name not in found:
-        raise KeyError(f"unknown strategy {name!r}; valid: {', '.join(found)}")
-    return found[name]
+    if name in found:
+        return found[name]
+    module = name.replace("-", "_")
+    if module in _BROKEN:
+        raise KeyError(f"strategy module servers/{module}.py failed to import: {_BROKEN[module]}")
+    raise KeyError(f"unknown strategy {name!r}; valid: {', '.join(found)}")
