@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
+from .aggregate import aggregate, marks
 from .analysis import flatten
 from .load import KEY, Run, load_run
 from .style import ms, num
@@ -70,6 +71,12 @@ def _verdict(ratio: float, higher_better: bool, significance: str, threshold: fl
     return "no change"
 
 
+def _marks(run: Run) -> dict[tuple, str]:
+    """Validity marks per cell: a ratio between flagged cells deserves less trust."""
+    groups = aggregate(run)
+    return {tuple(row[k] for k in KEY): marks(row) for _, row in groups.iterrows()}
+
+
 def _values(run: Run) -> dict[tuple, pd.DataFrame]:
     ok = run.cells[run.cells["status"] == "ok"] if len(run.cells) else run.cells
     return {key: group for key, group in ok.groupby(KEY)} if len(ok) else {}
@@ -92,6 +99,7 @@ def environment_differences(a: dict, b: dict, expected: bool = False) -> list[st
 def compare_runs(a_dir: str | Path, b_dir: str | Path, threshold: float = DEFAULT_THRESHOLD) -> Comparison:
     a, b = load_run(a_dir), load_run(b_dir)
     va, vb = _values(a), _values(b)
+    flags_a, flags_b = _marks(a), _marks(b)
     rows = []
     for key in sorted(set(va) | set(vb)):
         for metric, (column, higher_better, fmt) in METRICS.items():
@@ -104,6 +112,7 @@ def compare_runs(a_dir: str | Path, b_dir: str | Path, threshold: float = DEFAUL
             rows.append(dict(zip(KEY, key)) | {
                 "metric": metric, "a": fmt(ma), "b": fmt(mb), "ratio": ratio, "p": p,
                 "significance": significance, "repeats": f"{len(xa)} vs {len(xb)}",
+                "flags": f"{flags_a.get(key, '') or '-'} / {flags_b.get(key, '') or '-'}",
                 "verdict": _verdict(ratio, higher_better, significance, threshold)})
     frame = pd.DataFrame(rows)
     comparison = Comparison(a.run_id, b.run_id, threshold, frame,
@@ -121,13 +130,13 @@ def format_table(comparison: Comparison) -> list[str]:
     order = {"REGRESSION": 0, "improvement": 1}
     frame = frame.assign(_o=frame["verdict"].map(lambda v: order.get(v, 2)))
     frame = frame.sort_values(["_o", "workload", "strategy", "cores", "users", "metric"])
-    lines = ["| strategy | workload | cores | users | metric | A | B | B/A | p | repeats | verdict |",
-             "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines = ["| strategy | workload | cores | users | metric | A | B | B/A | p | repeats | flags A / B | verdict |",
+             "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for r in frame.itertuples():
         ratio = f"{r.ratio:.3f}" if math.isfinite(r.ratio) else "—"
         p = f"{r.p:.3f}" if math.isfinite(r.p) else "—"
         lines.append(f"| {r.strategy} | {r.workload} | {r.cores} | {r.users} | {r.metric} | {r.a} | "
-                     f"{r.b} | {ratio} | {p} | {r.repeats} | {r.verdict} |")
+                     f"{r.b} | {ratio} | {p} | {r.repeats} | {r.flags} | {r.verdict} |")
     return lines
 
 
@@ -135,7 +144,9 @@ def render(comparison: Comparison) -> str:
     parts = [f"# sharebench compare: B={comparison.b} against A={comparison.a}",
              f"Ratios are B/A of the medians over ok repeats; significance: two-sided Mann–Whitney U "
              f"on the repeats, α = {ALPHA}; a REGRESSION is significant and beyond "
-             f"{comparison.threshold:.0%} in the bad direction (lower req/s, higher p99)."]
+             f"{comparison.threshold:.0%} in the bad direction (lower req/s, higher p99). Flags are "
+             "the report's validity marks of each side (L loadgen_bound, S shared_cpu, N noisy, "
+             "E errors, F failed, B busy_machine): a ratio between flagged cells deserves less trust."]
     if comparison.env_warnings:
         parts.append("**WARNING: the runs' environments differ; a ratio may measure the machine, "
                      "not the code:**\n" + "\n".join(f"- {w}" for w in comparison.env_warnings))

@@ -40,11 +40,17 @@ class USLFit:
     points: int = 0
 
     @property
+    def kappa_is_zero(self) -> bool:
+        """κ indistinguishable from 0: within two standard errors of it (or below 1e-12)."""
+        err = self.kappa_err if math.isfinite(self.kappa_err) else 0.0
+        return self.kappa <= max(1e-12, 2.0 * err)
+
+    @property
     def peak_n(self) -> float:
-        """N* = √((1 − σ)/κ); infinite when κ is 0 (throughput never falls)."""
+        """N* = √((1 − σ)/κ); infinite when κ cannot be told from 0 (throughput never falls)."""
         if not self.ok:
             return math.nan
-        if self.kappa <= 0:
+        if self.kappa_is_zero:
             return math.inf
         return math.sqrt(max(0.0, 1.0 - self.sigma) / self.kappa)
 

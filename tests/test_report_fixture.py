@@ -67,12 +67,12 @@ def _histogram(rng: np.random.Generator, median_us: float, spread: float, count:
 
 
 def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, users: int,
-          repeat: int, rps_scale: float) -> dict:
+          repeat: int, rps_scale: float, machine: int = 2) -> dict:
     model, safety, rps1, speedup, rss = STRATEGIES[strategy]
     knobs = WORKLOADS[workload]["knobs"]
     cell_id = f"{strategy}.{workload}.c{cores}.u{users}.r{repeat}"
     if workload == "cpu":
-        rps = rps1 * (speedup if cores == 2 else 1.0)
+        rps = rps1 * speedup ** np.log2(cores)  # the 1->2 speedup again at every doubling
     else:  # io: the 20 ms wait caps users/0.02; threads are capped at 64 connections
         cap = {"async": 5200, "global-lock-mp": 2800 * cores}.get(strategy, 2900)
         rps = min(users / 0.021, cap)
@@ -81,7 +81,8 @@ def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, us
     requests = int(rps * DURATION)
     median = users / rps * 1e6 * 0.9
     histogram = _histogram(rng, median, 0.45, requests)
-    server_cpu = min(cores, 0.97 * (speedup if cores == 2 and workload == "cpu" else 1.0))
+    server_cpu = min(cores, 0.97 * (speedup ** np.log2(cores) if workload == "cpu" else 1.0))
+    shared = cores >= machine  # the load generator has the machine's last CPU
     loadgen_bound = (strategy, workload, cores) in {("stateless", "cpu", 2), ("async", "io", 2)}
     loadgen_cpu = 0.93 if loadgen_bound else rps / 14000 + 0.05
     errors = 12 if (strategy, workload, cores, users) == ("async", "io", 1, 256) else 0
@@ -101,9 +102,9 @@ def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, us
         "server_cpu": server_cpu, "loadgen_cpu": loadgen_cpu, "server_cores": cores,
         "loadgen_cores": 1, "rps_per_cpu_s": requests / (server_cpu * DURATION),
         "rss_mb": rss * (cores if model == "processes" else 1) + users * 0.12,
-        "loadgen_cpus_busy": loadgen_cpu + (0.3 if cores == 2 else 0.0),
+        "loadgen_cpus_busy": loadgen_cpu + (0.3 if shared else 0.0),
         "other_cpu": 0.25 if busy else 0.01, "busy_machine": busy,
-        "loadgen_bound": loadgen_bound, "shared_cpu": cores == 2, "noisy": cv_noisy,
+        "loadgen_bound": loadgen_bound, "shared_cpu": shared, "noisy": cv_noisy,
         "correct": None if acked is None else lost == 0,
         "lost_updates": None if acked is None else lost,
         "acked_incr": acked, "uncertain_incr": None if acked is None else 0,
@@ -131,6 +132,7 @@ def _csv_value(value) -> str:
 
 
 def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int = 3,
+              cores_list: tuple[int, ...] = (1, 2), machine: int = 2,
               rps_scale: dict[str, float] | None = None, environment: dict | None = None,
               damaged: bool = True, seed: int = 7) -> Path:
     """Write results-style run `root/run_id` and return its path."""
@@ -140,11 +142,12 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
     matrix, rows = [], []
     for workload, spec in WORKLOADS.items():
         for strategy in STRATEGIES:
-            for cores in (1, 2):
+            for cores in cores_list:
                 for users in spec["users"]:
                     for repeat in range(repeats if workload == "cpu" else 1):
                         cell = _cell(rng, strategy, workload, cores, users, repeat,
-                                     (rps_scale or {}).get(f"{strategy}.{workload}.c{cores}", 1.0))
+                                     (rps_scale or {}).get(f"{strategy}.{workload}.c{cores}", 1.0),
+                                     machine)
                         matrix.append({k: cell[k] for k in ("cell_id", "strategy", "workload",
                                                             "cores", "users", "repeat")})
                         if damaged and cell["cell_id"] == FAILED:
@@ -161,8 +164,8 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
         for cell in rows:
             writer.writerow([_csv_value(cell.get(column)) for column in COLUMNS])
     # The shape loadtests/environment.py writes.
-    env = {"hostname": "bench-host", "cpu_model": "Synthetic CPU @ 2.0GHz", "logical_cores": 2,
-           "harness_affinity": [0, 1], "governor": "performance", "kernel": "Linux 6.1.0-synthetic",
+    env = {"hostname": "bench-host", "cpu_model": "Synthetic CPU @ 2.0GHz", "logical_cores": machine,
+           "harness_affinity": list(range(machine)), "governor": "performance", "kernel": "Linux 6.1.0-synthetic",
            "python": "CPython 3.11.2", "gc_thresholds": [700, 10, 10],
            "packages": {"locust": "2.47.0", "aiohttp": "3.14.5", "hdrhistogram": "0.10.8"},
            "git_commit": "0123456789abcdef0123456789abcdef01234567", "git_dirty": False,
@@ -176,8 +179,9 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
                       for name, spec in WORKLOADS.items()},
         "strategies": {name: {"model": spec[0], "safety": spec[1], "rust": "…", "rule": "…"}
                        for name, spec in STRATEGIES.items()},
-        "placement": {"server_cpus": {"1": [0], "2": [0, 1]}, "loadgen_cpus": [1],
-                      "shared": {"1": False, "2": True}},
+        "placement": {"server_cpus": {str(c): list(range(c)) for c in cores_list},
+                      "loadgen_cpus": [machine - 1],
+                      "shared": {str(c): c >= machine for c in cores_list}},
         "timing": {"warmup_s": 2.0, "duration_s": DURATION},
         "environment": env,
         "contract": {name: [] for name in STRATEGIES},

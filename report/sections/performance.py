@@ -30,9 +30,11 @@ def _usl_blocks(an: Analysis, workload: str) -> list:
                      "core counts; through 2 points any σ and κ fit exactly, so a fitted N* would be "
                      "meaningless and none is printed.", "note")]
     rows = []
+    measured = an.at_ref(workload)["cores"].max()
     for strategy, fit in fits.items():
         if fit.ok:
-            peak = "∞ (κ = 0)" if math.isinf(fit.peak_n) else sig(fit.peak_n)
+            peak = ("none: κ indistinguishable from 0" if math.isinf(fit.peak_n) else sig(fit.peak_n)
+                    + (f" (extrapolated beyond {int(measured)})" if fit.peak_n > measured else ""))
             rows.append([strategy, f"{fit.sigma:.3f} ± {fit.sigma_err:.3f}",
                          f"{fit.kappa:.4f} ± {fit.kappa_err:.4f}", peak, f"{fit.r2:.3f}",
                          str(fit.points), num(fit.lam)])

@@ -1,0 +1,93 @@
+"""compare: B/A per cell, a Mann–Whitney verdict from the repeats, environment warnings."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from report import RunWarning, compare_runs, render_comparison, write_comparison
+from sharebench.cli import main
+
+from .test_report_fixture import write_run
+
+
+def _row(comparison, strategy: str, cores: int, metric: str = "req/s"):
+    rows = comparison.rows
+    found = rows[(rows["strategy"] == strategy) & (rows["workload"] == "cpu")
+                 & (rows["cores"] == cores) & (rows["metric"] == metric)]
+    assert len(found) == 1
+    return found.iloc[0]
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("results")
+    a = write_run(root, "20250101-120000-default", repeats=5, damaged=False, seed=1)
+    b = write_run(root, "20250102-120000-default", repeats=5, damaged=False, seed=2,
+                  rps_scale={"global-lock.cpu.c1": 0.80},  # a 20% regression in one cell
+                  environment={"git_commit": "f" * 40})
+    return a, b
+
+
+def _compare(a: Path, b: Path, threshold: float = 0.10):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunWarning)
+        return compare_runs(a, b, threshold)
+
+
+def test_a_real_regression_is_significant(pair) -> None:
+    comparison = _compare(*pair)
+    row = _row(comparison, "global-lock", 1)
+    assert row["ratio"] == pytest.approx(0.80, abs=0.02)
+    assert row["significance"] == "significant" and row["p"] < 0.05
+    assert row["verdict"] == "REGRESSION"
+    regressions = comparison.regressions  # fewer req/s, so a longer queue: p99 regressed too
+    assert set(zip(regressions["strategy"], regressions["cores"], regressions["metric"])) == {
+        ("global-lock", 1, "req/s"), ("global-lock", 1, "p99 ms")}
+
+
+def test_no_change_is_not_significant(pair) -> None:
+    comparison = _compare(*pair)
+    for strategy in ("ownership", "async", "global-lock-mp"):
+        row = _row(comparison, strategy, 1)
+        assert row["ratio"] == pytest.approx(1.0, abs=0.03)
+        assert row["verdict"] in ("no change", "within threshold")
+        assert row["verdict"] != "REGRESSION"
+    assert _row(comparison, "ownership", 1)["significance"] == "not significant"
+
+
+def test_too_few_repeats_cannot_be_significant(tmp_path: Path) -> None:
+    a = write_run(tmp_path, "a", repeats=3, damaged=False, seed=1)
+    b = write_run(tmp_path, "b", repeats=3, damaged=False, seed=2, rps_scale={"global-lock.cpu.c1": 0.5})
+    row = _row(_compare(a, b), "global-lock", 1)
+    # 3 vs 3 repeats: the smallest two-sided p is 0.1, so no verdict can be "significant".
+    assert row["significance"] == "too few repeats (3 vs 3)"
+    assert row["verdict"] == "worse? (too few repeats)"
+
+
+def test_same_environment_gives_no_warning_and_notes_the_commit(pair) -> None:
+    comparison = _compare(*pair)
+    assert comparison.env_warnings == []
+    assert any("git_commit" in note for note in comparison.notes)
+
+
+def test_a_different_machine_is_warned_about(tmp_path: Path) -> None:
+    a = write_run(tmp_path, "a", damaged=False)
+    b = write_run(tmp_path, "b", damaged=False,
+                  environment={"cpu_model": "Other CPU", "python": "CPython 3.12.1"})
+    comparison = _compare(a, b)
+    assert any("cpu_model" in w and "Other CPU" in w for w in comparison.env_warnings)
+    assert any("python" in w for w in comparison.env_warnings)
+    assert "WARNING: the runs' environments differ" in render_comparison(comparison)
+
+
+def test_written_table_and_cli_exit_code(pair, capsys: pytest.CaptureFixture) -> None:
+    a, b = pair
+    md, csv = write_comparison(_compare(a, b), b)
+    assert md.name == f"compare-{a.name}.md" and csv.exists()
+    assert "| global-lock | cpu | 1 | 32 | req/s |" in md.read_text()
+    assert main(["compare", str(a), str(b)]) == 1  # a significant regression fails the command
+    out = capsys.readouterr().out
+    assert "2 significant regressions." in out and "REGRESSION" in out
+    assert main(["compare", str(a), str(a), "--threshold", "0.05"]) == 0
