@@ -12,6 +12,8 @@ import json
 import os
 import random
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -241,3 +243,13 @@ def test_workers_default_to_the_cores_given(serve, name: str) -> None:
     assert server.workers == 1
     assert Client(server.host, server.port).get("/health")[1]["workers"] == 1
     assert sum(n.startswith("sb-worker") for n in children(server)) == 1
+
+
+def test_a_taken_port_is_refused_not_shared(serve) -> None:
+    """SO_REUSEPORT must not let a second server join the first one's port."""
+    first = serve("global-lock-mp", "--workers", "1")
+    second = subprocess.run([sys.executable, "-m", "sharebench", "serve", "ownership-mp",
+                             "--port", str(first.port), "--workers", "1"],
+                            capture_output=True, text=True, timeout=30)
+    assert second.returncode == 2, second.stderr
+    assert "Address already in use" in second.stderr, second.stderr

@@ -249,6 +249,12 @@ def _child_main(child: Child, ready_fd: int, leader: int) -> NoReturn:
 def _reserve(host: str, port: int) -> socket.socket:
     """Bind (host, port) with SO_REUSEPORT, without listening: see the module docstring."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if port:
+        # SO_REUSEPORT would let us join another server of this user on the same
+        # port and split its connections silently; a plain bind fails loudly instead.
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
