@@ -18,6 +18,7 @@ from pathlib import Path
 from .analysis import analyse
 from .compare import Comparison, compare_runs, write_comparison
 from .compare import render as render_comparison
+from .claims import claims
 from .findings import five_lines
 from .load import Run, RunWarning, load_run
 from .render import to_html, to_markdown
@@ -63,4 +64,5 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Buil
               "(manifest.json, cells/, cells.csv) alone.")
     _write(out / "report.md", to_markdown(doc, footer).encode())
     _write(out / "report.html", to_html(doc, footer.replace("`", "")).encode())
-    return Built(out / "report.html", out / "report.md", images, five_lines(analysis), list(run.problems))
+    return Built(out / "report.html", out / "report.md", images, five_lines(analysis, claims(analysis)),
+                 list(run.problems))

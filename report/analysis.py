@@ -105,12 +105,14 @@ def correctness(an: Analysis) -> pd.DataFrame:
         checked = mine["correct"].dropna()
         lost = float(mine["lost_updates"].fillna(0).sum()) if "lost_updates" in mine else 0.0
         acked = float(mine["acked_incr"].fillna(0).sum()) if "acked_incr" in mine else 0.0
+        uncertain = (float(mine["uncertain_incr"].fillna(0).sum())
+                     if "uncertain_incr" in mine and mine["uncertain_incr"].notna().any() else math.nan)
         rows.append({"strategy": strategy, "safety": an.safety[strategy], "model": an.model[strategy],
                      "cells": len(mine), "checked": len(checked), "held": int(checked.sum()),
-                     "lost": lost, "acked": acked,
+                     "lost": lost, "acked": acked, "uncertain": uncertain,
                      "lost_share": lost / acked if acked > 0 else math.nan})
     return pd.DataFrame(rows, columns=["strategy", "safety", "model", "cells", "checked", "held",
-                                       "lost", "acked", "lost_share"])
+                                       "lost", "acked", "uncertain", "lost_share"])
 
 
 def analyse(run: Run) -> Analysis:

@@ -39,6 +39,7 @@ class Run:
     planned: pd.DataFrame               # manifest matrix: one row per planned cell
     missing: pd.DataFrame               # planned cells without a readable record
     microbench: dict[str, Any] | None
+    calibration: pd.DataFrame | None = None  # calibration.csv: wrk beside Locust, when present
     problems: list[str] = field(default_factory=list)  # every warning, for the Validity section
 
     @property
@@ -171,6 +172,11 @@ def load_run(path: str | Path) -> Run:
     run.planned = _planned(run.manifest)
     have = set(run.cells["cell_id"]) if len(run.cells) else set()
     run.missing = run.planned[~run.planned["cell_id"].isin(have)].reset_index(drop=True)
+    if (path / "calibration.csv").exists():
+        try:
+            run.calibration = pd.read_csv(path / "calibration.csv")
+        except (OSError, ValueError) as exc:
+            run.warn(f"skipped {path / 'calibration.csv'}: not readable CSV ({exc})")
     if (path / "microbench.json").exists():
         bench = _read_json(path / "microbench.json", run)
         run.microbench = bench if isinstance(bench, dict) else None

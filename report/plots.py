@@ -118,7 +118,7 @@ def scaling(workload: str, users: int, groups: pd.DataFrame, series: list[Series
     for ax in (tput, speed):
         ax.set_xlabel("server cores (count)")
         ax.xaxis.set_major_locator(FixedLocator(all_cores or [1]))
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.08)  # headroom: no marker sits on the frame
     tput.set_ylabel("throughput (requests/s)")
     tput.set_title("throughput; bars: min–max of repeats", fontsize=10)
     speed.set_ylabel(f"speedup (× throughput at {all_cores[0] if all_cores else 1} core)")

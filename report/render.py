@@ -29,7 +29,7 @@ caption { caption-side: bottom; text-align: left; color: var(--muted); font-size
 th, td { border-bottom: 1px solid var(--line); padding: 4px 9px; text-align: left; vertical-align: top; }
 th { background: #f3f5f7; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.flagged { background: var(--flag); }
+td.flagged { background: var(--flag); } td.nw { white-space: nowrap; }
 sup.mark { color: #8a5a00; font-weight: 700; margin-left: 2px; cursor: help; }
 figure { margin: 12px 0 20px; } figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 figcaption { color: var(--muted); font-size: 12.5px; }
@@ -52,7 +52,9 @@ def _inline(text: str) -> str:
 
 def _cell_html(value: str | Cell, numeric: bool) -> str:
     cell = value if isinstance(value, Cell) else Cell(str(value))
-    classes = [c for c in ("num" if numeric else "", "flagged" if cell.marks else "") if c]
+    short = len(cell.text) <= 24  # names and numbers: never broken across lines
+    classes = [c for c in ("num" if numeric else "", "flagged" if cell.marks else "",
+                           "nw" if short else "") if c]
     attr = f' class="{" ".join(classes)}"' if classes else ""
     mark = ""
     if cell.marks:

@@ -37,6 +37,7 @@ class USLFit:
     sigma_err: float = math.nan      # one standard error, from the covariance
     kappa_err: float = math.nan
     r2: float = math.nan             # coefficient of determination on the points
+    rms_pct: float = math.nan        # RMS residual as % of mean throughput: honest when R² is not
     points: int = 0
 
     @property
@@ -82,5 +83,6 @@ def fit_usl(cores: list[float] | np.ndarray, throughput: list[float] | np.ndarra
     residual = float(np.sum((x - usl(n, *params)) ** 2))
     total = float(np.sum((x - x.mean()) ** 2))
     r2 = 1.0 - residual / total if total > 0 else math.nan
+    rms_pct = 100.0 * math.sqrt(residual / len(x)) / float(x.mean())
     return USLFit(ok=True, lam=lam, sigma=sigma, kappa=kappa, sigma_err=float(errors[1]),
-                  kappa_err=float(errors[2]), r2=r2, points=len(distinct))
+                  kappa_err=float(errors[2]), r2=r2, rms_pct=rms_pct, points=len(distinct))

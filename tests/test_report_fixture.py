@@ -190,6 +190,12 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
     }
     (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
     (run / "microbench.json").write_text(json.dumps(_microbench()))
+    if damaged:  # the shape loadtests/calibrate.py writes
+        (run / "calibration.csv").write_text(
+            "strategy,workload,users,wrk_rps,locust_rps,headroom,locust_loadgen_cpu,"
+            "locust_server_cpu,locust_flagged_loadgen_bound,note\n"
+            "stateless,read-heavy,32,21000.0,7400.0,2.84,0.97,0.55,True,\n"
+            "global-lock,cpu,32,3010.0,2900.0,1.04,0.3,0.97,False,\n")
     return run
 
 

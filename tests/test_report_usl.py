@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -72,6 +73,7 @@ def test_report_prints_the_fit_when_the_machine_allows_it(tmp_path) -> None:
         warnings.simplefilter("ignore", RunWarning)
         html = build_report(run).html.read_text()
     scaling = html[html.index('<section id="scaling">'):html.index('<section id="latency">')]
+    scaling = re.sub(r"<td[^>]*>", "<td>", scaling)
     assert "fit not possible" not in scaling
     assert "<th>σ contention</th>" in scaling and "peak N* (cores)" in scaling
     row = scaling[scaling.index("<td>global-lock-mp</td><td>0."):]  # the USL row: σ first

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..analysis import Analysis, flatten
 from ..doc import Bullets, Code, Heading, Para, Section, Table
-from ..findings import claims
+from ..claims import claims
 from ..style import num, sig
 
 
@@ -80,6 +80,8 @@ def environment_section(an: Analysis) -> Section:
                                                        + (f" ({m['interrupted_by']})" if m.get("interrupted_by") else "")],
             ["started", _text(m.get("started"))], ["ended", _text(m.get("ended"))],
             ["wall time", _duration(m)]]
+    meta += [[key.replace("_", " "), _text(m[key])]
+             for key in ("description", "target", "loadgen_workers", "loops_per_us") if key in m]
     meta += [[f"timing: {k}", _text(v)] for k, v in (m.get("timing") or {}).items()]
     meta += [[f"placement: {k}", _text(v)] for k, v in flatten(m.get("placement") or {}).items()]
     section.add(Table(["run", "value"], meta, caption="From manifest.json."))

@@ -21,10 +21,12 @@ def _usl_blocks(an: Analysis, workload: str) -> list:
         counts = sorted(int(c) for c in an.at_ref(workload)["cores"].dropna().unique())
         machine = logical_cores(an.run.manifest)
         shown = ", ".join(map(str, counts))
+        plural = "s" if len(counts) != 1 else ""
+        # "On this machine" only when the machine, not the plan, is what limited the core counts.
         where = (f"on this machine: it has {machine} logical cores, so the run measured "
-                 f"{len(counts)} core count{'s' if len(counts) != 1 else ''} ({shown})"
-                 if machine is not None and machine < 3 else
-                 f"for this run: it measured {len(counts)} core count{'s' if len(counts) != 1 else ''} ({shown})")
+                 f"{len(counts)} core count{plural} ({shown})"
+                 if machine is not None and machine < 3 and len(counts) >= machine else
+                 f"for this run: it measured {len(counts)} core count{plural} ({shown})")
         return [Para(f"Universal Scalability Law fit not possible {where}. The law has three "
                      "parameters (λ, σ contention, κ coherency) and needs throughput at 3 or more "
                      "core counts; through 2 points any σ and κ fit exactly, so a fitted N* would be "
@@ -37,15 +39,17 @@ def _usl_blocks(an: Analysis, workload: str) -> list:
                     + (f" (extrapolated beyond {int(measured)})" if fit.peak_n > measured else ""))
             rows.append([strategy, f"{fit.sigma:.3f} ± {fit.sigma_err:.3f}",
                          f"{fit.kappa:.4f} ± {fit.kappa_err:.4f}", peak, f"{fit.r2:.3f}",
-                         str(fit.points), num(fit.lam)])
+                         f"{fit.rms_pct:.1f}%", str(fit.points), num(fit.lam)])
         else:
-            rows.append([strategy, Cell(f"not possible: {fit.reason}"), "", "", "", str(fit.points), ""])
-    return [Table(["strategy", "σ contention", "κ coherency", "peak N* (cores)", "R²", "core counts",
-                   "λ req/s per core"], rows,
+            rows.append([strategy, Cell(f"not possible: {fit.reason}"), "", "", "", "", str(fit.points), ""])
+    return [Table(["strategy", "σ contention", "κ coherency", "peak N* (cores)", "R²", "RMS error",
+                   "core counts", "λ req/s per core"], rows,
                   caption="USL fit per strategy (scipy curve_fit, bounds σ∈[0,1], κ≥0, over every ok "
                           "repeat). N* = √((1−σ)/κ) is the core count where throughput is predicted "
-                          "to peak; R² near 1 means the law describes the points.",
-                  numeric={3, 4, 5, 6})]
+                          "to peak. Fit quality: R² near 1 means the law explains the variation, but "
+                          "a flat line has little variation to explain, so R² is low there; the RMS "
+                          "error (as % of mean throughput) says how far the points lie from the curve.",
+                  numeric={3, 4, 5, 6, 7})]
 
 
 def scaling_section(an: Analysis) -> Section:
@@ -59,12 +63,16 @@ def scaling_section(an: Analysis) -> Section:
         rows = an.at_ref(workload)
         section.add(Heading(f"{workload} workload, {users} users"))
         fits = {s: an.fits[(workload, s)] for s in an.order if (workload, s) in an.fits}
-        fig = plots.scaling(workload, users, rows, an.series_of(rows["strategy"]), fits)
-        section.add(figure(fig, f"fig-scaling-{slug(workload)}.png",
-                           f"{workload}: throughput and speedup vs cores",
-                           "Lines: median over repeats; bars: min–max; thin curves: USL fit where "
-                           "possible. " + loadgen_caption(rows)))
         cores = sorted(int(c) for c in rows["cores"].dropna().unique())
+        if len(cores) > 1:
+            fig = plots.scaling(workload, users, rows, an.series_of(rows["strategy"]), fits)
+            section.add(figure(fig, f"fig-scaling-{slug(workload)}.png",
+                               f"{workload}: throughput and speedup vs cores",
+                               "Lines: median over repeats; bars: min–max; thin curves: USL fit where "
+                               "possible. " + loadgen_caption(rows)))
+        else:
+            section.add(Para(f"Measured at {cores_label(cores[0]) if cores else 'no'} core count only: "
+                             "no scaling to plot for this workload.", "note"))
         table = []
         for strategy in an.order:
             mine = rows[rows["strategy"] == strategy]

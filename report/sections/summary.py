@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..analysis import Analysis, scaling
 from ..doc import Bullets, Heading, Para, Section, Table
-from ..findings import FLAG_NAMES, common_flags, correctness_headline, ranking, strategy_finding, validity_headline
+from ..findings import common_flags, correctness_headline, ranking, strategy_finding, validity_headline
 from ..style import ms, num, ratio, spread
 from .common import cores_label, legend, loadgen_caption, marked
 

@@ -8,7 +8,8 @@ import pandas as pd
 from ..aggregate import FLAGS, flagged, marks
 from ..analysis import Analysis, correctness
 from ..doc import Bullets, Cell, Heading, Para, Section, Table
-from ..findings import claim_races, correctness_headline, validity_headline
+from ..claims import claim_races
+from ..findings import correctness_headline, validity_headline
 from ..style import num, percent, sig, spread
 from .common import cores_label, legend
 
@@ -36,13 +37,14 @@ def correctness_section(an: Analysis) -> Section:
                          _rank=table["safety"].map(rank))
     table = table.sort_values(["_bad", "_rank", "strategy"], ascending=[False, True, True])
     rows = [[r.strategy, r.safety, r.model, str(r.checked), f"{r.held} of {r.checked}",
-             num(r.lost), num(r.acked), percent(r.lost_share, 2), _verdict(r)]
+             num(r.lost), num(r.acked), num(r.uncertain), percent(r.lost_share, 2), _verdict(r)]
             for r in table.itertuples()]
     section.add(Table(["strategy", "safety", "model", "cells checked", "invariant held", "lost updates",
-                       "acknowledged increments", "lost share", "verdict"], rows,
-                      caption="Invariant: the server's sum equals the increments it applied, and the "
-                              "increments the clients saw acknowledged all arrived. Lost updates are "
-                              "in units of the increments' `by`.", numeric={3, 5, 6, 7}))
+                       "acknowledged increments", "unanswered increments", "lost share", "verdict"], rows,
+                      caption="Invariant: the server's sum equals the increments it applied, and every "
+                              "increment the clients saw acknowledged arrived (unanswered ones may or "
+                              "may not have). Lost updates are in units of the increments' `by`.",
+                      numeric={3, 5, 6, 7, 8}))
     lost = an.groups[an.groups["lost_updates"] > 0]
     if not lost.empty:
         rows = [[r.strategy, r.workload, str(int(r.cores)), str(r.users), num(r.lost_updates),
@@ -117,8 +119,30 @@ def validity_section(an: Analysis) -> Section:
                           caption="CPU in cores busy; CV is recomputed here over the ok repeats "
                                   "(a record written after its first repeat cannot know it).",
                           numeric={2, 3, 5, 6, 7, 8, 9}))
-    section.add(*_contract(an), *_failures(an), *_gaps(an), _repeats(an), legend())
+    section.add(*_headroom(an), *_contract(an), *_failures(an), *_gaps(an), _repeats(an), legend())
     return section
+
+
+def _headroom(an: Analysis) -> list:
+    """calibration.csv: how far below a C load generator's figure Locust stayed."""
+    table = an.run.calibration
+    if table is None or table.empty or "headroom" not in table:
+        return [Para("No calibration.csv in this run: how far Locust stays below the servers' real "
+                     "peak was not measured (`make calibrate` drives each server with wrk beside "
+                     "Locust). The L flag above is this run's only evidence about the load generator.",
+                     "note")]
+    rows = [[str(r.get("strategy", "")), str(r.get("workload", "")), num(r.get("users")),
+             num(r.get("wrk_rps")), num(r.get("locust_rps")),
+             f"{r['headroom']:.2f}×" if pd.notna(r.get("headroom")) else "—",
+             str(r["note"]) if pd.notna(r.get("note")) else ""]
+            for _, r in table.sort_values("headroom", ascending=False, na_position="last").iterrows()]
+    worst = table["headroom"].max()
+    return [Heading("Load-generator headroom (calibration)"),
+            Para(f"wrk, a C load generator, drove the same servers on the same CPUs: its req/s over "
+                 f"Locust's is the headroom, ≈1.0 when Locust measured the server, above 1 when Locust "
+                 f"was the limit. The largest here is {worst:.2f}×."),
+            Table(["strategy", "workload", "users", "wrk req/s", "Locust req/s", "headroom", "note"],
+                  rows, caption="From calibration.csv, highest headroom first.", numeric={2, 3, 4, 5})]
 
 
 def _contract(an: Analysis) -> list:

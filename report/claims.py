@@ -1,0 +1,229 @@
+"""The Rust articles' claims (../shared/seeds), each answered from this run or marked
+"not measured". The claims are stated here in one line each; the answers are
+generated from the run's numbers like every other finding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .aggregate import flagged, marks
+from .analysis import Analysis, best, correctness, env_value, scaling
+from .findings import cores_text, is_io, mark_suffix, ranking
+from .style import ms, num, percent, ratio
+
+
+@dataclass
+class Claim:
+    id: str
+    claim: str
+    source: str
+    verdict: str            # one short word or phrase: supported, contradicted, not measured, ...
+    answer: str             # the sentence with numbers
+    evidence: list[str] = field(default_factory=list)
+    section: str = ""       # where the numbers are shown
+
+
+SOURCES = {"own": "“Understanding Rust Ownership and Borrowing for Server Concurrency” (seeds/000)",
+           "cacm": "“Leveraging Rust in High-Performance Web Services”, CACM (seeds/003)"}
+
+
+def claim_discipline(an: Analysis) -> Claim:
+    claim = Claim("discipline", "The sharing discipline (ownership, locks, message passing) "
+                  "decides how a server uses multiple cores.",
+                  f"{SOURCES['own']}; {SOURCES['cacm']}", "not measured", "", section="scaling")
+    speed: dict[str, list[tuple[str, str, float]]] = {}
+    flagged_high = False
+    for workload in an.workloads:
+        for strategy in an.order:
+            sc = scaling(an, workload, strategy)
+            if sc is None or an.safety[strategy] == "unsafe":
+                continue
+            speed.setdefault(an.model[strategy], []).append((workload, strategy, sc["speedup"]))
+            flagged_high |= flagged(sc["high"])
+            claim.evidence.append(f"{workload}: {strategy} ({an.model[strategy]}) {ratio(sc['speedup'])} "
+                                  f"from {int(sc['low']['cores'])} to {cores_text(sc['high']['cores'])}"
+                                  + (f" [{marks(sc['high'])}]" if flagged(sc["high"]) else ""))
+    if not speed:
+        claim.answer = "Not measured in this run: every strategy was measured at one core count only."
+        return claim
+    in_process = [v for model in ("threads", "async") for v in speed.get(model, [])]
+    procs = speed.get("processes", [])
+    top_in = max((v[2] for v in in_process), default=float("nan"))
+    if procs and in_process:
+        top_proc = max(procs, key=lambda v: v[2])
+        if top_proc[2] - top_in > 0.2:
+            claim.verdict = "not in CPython: the execution model decides"
+            claim.answer = (f"Every in-process discipline stays at or below {ratio(top_in)} with more "
+                            f"cores, whatever it shares and how; the process variant {top_proc[1]} "
+                            f"reaches {ratio(top_proc[2])} ({top_proc[0]}). In CPython the GIL, "
+                            "and so the choice of threads vs processes, decides multicore behaviour; "
+                            "the discipline decides the single-core rate.")
+        else:
+            claim.verdict = "no difference measured"
+            claim.answer = (f"Neither in-process disciplines (≤ {ratio(top_in)}) nor process variants "
+                            f"(≤ {ratio(top_proc[2])}) gained much from more cores in this run.")
+    else:
+        claim.verdict = "not in CPython: the GIL decides"
+        claim.answer = (f"Every discipline measured runs in one CPython process and none gains more "
+                        f"than {ratio(top_in)} from more cores: the GIL serialises them all, whatever "
+                        "the discipline. No process variant was in this run to show the alternative.")
+    if flagged_high:
+        claim.answer += (" The higher-core cells are flagged (see Validity), which depresses "
+                         "their throughput; the conclusion holds only as far as those flags allow.")
+    return claim
+
+
+def claim_races(an: Analysis) -> Claim:
+    claim = Claim("races", "Data races are the cost of unsynchronised sharing; Rust rejects them at "
+                  "compile time.", f"{SOURCES['own']}; {SOURCES['cacm']}", "not measured", "",
+                  section="correctness")
+    table = correctness(an)
+    unsafe = table[table["safety"] == "unsafe"]
+    safe = table[table["safety"] == "safe"]
+    if unsafe.empty or unsafe["checked"].sum() == 0:
+        claim.answer = "Not measured in this run: no unsafe strategy with a correctness check ran."
+        return claim
+    lost, acked = unsafe["lost"].sum(), unsafe["acked"].sum()
+    bad_cells = int((unsafe["checked"] - unsafe["held"]).sum())
+    safe_lost = safe["lost"].sum()
+    claim.evidence = [f"{r.strategy}: invariant held in {r.held} of {r.checked} cells, lost "
+                      f"{num(r.lost)} of {num(r.acked)} acknowledged increments ({percent(r.lost_share, 1)})"
+                      for r in table[table["safety"] != "no-state"].itertuples()]
+    gil = ("CPython's GIL makes single bytecodes atomic, not a read-modify-write: a thread that "
+           "releases the GIL inside its critical section (any I/O, a log line — here the unsafe "
+           "strategy's hold ends with time.sleep(0) by design) lets another thread interleave. With a "
+           "pure-CPU critical section CPython switches threads only every switch interval "
+           f"({_switch_interval(an)}), so the GIL would hide the race, not remove it.")
+    if lost > 0:
+        claim.verdict = "confirmed" if safe_lost == 0 else "confirmed, and a safe strategy failed too"
+        claim.answer = (f"Unsynchronised sharing lost {num(lost)} of {num(acked)} acknowledged "
+                        f"increments ({percent(lost / acked if acked else float('nan'), 1)}, "
+                        f"{bad_cells} cell{'s' if bad_cells != 1 else ''} broke the invariant); "
+                        "the safe strategies lost "
+                        f"{num(safe_lost)}. In Python the race is a runtime bug the harness has to "
+                        f"catch, where Rust's borrow checker refuses to compile it. {gil}")
+    else:
+        claim.verdict = "not observed: the GIL hid the race"
+        claim.answer = (f"The unsafe strategy lost no update in {int(unsafe['checked'].sum())} checked "
+                        f"cells. That is scheduling luck, not safety. {gil}")
+    return claim
+
+
+def _switch_interval(an: Analysis) -> str:
+    value = env_value(an.run.manifest, "switch_interval", "switchinterval", "getswitchinterval")
+    return f"{float(value) * 1000:g} ms in this run" if value is not None else "5 ms by default"
+
+
+def io_workload(an: Analysis) -> str | None:
+    candidates = [w for w in an.workloads if is_io(an, w)]
+    varied = [w for w in candidates if an.groups[an.groups["workload"] == w]["users"].nunique() > 1]
+    for pool in (varied, candidates):
+        if "io" in pool:
+            return "io"
+        if pool:
+            return pool[0]
+    return None
+
+
+def claim_async(an: Analysis) -> Claim:
+    claim = Claim("async", "Async/await serves thousands of concurrent connections without the "
+                  "overhead of OS threads.", SOURCES["own"], "not measured", "", section="latency")
+    workload = io_workload(an)
+    asyncs = [s for s in an.order if an.model[s] == "async" and an.ranked(s)]
+    threads = [s for s in an.order if an.model[s] == "threads" and an.ranked(s)]
+    if workload is None or not asyncs or not threads:
+        claim.answer = ("Not measured in this run: it needs an I/O-bound workload (`io`) with both an "
+                        "async and a thread strategy.")
+        return claim
+    g = an.groups[(an.groups["workload"] == workload) & an.groups["rps"].notna()]
+    users = int(g["users"].max())
+    at = g[g["users"] == users]
+    verdicts = []
+    for cores in sorted(at["cores"].unique()):
+        here = at[at["cores"] == cores]
+        a = here[here["strategy"].isin(asyncs)].sort_values("rps").tail(1)
+        t = here[here["strategy"].isin(threads)].sort_values("rps").tail(1)
+        if a.empty or t.empty:
+            continue
+        a, t = a.iloc[0], t.iloc[0]
+        tput, mem = a["rps"] / t["rps"], a["rss_mb"] / t["rss_mb"]
+        claim.evidence.append(
+            f"{workload}, {users} users, {cores_text(cores)}: {a['strategy']} {num(a['rps'])} req/s, "
+            f"p99 {ms(a['p99_us'])} ms, {num(a['rss_mb'], 1)} MiB{mark_suffix(a)} vs best thread strategy "
+            f"{t['strategy']} {num(t['rps'])} req/s, p99 {ms(t['p99_us'])} ms, "
+            f"{num(t['rss_mb'], 1)} MiB{mark_suffix(t)} → throughput {ratio(tput)}, memory {ratio(mem)}")
+        verdicts.append((cores, tput, mem, flagged(a) or flagged(t)))
+    if not verdicts:
+        claim.answer = f"Not measured in this run: no async and thread cell at {users} users side by side."
+        return claim
+    # Judge on the cleanest core count: fewest flags, then fewest cores.
+    cores, tput, mem, dirty = sorted(verdicts, key=lambda v: (v[3], v[0]))[0]
+    if tput >= 0.95 and mem <= 1.0:
+        claim.verdict = "supported"
+    elif tput < 0.9 and mem >= 1.0:
+        claim.verdict = "contradicted"
+    else:
+        claim.verdict = "mixed"
+    claim.answer = (f"At {users} concurrent users on the {workload} workload ({cores_text(cores)}), "
+                    f"async delivered {ratio(tput)} the throughput of the best thread strategy with "
+                    f"{ratio(mem)} its memory."
+                    + (" These cells are flagged (see Validity)." if dirty else "")
+                    + ("" if g["users"].nunique() > 1 else " Users were not varied in this run."))
+    if users < 1000:
+        claim.answer += f" The article speaks of thousands of connections; this run went to {users}."
+    return claim
+
+
+def claim_gc(an: Analysis) -> Claim:
+    claim = Claim("gc", "Garbage collection causes stop-the-world latency spikes; without a GC "
+                  "latency is predictable.", f"{SOURCES['own']}; {SOURCES['cacm']}",
+                  "not measured in this run", "", section="latency")
+    thresholds = env_value(an.run.manifest, "gc_thresholds", "gc_threshold")
+    tails = (an.groups["p999_us"] / an.groups["p50_us"]).dropna()
+    claim.answer = ("The harness records no garbage-collector pauses, so no latency spike in this "
+                    "run can be attributed to GC (or cleared of it). CPython frees most "
+                    "objects at once by reference counting; its cyclic collector runs when allocation "
+                    "counts pass its thresholds"
+                    + (f" ({thresholds} in this run)" if thresholds is not None else "") + ".")
+    if len(tails):
+        claim.evidence.append(f"for context only: p99.9/p50 ranges {ratio(tails.min())}–{ratio(tails.max())} "
+                              "across cells (Latency section), from any cause")
+    return claim
+
+
+def claim_stateless(an: Analysis) -> Claim:
+    claim = Claim("stateless", "Stateless handlers scale more easily than shared state.",
+                  SOURCES["own"], "not measured", "", section="scaling")
+    ceilings = [s for s in an.order if an.safety[s] == "no-state"]
+    if not ceilings:
+        claim.answer = "Not measured in this run: no stateless strategy ran."
+        return claim
+    ceiling = ceilings[0]
+    rows = []
+    for workload in an.workloads:
+        ranked, _ = ranking(an, workload)
+        top = best(an, workload, ceiling)
+        if top is None or not ranked:
+            continue
+        lead = top["rps"] / ranked[0]["rps"]
+        sc_c, sc_s = scaling(an, workload, ceiling), scaling(an, workload, ranked[0]["strategy"])
+        text = (f"{workload}: {ceiling} {num(top['rps'])} req/s{mark_suffix(top)} = {ratio(lead)} the best safe "
+                f"strategy ({ranked[0]['strategy']} {num(ranked[0]['rps'])} req/s)")
+        if sc_c is not None and sc_s is not None:
+            text += f"; speedup {ratio(sc_c['speedup'])} vs {ratio(sc_s['speedup'])}"
+        claim.evidence.append(text)
+        rows.append((lead, top))
+    if not rows:
+        claim.answer = "Not measured in this run: no workload has both a stateless and a safe result."
+        return claim
+    leads = [lead for lead, _ in rows]
+    bound = any(bool(top["loadgen_bound"]) for _, top in rows)
+    claim.verdict = "supported" if min(leads) >= 1.0 else "mixed"
+    claim.answer = (f"With no state to share, {ceiling} served {ratio(min(leads))}–{ratio(max(leads))} the "
+                    "throughput of the best safe strategy: the ceiling any sharing discipline pays against."
+                    + (" Some of its cells were load-generator bound, so the true ceiling is higher." if bound else ""))
+    return claim
+
+
+def claims(an: Analysis) -> list[Claim]:
+    return [claim_discipline(an), claim_races(an), claim_async(an), claim_gc(an), claim_stateless(an)]
