@@ -12,13 +12,33 @@ class Survivors(RuntimeError):
 
 
 def group_alive(pgid: int) -> bool:
+    """Does any process of the group still run? Zombies do not count: an orphan
+    reparented to a slow init may wait seconds to be reaped, yet it is dead."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return bool(members(pgid))
+
+
+def members(pgid: int) -> list[int]:
+    """Pids of the group's processes that are not zombies (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue  # gone while we looked
+        # fields after the ")" that ends the command name: state ppid pgrp ...
+        state, _ppid, pgrp = stat[stat.rindex(b")") + 2:].split(b" ", 3)[:3]
+        if int(pgrp) == pgid and state != b"Z":
+            found.append(int(entry))
+    return found
 
 
 def signal_group(pgid: int, sig: int) -> None:
