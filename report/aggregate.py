@@ -65,6 +65,8 @@ def _summarise(group: pd.DataFrame) -> dict:
     row["cv"] = float(rps.std(ddof=1) / rps.mean()) if len(rps) >= 2 and rps.mean() > 0 else np.nan
     row["errors"] = float(ok["errors"].fillna(0).sum()) if "errors" in ok else 0.0
     row["loadgen_bound"] = _any(ok["loadgen_bound"])
+    # Empty when a side ran on another host: then nobody knows whether Locust was the limit.
+    row["loadgen_unknown"] = bool(len(ok)) and bool(ok["loadgen_bound"].isna().any())
     row["shared_cpu"] = _any(ok["shared_cpu"])
     row["noisy"] = _any(ok["noisy"]) or bool(row["cv"] > NOISY_CV)
     row["busy_machine"] = _any(ok["busy_machine"]) if "busy_machine" in ok else False
@@ -81,7 +83,7 @@ def _summarise(group: pd.DataFrame) -> dict:
 GROUP_COLUMNS = (KEY + ["model", "safety", "repeats", "ok", "failed", "cell_ids", "reasons"]
                  + _MEDIAN_OF + [f"{c}_{end}" for c in _RANGE_OF for end in ("min", "max")]
                  + ["cv", "errors", "loadgen_bound", "shared_cpu", "noisy", "busy_machine",
-                    "errors_flag", "failed_flag", "checked", "correct", "lost_updates", "acked_incr"])
+                    "errors_flag", "failed_flag", "loadgen_unknown", "checked", "correct", "lost_updates", "acked_incr"])
 
 
 def aggregate(run: Run) -> pd.DataFrame:

@@ -92,7 +92,7 @@ def normalise(cells: pd.DataFrame) -> pd.DataFrame:
     for column in TEXT_COLUMNS:
         if column not in cells:
             cells[column] = ""
-        cells[column] = cells[column].fillna("").astype(str)
+        cells[column] = cells[column].astype(object).where(cells[column].notna(), "").astype(str)
     for column in BOOL_COLUMNS:
         if column not in cells:
             cells[column] = pd.NA
@@ -124,7 +124,9 @@ def _read_records(run: Run) -> list[dict[str, Any]]:
 
 
 def _read_table(run: Run, have: set[str]) -> list[dict[str, Any]]:
-    """Rows of cells.csv whose record is absent: their numbers survive, histograms don't."""
+    """Every row of cells.csv. The store rebuilds it after each cell, so it carries what
+    a record cannot know when written (`noisy`, judged over all repeats so far); a row
+    whose record is missing still has its numbers, though not its histogram."""
     path = run.path / "cells.csv"
     if not path.exists():
         return []
@@ -133,11 +135,22 @@ def _read_table(run: Run, have: set[str]) -> list[dict[str, Any]]:
     except (OSError, ValueError) as exc:
         run.warn(f"skipped {path}: not readable CSV ({exc})")
         return []
-    extra = table[~table["cell_id"].isin(have)] if "cell_id" in table else table.iloc[0:0]
-    for cell_id in extra.get("cell_id", []):
+    if "cell_id" not in table:
+        run.warn(f"skipped {path}: no cell_id column")
+        return []
+    for cell_id in table.loc[~table["cell_id"].isin(have), "cell_id"]:
         run.warn(f"cell {cell_id}: in cells.csv but its record is missing or unreadable; "
                  "its numbers come from cells.csv and it has no latency histogram")
-    return extra.replace("", None).to_dict("records")
+    return table.replace("", None).to_dict("records")
+
+
+def _with_identity(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows as a normalised frame, identity columns filled from the id where they are absent."""
+    for row in rows:
+        for key, value in (parse_cell_id(str(row["cell_id"])) or {}).items():
+            if row.get(key) in (None, ""):
+                row[key] = value
+    return normalise(pd.DataFrame(rows))
 
 
 def _planned(manifest: dict[str, Any]) -> pd.DataFrame:
@@ -162,13 +175,13 @@ def load_run(path: str | Path) -> Run:
         run.manifest = manifest if isinstance(manifest, dict) else {}
     else:
         run.warn(f"{manifest_path} is missing: no environment, placement or plan to report")
-    rows = _read_records(run)
-    rows += _read_table(run, {row["cell_id"] for row in rows})
-    for row in rows:  # fill identity columns from the id when a record lacks them
-        for key, value in (parse_cell_id(str(row["cell_id"])) or {}).items():
-            if row.get(key) in (None, ""):
-                row[key] = value
-    run.cells = normalise(pd.DataFrame(rows))
+    records = _read_records(run)
+    table = {row["cell_id"]: row for row in _read_table(run, {r["cell_id"] for r in records})}
+    for record in records:
+        # A field the record lacks comes from cells.csv; one it has (even null) stays its own.
+        for key, value in table.pop(record["cell_id"], {}).items():
+            record.setdefault(key, value)
+    run.cells = _with_identity(records + list(table.values()))
     run.planned = _planned(run.manifest)
     have = set(run.cells["cell_id"]) if len(run.cells) else set()
     run.missing = run.planned[~run.planned["cell_id"].isin(have)].reset_index(drop=True)

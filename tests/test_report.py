@@ -206,3 +206,14 @@ def test_cli_report_prints_path_and_summary(tmp_path: Path, capsys: pytest.Captu
     assert len([line for line in out.splitlines() if line.startswith("  ")]) == 5
     assert f"sharebench: warning: skipped {run / 'cells' / (CORRUPT + '.json')}" in err
     assert main(["report", str(tmp_path / "nope")]) == 2
+
+
+def test_unknown_load_generator_limit_is_not_reported_as_clean(tmp_path: Path) -> None:
+    run = write_run(tmp_path, damaged=False)
+    for path in (run / "cells").glob("*.json"):  # distributed mode: no CPU figures for one side
+        record = json.loads(path.read_text())
+        record.update(loadgen_bound=None, loadgen_cpu=None, loadgen_cpu_s=None)
+        path.write_text(json.dumps(record))
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", _build(run).html.read_text())
+    assert captions and all("Whether it was the limit is unknown" in c for c in captions)
+    assert not any("was not the limit in any cell" in c for c in captions)

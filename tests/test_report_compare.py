@@ -48,13 +48,20 @@ def test_a_real_regression_is_significant(pair) -> None:
 
 
 def test_no_change_is_not_significant(pair) -> None:
-    comparison = _compare(*pair)
-    for strategy in ("ownership", "async", "global-lock-mp"):
-        row = _row(comparison, strategy, 1)
-        assert row["ratio"] == pytest.approx(1.0, abs=0.03)
-        assert row["verdict"] in ("no change", "within threshold")
-        assert row["verdict"] != "REGRESSION"
-    assert _row(comparison, "ownership", 1)["significance"] == "not significant"
+    a, b = pair
+    rows = _compare(a, b).rows
+    unchanged = rows[~((rows["strategy"] == "global-lock") & (rows["cores"] == 1)
+                       & (rows["workload"] == "cpu"))]
+    unchanged = unchanged[unchanged["metric"] == "req/s"]
+    # 1% noise never crosses the 10% threshold, so nothing unchanged is called a change...
+    assert set(unchanged["verdict"]) <= {"no change", "within threshold"}
+    # ...and at α = 0.05 only the odd cell is called significant by chance.
+    tested = unchanged[unchanged["significance"].isin(["significant", "not significant"])]
+    assert len(tested) >= 10 and (tested["significance"] == "not significant").mean() >= 0.8
+    same = _compare(a, a).rows  # a run against itself: nothing is significant
+    assert set(same["verdict"]) == {"no change"}
+    assert set(same.loc[same["workload"] == "cpu", "significance"]) == {"not significant"}
+    assert set(same.loc[same["workload"] == "io", "significance"]) == {"too few repeats (1 vs 1)"}
 
 
 def test_too_few_repeats_cannot_be_significant(tmp_path: Path) -> None:

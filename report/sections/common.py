@@ -40,10 +40,15 @@ def loadgen_caption(rows: pd.DataFrame) -> str:
     """Says, for the cells a figure or table shows, whether the load generator was the limit."""
     if rows.empty:
         return "No cell shown."
+    unknown = rows[rows["loadgen_unknown"].fillna(False).astype(bool)]
+    note = (f" Whether it was the limit is unknown for {len(unknown)} cell(s): the load generator "
+            "or the server ran on another host, where the harness cannot measure CPU."
+            if len(unknown) else "")
     bound = rows[rows["loadgen_bound"].astype(bool)]
     if bound.empty:
-        return "The load generator was not the limit in any cell shown."
+        return ("The load generator was not the limit in any cell shown." if not len(unknown)
+                else "The load generator was not found to be the limit in any cell shown." + note)
     where = ", ".join(f"{r.strategy} at {cores_label(r.cores)}/{r.users} users"
                       for r in bound.itertuples())
     return (f"The load generator was the limit (L) for {where}: those throughputs are floors, "
-            "not the server's capacity.")
+            "not the server's capacity." + note)
