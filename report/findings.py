@@ -64,6 +64,9 @@ def _why(model: str, sc: dict) -> str:
         if model == "async":
             return "one event loop runs on one core"
         return "separate processes, yet no gain from the extra core" + shared
+    if efficiency > 1.05:  # more than linear: the baseline, not the scaling, is suspect
+        return (f"above linear ({percent(efficiency)} parallel efficiency): suspect noise or a "
+                "handicap at the fewer cores")
     if efficiency >= NEAR_LINEAR:
         return f"near-linear ({percent(efficiency)} parallel efficiency)"
     return f"{percent(efficiency)} parallel efficiency" + shared
