@@ -90,10 +90,10 @@ def claim_races(an: Analysis) -> Claim:
                       f"{num(r.lost)} of {num(r.acked)} acknowledged increments ({percent(r.lost_share, 1)})"
                       for r in table[table["safety"] != "no-state"].itertuples()]
     gil = ("CPython's GIL makes single bytecodes atomic, not a read-modify-write: a thread that "
-           "releases the GIL inside its critical section (any I/O, a log line — here the unsafe "
-           "strategy's hold ends with time.sleep(0) by design) lets another thread interleave. With a "
-           "pure-CPU critical section CPython switches threads only every switch interval "
-           f"({_switch_interval(an)}), so the GIL would hide the race, not remove it.")
+           "releases the GIL inside its critical section (any I/O, a log line) lets another thread "
+           f"interleave.{_unsafe_rules(an, unsafe)} With a pure-CPU critical section CPython "
+           f"switches threads only every switch interval ({_switch_interval(an)}), so the GIL "
+           "would hide the race, not remove it.")
     if lost > 0:
         claim.verdict = "confirmed" if safe_lost == 0 else "confirmed, and a safe strategy failed too"
         claim.answer = (f"Unsynchronised sharing lost {num(lost)} of {num(acked)} acknowledged "
@@ -107,6 +107,14 @@ def claim_races(an: Analysis) -> Claim:
         claim.answer = (f"The unsafe strategy lost no update in {int(unsafe['checked'].sum())} checked "
                         f"cells. That is scheduling luck, not safety. {gil}")
     return claim
+
+
+def _unsafe_rules(an: Analysis, unsafe) -> str:
+    """The unsafe strategies' own rule, as the manifest recorded it (servers' @strategy rule)."""
+    declared = an.run.manifest.get("strategies") or {}
+    rules = [f"{name}: “{(declared.get(name) or {}).get('rule')}”" for name in unsafe["strategy"]
+             if isinstance(declared, dict) and (declared.get(name) or {}).get("rule")]
+    return f" The run's unsafe strategy states its rule — {'; '.join(rules)}." if rules else ""
 
 
 def _switch_interval(an: Analysis) -> str:
