@@ -21,7 +21,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
 	$(if $(RESUME),--resume $(RESUME))
 
-.PHONY: setup test microbench bench calibrate loadgen-worker serve list new-strategy verify clean
+.PHONY: setup test microbench bench calibrate wrk loadgen-worker serve list new-strategy verify clean
 .PHONY: report compare chromium
 
 setup: $(STAMP)
@@ -34,7 +34,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium wrk
 	$(BIN)/python -m pytest
 
 microbench: $(STAMP)
@@ -76,7 +76,7 @@ verify: $(STAMP)
 	$(BIN)/sharebench verify
 
 serve: $(STAMP)
-	$(BIN)/sharebench serve $(STRATEGY) --port $(PORT)
+	$(BIN)/sharebench serve $(STRATEGY) --port $(PORT) $(if $(HOST),--host $(HOST)) $(if $(WORKERS),--workers $(WORKERS))
 
 list: $(STAMP)
 	$(BIN)/sharebench list
