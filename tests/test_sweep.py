@@ -57,6 +57,11 @@ def test_quick_profile_end_to_end(tmp_path: Path) -> None:
     assert cells["global-lock"]["lost_updates"] == "0"
     assert cells["unsafe"]["correct"] == "False", "the harness must catch unsafe's lost updates"
     assert int(cells["unsafe"]["lost_updates"]) > 0
+    # the report builds from this real run's stored records alone
+    report = sharebench("report", str((tmp_path / "latest").resolve()))
+    assert report.returncode == 0, report.stderr
+    html = ((tmp_path / "latest") / "report.html").read_text()
+    assert "unsafe" in html and "global-lock" in html
 
 
 def test_validity_flags(tmp_path: Path) -> None:
