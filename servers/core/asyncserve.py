@@ -2,8 +2,9 @@
 
 aiohttp parses HTTP; every path goes to one catch-all handler so that routing,
 validation and errors come from the shared contract, exactly as in the threads
-model. The body limit is enforced here, before reading, so an oversized body is
-a JSON 413 like everywhere else.
+model. The body rules are enforced here, before the contract sees the body, so
+that they answer as the threads model does: a JSON 413 over the limit, a 400
+for a chunked body (Transfer-Encoding) or one cut short by EOF.
 """
 from __future__ import annotations
 
@@ -12,21 +13,33 @@ import signal
 import socket
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .app import App
 from .contract import MAX_BODY, HttpError, error_body
+
+
+def _refuse(status: int, message: str) -> web.Response:
+    """A JSON error that closes the connection: the rest of the body is never read."""
+    return web.Response(status=status, body=error_body(HttpError(status, message)),
+                        content_type="application/json", headers={"Connection": "close"})
 
 
 def _make_handler(app: App):
     async def handler(request: web.Request) -> web.Response:
         body = b""
         if request.body_exists:
-            if (request.content_length or 0) > MAX_BODY:
-                err = HttpError(413, f"body over {MAX_BODY} bytes")
-                return web.Response(status=413, body=error_body(err),
-                                    content_type="application/json",
-                                    headers={"Connection": "close"})
-            body = await request.content.read(MAX_BODY + 1)
+            length = request.content_length
+            if length is None:  # only a chunked body has no length (llhttp refuses both)
+                return _refuse(400, "Transfer-Encoding is not supported; send Content-Length")
+            if length > MAX_BODY:
+                return _refuse(413, f"body over {MAX_BODY} bytes")
+            try:
+                # Not read(n): it returns whatever has arrived, so a body in several
+                # segments would be cut short, and one ended by EOF applied half-sent.
+                body = await request.content.readexactly(length)
+            except (asyncio.IncompleteReadError, HttpProcessingError):
+                return _refuse(400, "body shorter than its Content-Length")
         status, payload, allow = await app.handle_async(request.method, request.raw_path, body)
         headers = {"Allow": allow} if allow else None
         return web.Response(status=status, body=payload, content_type="application/json",

@@ -63,7 +63,7 @@ def _read_head(rfile) -> tuple[str, str, bool, int] | None:
     if len(parts) != 3 or parts[2] not in (b"HTTP/1.1", b"HTTP/1.0"):
         raise _Reject(400, "malformed request line")
     keep_alive = parts[2] == b"HTTP/1.1"
-    length = 0
+    length = None
     for _ in range(MAX_HEADERS + 1):
         header = rfile.readline(MAX_LINE + 1)
         if header in (b"\r\n", b"\n"):
@@ -78,6 +78,10 @@ def _read_head(rfile) -> tuple[str, str, bool, int] | None:
         if name == b"content-length":
             if not value.isdigit() or len(value) > 12:
                 raise _Reject(400, "bad Content-Length")
+            # Two different lengths: a proxy in front may have framed the body by the
+            # other one (request smuggling), so neither can be trusted.
+            if length is not None and int(value) != length:
+                raise _Reject(400, "conflicting Content-Length")
             length = int(value)
         elif name == b"transfer-encoding":
             raise _Reject(400, "Transfer-Encoding is not supported; send Content-Length")
@@ -86,9 +90,9 @@ def _read_head(rfile) -> tuple[str, str, bool, int] | None:
             keep_alive = token == b"keep-alive" if not keep_alive else token != b"close"
     else:
         raise _Reject(431, "too many headers")
-    if length > MAX_BODY:
+    if length is not None and length > MAX_BODY:
         raise _Reject(413, f"body over {MAX_BODY} bytes")
-    return parts[0].decode("latin-1"), parts[1].decode("latin-1"), keep_alive, length
+    return parts[0].decode("latin-1"), parts[1].decode("latin-1"), keep_alive, length or 0
 
 
 def _serve_connection(app: App, conn: socket.socket, slots: threading.BoundedSemaphore) -> None:
