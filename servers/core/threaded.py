@@ -8,19 +8,37 @@ sendall() on a TCP_NODELAY socket.
 
 Connections are persistent (Locust keeps them open), so a thread lives as long
 as its connection. ``--workers`` caps how many connections are served at once;
-further connections wait in the listen backlog until one closes. An idle or
-slow connection times out, so it cannot hold a thread forever.
+further connections wait until one closes.
+
+Slow clients. A connection gets a thread, and one of those slots, only once it
+has sent a byte: until then the accept loop holds it in a selector, closing it
+after HEAD_TIMEOUT_S (or, beyond MAX_SILENT or out of descriptors, the oldest
+first). So any number of connections that never speak cannot exhaust the cap,
+and a client that connects and speaks at once (Locust, wrk) pays nothing
+per request. A new connection must then send its first request with no read
+waiting over HEAD_TIMEOUT_S; after that it may idle IDLE_TIMEOUT_S between
+requests, as keep-alive clients do. What is left open: a client that has
+spoken can keep its thread by idling between requests or dripping a byte
+every few seconds, so enough such clients fill the cap, as in any
+thread-per-connection server. Closing that would need a deadline per request
+(changing a socket's timeout is a system call, on every request) or evicting
+idle connections under pressure; the request path is what this project
+measures and the servers bind loopback, so the line is drawn here.
 """
 from __future__ import annotations
 
+import selectors
 import socket
 import sys
 import threading
+import time
 
 from .app import App
 from .contract import MAX_BODY
 
-IDLE_TIMEOUT_S = 30.0
+IDLE_TIMEOUT_S = 30.0  # between requests of a connection that has sent one
+HEAD_TIMEOUT_S = 10.0  # a new connection: to send its first byte, then each read of its request
+MAX_SILENT = 4096      # connections held before their first byte; beyond, the oldest is closed
 MAX_LINE = 8192
 MAX_HEADERS = 100
 
@@ -98,8 +116,9 @@ def _read_head(rfile) -> tuple[str, str, bool, int] | None:
 def _serve_connection(app: App, conn: socket.socket, slots: threading.BoundedSemaphore) -> None:
     try:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn.settimeout(IDLE_TIMEOUT_S)
+        conn.settimeout(HEAD_TIMEOUT_S)
         rfile = conn.makefile("rb", buffering=65536)
+        first = True
         while True:
             head = _read_head(rfile)
             if head is None:
@@ -112,6 +131,9 @@ def _serve_connection(app: App, conn: socket.socket, slots: threading.BoundedSem
             conn.sendall(response(status, payload, allow, close=not keep_alive))
             if not keep_alive:
                 return
+            if first:  # it has spoken HTTP: from now on it may idle between requests
+                conn.settimeout(IDLE_TIMEOUT_S)
+                first = False
     except _Reject as reject:
         _send_quietly(conn, reject.payload)
     except (OSError, ValueError):
@@ -137,21 +159,67 @@ def serve(app: App, listener: socket.socket, stop: threading.Event,
 
     ``connections`` caps concurrent connections; it defaults to ``app.workers``
     (for a process worker, app.workers is the process count, so it passes its own cap).
+    Connections wait here, threadless, for their first byte: see the module docstring.
     """
     slots = threading.BoundedSemaphore(connections or app.workers)
-    listener.settimeout(0.2)  # so the loop notices ``stop`` promptly
-    while not stop.is_set():
-        if not slots.acquire(timeout=0.2):
-            continue
+    silent: dict[socket.socket, float] = {}  # not yet spoken -> deadline; oldest first
+    listener.setblocking(False)
+    with selectors.DefaultSelector() as waiting:
+        waiting.register(listener, selectors.EVENT_READ)
+        try:
+            while not stop.is_set():
+                for key, _ in waiting.select(0.2):  # the timeout: notice ``stop`` promptly
+                    if key.fileobj is listener:
+                        _accept(listener, waiting, silent, stop)
+                        continue
+                    conn = key.fileobj
+                    if conn not in silent:  # closed by _accept in this same round
+                        continue
+                    _forget(waiting, silent, conn)
+                    if not _take(slots, stop):
+                        conn.close()
+                        return
+                    threading.Thread(target=_serve_connection, args=(app, conn, slots),
+                                     daemon=True).start()
+                now = time.monotonic()
+                while silent and next(iter(silent.values())) < now:
+                    _forget(waiting, silent, next(iter(silent))).close()
+        finally:
+            for conn in silent:
+                conn.close()
+
+
+def _accept(listener: socket.socket, waiting: selectors.BaseSelector,
+            silent: dict[socket.socket, float], stop: threading.Event) -> None:
+    """Take every connection in the backlog; each waits for its first byte in ``waiting``."""
+    while True:
         try:
             conn, _ = listener.accept()
-        except (TimeoutError, socket.timeout):
-            slots.release()
-            continue
-        except OSError as exc:  # e.g. EMFILE: back off instead of spinning
-            slots.release()
-            print(f"sharebench: accept failed: {exc}", file=sys.stderr, flush=True)
-            stop.wait(0.1)
-            continue
-        conn.settimeout(None)
-        threading.Thread(target=_serve_connection, args=(app, conn, slots), daemon=True).start()
+        except BlockingIOError:
+            return
+        except OSError as exc:  # e.g. EMFILE: make room, or back off instead of spinning
+            if silent:
+                _forget(waiting, silent, next(iter(silent))).close()
+            else:
+                print(f"sharebench: accept failed: {exc}", file=sys.stderr, flush=True)
+                stop.wait(0.1)
+            return
+        if len(silent) >= MAX_SILENT:
+            _forget(waiting, silent, next(iter(silent))).close()
+        silent[conn] = time.monotonic() + HEAD_TIMEOUT_S
+        waiting.register(conn, selectors.EVENT_READ)
+
+
+def _forget(waiting: selectors.BaseSelector, silent: dict[socket.socket, float],
+            conn: socket.socket) -> socket.socket:
+    waiting.unregister(conn)
+    del silent[conn]
+    return conn
+
+
+def _take(slots: threading.BoundedSemaphore, stop: threading.Event) -> bool:
+    """A connection slot, waiting for one to free up; False if the server stops first."""
+    while not slots.acquire(timeout=0.2):
+        if stop.is_set():
+            return False
+    return True
