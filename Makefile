@@ -22,7 +22,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(RESUME),--resume $(RESUME))
 
 .PHONY: setup test microbench bench calibrate wrk loadgen-worker serve list new-strategy verify clean
-.PHONY: report compare chromium
+.PHONY: report compare chromium soak
 
 setup: $(STAMP)
 
@@ -60,6 +60,11 @@ chromium:
 # wrk is the reference load generator: how far below the servers' peak does Locust stay?
 calibrate: $(STAMP) wrk
 	$(BIN)/sharebench calibrate $(if $(STRATEGIES),--strategies $(STRATEGIES)) $(if $(DURATION),--duration $(DURATION))
+
+# Memory soak, not in CI: every safe strategy at once at a steady rate, RSS sampled
+# (results/soak-<stamp>/). DURATION defaults to 10m here; RATE is requests/s per strategy.
+soak: $(STAMP)
+	$(BIN)/sharebench soak --duration $(or $(DURATION),10m) $(if $(STRATEGIES),--strategies $(STRATEGIES)) $(if $(RATE),--rate $(RATE))
 
 wrk:
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }

@@ -159,6 +159,32 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0 if not stop.is_set() else 130
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    import threading
+
+    from loadtests import profiles, soak
+    from servers import discover
+    found = discover()
+    try:
+        names = (profiles.parse_names(args.strategies) if args.strategies
+                 else [name for name, spec in found.items() if spec.safety == "safe"])
+        profiles.check_names("strategy", names, found)
+        duration = soak.parse_duration(args.duration)
+    except ValueError as exc:  # PlanError and SoakError alike
+        return _fail(str(exc))
+    stop = threading.Event()
+    soak.install_signal_handlers(stop)
+    print(f"sharebench: soaking {len(names)} strategies at once for {duration:g}s, "
+          f"{args.rate:g} requests/s each", flush=True)
+    folder, rows = soak.run(names, {n: found[n].safety for n in names}, duration, args.rate,
+                            Path(args.results), stop)
+    print(soak.table(rows))
+    print(f"sharebench: soak written to {folder}")
+    if stop.is_set():
+        return 130
+    return 0 if all(r["status"] == "ok" and r["correct"] is not False for r in rows) else 1
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     import warnings
 
@@ -212,6 +238,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_rate(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 100_000:
+        raise argparse.ArgumentTypeError(f"must be in (0, 100000], got {text}")
     return value
 
 
@@ -275,6 +308,14 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--run", help="the run to attach calibration.csv to (default: results/latest)")
     cal.add_argument("--results", default="results")
     cal.set_defaults(func=cmd_calibrate)
+
+    soak_ = sub.add_parser("soak", help="every safe strategy at once at a steady rate; RSS growth")
+    soak_.add_argument("--strategies", help="comma-separated (default: every safe strategy)")
+    soak_.add_argument("--duration", default="10m", help="e.g. 10m, 90s, 2h (default 10m)")
+    soak_.add_argument("--rate", type=_positive_rate, default=200.0,
+                       help="requests/s per strategy (default 200)")
+    soak_.add_argument("--results", default="results", help="where soak-<stamp>/ is written")
+    soak_.set_defaults(func=cmd_soak)
 
     verify = sub.add_parser("verify", help="check strategies against the contract")
     verify.add_argument("strategies", nargs="*", help="default: all")

@@ -1,0 +1,366 @@
+"""Soak: every safe strategy at a moderate fixed request rate for a long time, RSS sampled.
+
+``make soak`` (not in CI) asks one question: does a server's memory grow while
+it serves a steady load? Each server gets ``rate`` requests/s from CONNECTIONS
+keep-alive connections (70% get, 25% incr, 5% transfer, uniform keys), each
+connection replaced after RECONNECT_EVERY requests so that accepting and
+retiring connections soaks too. Every few seconds the server's process tree is
+sampled: RSS, processes, threads, open descriptors. Tree RSS counts pages the
+-mp processes share (forked code, the shared store) once per process, so
+compare growth, not absolute sizes, across models.
+
+All strategies run at once, each with its own server (its own process group,
+loopback, pinned nowhere) and its own client threads, so a 10-minute soak
+takes 10 minutes, not 80. That is sound for memory: what a server allocates
+per request and per connection does not depend on who shares the CPUs, and
+each server's RSS is its own tree's. It does distort latency (servers and
+clients take turns on the same cores), so no latency is reported; and if the
+machine cannot keep up, a server gets fewer requests than asked, which the
+summary shows beside the target rate.
+
+Output: results/soak-<stamp>/soak.csv (every sample) and summary.csv (per
+strategy: RSS after warm-up, at the end, peak, growth in MiB and %/hour, a
+least-squares slope, requests, errors, and /stats against the increments the
+clients were acknowledged).
+"""
+from __future__ import annotations
+
+import csv
+import random
+import re
+import signal
+import socket
+import statistics
+import sys
+import threading
+import time
+from dataclasses import astuple, dataclass, field
+from pathlib import Path
+
+import psutil
+
+from . import measure
+from .client import Client
+from .procs import Survivors
+from .server import ServerError, ServerProcess
+
+KEYS = 1024
+CONNECTIONS = 4         # per strategy, one client thread each
+RECONNECT_EVERY = 500   # requests per connection, on average, before it is replaced
+TIMEOUT_S = 5.0
+MAX_S = 24 * 3600
+SAMPLE_COLUMNS = ["t_s", "strategy", "rss_mib", "processes", "threads", "fds", "requests",
+                  "errors"]
+SUMMARY_COLUMNS = ["strategy", "status", "server_pid", "duration_s", "target_rps", "achieved_rps", "requests",
+                   "errors", "warmup_s", "start_rss_mib", "end_rss_mib", "peak_rss_mib",
+                   "growth_mib", "growth_pct_per_hour", "slope_mib_per_hour", "start_threads",
+                   "end_threads", "start_fds", "end_fds", "acked_incr", "uncertain_incr",
+                   "server_sum", "server_incr_applied", "server_requests", "correct"]
+
+
+class SoakError(ValueError):
+    """A bad soak option; the message says which."""
+
+
+def parse_duration(text: str) -> float:
+    """10m, 90s, 1.5h, or plain seconds; up to a day."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(s|m|h)?", text.strip())
+    if not match:
+        raise SoakError(f"bad duration {text!r}: use e.g. 20s, 10m or 2h")
+    seconds = float(match[1]) * {"s": 1, "m": 60, "h": 3600, None: 1}[match[2]]
+    if not 0 < seconds <= MAX_S:
+        raise SoakError(f"bad duration {text!r}: more than 0 and at most 24h")
+    return seconds
+
+
+# --- the load: paced keep-alive requests -------------------------------------------
+
+@dataclass
+class Load:
+    """One client thread's counts; only that thread writes them."""
+    requests: int = 0        # answered
+    errors: int = 0          # non-200 answers and failed connections
+    acked_incr: int = 0      # sum of `by` answered with 200
+    uncertain_incr: int = 0  # sent, never answered: may or may not have been applied
+
+
+class _Connection:
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.rfile = self.sock.makefile("rb")
+
+    def ask(self, raw: bytes) -> int:
+        """Send one request in one write; read its answer by Content-Length; the status."""
+        self.sock.sendall(raw)
+        status = int(self.rfile.readline().split()[1])
+        length = 0
+        while (line := self.rfile.readline()) not in (b"\r\n", b""):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        self.rfile.read(length)
+        return status
+
+    def close(self) -> None:
+        self.rfile.close()
+        self.sock.close()
+
+
+def _request(rng: random.Random) -> tuple[bytes, int]:
+    """The next request and the increment it carries (0 if none)."""
+    pick, key = rng.random(), rng.randrange(KEYS)
+    if pick < 0.70:
+        return b"GET /kv/%d HTTP/1.1\r\nHost: soak\r\n\r\n" % key, 0
+    if pick < 0.95:
+        by = rng.randint(1, 1000)
+        body = b'{"by":%d}' % by
+        path = b"/kv/%d/incr" % key
+    else:
+        by = 0
+        body = b'{"from":%d,"to":%d,"amount":%d}' % (key, (key + 1) % KEYS, rng.randint(1, 1000))
+        path = b"/transfer"
+    return (b"POST %s HTTP/1.1\r\nHost: soak\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (path, len(body), body)), by
+
+
+def _drive(port: int, rate: float, halt: threading.Event, load: Load, seed: int) -> None:
+    """One connection's share of the load, paced at ``rate`` requests/s, until ``halt``."""
+    rng, interval = random.Random(seed), 1.0 / rate
+    due, conn, used = time.monotonic() + rng.random() * interval, None, 0
+    # Staggered, so a server's connections are not all replaced at the same instant.
+    limit = rng.randint(RECONNECT_EVERY // 2, RECONNECT_EVERY * 3 // 2)
+    while not halt.is_set():
+        delay = due - time.monotonic()
+        if delay > 0 and halt.wait(delay):
+            break
+        if delay < -1.0:  # fell behind (a busy machine): carry on, do not burst to catch up
+            due = time.monotonic()
+        due += interval
+        raw, by = _request(rng)
+        try:
+            conn = conn or _Connection(port)
+            status = conn.ask(raw)
+        except (OSError, ValueError, IndexError):
+            load.errors += 1
+            load.uncertain_incr += by
+            conn = _close(conn)
+            continue
+        load.requests += 1
+        if status == 200:
+            load.acked_incr += by
+        else:
+            load.errors += 1
+        used += 1
+        if used >= limit:
+            conn, used = _close(conn), 0
+            limit = rng.randint(RECONNECT_EVERY // 2, RECONNECT_EVERY * 3 // 2)
+    _close(conn)
+
+
+def _close(conn: _Connection | None) -> None:
+    if conn is not None:
+        conn.close()
+
+
+# --- one strategy under soak --------------------------------------------------------
+
+@dataclass
+class Sample:
+    t_s: float
+    rss_mib: float
+    processes: int
+    threads: int
+    fds: int
+    requests: int
+    errors: int
+
+
+@dataclass
+class Subject:
+    name: str
+    safety: str
+    server: ServerProcess
+    loads: list[Load] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    status: str = "ok"
+    stats: dict | None = None
+
+    def start_load(self, rate: float, halt: threading.Event) -> None:
+        if self.status != "ok":
+            return
+        for index in range(CONNECTIONS):
+            load, seed = Load(), sum(self.name.encode()) * CONNECTIONS + index  # stable per run
+            thread = threading.Thread(target=_drive, daemon=True, name=f"soak-{self.name}-{index}",
+                                      args=(self.server.port, rate / CONNECTIONS, halt, load, seed))
+            self.loads.append(load)
+            self.threads.append(thread)
+            thread.start()
+
+    def sample(self, t_s: float) -> Sample | None:
+        if self.status != "ok":
+            return None
+        if not self.server.alive():
+            self.status = f"died: {self.server.stderr_tail(3).replace(chr(10), ' | ')[:200]}"
+            return None
+        processes = threads = fds = 0
+        for proc in measure.tree(self.server.proc.pid):
+            try:
+                threads += proc.num_threads()
+                fds += proc.num_fds()
+                processes += 1
+            except psutil.NoSuchProcess:
+                pass
+        sample = Sample(round(t_s, 2), round(measure.rss_mb(self.server.proc.pid), 2), processes,
+                        threads, fds, sum(load.requests for load in self.loads),
+                        sum(load.errors for load in self.loads))
+        self.samples.append(sample)
+        return sample
+
+
+def summarise(subject: Subject, target_rps: float, warmup: float, wall: float) -> dict:
+    row = dict.fromkeys(SUMMARY_COLUMNS)
+    loads = subject.loads
+    row.update(strategy=subject.name, status=subject.status, duration_s=round(wall, 1),
+               server_pid=subject.server.proc.pid if subject.server.proc else None,
+               target_rps=target_rps, warmup_s=round(warmup, 1),
+               requests=sum(load.requests for load in loads),
+               errors=sum(load.errors for load in loads),
+               acked_incr=sum(load.acked_incr for load in loads),
+               uncertain_incr=sum(load.uncertain_incr for load in loads))
+    row["achieved_rps"] = round(row["requests"] / wall, 1) if wall > 0 else None
+    samples = subject.samples
+    if samples:
+        steady = [s for s in samples if s.t_s >= warmup] or samples[-1:]
+        first, last = steady[0], samples[-1]
+        hours = (last.t_s - first.t_s) / 3600
+        growth = last.rss_mib - first.rss_mib
+        row.update(start_rss_mib=first.rss_mib, end_rss_mib=last.rss_mib,
+                   peak_rss_mib=max(s.rss_mib for s in samples), growth_mib=round(growth, 2),
+                   start_threads=first.threads, end_threads=last.threads,
+                   start_fds=first.fds, end_fds=last.fds)
+        if hours > 0 and first.rss_mib > 0:
+            row["growth_pct_per_hour"] = round(100 * growth / first.rss_mib / hours, 2)
+        if len(steady) >= 2 and hours > 0:
+            slope = statistics.linear_regression([s.t_s / 3600 for s in steady],
+                                                 [s.rss_mib for s in steady]).slope
+            row["slope_mib_per_hour"] = round(slope, 2)
+    if subject.stats is not None:
+        stats = subject.stats
+        row.update(server_sum=stats["sum"], server_incr_applied=stats["incr_applied"],
+                   server_requests=stats["requests"])
+        if subject.safety == "safe":  # an increment never answered may or may not be applied
+            row["correct"] = (stats["sum"] == stats["incr_applied"]
+                              and row["acked_incr"] <= stats["incr_applied"]
+                              <= row["acked_incr"] + row["uncertain_incr"])
+    return row
+
+
+# --- the run -------------------------------------------------------------------------
+
+def install_signal_handlers(stop: threading.Event) -> None:
+    """SIGINT/SIGTERM end the soak early; what was sampled is kept and summarised."""
+    def handler(signum, _frame) -> None:
+        if not stop.is_set():
+            print(f"\nsharebench: {signal.Signals(signum).name}: stopping the soak",
+                  file=sys.stderr, flush=True)
+        stop.set()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+
+
+def run(names: list[str], safety: dict[str, str], duration: float, rate: float,
+        results: Path, stop: threading.Event) -> tuple[Path, list[dict]]:
+    """Soak ``names`` at once for ``duration`` s at ``rate`` requests/s each; returns the
+    folder written and the summary rows. ``stop`` ends it early (rows marked interrupted)."""
+    folder = results / f"soak-{time.strftime('%Y%m%d-%H%M%S')}"
+    folder.mkdir(parents=True)
+    warmup = min(60.0, duration / 5)        # allocators and caches settle first
+    every = min(5.0, max(0.5, duration / 20))
+    halt = threading.Event()                # the clients' stop, whatever stopped the soak
+    subjects: list[Subject] = []
+    began = ended = time.monotonic()
+    try:
+        for name in names:
+            if stop.is_set():
+                break
+            subject = Subject(name, safety[name], ServerProcess(name, ["--keys", str(KEYS)]))
+            subjects.append(subject)
+            try:
+                subject.server.start()
+            except ServerError as exc:  # costs this strategy its row, not the soak
+                subject.status = f"did not start: {str(exc).splitlines()[0][:200]}"
+        with open(folder / "soak.csv", "w", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(SAMPLE_COLUMNS)
+            began = time.monotonic()
+            for subject in subjects:
+                subject.start_load(rate, halt)
+            due = began
+            while True:
+                for subject in subjects:
+                    sample = subject.sample(time.monotonic() - began)
+                    if sample is not None:
+                        t_s, *rest = astuple(sample)
+                        writer.writerow([t_s, subject.name, *rest])
+                out.flush()  # an interrupted soak keeps every sample taken
+                if due >= began + duration or stop.is_set():
+                    break
+                due = min(due + every, began + duration)
+                if stop.wait(max(0.0, due - time.monotonic())):
+                    break
+    finally:
+        halt.set()
+        ended = time.monotonic()
+        for subject in subjects:
+            for thread in subject.threads:
+                thread.join(TIMEOUT_S + 1)
+        for subject in subjects:
+            _finish(subject, interrupted=stop.is_set())
+    rows = [summarise(s, rate, warmup, ended - began) for s in subjects]
+    with open(folder / "summary.csv", "w", newline="") as out:
+        writer = csv.DictWriter(out, SUMMARY_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder, rows
+
+
+def _finish(subject: Subject, interrupted: bool) -> None:
+    """/stats once the load has stopped, then stop the server's whole process group."""
+    server = subject.server
+    try:
+        if subject.status == "ok" and server.alive():
+            status, doc = Client(server.host, server.port, timeout=TIMEOUT_S).get("/stats")
+            if status == 200:
+                subject.stats = doc
+        if interrupted and subject.status == "ok":
+            subject.status = "interrupted"
+    except OSError as exc:
+        subject.status = f"/stats failed: {exc}"
+    finally:
+        try:
+            server.stop()
+        except (ServerError, Survivors) as exc:
+            subject.status = f"did not stop: {exc}"
+
+
+def table(rows: list[dict]) -> str:
+    """The summary as aligned text, one strategy a line."""
+    head = (f"{'strategy':<20} {'req/s':>13} {'errors':>6} {'RSS MiB start':>13} {'end':>7} "
+            f"{'peak':>7} {'growth':>7} {'%/hour':>7} {'MiB/h':>7} {'threads':>9} {'fds':>9} "
+            f"{'correct':>7}  status")
+    lines = [head]
+    for r in rows:
+        def num(key: str, spec: str = ".1f") -> str:
+            return "-" if r[key] is None else format(r[key], spec)
+        lines.append(
+            f"{r['strategy']:<20} {num('achieved_rps'):>6}/{r['target_rps']:<6g} {r['errors']:>6} "
+            f"{num('start_rss_mib'):>13} {num('end_rss_mib'):>7} {num('peak_rss_mib'):>7} "
+            f"{num('growth_mib', '+.1f'):>7} {num('growth_pct_per_hour', '+.1f'):>7} "
+            f"{num('slope_mib_per_hour', '+.1f'):>7} "
+            f"{num('start_threads', 'd'):>4}>{num('end_threads', 'd'):<4} "
+            f"{num('start_fds', 'd'):>4}>{num('end_fds', 'd'):<4} "
+            f"{'-' if r['correct'] is None else ('yes' if r['correct'] else 'NO'):>7}  {r['status']}")
+    lines.append("(growth after warm-up; %/hour and MiB/h extrapolate it, so a short soak "
+                 "magnifies noise)")
+    return "\n".join(lines)
