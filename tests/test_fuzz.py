@@ -1,18 +1,25 @@
 """Hostile input to every strategy, fuzzed with hypothesis over real sockets.
 
-Two generators cover the contract (CONTRACT.md):
+Three tests per strategy cover the contract (CONTRACT.md):
 
-* ``test_fuzz_contract``: requests of the contract's shapes with fuzzed parts
-  — keys (negative, huge, leading zeros, not digits), methods, query strings,
-  JSON bodies (wrong types, huge and negative numbers, floats, NaN, malformed
-  and truncated JSON, non-UTF-8, UTF-16, deep nesting, 5000-digit literals,
-  bodies at and over 64 KiB) — sent whole, in pieces with pauses, or
-  pipelined on one connection. Each answer is checked against an oracle
-  written here from CONTRACT.md, independently of servers/core/contract.py.
-* ``test_fuzz_hostile_http``: garbage bytes, truncated requests, bad and
-  conflicting ``Content-Length``, header floods, unknown methods and routes,
-  odd request lines and headers, ``Transfer-Encoding``, ``Expect``,
+* ``test_fuzz_contract[fault]``: requests of the contract's shapes with one
+  part fuzzed (or none, or a mix) — keys (negative, huge, leading zeros, not
+  digits), methods, query strings, field values (wrong types, huge and
+  negative numbers, floats, NaN), bodies (malformed and truncated JSON,
+  non-UTF-8, UTF-16, deep nesting, 5000-digit literals, at and over 64 KiB)
+  — sent whole, in pieces with pauses, or pipelined on one connection. Each
+  answer is checked against an oracle written here from CONTRACT.md,
+  independently of servers/core/contract.py.
+* ``test_edges``: every boundary value in every numeric field and key, sent
+  in full: hypothesis does not pick evenly among a list, so single values
+  (0, 1001, KEYS, ...) are not left to chance.
+* ``test_fuzz_hostile_http[kind]``: garbage bytes, truncated requests, bad
+  and conflicting ``Content-Length``, header floods, unknown methods and
+  routes, odd request lines and headers, ``Transfer-Encoding``, ``Expect``,
   oversized bodies: no 5xx, and a 4xx where the contract demands one.
+
+Faults and kinds are pytest parameters, not hypothesis draws, for the same
+reason: every category gets its examples on every run.
 
 When may a server close without answering? Only when the client never sent a
 whole request: garbage with no request in it, a request cut short (we send
