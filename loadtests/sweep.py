@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shlex
+import shutil
 import signal
 import sys
 import tempfile
@@ -99,7 +100,7 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     print(f"sharebench: run {manifest['run_id']}: {len(todo)} of {len(cells)} cells to measure "
           f"({len(done)} already recorded); results in {store.path}", file=out, flush=True)
     started = time.monotonic()
-    try:
+    try:  # the scratch folder holds Locust's per-cell files; failures keep their tail in `detail`
         for n, cell in enumerate(todo, 1):
             if stop.is_set():
                 break
@@ -111,6 +112,8 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
             _progress(n, len(todo), cell, record, started, out)
     except Stopped:
         pass  # the cell in flight is dropped; its processes were stopped by run_cell
+    finally:
+        shutil.rmtree(setup.scratch, ignore_errors=True)
     manifest = store.manifest()
     manifest["ended"] = _now()
     if stop.is_set():

@@ -7,6 +7,7 @@ server from starting.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -155,6 +156,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         calibrate.calibrate(names, WORKLOADS, setup, store.path / "calibration.csv", stop)
     except calibrate.CalibrationError as exc:
         return _fail(str(exc))
+    finally:
+        shutil.rmtree(setup.scratch, ignore_errors=True)
     print(f"sharebench: headroom written to {store.path / 'calibration.csv'}")
     return 0 if not stop.is_set() else 130
 
