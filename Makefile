@@ -37,9 +37,12 @@ $(STAMP): requirements.lock pyproject.toml
 test: $(STAMP) chromium wrk
 	$(BIN)/python -m pytest
 
+# Saved under results/, and attached to the latest run (as microbench.json) for its report.
 microbench: $(STAMP)
 	@mkdir -p results
-	$(BIN)/python -m pytest benchmarks -q --benchmark-json=results/microbench-$$(date +%Y%m%d-%H%M%S).json
+	f=results/microbench-$$(date +%Y%m%d-%H%M%S).json; \
+	$(BIN)/python -m pytest benchmarks -q --benchmark-json=$$f && \
+	if [ -d results/latest ]; then cp $$f results/latest/microbench.json && echo "attached to results/latest"; fi
 
 bench: $(STAMP)
 	$(BIN)/sharebench run $(RUN_FLAGS)

@@ -154,26 +154,34 @@ def claim_async(an: Analysis) -> Claim:
         if a.empty or t.empty:
             continue
         a, t = a.iloc[0], t.iloc[0]
-        tput, mem = a["rps"] / t["rps"], a["rss_mb"] / t["rss_mb"]
+        # When Locust was the limit on either side, throughput compares load generators,
+        # not servers: judge the server's cost instead (requests per server CPU-second).
+        bound = bool(a.get("loadgen_bound")) or bool(t.get("loadgen_bound"))
+        key = "rps_per_cpu_s" if bound else "rps"
+        tput, mem = a[key] / t[key], a["rss_mb"] / t["rss_mb"]
         claim.evidence.append(
-            f"{workload}, {users} users, {cores_text(cores)}: {a['strategy']} {num(a['rps'])} req/s, "
-            f"p99 {ms(a['p99_us'])} ms, {num(a['rss_mb'], 1)} MiB{mark_suffix(a)} vs best thread strategy "
-            f"{t['strategy']} {num(t['rps'])} req/s, p99 {ms(t['p99_us'])} ms, "
-            f"{num(t['rss_mb'], 1)} MiB{mark_suffix(t)} → throughput {ratio(tput)}, memory {ratio(mem)}")
-        verdicts.append((cores, tput, mem, flagged(a) or flagged(t)))
+            f"{workload}, {users} users, {cores_text(cores)}: {a['strategy']} {num(a['rps'])} req/s "
+            f"({num(a['rps_per_cpu_s'])} per server CPU-s), p99 {ms(a['p99_us'])} ms, "
+            f"{num(a['rss_mb'], 1)} MiB{mark_suffix(a)} vs best thread strategy {t['strategy']} "
+            f"{num(t['rps'])} req/s ({num(t['rps_per_cpu_s'])} per server CPU-s), p99 "
+            f"{ms(t['p99_us'])} ms, {num(t['rss_mb'], 1)} MiB{mark_suffix(t)} → "
+            f"{'efficiency' if bound else 'throughput'} {ratio(tput)}, memory {ratio(mem)}")
+        verdicts.append((cores, tput, mem, flagged(a) or flagged(t), bound))
     if not verdicts:
         claim.answer = f"Not measured in this run: no async and thread cell at {users} users side by side."
         return claim
     # Judge on the cleanest core count: fewest flags, then fewest cores.
-    cores, tput, mem, dirty = sorted(verdicts, key=lambda v: (v[3], v[0]))[0]
+    cores, tput, mem, dirty, bound = sorted(verdicts, key=lambda v: (v[3], v[0]))[0]
     if tput >= 0.95 and mem <= 1.0:
         claim.verdict = "supported"
     elif tput < 0.9 and mem >= 1.0:
         claim.verdict = "contradicted"
     else:
         claim.verdict = "mixed"
+    what = ("requests per server CPU-second (the load generator was the limit, so "
+            "throughput cannot decide)" if bound else "the throughput")
     claim.answer = (f"At {users} concurrent users on the {workload} workload ({cores_text(cores)}), "
-                    f"async delivered {ratio(tput)} the throughput of the best thread strategy with "
+                    f"async delivered {ratio(tput)} {what} of the best thread strategy with "
                     f"{ratio(mem)} its memory."
                     + (" These cells are flagged (see Validity)." if dirty else "")
                     + ("" if g["users"].nunique() > 1 else " Users were not varied in this run."))
