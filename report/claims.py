@@ -187,6 +187,10 @@ def claim_async(an: Analysis) -> Claim:
                     + ("" if g["users"].nunique() > 1 else " Users were not varied in this run."))
     if users < 1000:
         claim.answer += f" The article speaks of thousands of connections; this run went to {users}."
+    # A property of the harness, not of this run's numbers, but it bounds what they mean.
+    claim.answer += (" Caveat: async strategies speak HTTP through aiohttp, thread strategies through "
+                     "sharebench's own minimal parser, so part of any gap is the HTTP layer, not the "
+                     "concurrency model (calibration.csv, when present, shows each server's peak under wrk).")
     return claim
 
 
