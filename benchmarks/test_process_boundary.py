@@ -102,6 +102,7 @@ def test_round_trip_process_shard(benchmark, shard: str) -> None:
 def test_round_trip_process_async(benchmark, owner: str, mode: str) -> None:
     """BATCH incrs a round: divide the round time by BATCH for one call."""
     benchmark.group = f"round trip: {BATCH} incrs over one asyncio stream"
+    benchmark.extra_info["ops_per_round"] = BATCH  # the report divides by it
     loop = asyncio.new_event_loop()
     store = ipc.AsyncStoreClient(owner)
 
