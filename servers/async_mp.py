@@ -20,28 +20,15 @@ lost. The owner's death is fatal: it held the only copy of the store.
 """
 from servers import strategy
 from servers.core import ipc
-from servers.core.processes import Helper, Ready
-from servers.core.state import PlainState
-from servers.core.work import Work
+from servers.message_passing_mp import MessagePassingMP
 
 
 @strategy("async-mp", model="processes",
           rust="tokio tasks on many cores + an owner task behind channels",
           rule="event loops never block: the store is an owner process behind awaited streams")
-class AsyncMP:
+class AsyncMP(MessagePassingMP):
+    """message-passing-mp's owner process, with event loops in front instead of threads."""
     http = "async"
-    respawn = True
-    why = ""
-
-    def __init__(self, keys: int, work: Work, workers: int) -> None:
-        self._keys, self._hold = keys, work.hold
-        self._address = ipc.address("owner")
-
-    def helpers(self) -> list[Helper]:
-        return [Helper("owner", self._own, "it held the only copy of the store")]
-
-    def _own(self, ready: Ready) -> None:  # runs in the owner process, after fork
-        ipc.run_owner(self._address, PlainState(self._keys, self._hold), ready)
 
     def attach(self, index: int) -> ipc.AsyncStoreClient:
         return ipc.AsyncStoreClient(self._address)
