@@ -1,12 +1,14 @@
 """Measure one cell: start the server, load it, sample CPU, check correctness, stop."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import hdr, measure
+from . import loadgen as loadgen_module
 from .client import Client
 from .loadgen import LoadGen, LoadGenError, Stopped
 from .procs import Survivors
@@ -90,12 +92,7 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
     try:
         server.start()
         before = _stats(server)
-        loadgen = LoadGen(server.url, workload, cell.users, setup.warmup, setup.duration,
-                          setup.scratch / cell.id, cpus=loadgen_cpus,
-                          processes=setup.remote_workers or len(loadgen_cpus),
-                          remote=bool(setup.remote_workers),
-                          master_port=setup.master_port).start()
-        start, end = loadgen.window(stop)
+        loadgen, (start, end) = _start_loadgen(server.url, cell, workload, setup, stop)
         samples = _sample_window(server, loadgen, start, end, stop)
         parts = loadgen.reports(stop, end)
         loadgen.stop()
@@ -116,6 +113,35 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
             loadgen.stop()
         server.stop()
     return record
+
+
+BIND_ATTEMPTS = 3
+
+
+def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
+                   stop: threading.Event) -> tuple[LoadGen, tuple[float, float]]:
+    """Start Locust and wait for its window. Local multi-process Locust needs a port
+    for its master: chosen free, and chosen again if someone takes it first."""
+    for attempt in range(1, BIND_ATTEMPTS + 1):
+        remote = bool(setup.remote_workers)
+        loadgen = LoadGen(url, workload, cell.users, setup.warmup, setup.duration,
+                          setup.scratch / cell.id / f"attempt-{attempt}", cpus=setup.loadgen_cpus,
+                          processes=setup.remote_workers or len(setup.loadgen_cpus),
+                          remote=remote,
+                          master_port=setup.master_port if remote else loadgen_module.free_port())
+        loadgen.start()
+        try:
+            return loadgen, loadgen.window(stop)
+        except LoadGenError:
+            loadgen.stop()
+            if remote or not loadgen.bind_failed() or attempt == BIND_ATTEMPTS:
+                raise
+            print(f"sharebench: {cell.id}: Locust's master port {loadgen.master_port} was taken; "
+                  "retrying on another", file=sys.stderr, flush=True)
+        except BaseException:  # Stopped, or anything else: Locust must not outlive the cell
+            loadgen.stop()
+            raise
+    raise AssertionError("unreachable")
 
 
 def _stats(server) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -46,7 +47,7 @@ class LoadGen:
     cpus: set[int] | None = None
     processes: int = 1        # processes that run users (local, or remote workers)
     remote: bool = False      # the processes are workers on other hosts: run only a master
-    master_port: int = 5557
+    master_port: int = 5557   # remote workers connect here; local --processes use a free port
     drain: float = 0.5
     proc: subprocess.Popen | None = None
 
@@ -65,7 +66,9 @@ class LoadGen:
             cmd += ["--master", "--expect-workers", str(self.processes),
                     "--master-bind-port", str(self.master_port)]
         elif self.processes > 1:
-            cmd += ["--processes", str(self.processes)]
+            # the forked workers dial --master-port, the master binds --master-bind-port
+            cmd += ["--processes", str(self.processes), "--master-bind-port", str(self.master_port),
+                    "--master-port", str(self.master_port)]
         return cmd
 
     def start(self) -> "LoadGen":
@@ -77,6 +80,11 @@ class LoadGen:
             stdin=subprocess.DEVNULL, start_new_session=True,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         return self
+
+    def bind_failed(self) -> bool:
+        """Did the master find its port taken (someone bound it since we chose it)?"""
+        path = self.out / "locust.log"
+        return path.exists() and "Address already in use" in path.read_text(errors="replace")
 
     def log_tail(self, lines: int = 15) -> str:
         path = self.out / "locust.log"
@@ -117,3 +125,11 @@ class LoadGen:
                 stop_group(self.proc, grace)
             finally:
                 self._log.close()
+
+
+def free_port() -> int:
+    """A port free right now. Another process may take it before Locust binds it:
+    the caller retries on another port (LoadGen.bind_failed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -184,3 +184,33 @@ def test_a_cpu_hog_on_our_cpus_is_flagged(tmp_path: Path) -> None:
     row = rows[0]
     assert row["busy_machine"] == "True", (row["other_cpu"], row)
     assert row["loadgen_bound"] == "True", "a starved load generator is the limit"
+
+
+def test_a_taken_locust_master_port_is_retried_on_another(tmp_path: Path, monkeypatch) -> None:
+    """With several load-generator processes Locust's master binds a port we choose; if
+    someone takes it between choice and bind, the cell retries on another port."""
+    import socket
+    import threading
+
+    from loadtests import loadgen
+    from loadtests.cell import Cell, Setup, run_cell
+    from loadtests.workloads import WORKLOADS
+
+    squatter = socket.socket()
+    squatter.bind(("0.0.0.0", 0))  # Locust's master binds all interfaces
+    squatter.listen()
+    taken = squatter.getsockname()[1]
+    real_free_port = loadgen.free_port
+    ports = iter([taken])
+    monkeypatch.setattr(loadgen, "free_port", lambda: next(ports, None) or real_free_port())
+    cpus = sorted(os.sched_getaffinity(0))
+    setup = Setup(0.5, 1.5, set(cpus), {1: {cpus[0]}}, 0.0, tmp_path,
+                  {"global-lock": {"model": "threads", "safety": "safe"}})
+    try:
+        record = run_cell(Cell("global-lock", "write-heavy", 1, 8, 0), WORKLOADS["write-heavy"],
+                          setup, threading.Event())
+    finally:
+        squatter.close()
+    assert record["status"] == "ok", record.get("detail")
+    assert (tmp_path / record["cell_id"] / "attempt-1" / "locust.log").read_text().count("in use")
+    assert record["correct"] is True and record["rps"] > 0
