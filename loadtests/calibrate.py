@@ -14,11 +14,16 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
+from . import placement, sweep
 from .cell import Cell, Setup, run_cell
 from .procs import stop_group
+from .profiles import Plan
 from .server import ServerProcess
+from .store import RunStore
+from .workloads import WORKLOADS as ALL_WORKLOADS
 from .workloads import Workload
 
 WORKLOADS = ("read-heavy", "cpu")
@@ -74,6 +79,31 @@ def wrk_rps(url: str, workload: Workload, connections: int, seconds: float,
     if proc.returncode != 0 or not match:
         raise CalibrationError(f"wrk failed ({proc.returncode}): {out.strip()[-300:]}")
     return float(match[1])
+
+
+def prepare(results: Path, run: str | None, names: list[str], duration: float,
+            argv: list[str]) -> tuple[RunStore, Setup]:
+    """The run calibration.csv belongs to — the one given, else results/latest (so its
+    report shows the headroom), else a new calibrate-only run — and how to measure."""
+    latest = results / "latest"
+    if run or latest.is_dir():
+        store = RunStore(Path(run) if run else latest.resolve())
+        manifest = store.manifest()
+    else:
+        cells = [Cell(n, w, 1, ALL_WORKLOADS[w].users, 0) for w in WORKLOADS for n in names]
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-calibrate"
+        store = RunStore.create(results, run_id)
+        manifest = sweep.new_manifest(run_id, Plan("calibrate", "wrk beside Locust", 1.0,
+                                                   duration, cells),
+                                      placement.default(), {}, argv)
+        manifest["status"] = "complete"
+        store.write_manifest(manifest)
+    setup = sweep.setup_from(manifest)
+    setup.duration = duration
+    # calibration always measures 1 server core, whatever core counts the run had
+    setup.server_cpus.setdefault(1, placement.default().server(1))
+    setup.target, setup.remote_workers = None, 0
+    return store, setup
 
 
 def calibrate(strategies: list[str], workloads: dict[str, Workload], setup: Setup,

@@ -123,9 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     import threading
 
-    from loadtests import calibrate, placement, profiles, sweep
-    from loadtests.cell import Cell
-    from loadtests.store import RunStore
+    from loadtests import calibrate, profiles, sweep
     from loadtests.workloads import WORKLOADS
     from servers import discover
     known = list(discover())
@@ -135,21 +133,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         duration = profiles.parse_duration(args.duration) if args.duration else 4.0
     except profiles.PlanError as exc:
         return _fail(str(exc))
-    latest = Path(args.results) / "latest"
-    if args.run or latest.is_dir():
-        store = RunStore(Path(args.run) if args.run else latest.resolve())
-        manifest = store.manifest()
-    else:
-        cells = [Cell(n, w, 1, WORKLOADS[w].users, 0) for w in calibrate.WORKLOADS for n in names]
-        plan = profiles.Plan("calibrate", "wrk beside Locust", 1.0, duration, cells)
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-calibrate"
-        store = RunStore.create(Path(args.results), run_id)
-        manifest = sweep.new_manifest(run_id, plan, placement.default(), {},
-                                      ["sharebench", *sys.argv[1:]])
-        manifest["status"] = "complete"
-        store.write_manifest(manifest)
-    setup = sweep.setup_from(manifest)
-    setup.duration = duration
+    store, setup = calibrate.prepare(Path(args.results), args.run, names, duration,
+                                     ["sharebench", *sys.argv[1:]])
     stop = threading.Event()
     sweep.install_signal_handlers(stop)
     try:
