@@ -21,14 +21,16 @@ import multiprocessing
 
 from servers import strategy
 from servers.core.processes import Helper, shared_ints
-from servers.core.state import PlainState, Totals
+from servers.core.state import PlainState
 from servers.core.work import Work
+from servers.global_lock import GlobalLock
 
 
 @strategy("global-lock-mp", model="processes",
           rust="Arc<Mutex<State>> across processes (shared memory + process-shared lock)",
           rule="one cross-process lock around the shared-memory store")
-class GlobalLockMP:
+class GlobalLockMP(GlobalLock):
+    """global-lock's operations, unchanged, over shared memory and a process-shared lock."""
     http = "threads"
     respawn = False
     why = "it may have died holding the one lock (a poisoned Mutex)"
@@ -44,19 +46,3 @@ class GlobalLockMP:
 
     def attach(self, index: int) -> "GlobalLockMP":
         return self  # everything this object holds is shared already
-
-    def get(self, key: int) -> int:
-        with self._lock:
-            return self._state.get(key)
-
-    def incr(self, key: int, by: int) -> int:
-        with self._lock:
-            return self._state.incr(key, by)
-
-    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        with self._lock:
-            return self._state.transfer(src, dst, amount)
-
-    def totals(self) -> Totals:
-        with self._lock:
-            return self._state.totals()
