@@ -53,10 +53,6 @@ class Plan:
     def workloads(self) -> list[str]:
         return sorted({cell.workload for cell in self.cells})
 
-    @property
-    def max_cores(self) -> int:
-        return max(cell.cores for cell in self.cells)
-
 
 def parse_duration(text: str | float | int, what: str = "duration") -> float:
     if isinstance(text, (int, float)) and not isinstance(text, bool):
