@@ -94,7 +94,10 @@ def test_flagged_cells_are_marked_in_tables_and_explained(built_report) -> None:
         assert f"<td>{flag}</td>" in validity
     assert "They overlap at 2 core(s)" in validity
     assert "median over ok repeats with its min–max" in validity
-    assert "Load-generator headroom (calibration)" in validity and "2.84×" in validity
+    assert "The engines check each other (calibration)" in validity and "2.84×" in validity
+    assert "agree within 10% for 1 of 2 strategies; they disagree for async" in validity
+    assert "Do the work knobs cost what they say?" in validity and "+2.0%" in validity
+    assert "async exited with status 1 before serving" in validity
 
 
 def test_failed_missing_and_corrupt_cells_are_said(built_report) -> None:
