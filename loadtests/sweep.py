@@ -26,6 +26,7 @@ from .loadgen import Stopped
 from .placement import Placement
 from .profiles import Plan
 from .store import RunStore
+from .stress import describe, stress_strategy
 from .verify import verify_strategy
 from .workloads import WORKLOADS
 
@@ -63,7 +64,7 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "loops_per_us": _calibrate_on(placement.server_order[0]),
         "environment": environment.collect(),
         "broken_strategies": broken(),  # modules that failed to import: not measured
-        "contract": {}, "started": _now(), "ended": None, "status": "running",
+        "contract": {}, "races": {}, "started": _now(), "ended": None, "status": "running",
     }
 
 
@@ -126,8 +127,12 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
 
 
 def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
-    """The contract checks, once per strategy, before anything is measured."""
-    failures = {}
+    """The contract checks, once per strategy, before anything is measured; then, for
+    every stateful strategy that passed them, the preemption stress check (stress.py),
+    kept in manifest["races"] so the report can name racy strategies and never rank
+    them. Its verdict does not stop a strategy from being measured."""
+    failures, races = {}, dict(manifest.get("races") or {})
+    specs = discover()
     for name in manifest["strategies"]:
         if manifest.get("target"):  # a remote server's state is not ours to disturb
             failures[name] = []
@@ -135,7 +140,12 @@ def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
         failures[name] = verify_strategy(name)
         status = "ok" if not failures[name] else f"FAILED: {failures[name][0]}"
         print(f"sharebench: contract {name}: {status}", file=out, flush=True)
+        stateful = name in specs and specs[name].stateful
+        if not failures[name] and stateful and name not in races:  # --resume keeps its verdict
+            races[name] = stress_strategy(name)
+            print(f"sharebench: stress {name}: {describe(races[name])}", file=out, flush=True)
     manifest["contract"] = {name: found for name, found in failures.items()}
+    manifest["races"] = races
     store.write_manifest(manifest)
     return failures
 

@@ -69,19 +69,29 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from loadtests import stress
     from loadtests.verify import verify_strategy
     from servers import discover
-    names = args.strategies or list(discover())
-    unknown = [name for name in names if name not in discover()]
+    found = discover()
+    names = args.strategies or list(found)
+    unknown = [name for name in names if name not in found]
     if unknown:
-        return _fail(f"unknown strategy {unknown[0]!r}; valid: {', '.join(discover())}")
+        return _fail(f"unknown strategy {unknown[0]!r}; valid: {', '.join(found)}")
     failed = 0
     for name in names:
         failures = verify_strategy(name)
+        notes = []
+        if not failures and found[name].stateful:  # the contract first; then races under stress
+            result = stress.stress_strategy(name)
+            notes.append(stress.describe(result)
+                         + (" (declared unsafe: expected)" if result["races"]
+                            and not found[name].safe else ""))
+            if stress.judge(result, found[name].safe):
+                failures.append(notes.pop())
         failed += bool(failures)
         print(f"{name:<20} {'ok' if not failures else 'FAILED'}")
-        for failure in failures:
-            print(f"    {failure}")
+        for line in failures + notes:
+            print(f"    {line}")
     return 1 if failed else 0
 
 
