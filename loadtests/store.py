@@ -19,7 +19,8 @@ COLUMNS = ["cell_id", "strategy", "model", "safety", "workload", "cores", "users
            "server_cpu", "loadgen_cpu", "server_cores", "loadgen_cores", "rps_per_cpu_s",
            "rss_mb", "loadgen_cpus_busy", "other_cpu", "busy_machine", "loadgen_bound", "shared_cpu", "noisy", "correct", "lost_updates",
            "acked_incr", "uncertain_incr", "server_sum", "server_incr_applied",
-           "warmup_observed_s", "cpu_us", "hold_us", "io_ms"]
+           "warmup_observed_s", "cpu_us", "hold_us", "io_ms", "garbage", "gc_mode", "gc_scope",
+           "gc_collections", "gc_pause_total_ms", "gc_pause_max_ms", "gc_pauses_dropped"]
 NOISY_CV = 0.10
 
 

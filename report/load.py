@@ -19,10 +19,11 @@ import pandas as pd
 KEY = ["strategy", "workload", "cores", "users"]  # one cell, repeats aside
 # busy_machine is not in the contract's table yet, but the load stage records it.
 BOOL_COLUMNS = ["loadgen_bound", "shared_cpu", "noisy", "correct", "busy_machine"]
-TEXT_COLUMNS = ["cell_id", "strategy", "model", "safety", "workload", "status", "reason"]
+TEXT_COLUMNS = ["cell_id", "strategy", "model", "safety", "workload", "status", "reason",
+                "gc_mode", "gc_scope"]
 INT_COLUMNS = ["cores", "users", "repeat"]
 # Fields of a cell record that are not columns of cells.csv.
-RECORD_ONLY = ["hdr", "errors_by_kind", "server_stderr_tail"]
+RECORD_ONLY = ["hdr", "errors_by_kind", "server_stderr_tail", "gc_pauses"]
 
 
 class RunWarning(UserWarning):
