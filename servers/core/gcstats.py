@@ -118,6 +118,8 @@ def summary(slots: list, mode: str) -> dict:
     pauses.sort()
     return {"mode": mode, "collections": collections,
             "collections_total": sum(collections),
+            # per process (a -mp server: its workers, then its helpers): shows the sum is one
+            "collections_by_process": [sum(s[g] for g in range(GENERATIONS)) for s in slots],
             "pause_total_us": round(sum(s[_TOTAL] for s in slots) / 1000, 3),
             "pause_max_us": round(max((s[_MAX] for s in slots), default=0) / 1000, 3),
             "histogram": {"upper_us": bucket_bounds_us(),
