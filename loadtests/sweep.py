@@ -94,7 +94,7 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     manifest = store.manifest()
     cells = [Cell(**{k: m[k] for k in ("strategy", "workload", "cores", "users", "repeat")})
              for m in manifest["matrix"]]
-    contract = _verify(manifest, store, out)
+    contract = _verify(manifest, store, out, stop)
     setup = setup_from(manifest)
     done = store.done()
     todo = [cell for cell in cells if cell.id not in done]
@@ -126,7 +126,8 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     return manifest
 
 
-def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
+def _verify(manifest: dict, store: RunStore, out,
+            stop: threading.Event | None = None) -> dict[str, list[str]]:
     """The contract checks, once per strategy, before anything is measured; then, for
     every stateful strategy that passed them, the preemption stress check (stress.py),
     kept in manifest["races"] so the report can name racy strategies and never rank
@@ -141,6 +142,8 @@ def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
         status = "ok" if not failures[name] else f"FAILED: {failures[name][0]}"
         print(f"sharebench: contract {name}: {status}", file=out, flush=True)
         stateful = name in specs and specs[name].stateful
+        if stop is not None and stop.is_set():
+            continue  # stopping: --resume checks what is left
         if not failures[name] and stateful and name not in races:  # --resume keeps its verdict
             races[name] = stress_strategy(name)
             print(f"sharebench: stress {name}: {describe(races[name])}", file=out, flush=True)

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 _CALIBRATION_LOOPS = 200_000
-MAX_GARBAGE = 100_000  # objects per request: ~7 MB of cycles per request already; beyond is a typo
+MAX_GARBAGE = 100_000  # objects per request: ~10 MB of cycles per request already; beyond is a typo
 
 
 def spin(loops: int) -> None:
