@@ -11,10 +11,10 @@ only the pauses still in the rings. A server with no collector to report
 """
 from __future__ import annotations
 
-# The cell-record fields this module fills (results/README.md says what each means).
-FIELDS = ("gc_scope", "gc_collections", "gc_pause_total_ms", "gc_pause_max_ms",
-          "gc_pauses_dropped")
-RECORD_ONLY = ("gc_pauses",)
+from results.schema import GC_COLUMNS
+
+# The cell-record fields this module fills (results/schema.py, results/README.md).
+FIELDS = ("gc_scope", *(column.name for column in GC_COLUMNS))
 
 
 def empty() -> dict:
