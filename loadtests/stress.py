@@ -91,9 +91,10 @@ def judge(result: dict, safe: bool) -> bool:
 
 
 def describe(result: dict) -> str:
-    """One line for a person: what the check found."""
-    if result["error"]:
-        return f"stress check failed: {result['error'].splitlines()[0]}"
+    """For a person: what the check found (one line, unless it failed: then the
+    server's stderr tail follows)."""
+    if result["error"]:  # the whole text: its first line says what, the rest is stderr
+        return f"stress check failed: {result['error']}"
     if result["races"]:
         per_hold = ", ".join(f"hold {r['hold_us']:g} us: {r['lost']} of {r['acked']}"
                              for r in result["runs"])

@@ -147,7 +147,9 @@ def _verify(manifest: dict, store: RunStore, out,
             continue  # stopping: --resume checks what is left
         if not failures[name] and stateful and name not in races:  # --resume keeps its verdict
             races[name] = stress_strategy(name)
-            print(f"sharebench: stress {name}: {describe(races[name])}", file=out, flush=True)
+            said = describe(races[name]).splitlines()
+            print(f"sharebench: stress {name}: {said[0]}", *said[1:], sep="\n    ", file=out,
+                  flush=True)
     manifest["contract"] = {name: found for name, found in failures.items()}
     manifest["races"] = races
     store.write_manifest(manifest)

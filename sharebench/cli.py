@@ -90,8 +90,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 failures.append(notes.pop())
         failed += bool(failures)
         print(f"{name:<20} {'ok' if not failures else 'FAILED'}")
-        for line in failures + notes:
-            print(f"    {line}")
+        for text in failures + notes:
+            for line in text.splitlines():  # a server's stderr tail, indented under its check
+                print(f"    {line}")
     return 1 if failed else 0
 
 

@@ -124,6 +124,10 @@ def test_a_server_crashing_under_stress_fails_with_its_stderr(repo_copy: Path) -
     assert time.monotonic() - started < 60, "the check must be bounded, not hang"
     assert "giving up on purpose" in result["error"], result
     assert stress.judge(result, safe=True)
+    verified = _verify(repo_copy, "crashes")  # the contract passes; the stress check fails it
+    assert verified.returncode == 1, verified.stdout + verified.stderr
+    assert "stress check failed" in verified.stdout, verified.stdout
+    assert "giving up on purpose" in verified.stdout, "its stderr tail must be shown"
 
 
 @pytest.mark.parametrize("name", SAFE)
