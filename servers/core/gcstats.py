@@ -105,23 +105,39 @@ def local_slot() -> memoryview:
 
 
 def summary(slots: list, mode: str) -> dict:
-    """The ``gc`` object of /stats: every slot summed (max of maxima, pauses merged)."""
-    collections = [sum(s[g] for s in slots) for g in range(GENERATIONS)]
-    pauses, dropped = [], 0
-    for s in slots:
-        count = s[_COUNT]
-        kept = min(count, RING)
-        dropped += count - kept
-        for n in range(count - kept, count):
-            at = _RING + 3 * (n % RING)
-            pauses.append([s[at], round(s[at + 1] / 1000, 3), s[at + 2]])
-    pauses.sort()
+    """The ``gc`` object of /stats: every slot summed (max of maxima, pauses merged).
+
+    Each slot's counters are copied in one C call, and this process's collector is
+    held off meanwhile (building the pause list allocates), so this process's own
+    figures agree with each other; another process's may be one collection apart.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        heads = [s[:_RING].tolist() for s in slots]
+        rings = [_pauses(s, head[_COUNT]) for s, head in zip(slots, heads)]
+    finally:
+        if enabled:
+            gc.enable()
+    collections = [sum(head[g] for head in heads) for g in range(GENERATIONS)]
+    pauses = sorted(p for ring in rings for p in ring)
     return {"mode": mode, "collections": collections,
             "collections_total": sum(collections),
             # per process (a -mp server: its workers, then its helpers): shows the sum is one
-            "collections_by_process": [sum(s[g] for g in range(GENERATIONS)) for s in slots],
-            "pause_total_us": round(sum(s[_TOTAL] for s in slots) / 1000, 3),
-            "pause_max_us": round(max((s[_MAX] for s in slots), default=0) / 1000, 3),
+            "collections_by_process": [sum(head[:GENERATIONS]) for head in heads],
+            "pause_total_us": round(sum(head[_TOTAL] for head in heads) / 1000, 3),
+            "pause_max_us": round(max((head[_MAX] for head in heads), default=0) / 1000, 3),
             "histogram": {"upper_us": bucket_bounds_us(),
-                          "counts": [sum(s[_HIST + b] for s in slots) for b in range(BUCKETS)]},
-            "pauses": pauses, "pauses_dropped": dropped}
+                          "counts": [sum(head[_HIST + b] for head in heads)
+                                     for b in range(BUCKETS)]},
+            "pauses": pauses,
+            "pauses_dropped": sum(max(0, head[_COUNT] - RING) for head in heads)}
+
+
+def _pauses(slot, count: int) -> list[list]:
+    """The ring's pauses, oldest first: [start us since the epoch, pause us, generation]."""
+    found = []
+    for n in range(max(0, count - RING), count):
+        at = _RING + 3 * (n % RING)
+        found.append([slot[at], round(slot[at + 1] / 1000, 3), slot[at + 2]])
+    return found
