@@ -28,6 +28,7 @@ from .placement import Placement
 from .profiles import Plan
 from .server import ServerError
 from .store import RunStore
+from .stress import describe, stress_strategy
 from .verify import verify_strategy
 from .workloads import WORKLOADS
 
@@ -66,7 +67,7 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "loops_per_us": _calibrate_on(placement.server_order[0]),
         "environment": environment.collect(),
         "broken_strategies": broken(),  # modules that failed to import: not measured
-        "contract": {}, "started": _now(), "ended": None, "status": "running",
+        "contract": {}, "races": {}, "started": _now(), "ended": None, "status": "running",
     }
 
 
@@ -95,7 +96,7 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     """Measure every cell of the store's manifest that has no record yet."""
     manifest = store.manifest()
     cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}) for m in manifest["matrix"]]
-    contract = _verify(manifest, store, out)
+    contract = _verify(manifest, store, out, stop)
     setup = setup_from(manifest)
     if "knob_check" not in manifest and not manifest.get("target") and not stop.is_set():
         manifest["knob_check"] = _check_knobs(manifest, setup, contract, stop, out)
@@ -130,9 +131,14 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     return manifest
 
 
-def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
-    """The contract checks, once per strategy, before anything is measured."""
-    failures = {}
+def _verify(manifest: dict, store: RunStore, out,
+            stop: threading.Event | None = None) -> dict[str, list[str]]:
+    """The contract checks, once per strategy, before anything is measured; then, for
+    every stateful strategy that passed them, the preemption stress check (stress.py),
+    kept in manifest["races"] so the report can name racy strategies and never rank
+    them. Its verdict does not stop a strategy from being measured."""
+    failures, races = {}, dict(manifest.get("races") or {})
+    specs = discover()
     for name in manifest["strategies"]:
         if manifest.get("target"):  # a remote server's state is not ours to disturb
             failures[name] = []
@@ -140,7 +146,16 @@ def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
         failures[name] = verify_strategy(name)
         status = "ok" if not failures[name] else f"FAILED: {failures[name][0]}"
         print(f"sharebench: contract {name}: {status}", file=out, flush=True)
+        stateful = name in specs and specs[name].stateful
+        if stop is not None and stop.is_set():
+            continue  # stopping: --resume checks what is left
+        if not failures[name] and stateful and name not in races:  # --resume keeps its verdict
+            races[name] = stress_strategy(name)
+            said = describe(races[name]).splitlines()
+            print(f"sharebench: stress {name}: {said[0]}", *said[1:], sep="\n    ", file=out,
+                  flush=True)
     manifest["contract"] = {name: found for name, found in failures.items()}
+    manifest["races"] = races
     store.write_manifest(manifest)
     return failures
 

@@ -57,6 +57,13 @@ def test_quick_profile_end_to_end(tmp_path: Path) -> None:
     assert cells["global-lock"]["lost_updates"] == "0"
     assert cells["unsafe"]["correct"] == "False", "the harness must catch unsafe's lost updates"
     assert int(cells["unsafe"]["lost_updates"]) > 0
+    # the preemption stress check ran before measuring, and its verdict is kept
+    races = manifest["races"]
+    assert races["global-lock"]["races"] is False and not races["global-lock"]["error"]
+    assert races["unsafe"]["races"] is True and races["unsafe"]["lost"] > 0
+    for row in rows:  # the GC knobs and figures are in every cell (write-heavy: no garbage)
+        assert row["gc_mode"] == "default" and row["garbage"] == "0", row
+        assert row["gc_scope"] in ("window", "cell") and int(row["gc_collections"]) >= 0
     # the report builds from this real run's stored records alone, every section present
     from report import SECTION_IDS
     report = sharebench("report", str((tmp_path / "latest").resolve()))
