@@ -23,6 +23,9 @@ from .workloads import Workload
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 START_TIMEOUT_S = 30.0
+# One Locust process drives at most ~12k requests/s on this machine's cores
+# (`make calibrate`): ~83 us of load-generator CPU per request. Sizes its share.
+CPU_US_PER_REQUEST = 83.0
 
 
 class LoadGenError(RuntimeError):

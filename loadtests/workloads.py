@@ -4,6 +4,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+# One single-process server answers ~64k requests/s to wrk on this machine's cores
+# (`make calibrate`): ~16 us of CPU per request before any work knob.
+SERVER_BASE_US = 16.0
+
+
 @dataclass(frozen=True)
 class Workload:
     name: str
@@ -14,6 +19,12 @@ class Workload:
     zipf_s: float = 1.1                   # skew of the zipf distribution
     users: int = 32                       # default concurrent users
     server: dict[str, float] = field(default_factory=dict)  # cpu_us, hold_us, io_ms
+
+    @property
+    def server_us(self) -> float:
+        """Server CPU per request, estimated: the HTTP layer's own cost plus the knobs'
+        CPU work (io_ms is waiting, not CPU). Sizes the load generator's share."""
+        return SERVER_BASE_US + self.server.get("cpu_us", 0.0) + self.server.get("hold_us", 0.0)
 
     def server_flags(self) -> list[str]:
         flags = ["--keys", str(self.keys)]
