@@ -21,7 +21,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
 	$(if $(RESUME),--resume $(RESUME))
 
-.PHONY: setup test microbench bench calibrate wrk loadgen-worker serve list new-strategy verify clean
+.PHONY: setup test microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
 .PHONY: report compare chromium soak
 
 setup: $(STAMP)
@@ -38,11 +38,23 @@ test: $(STAMP) chromium wrk
 	$(BIN)/python -m pytest
 
 # Saved under results/, and attached to the latest run (as microbench.json) for its report.
-microbench: $(STAMP)
+micro# The plan of `make bench` with the same overrides: every cell, its CPUs, the estimated
+# time; starts nothing. TOPOLOGY_ROOT=<fake sysfs> or MACHINE_CORES=N plan for another machine.
+plan: $(STAMP)
+	$(BIN)/sharebench run --dry-run $(RUN_FLAGS) \
+		$(if $(TOPOLOGY_ROOT),--topology-root $(TOPOLOGY_ROOT)) $(if $(MACHINE_CORES),--machine-cores $(MACHINE_CORES))
+
+bench: $(STAMP)
 	@mkdir -p results
 	f=results/microbench-$$(date +%Y%m%d-%H%M%S).json; \
 	$(BIN)/python -m pytest benchmarks -q --benchmark-json=$$f && \
 	if [ -d results/latest ]; then cp $$f results/latest/microbench.json && echo "attached to results/latest"; fi
+
+# The plan of `make bench` with the same overrides: every cell, its CPUs, the estimated
+# time; starts nothing. TOPOLOGY_ROOT=<fake sysfs> or MACHINE_CORES=N plan for another machine.
+plan: $(STAMP)
+	$(BIN)/sharebench run --dry-run $(RUN_FLAGS) \
+		$(if $(TOPOLOGY_ROOT),--topology-root $(TOPOLOGY_ROOT)) $(if $(MACHINE_CORES),--machine-cores $(MACHINE_CORES))
 
 bench: $(STAMP)
 	$(BIN)/sharebench run $(RUN_FLAGS)

@@ -13,12 +13,13 @@ from .profiles import Overrides, Plan, PlanError
 from .topology import Topology
 from .workloads import WORKLOADS
 
-# Measured on this machine (2 cores): starting, verifying health, stopping a server
-# and writing the record cost ~2.5 s per cell beyond its warm-up and window; the
-# contract checks ~4 s per strategy; the report ~30 s.
-CELL_OVERHEAD_S = 2.5
-VERIFY_S_PER_STRATEGY = 4.0
-REPORT_S = 30.0
+# From whole runs on this 2-core machine (README: the default profile's 130 cells of
+# 4 s in 11.5 minutes, quick's 2 cells in under 20 s): starting, checking, stopping a
+# server and Locust and writing the record add ~1.2 s per cell to its warm-up and
+# window; the contract checks ~1.5 s per strategy; the report ~10 s.
+CELL_OVERHEAD_S = 1.2
+VERIFY_S_PER_STRATEGY = 1.5
+REPORT_S = 10.0
 
 
 def prepare(profile: str, overrides: Overrides, strategies: list[str], topology: Topology,
