@@ -38,13 +38,7 @@ test: $(STAMP) chromium wrk
 	$(BIN)/python -m pytest
 
 # Saved under results/, and attached to the latest run (as microbench.json) for its report.
-micro# The plan of `make bench` with the same overrides: every cell, its CPUs, the estimated
-# time; starts nothing. TOPOLOGY_ROOT=<fake sysfs> or MACHINE_CORES=N plan for another machine.
-plan: $(STAMP)
-	$(BIN)/sharebench run --dry-run $(RUN_FLAGS) \
-		$(if $(TOPOLOGY_ROOT),--topology-root $(TOPOLOGY_ROOT)) $(if $(MACHINE_CORES),--machine-cores $(MACHINE_CORES))
-
-bench: $(STAMP)
+microbench: $(STAMP)
 	@mkdir -p results
 	f=results/microbench-$$(date +%Y%m%d-%H%M%S).json; \
 	$(BIN)/python -m pytest benchmarks -q --benchmark-json=$$f && \
