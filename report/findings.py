@@ -185,7 +185,7 @@ def scaling_line(an: Analysis) -> str:
     models = "; ".join(f"{model} {ratio(min(v))}" + (f"–{ratio(max(v))}" if ratio(max(v)) != ratio(min(v)) else "")
                        for model, v in sorted(by_model.items()))
     fits = [f for f in an.fits.values() if f.ok]
-    usl = "USL fitted" if fits else "USL fit not possible (fewer than 3 core counts)"
+    usl = "USL fitted" if fits else "USL fit not possible (fewer than 4 core counts)"
     return f"Speedup {span} cores by model: {models}; {usl}."
 
 
