@@ -19,7 +19,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(REPEATS),--repeats $(REPEATS)) $(if $(DURATION),--duration $(DURATION)) \
 	$(if $(WARMUP),--warmup $(WARMUP)) $(if $(LOADGEN_CPUS),--loadgen-cpus $(LOADGEN_CPUS)) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
-	$(if $(RESUME),--resume $(RESUME))
+	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS))
 
 .PHONY: setup test microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
 .PHONY: report compare chromium soak

@@ -2,7 +2,7 @@
 an estimate of how long it takes: shared by ``sharebench run`` and ``run --dry-run``."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import placement as placing
@@ -23,8 +23,8 @@ REPORT_S = 10.0
 
 
 def prepare(profile: str, overrides: Overrides, strategies: list[str], topology: Topology,
-            loadgen_cpus: str | None = None, path: Path = profiles.PROFILES_FILE
-            ) -> tuple[Plan, Placement]:
+            loadgen_cpus: str | None = None, path: Path = profiles.PROFILES_FILE,
+            pythons: list[str] | None = None) -> tuple[Plan, Placement]:
     """The placement (its load generator sized by the plan's workloads), then the plan
     (its ``cores = "all"`` bounded by the server's share of that placement)."""
     if loadgen_cpus:
@@ -36,6 +36,8 @@ def prepare(profile: str, overrides: Overrides, strategies: list[str], topology:
         place = placing.default(topology, fraction=fraction)
     plan = profiles.build(profile, overrides, strategies, machine_cores=len(topology.cpus),
                           path=path, server_share=place.share)
+    if pythons:  # each cell under every interpreter, back to back: both see the same machine
+        plan.cells = [replace(cell, python=label) for cell in plan.cells for label in pythons]
     for cores in sorted({cell.cores for cell in plan.cells}):
         if cores > len(place.server_order):
             raise PlanError(f"bad core count {cores}: the server can have at most "
@@ -57,8 +59,9 @@ class Estimate:
 
 def estimate(plan: Plan, cells: int | None = None) -> Estimate:
     count = len(plan.cells) if cells is None else cells
+    interpreters = len({cell.python for cell in plan.cells}) or 1
     return Estimate(count, plan.warmup + plan.duration + CELL_OVERHEAD_S,
-                    VERIFY_S_PER_STRATEGY * len(plan.strategies), REPORT_S)
+                    VERIFY_S_PER_STRATEGY * len(plan.strategies) * interpreters, REPORT_S)
 
 
 def minutes(seconds: float) -> str:

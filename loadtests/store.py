@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 COLUMNS = ["cell_id", "strategy", "model", "safety", "workload", "cores", "users", "repeat",
+           "python", "gil_enabled",
            "status", "reason", "duration_s", "requests", "rps", "p50_us", "p90_us", "p99_us",
            "p999_us", "max_us", "mean_us", "errors", "server_cpu_s", "loadgen_cpu_s",
            "server_cpu", "loadgen_cpu", "server_cores", "loadgen_cores", "rps_per_cpu_s",

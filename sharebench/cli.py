@@ -83,7 +83,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import threading
 
-    from loadtests import planning, profiles, sweep
+    from loadtests import interpreters, planning, profiles, sweep
     from loadtests.store import RunStore
     from servers import discover
     root = Path(args.results)
@@ -100,12 +100,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             if args.target:
                 overrides.strategies = [profiles.target_strategy(args.target, list(discover()))]
                 overrides.cores = overrides.cores or [1]
+            pythons = interpreters.resolve_all(args.pythons) if args.pythons else []
             plan, place = planning.prepare(args.profile, overrides, list(discover()), topology,
-                                           args.loadgen_cpus, Path(args.profile_file))
+                                           args.loadgen_cpus, Path(args.profile_file),
+                                           [i.label for i in pythons])
             estimate = planning.estimate(plan)
             if args.dry_run:
                 print("\n".join(planning.describe(plan, place, estimate, topology)))
+                for i in pythons:
+                    print(f"python {i.label}: {i.base} ({i.version}"
+                          f"{', free-threaded' if i.gil_disabled else ''})")
                 return 0
+            pythons = [interpreters.prepare(i, log=lambda m: print(m, file=sys.stderr,
+                                                                   flush=True)) for i in pythons]
             print(f"sharebench: {len(plan.cells)} cells, estimated "
                   f"{planning.minutes(estimate.total_s)} (`sharebench run --dry-run` lists them)",
                   file=sys.stderr, flush=True)
@@ -114,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             store.write_manifest(sweep.new_manifest(
                 run_id, plan, place, overrides.as_dict(), ["sharebench", *sys.argv[1:]],
                 target=args.target, loadgen_workers=args.loadgen_workers,
-                master_port=args.master_port))
+                master_port=args.master_port, pythons=pythons))
     except profiles.PlanError as exc:
         return _fail(str(exc))
     _warn_broken()
@@ -315,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                    / "loadtests" / "profiles.toml"))
     run.add_argument("--results", default="results", help="where runs are written")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run: results/<id>")
+    run.add_argument("--pythons", help="interpreters for the servers, e.g. 3.11,3.13 (pyenv "
+                     "versions) or paths; each cell runs under each")
     run.add_argument("--dry-run", action="store_true",
                      help="print every cell, its placement and the estimated time; start nothing")
     run.add_argument("--topology-root", help="with --dry-run: plan on a fake sysfs tree "
