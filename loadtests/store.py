@@ -93,7 +93,8 @@ def mark_noisy(records: list[dict]) -> None:
     groups: dict[tuple, list[dict]] = {}
     for record in records:
         if record.get("status") == "ok":
-            key = (record["strategy"], record["workload"], record["cores"], record["users"])
+            key = (record["strategy"], record["workload"], record["cores"], record["users"],
+                   record.get("python") if record.get("python") is not None else "")
             groups.setdefault(key, []).append(record)
     for group in groups.values():
         rates = [r["rps"] for r in group]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ import pandas as pd
 KEY = ["strategy", "workload", "cores", "users"]  # one cell, repeats aside
 # busy_machine is not in the contract's table yet, but the load stage records it.
 BOOL_COLUMNS = ["loadgen_bound", "shared_cpu", "noisy", "correct", "busy_machine"]
-TEXT_COLUMNS = ["cell_id", "strategy", "model", "safety", "workload", "status", "reason"]
+TEXT_COLUMNS = ["cell_id", "strategy", "model", "safety", "workload", "status", "reason", "python"]
 INT_COLUMNS = ["cores", "users", "repeat"]
 # Fields of a cell record that are not columns of cells.csv.
 RECORD_ONLY = ["hdr", "errors_by_kind", "server_stderr_tail"]
@@ -41,6 +42,10 @@ class Run:
     microbench: dict[str, Any] | None
     calibration: pd.DataFrame | None = None  # calibration.csv: wrk beside Locust, when present
     problems: list[str] = field(default_factory=list)  # every warning, for the Validity section
+    # A run over several interpreters (--pythons): `cells` holds the reference one's
+    # (the first named), so every section reads one interpreter; `all_cells` holds all.
+    all_cells: pd.DataFrame | None = None
+    reference_python: str = ""
 
     @property
     def run_id(self) -> str:
@@ -51,20 +56,18 @@ class Run:
         warnings.warn(message, RunWarning, stacklevel=2)
 
 
+_CELL_ID = re.compile(r"([^.]+)\.([^.]+)\.c(\d+)\.u(\d+)\.r(\d+)(?:\.py(\S+))?")
+
+
 def parse_cell_id(cell_id: str) -> dict[str, Any] | None:
-    """Split `<strategy>.<workload>.c<cores>.u<users>.r<repeat>`; None if it is not one."""
-    parts = cell_id.rsplit(".", 3)
-    if len(parts) != 4:
+    """Split `<strategy>.<workload>.c<cores>.u<users>.r<repeat>[.py<python>]`; None if it
+    is not one."""
+    match = _CELL_ID.fullmatch(cell_id)
+    if not match:
         return None
-    head, c, u, r = parts
-    strategy, dot, workload = head.partition(".")
-    try:
-        if not dot or c[0] != "c" or u[0] != "u" or r[0] != "r":
-            return None
-        return {"cell_id": cell_id, "strategy": strategy, "workload": workload,
-                "cores": int(c[1:]), "users": int(u[1:]), "repeat": int(r[1:])}
-    except (ValueError, IndexError):
-        return None
+    found = {"cell_id": cell_id, "strategy": match[1], "workload": match[2],
+             "cores": int(match[3]), "users": int(match[4]), "repeat": int(match[5])}
+    return found | ({"python": match[6]} if match[6] else {})
 
 
 def _read_json(path: Path, run: Run) -> Any:
@@ -156,10 +159,21 @@ def _with_identity(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def _planned(manifest: dict[str, Any]) -> pd.DataFrame:
     matrix = manifest.get("matrix") or []
     rows = [row for row in matrix if isinstance(row, dict) and row.get("cell_id")]
-    frame = pd.DataFrame(rows, columns=["cell_id", "strategy", "workload", "cores", "users", "repeat"])
+    frame = pd.DataFrame(rows, columns=["cell_id", "strategy", "workload", "cores", "users", "repeat",
+                                        "python"])
     for column in INT_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     return frame
+
+
+def _one_interpreter(run: Run) -> None:
+    """Several interpreters: the sections read the first named; `all_cells` keeps every one."""
+    found = set(run.cells["python"]) - {""} if len(run.cells) else set()
+    named = [p for p in (run.manifest.get("pythons") or {}) if p in found]
+    labels = named + sorted(found - set(named))
+    if len(labels) > 1:
+        run.all_cells, run.reference_python = run.cells, labels[0]
+        run.cells = run.cells[run.cells["python"] == labels[0]].reset_index(drop=True)
 
 
 def load_run(path: str | Path) -> Run:
@@ -182,8 +196,10 @@ def load_run(path: str | Path) -> Run:
         for key, value in table.pop(record["cell_id"], {}).items():
             record.setdefault(key, value)
     run.cells = _with_identity(records + list(table.values()))
+    _one_interpreter(run)
     run.planned = _planned(run.manifest)
-    have = set(run.cells["cell_id"]) if len(run.cells) else set()
+    every = run.cells if run.all_cells is None else run.all_cells
+    have = set(every["cell_id"]) if len(every) else set()
     run.missing = run.planned[~run.planned["cell_id"].isin(have)].reset_index(drop=True)
     if (path / "calibration.csv").exists():
         try:

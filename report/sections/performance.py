@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from .. import plots
+from .. import interpreters, plots
 from ..aggregate import flagged, merged_histogram, percentiles
 from ..analysis import Analysis, logical_cores, scaling
 from ..usl import MIN_POINTS, USLFit
@@ -117,7 +117,32 @@ def scaling_section(an: Analysis) -> Section:
                                   "(safe, then the stateless ceiling, then unsafe).",
                           numeric=set(range(2, 4 + len(cores)))))
         section.add(*_usl_blocks(an, workload))
+    section.add(*_interpreter_blocks(an))
     return section.add(legend())
+
+
+def _interpreter_blocks(an: Analysis) -> list:
+    """The interpreter axis, when the run has one: every other Python against the first."""
+    names = interpreters.labels(an.run)
+    if not names:
+        return []
+    table = interpreters.compare_pythons(an.run)
+    pythons = an.run.manifest.get("pythons") or {}
+    builds = "; ".join(f"{n}: {pythons.get(n, {}).get('version', '?')}"
+                       + (" free-threaded" if pythons.get(n, {}).get("gil_disabled") else "")
+                       for n in names)
+    rows = [[r["workload"], r["strategy"], str(r["cores"]), str(r["users"]), num(r["reference_rps"]),
+             num(r["other_rps"]), ratio(r["ratio"]), r["repeats"], r["other_gil"], r["verdict"]]
+            for _, r in table.iterrows()]
+    return [Heading("Interpreters"),
+            Para(f"This run measured every cell under {len(names)} interpreters ({builds}). "
+                 f"Every other section shows Python {names[0]}; this table compares the others "
+                 "with it, cell by cell (exact Mann–Whitney over the repeats; where they overlap, "
+                 "no measurable difference)."),
+            Table(["workload", "strategy", "cores", "users", f"req/s {names[0]}", "req/s other",
+                   "ratio", "repeats", "GIL enabled (other)", "verdict"], rows,
+                  caption="Medians over ok repeats; ratio = other / reference.",
+                  numeric={4, 5, 6})]
 
 
 def _latency_rows(an: Analysis, workload: str) -> tuple[dict, list]:
