@@ -18,6 +18,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(CORES),--cores $(CORES)) $(if $(USERS),--users $(USERS)) \
 	$(if $(REPEATS),--repeats $(REPEATS)) $(if $(DURATION),--duration $(DURATION)) \
 	$(if $(WARMUP),--warmup $(WARMUP)) $(if $(LOADGEN_CPUS),--loadgen-cpus $(LOADGEN_CPUS)) \
+	$(if $(ENGINE),--engine $(ENGINE)) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
 	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS))
 
@@ -38,7 +39,7 @@ test: $(STAMP) chromium wrk
 	$(BIN)/python -m pytest
 
 # Saved under results/, and attached to the latest run (as microbench.json) for its report.
-microbench: $(STAMP)
+microbench: $(STAMP) wrk
 	@mkdir -p results
 	f=results/microbench-$$(date +%Y%m%d-%H%M%S).json; \
 	$(BIN)/python -m pytest benchmarks -q --benchmark-json=$$f && \
@@ -50,7 +51,7 @@ plan: $(STAMP)
 	$(BIN)/sharebench run --dry-run $(RUN_FLAGS) \
 		$(if $(TOPOLOGY_ROOT),--topology-root $(TOPOLOGY_ROOT)) $(if $(MACHINE_CORES),--machine-cores $(MACHINE_CORES))
 
-bench: $(STAMP)
+bench: $(STAMP) wrk
 	$(BIN)/sharebench run $(RUN_FLAGS)
 	$(BIN)/sharebench report $(if $(RESUME),$(RESUME),results/latest)
 

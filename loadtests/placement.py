@@ -10,7 +10,7 @@ the load generator's CPUs (flagged shared_cpu).
 
 How many cores the load generator gets: enough to keep up with the server on
 the plan's heaviest workload, from the engine's cost per request
-(loadgen.CPU_US_PER_REQUEST) against the server's (Workload.server_us): the
+(engines.CPU_US_PER_REQUEST) against the server's (Workload.server_us): the
 fraction lg / (lg + server) of the physical cores, at least one, at most half.
 Without workloads to size it by, a fixed half.
 
@@ -51,12 +51,16 @@ class Placement:
         return doc
 
 
-def loadgen_fraction(server_us: list[float], loadgen_us: float) -> float:
-    """The share of physical cores the load generator needs to keep up with the
-    heaviest server (the workloads that scale are the ones it must not limit)."""
-    if not server_us or loadgen_us <= 0:
+def loadgen_fraction(pairs: list[tuple[float, float]]) -> float:
+    """The share of physical cores the load generator needs to keep up with the server
+    on the heaviest workload (the one that scales: the one it must not limit), from
+    (server µs, load-generator µs) per request of each workload and engine."""
+    pairs = [(server, loadgen) for server, loadgen in pairs if server > 0 and loadgen > 0]
+    if not pairs:
         return MAX_LOADGEN_FRACTION
-    return min(MAX_LOADGEN_FRACTION, loadgen_us / (loadgen_us + max(server_us)))
+    heaviest = max(server for server, _ in pairs)
+    need = max(lg / (lg + server) for server, lg in pairs if server == heaviest)
+    return min(MAX_LOADGEN_FRACTION, need)
 
 
 def default(topology: Topology | None = None, loadgen_cores: int | None = None,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import placement as placing
 from . import profiles
-from .loadgen import CPU_US_PER_REQUEST
+from .engines import CPU_US_PER_REQUEST
 from .placement import Placement
 from .profiles import Overrides, Plan, PlanError
 from .topology import Topology
@@ -30,9 +30,10 @@ def prepare(profile: str, overrides: Overrides, strategies: list[str], topology:
     if loadgen_cpus:
         place = placing.explicit(loadgen_cpus, topology)
     else:
-        names = [n for n in profiles.workload_names(profile, overrides, path) if n in WORKLOADS]
-        fraction = placing.loadgen_fraction([WORKLOADS[n].server_us for n in names],
-                                            CPU_US_PER_REQUEST)
+        pairs = [(WORKLOADS[w].server_us, CPU_US_PER_REQUEST[e])
+                 for w, e in profiles.load_pairs(profile, overrides, path)
+                 if w in WORKLOADS and e in CPU_US_PER_REQUEST]
+        fraction = placing.loadgen_fraction(pairs)
         place = placing.default(topology, fraction=fraction)
     plan = profiles.build(profile, overrides, strategies, machine_cores=len(topology.cpus),
                           path=path, server_share=place.share)

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import engines
 from .cell import Cell
 from .workloads import WORKLOADS
 
@@ -32,6 +33,7 @@ class Overrides:
     repeats: int | None = None
     duration: float | None = None
     warmup: float | None = None
+    engine: str | None = None
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if v is not None}
@@ -52,6 +54,10 @@ class Plan:
     @property
     def workloads(self) -> list[str]:
         return sorted({cell.workload for cell in self.cells})
+
+    @property
+    def engines(self) -> list[str]:
+        return sorted({cell.engine for cell in self.cells})
 
 
 def parse_duration(text: str | float | int, what: str = "duration") -> float:
@@ -115,10 +121,13 @@ def core_series(share: int, machine_cores: int) -> list[int]:
     return series + [top]
 
 
-def workload_names(profile: str, overrides: Overrides, path: Path = PROFILES_FILE) -> list[str]:
-    """The workloads a plan will run (before placement: they size the load generator)."""
+def load_pairs(profile: str, overrides: Overrides, path: Path = PROFILES_FILE
+               ) -> list[tuple[str, str]]:
+    """The (workload, engine) pairs a plan will run: known before placement, they size
+    the load generator."""
     blocks = load_profiles(path).get(profile, {}).get("blocks", [])
-    return sorted({w for b in blocks for w in (overrides.workloads or b.get("workloads", []))})
+    return sorted({(w, overrides.engine or b.get("engine", "locust")) for b in blocks
+                   for w in (overrides.workloads or b.get("workloads", []))})
 
 
 def build(profile: str, overrides: Overrides, strategies: list[str],
@@ -160,6 +169,11 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
                 plan.cells.append(cell)
     if not plan.cells:
         raise PlanError(f"profile {profile!r} with these overrides has no cells to run")
+    for engine in plan.engines:
+        try:
+            engines.check(engine)
+        except ValueError as exc:
+            raise PlanError(str(exc)) from None
     return plan
 
 
@@ -172,6 +186,8 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
     cores = core_series(server_share, machine_cores) if cores == "all" else cores
     users = ov.users or block.get("users", [])
     repeats = ov.repeats or block.get("repeats", 1)
+    engine = ov.engine or block.get("engine", "locust")
+    check_names("engine", [engine], engines.ENGINES)
     check_names("strategy", names, strategies)
     check_names("workload", workloads, WORKLOADS)
     cores = [c for c in cores if c <= machine_cores]  # a profile may plan for bigger machines
@@ -182,13 +198,14 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
             for user_count in users or [WORKLOADS[workload].users]:
                 for core_count in cores:
                     for name in names:
-                        per_repeat[repeat].append(Cell(name, workload, core_count, user_count, repeat))
+                        per_repeat[repeat].append(
+                            Cell(name, workload, core_count, user_count, repeat, engine))
 
 
 def overrides_from(strategies: str | None = None, workloads: str | None = None,
                    cores: str | None = None, users: str | None = None,
                    repeats: str | None = None, duration: str | None = None,
-                   warmup: str | None = None) -> Overrides:
+                   warmup: str | None = None, engine: str | None = None) -> Overrides:
     """Overrides from command-line text (empty means "not given")."""
     return Overrides(
         strategies=parse_names(strategies) if strategies else None,
@@ -197,7 +214,8 @@ def overrides_from(strategies: str | None = None, workloads: str | None = None,
         users=parse_int_list(users, "USERS") if users else None,
         repeats=parse_int_list(repeats, "REPEATS")[0] if repeats else None,
         duration=parse_duration(duration, "DURATION") if duration else None,
-        warmup=parse_duration(warmup, "WARMUP") if warmup else None)
+        warmup=parse_duration(warmup, "WARMUP") if warmup else None,
+        engine=engine or None)
 
 
 def target_strategy(url: str, known: list[str]) -> str:

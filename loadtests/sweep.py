@@ -17,14 +17,16 @@ import threading
 import time
 from pathlib import Path
 
+from results import schema
 from servers import broken, discover
 from servers.core.work import calibrate
 
-from . import environment
+from . import environment, knobs
 from .cell import Cell, Setup, run_cell
-from .loadgen import Stopped
+from .engines import Stopped
 from .placement import Placement
 from .profiles import Plan
+from .server import ServerError
 from .store import RunStore
 from .verify import verify_strategy
 from .workloads import WORKLOADS
@@ -50,6 +52,7 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
                  master_port: int = 5557, pythons: list | None = None) -> dict:
     specs = discover()
     return {
+        "format_version": schema.FORMAT_VERSION,
         "pythons": {i.label: i.to_dict() for i in pythons or []},
         "target": target, "loadgen_workers": loadgen_workers, "master_port": master_port,
         "run_id": run_id, "profile": plan.profile, "description": plan.description,
@@ -93,10 +96,13 @@ def setup_from(manifest: dict) -> Setup:
 def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     """Measure every cell of the store's manifest that has no record yet."""
     manifest = store.manifest()
-    cells = [Cell(**{k: m[k] for k in ("strategy", "workload", "cores", "users", "repeat")},
-                  python=m.get("python", "")) for m in manifest["matrix"]]
+    cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}, python=m.get("python", ""))
+             for m in manifest["matrix"]]
     contract = _verify(manifest, store, out)
     setup = setup_from(manifest)
+    if "knob_check" not in manifest and not manifest.get("target") and not stop.is_set():
+        manifest["knob_check"] = _check_knobs(manifest, setup, contract, stop, out)
+        store.write_manifest(manifest)
     done = store.done()
     todo = [cell for cell in cells if cell.id not in done]
     print(f"sharebench: run {manifest['run_id']}: {len(todo)} of {len(cells)} cells to measure "
@@ -146,11 +152,37 @@ def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
     return failures
 
 
+def _check_knobs(manifest: dict, setup: Setup, contract: dict, stop: threading.Event,
+                 out) -> list[dict]:
+    """--cpu-us against the server CPU it really costs: one strategy per execution model."""
+    picked: dict[str, str] = {}
+    for name, spec in sorted(manifest["strategies"].items()):
+        if not contract.get(name) and spec.get("safety") != "unsafe":
+            picked.setdefault(spec["model"], name)
+    cpus = setup.server_cpus.get(1) or None
+    found = []
+    for name in picked.values():
+        if stop.is_set():
+            break
+        try:
+            result = knobs.check(name, setup.loops_per_us, cpus)
+        except (ServerError, OSError) as exc:
+            result = {"strategy": name, "knob": "cpu_us", "error": None, "failed": str(exc)[:300]}
+        found.append(result)
+        said = (f"{result['measured_us']:.0f} µs of server CPU ({result['error']:+.1%})"
+                if result.get("error") is not None else f"not measured: {result['failed']}")
+        print(f"sharebench: knob check {name}: --cpu-us {knobs.KNOB_US:g} costs {said}",
+              file=out, flush=True)
+    return found
+
+
 def _contract_failure(cell: Cell, manifest: dict, failures: list[str]) -> dict:
     spec = manifest["strategies"][cell.strategy]
-    return {"cell_id": cell.id, **vars(cell), "model": spec["model"], "safety": spec["safety"],
-            "status": "failed", "reason": f"failed the contract: {failures[0]}"[:300],
-            "detail": "\n".join(failures)[-4000:]}
+    record = schema.blank_record(**vars(cell))
+    record.update(model=spec["model"], safety=spec["safety"], status="failed",
+                  reason=f"failed the contract: {failures[0]}"[:300],
+                  detail="\n".join(failures)[-4000:])
+    return record
 
 
 def _progress(n: int, total: int, cell: Cell, record: dict, started: float, out) -> None:

@@ -52,8 +52,8 @@ def test_the_same_interpreter_twice_is_refused(tmp_path) -> None:
 
 
 def test_cell_ids_carry_the_interpreter() -> None:
-    assert parse_cell_id("global-lock.cpu.c2.u32.r1.py3.13t")["python"] == "3.13t"
-    assert "python" not in parse_cell_id("global-lock.cpu.c2.u32.r1")
+    assert parse_cell_id("global-lock.cpu.locust.c2.u32.r1.py3.13t")["python"] == "3.13t"
+    assert "python" not in parse_cell_id("global-lock.cpu.locust.c2.u32.r1")
 
 
 @pytest.mark.skipif(not PYENV_313, reason="no pyenv 3.13 on this machine")
@@ -61,7 +61,7 @@ def test_plan_multiplies_cells_by_interpreters(capsys) -> None:
     assert main(["run", "--dry-run", "--profile", "quick", "--pythons", "3.13",
                  "--strategies", "async"]) == 0
     out = capsys.readouterr().out
-    assert "  async.write-heavy.c1.u16.r0.py3.13" in out and "python 3.13: " in out
+    assert "  async.write-heavy.locust.c1.u16.r0.py3.13" in out and "python 3.13: " in out
 
 
 @pytest.mark.skipif(not PYENV_313, reason="no pyenv 3.13 on this machine")

@@ -93,11 +93,13 @@ def test_two_cpus_keep_server_0_and_load_generator_1(tmp_path) -> None:
 
 def test_load_generator_share_follows_the_cost_per_request(tmp_path) -> None:
     topo = _machine(tmp_path, "128")  # 64 physical cores
-    heavy = placement.loadgen_fraction([326.0, 66.0], 83.0)   # the cpu workload leads
-    assert heavy == pytest.approx(83 / (83 + 326))
+    heavy = placement.loadgen_fraction([(326.0, 100.0), (66.0, 100.0)])  # cpu leads
+    assert heavy == pytest.approx(100 / (100 + 326))
     assert placement.default(topo, fraction=heavy).share == 64 - round(64 * heavy)
-    assert placement.loadgen_fraction([16.0], 83.0) == 0.5     # capped at half
-    assert placement.loadgen_fraction([], 83.0) == 0.5         # unknown: the fixed half
+    assert placement.loadgen_fraction([(326.0, 5.0)]) == pytest.approx(5 / 331)  # wrk: cheap
+    assert placement.default(topo, fraction=5 / 331).share == 63                 # one core
+    assert placement.loadgen_fraction([(16.0, 100.0)]) == 0.5   # capped at half
+    assert placement.loadgen_fraction([]) == 0.5                # unknown: the fixed half
 
 
 def test_explicit_load_generator_cpus_keep_the_server_off_their_siblings(tmp_path) -> None:

@@ -55,8 +55,8 @@ def test_quick_plan_with_overrides(capsys, tmp_path) -> None:
     code, out, _ = _plan(capsys, tmp_path, "--profile", "quick", "--strategies", "async",
                          "--repeats", "2", "--machine-cores", "8")
     assert code == 0
-    assert re.findall(r"^  (\S+)$", out, re.M) == ["async.write-heavy.c1.u16.r0",
-                                                   "async.write-heavy.c1.u16.r1"]
+    assert re.findall(r"^  (\S+)$", out, re.M) == ["async.write-heavy.locust.c1.u16.r0",
+                                                   "async.write-heavy.locust.c1.u16.r1"]
 
 
 def test_unreadable_topology_warns_and_plans_by_cpu_number(capsys, tmp_path) -> None:

@@ -94,7 +94,10 @@ def test_flagged_cells_are_marked_in_tables_and_explained(built_report) -> None:
         assert f"<td>{flag}</td>" in validity
     assert "They overlap at 2 core(s)" in validity
     assert "median over ok repeats with its min–max" in validity
-    assert "Load-generator headroom (calibration)" in validity and "2.84×" in validity
+    assert "The engines check each other (calibration)" in validity and "2.84×" in validity
+    assert "agree within 10% for 1 of 2 strategies; they disagree for async" in validity
+    assert "Do the work knobs cost what they say?" in validity and "+2.0%" in validity
+    assert "async exited with status 1 before serving" in validity
 
 
 def test_failed_missing_and_corrupt_cells_are_said(built_report) -> None:
@@ -148,7 +151,7 @@ def test_microbenchmarks_table(built_report) -> None:
 
 def test_a_safe_strategy_losing_updates_leads_the_summary(tmp_path: Path) -> None:
     run = write_run(tmp_path, damaged=False)
-    path = run / "cells" / "global-lock.cpu.c1.u32.r0.json"
+    path = run / "cells" / "global-lock.cpu.locust.c1.u32.r0.json"
     record = json.loads(path.read_text())
     record.update(correct=False, lost_updates=5, server_sum=record["acked_incr"] - 5)
     path.write_text(json.dumps(record))
