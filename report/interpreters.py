@@ -35,10 +35,12 @@ def compare_pythons(run: Run) -> pd.DataFrame:
                 continue
             a, b = float(pd.Series(base).median()), float(pd.Series(values).median())
             p, significance = _test(base, values)
-            verdict = ("no measurable difference" + (f" ({significance})" if "few" in significance
-                                                     else "")
-                       if significance != "significant" else
-                       ("faster" if b > a else "slower") + f" under {other}")
+            if "few" in significance:  # the exact test cannot reach p < 0.05 with these
+                verdict = f"not testable: {significance}"
+            elif significance == "significant":
+                verdict = ("faster" if b > a else "slower") + f" under {other} (p = {p:.3f})"
+            else:
+                verdict = "no measurable difference"
             gil = by[other]["gil_enabled"].dropna().unique().tolist() if "gil_enabled" in group else []
             rows.append(dict(zip(KEY, key)) | {
                 "reference": names[0], "other": other, "reference_rps": a, "other_rps": b,

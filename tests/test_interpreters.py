@@ -71,3 +71,38 @@ def test_a_server_runs_under_the_interpreter_asked_for(serve, tmp_path) -> None:
     status, health = Client(server.host, server.port).get("/health")
     assert status == 200 and health["python"] == interp.version
     assert health["gil_enabled"] is (not interp.gil_disabled)
+
+
+def _write_run(root, rates: dict[tuple[str, str], list[float]]):
+    """A run over 3.11 and 3.13: rates per (strategy, python), one record per repeat."""
+    from results import schema
+    from results.atomic import write_json
+    (root / "cells").mkdir(parents=True)
+    matrix = []
+    for (strategy, python), values in rates.items():
+        for repeat, rps in enumerate(values):
+            record = schema.blank_record(strategy=strategy, workload="cpu", engine="locust",
+                                         cores=1, users=32, repeat=repeat, python=python)
+            record.update(model="threads", safety="safe", status="ok", rps=rps, requests=int(rps),
+                          gil_enabled=True, duration_s=1.0)
+            write_json(root / "cells" / f"{record['cell_id']}.json", record)
+            matrix.append({k: record[k] for k in ("cell_id", *schema.IDENTITY, "python")})
+    write_json(root / "manifest.json", {
+        "format_version": schema.FORMAT_VERSION, "run_id": "py", "matrix": matrix,
+        "pythons": {"3.11": {"version": "3.11.7"}, "3.13": {"version": "3.13.0"}},
+        "strategies": {"a": {"model": "threads", "safety": "safe"},
+                       "b": {"model": "threads", "safety": "safe"}}})
+    return root
+
+
+def test_report_compares_interpreters_cell_by_cell(tmp_path) -> None:
+    from report.interpreters import compare_pythons
+    from report.load import load_run
+    run = load_run(_write_run(tmp_path / "run", {
+        ("a", "3.11"): [1000, 1010, 990, 1005, 995], ("a", "3.13"): [1200, 1210, 1190, 1205, 1195],
+        ("b", "3.11"): [1000, 1100, 900, 1050, 950], ("b", "3.13"): [1020, 1080, 920, 1060, 940]}))
+    assert set(run.cells["python"]) == {"3.11"} and len(run.all_cells) == 20  # sections: 3.11
+    rows = compare_pythons(run).set_index("strategy")
+    assert rows.loc["a", "verdict"].startswith("faster under 3.13")
+    assert rows.loc["a", "ratio"] == pytest.approx(1.2, rel=0.01)
+    assert rows.loc["b", "verdict"] == "no measurable difference"
