@@ -71,7 +71,7 @@ def default(topology: Topology | None = None, loadgen_cores: int | None = None,
     cores = list(topology.cores)
     if len(cores) == 1:
         cpus = cores[0].cpus  # one core: the server on its first thread, Locust on its last
-        return Placement((cpus[0],), frozenset({cpus[-1]}), 1, topology)
+        return Placement(cpus, frozenset({cpus[-1]}), 1, topology)
     count = loadgen_cores or max(1, round(len(cores) * fraction))
     if not 1 <= count < len(cores):
         raise PlanError(f"bad load-generator core count {count}: valid 1..{len(cores) - 1}")

@@ -91,6 +91,14 @@ def test_two_cpus_keep_server_0_and_load_generator_1(tmp_path) -> None:
     assert place.describe([1, 2])["shared"] == {"1": False, "2": True}
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_one_physical_core_is_shared_and_says_so(tmp_path, threads) -> None:
+    place = placement.default(topology.read(fake_sysfs(tmp_path / "m", threads=threads)))
+    assert place.server(1) == {0} and place.loadgen == {threads - 1} and place.share == 1
+    assert place.server(threads) == set(range(threads))
+    assert place.describe([1])["shared"]["1"] is (threads == 1)
+
+
 def test_load_generator_share_follows_the_cost_per_request(tmp_path) -> None:
     topo = _machine(tmp_path, "128")  # 64 physical cores
     heavy = placement.loadgen_fraction([(326.0, 100.0), (66.0, 100.0)])  # cpu leads
