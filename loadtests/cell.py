@@ -10,7 +10,7 @@ from pathlib import Path
 from results import schema
 from results.schema import BUSY, OTHER_CPU
 
-from . import engines, gcwindow, hdr, measure
+from . import correctness, engines, gcwindow, hdr, measure
 from .client import Client
 from .engines import Load, LoadGenError, Part, Session, Stopped
 from .engines import locust as locust_engine
