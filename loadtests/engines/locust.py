@@ -23,6 +23,11 @@ from .base import Load, LoadGenError, Part, Stopped
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfile.py"
 START_TIMEOUT_S = 30.0
+# Open loop: the most a Locust process offers on one core of this machine while keeping
+# its schedule (measured with `tests/test_open_loop.py`'s lagging cell: ~9k req/s when
+# it has the core to itself). A planned rate above this times the load-generator CPUs is
+# skipped, never measured by another engine under the same label.
+MAX_OPEN_RPS_PER_PROCESS = 8000
 
 
 class LocustSession:
@@ -53,6 +58,9 @@ class LocustSession:
                "--sb-workload", json.dumps(self.workload.client_config()),
                "--sb-warmup", str(self.warmup), "--sb-duration", str(self.duration),
                "--sb-drain", str(self.drain), "--sb-out", str(self.out)]
+        if self.load.rate:
+            cmd += ["--sb-rate", f"{self.load.rate / self.users:.6g}",
+                    "--sb-arrivals", self.load.arrivals]
         if self.remote:
             cmd += ["--master", "--expect-workers", str(self.processes),
                     "--master-bind-port", str(self.master_port)]
