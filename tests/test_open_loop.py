@@ -4,7 +4,7 @@
   tail (from each request's slot) shows the stall for every request scheduled
   during it; the uncorrected tail (from the send) hides it.
 - A rate Locust cannot keep on its CPU (a CPU hog shares it) is flagged
-  `loadgen_lagging`.
+  `loadgen_lagging`; a rate beyond what Locust offers at all is skipped.
 - Bad rates, fractions without a capacity cell, connections above the
   descriptor limit: one line, exit 2, nothing started.
 """
@@ -134,23 +134,27 @@ strategies = ["stateless"]
 workloads = ["read-heavy"]
 cores = [1]
 users = [60]
-rates = [6000]
+rates = [4000]
 """)
-    # Locust shares its CPU with a busy loop: it gets about half a core, ~4k req/s at best.
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"],
-                           preexec_fn=lambda: os.sched_setaffinity(0, {loadgen_cpu}))
+    # 4000 req/s is within what Locust offers on a core of its own (engines/locust.py), but
+    # it shares this one with two busy loops: about a third of a core.
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
+                             preexec_fn=lambda: os.sched_setaffinity(0, {loadgen_cpu}))
+            for _ in range(2)]
     try:
         done = sharebench("run", "--profile", "lag", "--profile-file", str(toml),
                           "--loadgen-cpus", str(loadgen_cpu), "--results", str(tmp_path))
     finally:
-        hog.kill()
-        hog.wait()
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
     assert done.returncode == 0, done.stderr
-    row = rows_of(tmp_path)["stateless.read-heavy.locust.c1.u60.o6000.r0"]
+    row = rows_of(tmp_path)["stateless.read-heavy.locust.c1.u60.o4000.r0"]
     assert row["status"] == "ok", row["reason"]
-    assert float(row["rps"]) < 0.95 * 6000, row["rps"]
-    assert row["loadgen_lagging"] == "True", (row["rps"], row["send_lag_p99_us"],
-                                              row["loadgen_cpus_busy"])
+    why = (row["rps"], row["send_lag_p99_us"], row["loadgen_cpus_busy"])
+    assert row["loadgen_lagging"] == "True", why
+    # ... and for one of the documented reasons
+    assert float(row["rps"]) < 0.95 * 4000 or float(row["send_lag_p99_us"]) > 5000, why
 
 
 BLOCK = """
@@ -188,3 +192,13 @@ def test_bad_rates_override_fails_before_anything_starts(tmp_path: Path, text: s
     assert done.returncode == 2 and "RATES" in done.stderr, done.stderr
     assert done.stderr.strip().count("\n") == 0
     assert not (tmp_path / "results").exists()
+
+
+def test_a_rate_beyond_the_engine_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    toml = profile(tmp_path, BLOCK.format(rates=10 ** 6 - 1, users=8).replace("cpu", "read-heavy"))
+    done = sharebench("run", "--profile", "p", "--profile-file", str(toml),
+                      "--results", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    row = rows_of(tmp_path)["global-lock.read-heavy.locust.c1.u8.o999999.r0"]
+    assert row["status"] == "skipped" and "more than locust can offer" in row["reason"], row
+    assert row["rps"] == "" and row["p99_us"] == ""
