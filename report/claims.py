@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import openloop
 from .aggregate import flagged, marks
 from .analysis import Analysis, best, correctness, env_value, scaling
 from .findings import cores_text, is_io, mark_suffix, ranking
@@ -133,9 +134,71 @@ def io_workload(an: Analysis) -> str | None:
     return None
 
 
+def _async_by_connections(an: Analysis, claim: Claim) -> bool:
+    """Judge the claim on the connection sweep (open loop, many connections, one modest rate),
+    when the run has one: True if it did."""
+    sweep = openloop.sweep_rows(openloop.groups(an.run))
+    if sweep.empty:
+        return False
+    slo_us = openloop.slo_ms(an.run, sweep["workload"].iloc[0]) * 1000
+    most = int(sweep["users"].max())
+    top = sweep[sweep["users"] == most]
+    asyncs = [s for s in an.order if an.model.get(s) == "async" and an.ranked(s) and s in set(top["strategy"])]
+    threads = [s for s in an.order if an.model.get(s) == "threads" and an.ranked(s)
+               and s in set(top["strategy"])]
+    if not asyncs or not threads:
+        return False
+
+    def held(row) -> bool:  # answered every request within the SLO, measured by a Locust that kept up
+        return bool(row["usable"]) and not row["errors"] and row["p99_us"] <= slo_us
+
+    def line(row) -> str:
+        if not row["usable"]:
+            return f"{row['strategy']} not measured ({'Locust fell behind' if row['lagging'] else row['reasons']})"
+        cap = " — over its --workers thread cap" if openloop.capped(row) else ""
+        return (f"{row['strategy']} p99 {ms(row['p99_us'])} ms, {num(row['errors'])} errors, "
+                f"{num(row['rss_mb'], 1)} MiB, {num(row['server_threads'])} threads, "
+                f"{num(row['server_fds'])} fds{cap}")
+    for users in sorted(sweep["users"].unique()):
+        here = sweep[sweep["users"] == users]
+        claim.evidence.append(f"{sweep['workload'].iloc[0]}, {num(users)} connections at "
+                              f"{here['rate'].iloc[0]} req/s: " + "; ".join(line(r) for _, r in here.iterrows()))
+    a = top[top["strategy"] == asyncs[0]].iloc[0]
+    thread_rows = [r for _, r in top[top["strategy"].isin(threads)].iterrows()]
+    kept = [r for r in thread_rows if held(r)]
+    if held(a) and not kept:
+        claim.verdict = "supported"
+        why = ("every thread strategy failed requests or missed the SLO"
+               + (f" (beyond their --workers cap of {openloop.THREAD_CAP} connections: the cap is "
+                  "the finding)" if any(openloop.capped(r) for r in thread_rows) else ""))
+    elif held(a):
+        best_t = min(kept, key=lambda r: r["rss_mb"])
+        mem = a["rss_mb"] / best_t["rss_mb"] if best_t["rss_mb"] else float("nan")
+        claim.verdict = "supported" if mem < 0.9 else "mixed"
+        why = (f"{best_t['strategy']} held too, with {ratio(mem)} async's memory ratio to it and "
+               f"{num(best_t['server_threads'])} threads against {num(a['server_threads'])}")
+    elif kept:
+        claim.verdict = "contradicted"
+        why = f"async failed requests or missed the SLO while {kept[0]['strategy']} held"
+    else:
+        claim.verdict = "not supported"
+        why = "no strategy, async included, held"
+    claim.answer = (f"At {num(most)} concurrent connections (open loop, {top['rate'].iloc[0]} req/s "
+                    f"in total, p99 SLO {slo_us / 1000:g} ms), {a['strategy']} "
+                    f"{'held' if held(a) else 'did not hold'}: {why}. See the connection sweep "
+                    "under Latency.")
+    if most < 1000:
+        claim.answer += f" The article speaks of thousands of connections; this sweep went to {most}."
+    claim.answer += (" Caveat: async strategies speak HTTP through aiohttp, thread strategies through "
+                     "sharebench's own minimal parser.")
+    return True
+
+
 def claim_async(an: Analysis) -> Claim:
     claim = Claim("async", "Async/await serves thousands of concurrent connections without the "
                   "overhead of OS threads.", SOURCES["own"], "not measured", "", section="latency")
+    if _async_by_connections(an, claim):
+        return claim
     workload = io_workload(an)
     asyncs = [s for s in an.order if an.model[s] == "async" and an.ranked(s)]
     threads = [s for s in an.order if an.model[s] == "threads" and an.ranked(s)]
