@@ -21,11 +21,12 @@ from results import schema
 from servers import broken, discover
 from servers.core.work import calibrate
 
-from . import environment, rates
+from . import environment, knobs, rates
 from .cell import Cell, Setup, run_cell
 from .engines import Stopped
 from .placement import Placement
 from .profiles import Plan
+from .server import ServerError
 from .store import RunStore
 from .verify import verify_strategy
 from .workloads import WORKLOADS
@@ -100,6 +101,9 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     contract = _verify(manifest, store, out)
     setup = setup_from(manifest)
     rates.raise_fd_limit()  # servers and Locust inherit it: thousands of connections need it
+    if "knob_check" not in manifest and not manifest.get("target") and not stop.is_set():
+        manifest["knob_check"] = _check_knobs(manifest, setup, contract, stop, out)
+        store.write_manifest(manifest)
     done = store.done()
     todo = [cell for cell in cells if cell.id not in done]
     print(f"sharebench: run {manifest['run_id']}: {len(todo)} of {len(cells)} cells to measure "
@@ -147,6 +151,30 @@ def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
     manifest["contract"] = {name: found for name, found in failures.items()}
     store.write_manifest(manifest)
     return failures
+
+
+def _check_knobs(manifest: dict, setup: Setup, contract: dict, stop: threading.Event,
+                 out) -> list[dict]:
+    """--cpu-us against the server CPU it really costs: one strategy per execution model."""
+    picked: dict[str, str] = {}
+    for name, spec in sorted(manifest["strategies"].items()):
+        if not contract.get(name) and spec.get("safety") != "unsafe":
+            picked.setdefault(spec["model"], name)
+    cpus = setup.server_cpus.get(1) or None
+    found = []
+    for name in picked.values():
+        if stop.is_set():
+            break
+        try:
+            result = knobs.check(name, setup.loops_per_us, cpus)
+        except (ServerError, OSError) as exc:
+            result = {"strategy": name, "knob": "cpu_us", "error": None, "failed": str(exc)[:300]}
+        found.append(result)
+        said = (f"{result['measured_us']:.0f} µs of server CPU ({result['error']:+.1%})"
+                if result.get("error") is not None else f"not measured: {result['failed']}")
+        print(f"sharebench: knob check {name}: --cpu-us {knobs.KNOB_US:g} costs {said}",
+              file=out, flush=True)
+    return found
 
 
 def _contract_failure(cell: Cell, manifest: dict, failures: list[str]) -> dict:

@@ -9,7 +9,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from results.schema import DISQUALIFYING, NOISY_CV
 
 from .aggregate import aggregate, reference_users
 from .load import Run
@@ -76,11 +79,36 @@ def logical_cores(manifest: dict[str, Any]) -> int | None:
         return None
 
 
+def clean(row: pd.Series | dict) -> bool:
+    """No flag that disqualifies a group from rankings, speedups and verdicts."""
+    names = {"loadgen_bound": row.get("loadgen_bound"), "errors": row.get("errors_flag"),
+             "failed": row.get("failed_flag"), "busy_machine": row.get("busy_machine")}
+    return not any(names[name] is True or names[name] is np.True_ for name in DISQUALIFYING)
+
+
+def overlap(a: pd.Series | dict, b: pd.Series | dict) -> bool:
+    """Do the repeats of two groups overlap (min–max of rps)? Then no difference is measurable.
+    A group of one repeat has no spread: it overlaps whatever is within NOISY_CV of it."""
+    def span(row) -> tuple[float, float]:
+        low, high = row.get("rps_min"), row.get("rps_max")
+        if pd.isna(low) or pd.isna(high) or low == high:
+            mid = row["rps"]
+            return mid * (1 - NOISY_CV), mid * (1 + NOISY_CV)
+        return low, high
+    (a_low, a_high), (b_low, b_high) = span(a), span(b)
+    return a_low <= b_high and b_low <= a_high
+
+
 def best(an: Analysis, workload: str, strategy: str) -> pd.Series | None:
-    """A strategy's best group by median rps at the workload's reference users."""
+    """A strategy's best group by median rps at the workload's reference users; a clean
+    group is preferred to a flagged one."""
     rows = an.at_ref(workload)
     rows = rows[(rows["strategy"] == strategy) & rows["rps"].notna()]
-    return None if rows.empty else rows.loc[rows["rps"].idxmax()]
+    if rows.empty:
+        return None
+    cleaned = rows[[clean(r) for _, r in rows.iterrows()]]
+    rows = cleaned if len(cleaned) else rows
+    return rows.loc[rows["rps"].idxmax()]
 
 
 def scaling(an: Analysis, workload: str, strategy: str) -> dict[str, Any] | None:
@@ -93,7 +121,9 @@ def scaling(an: Analysis, workload: str, strategy: str) -> dict[str, Any] | None
     speedup = high["rps"] / low["rps"] if low["rps"] > 0 else math.nan
     ideal = high["cores"] / low["cores"]
     return {"low": low, "high": high, "speedup": speedup, "ideal": ideal,
-            "efficiency": speedup / ideal if ideal else math.nan}
+            "efficiency": speedup / ideal if ideal else math.nan,
+            # a speedup counts only when the two core counts' repeats do not overlap
+            "measurable": not overlap(low, high), "clean": clean(low) and clean(high)}
 
 
 def correctness(an: Analysis) -> pd.DataFrame:

@@ -160,6 +160,10 @@ FLAGS = (
          "the machine was not quiet"),
 )
 FLAG_NAMES = {flag.mark: flag.name for flag in FLAGS}
+# Flags that keep a cell out of rankings, speedups and claim verdicts. shared_cpu is not
+# among them: on a machine of few cores every top core count shares one with the load
+# generator, which the report says once; noise is judged from the repeats' spread instead.
+DISQUALIFYING = ("loadgen_bound", "errors", "failed", "busy_machine")
 MARKS = {flag.name: flag.mark for flag in FLAGS}
 
 # manifest.json: the keys a run writes (results/README.md says what each means).
