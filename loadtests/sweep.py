@@ -97,7 +97,8 @@ def setup_from(manifest: dict) -> Setup:
 def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     """Measure every cell of the store's manifest that has no record yet."""
     manifest = store.manifest()
-    cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}) for m in manifest["matrix"]]
+    cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}, rate=m.get("rate") or "")
+             for m in manifest["matrix"]]
     contract = _verify(manifest, store, out)
     setup = setup_from(manifest)
     rates.raise_fd_limit()  # servers and Locust inherit it: thousands of connections need it

@@ -35,7 +35,7 @@ def _run(root: Path, records: list[dict]) -> Path:
     (run / "cells").mkdir(parents=True)
     manifest = {"format_version": schema.FORMAT_VERSION, "run_id": run.name, "profile": "latency",
                 "slo_ms": {"cpu": SLO_MS}, "status": "complete",
-                "matrix": [{k: r[k] for k in ("cell_id", *schema.IDENTITY)} for r in records],
+                "matrix": [{k: r[k] for k in ("cell_id", *schema.IDENTITY, "rate")} for r in records],
                 "strategies": {"global-lock": {"model": "threads", "safety": "safe"},
                                "async": {"model": "async", "safety": "safe"}}}
     (run / "manifest.json").write_text(json.dumps(manifest))
