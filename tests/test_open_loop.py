@@ -137,10 +137,17 @@ users = [60]
 rates = [4000]
 """)
     # 4000 req/s is within what Locust offers on a core of its own (engines/locust.py), but
-    # it shares this one with two busy loops: about a third of a core.
+    # it shares this one with busy loops that the scheduler favours where it may (nice -5,
+    # as root): Locust is left a small share of the core.
+    def pinned_and_favoured() -> None:
+        os.sched_setaffinity(0, {loadgen_cpu})
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, -5)
+        except PermissionError:
+            pass  # not root: three equal busy loops still leave Locust about a quarter
+
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
-                             preexec_fn=lambda: os.sched_setaffinity(0, {loadgen_cpu}))
-            for _ in range(2)]
+                             preexec_fn=pinned_and_favoured) for _ in range(3)]
     try:
         done = sharebench("run", "--profile", "lag", "--profile-file", str(toml),
                           "--loadgen-cpus", str(loadgen_cpu), "--results", str(tmp_path))
