@@ -92,10 +92,12 @@ def test_report_has_the_curves_the_capacity_table_and_the_connection_sweep(tmp_p
     records = _curve("global-lock", 0, [5, 10, 30, 200]) + _curve("async", 0, [2, 3, 4, 150])
     for users in (100, 2000):
         for strategy in ("global-lock", "async"):
-            r = _record(strategy, "500", 0, 500.0, 500.0, 5.0 if strategy == "async" or users < 1024
-                        else 900.0, users=users)
-            r.update(workload="io", cell_id=r["cell_id"].replace(".cpu.", ".io."),
-                     errors=0 if strategy == "async" or users < 1024 else 40)
+            r = _record(strategy, "500", 0, 500.0, 500.0, 5.0, users=users)
+            # Over its thread cap, global-lock answers only part of the rate, fast: p99 alone
+            # would call that a success.
+            short = strategy == "global-lock" and users > 1024
+            r.update(workload="io", cell_id=r["cell_id"].replace(".cpu.", ".io."), errors=0,
+                     rps=100.0 if short else 500.0, p99_us=5000)
             records.append(r)
     built = build_report(_run(tmp_path, records))
     text = built.markdown.read_text()
@@ -108,3 +110,4 @@ def test_report_has_the_curves_the_capacity_table_and_the_connection_sweep(tmp_p
     claim = claim_async(an)
     assert claim.verdict == "supported" and "2,000 concurrent connections" in claim.answer, claim.answer
     assert "the cap is the finding" in claim.answer
+    assert any("100 of 500 req/s answered" in line for line in claim.evidence), claim.evidence
