@@ -14,7 +14,7 @@ import pandas as pd
 
 from results.schema import DISQUALIFYING, NOISY_CV
 
-from .aggregate import aggregate, reference_users
+from .aggregate import aggregate, reference_engine, reference_users
 from .load import Run
 from .plots import Series
 from .style import colours
@@ -34,11 +34,13 @@ class Analysis:
     workloads: list[str]
     ref_users: dict[str, int]
     fits: dict[tuple[str, str], USLFit] = field(default_factory=dict)
+    ref_engine: dict[str, str] = field(default_factory=dict)
 
     def at_ref(self, workload: str) -> pd.DataFrame:
-        """Groups of a workload at its reference user count."""
+        """Groups of a workload at its reference engine and user count."""
         g = self.groups
-        return g[(g["workload"] == workload) & (g["users"] == self.ref_users.get(workload))]
+        return g[(g["workload"] == workload) & (g["users"] == self.ref_users.get(workload))
+                 & (g["engine"] == self.ref_engine.get(workload))]
 
     def ranked(self, strategy: str) -> bool:
         return self.safety.get(strategy) == "safe"
@@ -166,11 +168,14 @@ def analyse(run: Run) -> Analysis:
     palette = colours(sorted(safety))
     series = [Series(s, safety[s], palette[s]) for s in order]
     workloads = sorted(groups["workload"].unique()) if len(groups) else []
-    ref_users = {w: reference_users(groups, w) for w in workloads}
-    an = Analysis(run, groups, order, safety, model, series, workloads, ref_users)
+    ref_engine = {w: reference_engine(groups, w) for w in workloads}
+    ref_users = {w: reference_users(groups[groups["engine"] == ref_engine[w]], w) for w in workloads}
+    an = Analysis(run, groups, order, safety, model, series, workloads, ref_users,
+                  ref_engine=ref_engine)
     for workload in workloads:
         at_ref = run.cells[(run.cells["workload"] == workload) & (run.cells["status"] == "ok")
-                           & (run.cells["users"] == ref_users[workload])]
+                           & (run.cells["users"] == ref_users[workload])
+                           & (run.cells["engine"] == ref_engine[workload])]
         for strategy in order:
             mine = at_ref[at_ref["strategy"] == strategy]
             # Every ok repeat is a point: the spread informs the fit's quality.

@@ -57,11 +57,17 @@ def test_quick_profile_end_to_end(tmp_path: Path) -> None:
     assert cells["global-lock"]["lost_updates"] == "0"
     assert cells["unsafe"]["correct"] == "False", "the harness must catch unsafe's lost updates"
     assert int(cells["unsafe"]["lost_updates"]) > 0
-    # the report builds from this real run's stored records alone
+    # the report builds from this real run's stored records alone, every section present
+    from report import SECTION_IDS
     report = sharebench("report", str((tmp_path / "latest").resolve()))
     assert report.returncode == 0, report.stderr
+    assert len([line for line in report.stdout.splitlines() if line.startswith("  ")]) == 5
     html = ((tmp_path / "latest") / "report.html").read_text()
     assert "unsafe" in html and "global-lock" in html
+    for section_id in SECTION_IDS:
+        assert f'<section id="{section_id}">' in html
+    images = list((tmp_path / "latest").glob("fig-*.png"))
+    assert html.count("<img ") == len(images)
 
 
 def test_validity_flags(tmp_path: Path) -> None:
