@@ -177,6 +177,10 @@ def _async_by_connections(an: Analysis, claim: Claim) -> bool:
                 f"p99 {ms(row['p99_us'])} ms, {num(row['errors'])} errors, "
                 f"{num(row['rss_mb'], 1)} MiB, {num(row['server_threads'])} threads, "
                 f"{num(row['server_fds'])} fds{cap}")
+    def kept_rate(row) -> bool:
+        return (bool(row["usable"]) and not row["errors"]
+                and row["rps"] >= openloop.SUSTAINED * row["offered_rps"])
+
     for users in sorted(sweep["users"].unique()):
         here = sweep[sweep["users"] == users]
         claim.evidence.append(f"{sweep['workload'].iloc[0]}, {num(users)} connections at "
@@ -195,6 +199,11 @@ def _async_by_connections(an: Analysis, claim: Claim) -> bool:
         claim.verdict = "supported" if mem < 0.9 else "mixed"
         why = (f"{best_t['strategy']} held too; async used {ratio(mem)} its memory, and "
                f"{num(a['server_threads'])} threads against its {num(best_t['server_threads'])}")
+    elif kept_rate(a) and thread_rows and not any(kept_rate(r) for r in thread_rows):
+        claim.verdict = "mixed"
+        why = (f"it answered {num(a['rps'])} of {num(a['offered_rps'])} req/s without errors where "
+               "no thread strategy kept the rate, but its p99 "
+               f"{ms(a['p99_us'])} ms missed the SLO")
     elif kept:
         claim.verdict = "contradicted"
         why = (f"async fell short of the rate, failed requests or missed the SLO while "

@@ -153,5 +153,11 @@ def sweep_rows(frame: pd.DataFrame, workload: str = "io") -> pd.DataFrame:
 
 
 def capped(row: pd.Series | dict) -> bool:
-    """A thread strategy asked for more connections than its threads serve at once."""
-    return row.get("model") == "threads" and int(row.get("users") or 0) > THREAD_CAP
+    """More connections than threads serve at once, in a server whose connections take a
+    thread each: a thread strategy, or a -mp one with a threaded front (seen: its tree
+    peaked at the cap's thread count)."""
+    if int(row.get("users") or 0) <= THREAD_CAP or row.get("model") == "async":
+        return False
+    threads = row.get("server_threads")
+    return row.get("model") == "threads" or (threads == threads and threads is not None
+                                              and threads >= THREAD_CAP)
