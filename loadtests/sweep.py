@@ -21,13 +21,14 @@ from results import schema
 from servers import broken, discover
 from servers.core.work import calibrate
 
-from . import environment, knobs, rates
+from . import environment, knobs, rates, signals
 from .cell import Cell, Setup, run_cell
 from .engines import Stopped
 from .placement import Placement
 from .profiles import Plan
 from .server import ServerError
 from .store import RunStore
+from .stress import describe, stress_strategy
 from .verify import verify_strategy
 from .workloads import WORKLOADS
 
@@ -49,10 +50,11 @@ def _calibrate_on(cpu: int) -> float:
 
 def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
                  argv: list[str], target: str | None = None, loadgen_workers: int = 0,
-                 master_port: int = 5557) -> dict:
+                 master_port: int = 5557, pythons: list | None = None) -> dict:
     specs = discover()
     return {
         "format_version": schema.FORMAT_VERSION,
+        "pythons": {i.label: i.to_dict() for i in pythons or []},
         "target": target, "loadgen_workers": loadgen_workers, "master_port": master_port,
         "run_id": run_id, "profile": plan.profile, "description": plan.description,
         "overrides": overrides, "command": " ".join(shlex.quote(a) for a in argv),
@@ -68,19 +70,12 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "loops_per_us": _calibrate_on(placement.server_order[0]),
         "environment": environment.collect(),
         "broken_strategies": broken(),  # modules that failed to import: not measured
-        "contract": {}, "started": _now(), "ended": None, "status": "running",
+        "contract": {}, "races": {}, "started": _now(), "ended": None, "status": "running",
     }
 
 
 def install_signal_handlers(stop: threading.Event) -> dict:
-    """SIGINT/SIGTERM set ``stop``; a second signal only repeats it (we are already stopping)."""
-    def handler(signum, _frame):
-        if not stop.is_set():
-            print(f"\nsharebench: {signal.Signals(signum).name}: stopping the cell in flight "
-                  "and keeping completed cells", file=sys.stderr, flush=True)
-        stop.signal = signal.Signals(signum).name
-        stop.set()
-    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    return signals.install(stop, "stopping the cell in flight and keeping completed cells")
 
 
 def setup_from(manifest: dict) -> Setup:
@@ -91,15 +86,16 @@ def setup_from(manifest: dict) -> Setup:
                  manifest["loops_per_us"], Path(tempfile.mkdtemp(prefix="sharebench-")),
                  manifest["strategies"], manifest.get("target"),
                  manifest.get("loadgen_workers") or 0, manifest.get("master_port", 5557),
+                 {label: doc["python"] for label, doc in (manifest.get("pythons") or {}).items()},
                  manifest.get("arrivals", "constant"))
 
 
 def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     """Measure every cell of the store's manifest that has no record yet."""
     manifest = store.manifest()
-    cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}, rate=m.get("rate") or "")
-             for m in manifest["matrix"]]
-    contract = _verify(manifest, store, out)
+    cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}, python=m.get("python", ""),
+                  rate=m.get("rate") or "") for m in manifest["matrix"]]
+    contract = _verify(manifest, store, out, stop)
     setup = setup_from(manifest)
     rates.raise_fd_limit()  # servers and Locust inherit it: thousands of connections need it
     if "knob_check" not in manifest and not manifest.get("target") and not stop.is_set():
@@ -139,17 +135,36 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     return manifest
 
 
-def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
-    """The contract checks, once per strategy, before anything is measured."""
-    failures = {}
+def _verify(manifest: dict, store: RunStore, out,
+            stop: threading.Event | None = None) -> dict[str, list[str]]:
+    """The contract checks, once per strategy (under every interpreter of the matrix: a
+    strategy failing under one is not measured), before anything is measured; then, for
+    every stateful strategy that passed them, the preemption stress check (stress.py),
+    kept in manifest["races"] so the report can name racy strategies and never rank
+    them. Its verdict does not stop a strategy from being measured."""
+    failures: dict[str, list[str]] = {}
+    races = dict(manifest.get("races") or {})
+    specs = discover()
+    pythons = {label: doc["python"] for label, doc in (manifest.get("pythons") or {}).items()}
     for name in manifest["strategies"]:
+        failures[name] = []
         if manifest.get("target"):  # a remote server's state is not ours to disturb
-            failures[name] = []
             continue
-        failures[name] = verify_strategy(name)
+        for label, python in (pythons or {"": None}).items():
+            found = verify_strategy(name, python=python)
+            failures[name] += [f"under Python {label}: {f}" if label else f for f in found]
         status = "ok" if not failures[name] else f"FAILED: {failures[name][0]}"
         print(f"sharebench: contract {name}: {status}", file=out, flush=True)
+        stateful = name in specs and specs[name].stateful
+        if stop is not None and stop.is_set():
+            continue  # stopping: --resume checks what is left
+        if not failures[name] and stateful and name not in races:  # --resume keeps its verdict
+            races[name] = stress_strategy(name)
+            said = describe(races[name]).splitlines()
+            print(f"sharebench: stress {name}: {said[0]}", *said[1:], sep="\n    ", file=out,
+                  flush=True)
     manifest["contract"] = {name: found for name, found in failures.items()}
+    manifest["races"] = races
     store.write_manifest(manifest)
     return failures
 

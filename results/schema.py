@@ -53,6 +53,9 @@ COLUMNS: tuple[Column, ...] = tuple(
     + _cols("text", "", "the strategy, its execution model and safety", "strategy", "model", "safety")
     + _cols("text", "", "the workload's name", "workload")
     + _cols("text", "", "the load engine that measured the cell: locust or wrk", "engine")
+    + _cols("text", "", "the interpreter that served: its --pythons label (3.13, 3.13t when "
+            "free-threaded), or the harness's own major.minor", "python")
+    + _cols("bool", "", "whether the serving interpreter's GIL was on (its /health)", "gil_enabled")
     + _cols("int", "count", "CPUs the server was pinned to", "cores")
     + _cols("int", "count", "concurrent users (Locust) or connections (wrk)", "users")
     + _cols("int", "index", "0-based repeat of the same cell", "repeat")
@@ -91,34 +94,52 @@ COLUMNS: tuple[Column, ...] = tuple(
     + _cols("float", "s", "how long before the window the first request was answered",
             "warmup_observed_s")
     + _cols("float", "µs/µs/ms", "the server's work knobs for this cell", "cpu_us", "hold_us", "io_ms")
+    + _cols("int", "objects/request", "the --garbage knob: objects each request left in "
+            "reference cycles", "garbage")
+    + _cols("text", "", "the server's --gc mode: default, off or freeze", "gc_mode")
+    + _cols("text", "", "what the gc_* figures cover: window (exactly) or cell (warm-up "
+            "included); empty: the server reports no collector", "gc_scope")
 )
+# The garbage collector's figures of a cell (loadtests/gcwindow.py fills them).
+GC_COLUMNS: tuple[Column, ...] = tuple(
+    _cols("int", "count", "cyclic-collector runs, every generation and server process",
+          "gc_collections")
+    + _cols("float", "ms", "time in those collections, summed over processes; the longest one",
+            "gc_pause_total_ms", "gc_pause_max_ms")
+    + _cols("int", "count", "pauses the server's rings no longer hold (0: gc_pauses complete)",
+            "gc_pauses_dropped")
+)
+COLUMNS += GC_COLUMNS
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in COLUMNS)
 TEXT_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "text")
 BOOL_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "bool")
 INT_COLUMNS = ("cores", "users", "repeat")  # identity: never fractional, never NaN in an ok cell
 
 # Fields of a record that are not columns of cells.csv.
-RECORD_ONLY = ("hdr", "hdr_uncorrected", "lag_hdr", "errors_by_kind", "detail", "server_stderr_tail", "loadgen_detail")
+RECORD_ONLY = ("hdr", "hdr_uncorrected", "lag_hdr", "errors_by_kind", "detail",
+               "server_stderr_tail", "loadgen_detail", "gc_pauses", "window_start_unix_s")
 
 # One measurement, repeats aside: what the report groups by.
 KEY = ["strategy", "workload", "engine", "cores", "users", "mode", "rate"]
 IDENTITY = ("strategy", "workload", "engine", "cores", "users", "repeat")  # and `rate`, open loop
 DEFAULT_ENGINE = "locust"  # what a format-1 run was measured with
 
-# <strategy>.<workload>.<engine>.c<cores>.u<users>[.o<rate>].r<repeat>; format 1 had no
-# engine part. `.o<rate>` marks an open-loop cell: `o2000` offers 2000 req/s, `o0.85x`
-# 0.85 of the strategy's capacity measured earlier in the run; closed cells have none.
+# <strategy>.<workload>.<engine>.c<cores>.u<users>[.o<rate>].r<repeat>[.py<label>]; format 1
+# had no engine part. `.o<rate>` marks an open-loop cell: `o2000` offers 2000 req/s,
+# `o0.85x` 0.85 of the strategy's capacity measured earlier in the run; closed cells have
+# none. A run over several interpreters (--pythons) adds .py<label>, e.g. ...r0.py3.13.
 CELL_ID = "{strategy}.{workload}.{engine}.c{cores}.u{users}{open}.r{repeat}"
 RATE = r"\d+(?:\.\d+)?x?"
 _ID = re.compile(r"^(?P<strategy>[^.]+)\.(?P<workload>[^.]+)(?:\.(?P<engine>[a-z0-9]+))?"
                  r"\.c(?P<cores>\d+)\.u(?P<users>\d+)(?:\.o(?P<rate>" + RATE + r"))?"
-                 r"\.r(?P<repeat>\d+)$")
+                 r"\.r(?P<repeat>\d+)(?:\.py(?P<python>\S+))?$")
 
 
 def cell_id(strategy: str, workload: str, engine: str, cores: int, users: int, repeat: int,
-            rate: str = "") -> str:
-    return CELL_ID.format(strategy=strategy, workload=workload, engine=engine, cores=cores,
+            python: str = "", rate: str = "") -> str:
+    base = CELL_ID.format(strategy=strategy, workload=workload, engine=engine, cores=cores,
                           users=users, repeat=repeat, open=f".o{rate}" if rate else "")
+    return f"{base}.py{python}" if python else base
 
 
 def mode_of(rate: str) -> str:
@@ -134,6 +155,8 @@ def parse_cell_id(text: str) -> dict[str, Any] | None:
     found["engine"] = found["engine"] or DEFAULT_ENGINE
     found["rate"] = found["rate"] or ""
     found["mode"] = mode_of(found["rate"])
+    if not found["python"]:
+        del found["python"]
     for name in ("cores", "users", "repeat"):
         found[name] = int(found[name])
     return found
@@ -171,8 +194,8 @@ MARKS = {flag.name: flag.mark for flag in FLAGS}
 MANIFEST_KEYS = ("format_version", "run_id", "profile", "description", "overrides", "command",
                  "matrix", "strategies", "workloads", "placement", "timing", "arrivals", "slo_ms",
                  "nofile", "loops_per_us",
-                 "environment", "broken_strategies", "contract", "target", "loadgen_workers",
-                 "master_port", "started", "ended", "status")
+                 "environment", "broken_strategies", "contract", "races", "target", "loadgen_workers",
+                 "master_port", "started", "ended", "status", "pythons")
 
 
 def blank_record(**identity: Any) -> Record:
@@ -182,7 +205,8 @@ def blank_record(**identity: Any) -> Record:
     record["rate"] = identity.get("rate") or ""
     record["mode"] = mode_of(record["rate"])
     if all(record.get(name) is not None for name in IDENTITY):
-        record["cell_id"] = cell_id(*(record[name] for name in IDENTITY), record["rate"])
+        record["cell_id"] = cell_id(*(record[name] for name in IDENTITY),
+                                    identity.get("python") or "", record["rate"])
     return record
 
 

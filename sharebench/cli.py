@@ -39,9 +39,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         spec = get(args.strategy)
     except KeyError as exc:
         return _fail(exc.args[0])
+    try:  # parsed here, not by argparse, so that a bad value is one line (not usage + line)
+        garbage = int(args.garbage)
+    except ValueError:
+        return _fail(f"--garbage must be an integer, got {args.garbage!r}")
     opts = Options(port=args.port, host=args.host, workers=args.workers, keys=args.keys,
                    cpu_us=args.cpu_us, hold_us=args.hold_us, io_ms=args.io_ms,
-                   loops_per_us=args.loops_per_us)
+                   loops_per_us=args.loops_per_us, garbage=garbage, gc=args.gc,
+                   switch_interval=args.switch_interval)
     try:
         check(spec, opts)
         run(spec, opts)
@@ -64,26 +69,37 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from loadtests import stress
     from loadtests.verify import verify_strategy
     from servers import discover
-    names = args.strategies or list(discover())
-    unknown = [name for name in names if name not in discover()]
+    found = discover()
+    names = args.strategies or list(found)
+    unknown = [name for name in names if name not in found]
     if unknown:
-        return _fail(f"unknown strategy {unknown[0]!r}; valid: {', '.join(discover())}")
+        return _fail(f"unknown strategy {unknown[0]!r}; valid: {', '.join(found)}")
     failed = 0
     for name in names:
         failures = verify_strategy(name)
+        notes = []
+        if not failures and found[name].stateful:  # the contract first; then races under stress
+            result = stress.stress_strategy(name)
+            notes.append(stress.describe(result)
+                         + (" (declared unsafe: expected)" if result["races"]
+                            and not found[name].safe else ""))
+            if stress.judge(result, found[name].safe):
+                failures.append(notes.pop())
         failed += bool(failures)
         print(f"{name:<20} {'ok' if not failures else 'FAILED'}")
-        for failure in failures:
-            print(f"    {failure}")
+        for text in failures + notes:
+            for line in text.splitlines():  # a server's stderr tail, indented under its check
+                print(f"    {line}")
     return 1 if failed else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     import threading
 
-    from loadtests import placement, profiles, sweep
+    from loadtests import interpreters, planning, profiles, sweep
     from loadtests.store import RunStore
     from servers import discover
     root = Path(args.results)
@@ -93,22 +109,35 @@ def cmd_run(args: argparse.Namespace) -> int:
             if not (store.path / "manifest.json").is_file():
                 return _fail(f"--resume {args.resume}: no manifest.json there")
         else:
+            topology = _topology(args)
             overrides = profiles.overrides_from(args.strategies, args.workloads, args.cores,
                                                 args.users, args.repeats, args.duration,
                                                 args.warmup, args.engine, args.rates)
             if args.target:
                 overrides.strategies = [profiles.target_strategy(args.target, list(discover()))]
                 overrides.cores = overrides.cores or [1]
-            plan = profiles.build(args.profile, overrides, list(discover()),
-                                  path=Path(args.profile_file))
-            place = (placement.explicit(args.loadgen_cpus) if args.loadgen_cpus
-                     else placement.default())
+            pythons = interpreters.resolve_all(args.pythons) if args.pythons else []
+            plan, place = planning.prepare(args.profile, overrides, list(discover()), topology,
+                                           args.loadgen_cpus, Path(args.profile_file),
+                                           [i.label for i in pythons])
+            estimate = planning.estimate(plan)
+            if args.dry_run:
+                print("\n".join(planning.describe(plan, place, estimate, topology)))
+                for i in pythons:
+                    print(f"python {i.label}: {i.base} ({i.version}"
+                          f"{', free-threaded' if i.gil_disabled else ''})")
+                return 0
+            pythons = [interpreters.prepare(i, log=lambda m: print(m, file=sys.stderr,
+                                                                   flush=True)) for i in pythons]
+            print(f"sharebench: {len(plan.cells)} cells, estimated "
+                  f"{planning.minutes(estimate.total_s)} (`sharebench run --dry-run` lists them)",
+                  file=sys.stderr, flush=True)
             run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{plan.profile}"
             store = RunStore.create(root, run_id)
             store.write_manifest(sweep.new_manifest(
                 run_id, plan, place, overrides.as_dict(), ["sharebench", *sys.argv[1:]],
                 target=args.target, loadgen_workers=args.loadgen_workers,
-                master_port=args.master_port))
+                master_port=args.master_port, pythons=pythons))
     except profiles.PlanError as exc:
         return _fail(str(exc))
     _warn_broken()
@@ -118,6 +147,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"sharebench: run {manifest['status']}: {store.path}")
     return 0 if manifest["status"] == "complete" else 128 + (2 if "INT" in manifest.get(
         "interrupted_by", "") else 15)
+
+
+def _topology(args: argparse.Namespace):
+    """The machine's topology, or a fake one for --dry-run; a warning when unreadable."""
+    from loadtests import topology
+    from loadtests.profiles import PlanError
+    if (args.topology_root or args.machine_cores) and not args.dry_run:
+        raise PlanError("--topology-root and --machine-cores describe another machine: "
+                        "only with --dry-run")
+    if args.machine_cores:
+        return topology.synthetic(args.machine_cores)
+    root = Path(args.topology_root) if args.topology_root else topology.SYSFS
+    if args.topology_root and not root.is_dir():
+        raise PlanError(f"--topology-root {root}: not a directory")
+    found = topology.discover(root)
+    if found.fallback:
+        print(f"sharebench: warning: CPU topology not read ({found.source.split(': ', 1)[1]}); "
+              "placing by CPU number, SMT siblings and NUMA nodes unknown",
+              file=sys.stderr, flush=True)
+    return found
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -265,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--io-ms", type=_knob, default=0.0, help="simulated wait outside it")
     serve.add_argument("--loops-per-us", type=float, default=None,
                        help="skip calibration and use this work-loop speed")
+    serve.add_argument("--garbage", default="0",
+                       help="objects left in reference cycles per request (0..100000)")
+    serve.add_argument("--gc", default="default", help="the cyclic collector: default, off "
+                       "(gc.disable) or freeze (gc.freeze once built, collector on)")
+    serve.add_argument("--switch-interval", type=float, default=None, metavar="SECONDS",
+                       help="sys.setswitchinterval in every server process (1e-6 stresses races)")
     serve.set_defaults(func=cmd_serve)
 
     new = sub.add_parser("new", help="write a starting module for a new strategy")
@@ -285,7 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: each block's own)")
     run.add_argument("--rates", help="open-loop rates for blocks that have `rates`: req/s "
                      "(e.g. 500,2000) or fractions of capacity (e.g. 0.5x,0.95x)")
-    run.add_argument("--loadgen-cpus", help="CPUs for Locust, e.g. 1 (default: the last half)")
+    run.add_argument("--loadgen-cpus", help="CPUs for the load generator, e.g. 1 (default: "
+                     "whole physical cores, sized by the engine's cost per request)")
     run.add_argument("--target", help="a server someone else runs, e.g. http://host:8000 "
                      "(not started, pinned or CPU-measured by the harness)")
     run.add_argument("--loadgen-workers", type=_positive_int, default=0,
@@ -296,6 +352,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                    / "loadtests" / "profiles.toml"))
     run.add_argument("--results", default="results", help="where runs are written")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run: results/<id>")
+    run.add_argument("--pythons", help="interpreters for the servers, e.g. 3.11,3.13 (pyenv "
+                     "versions) or paths; each cell runs under each")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print every cell, its placement and the estimated time; start nothing")
+    run.add_argument("--topology-root", help="with --dry-run: plan on a fake sysfs tree "
+                     "(a copy of /sys/devices/system)")
+    run.add_argument("--machine-cores", type=_positive_int,
+                     help="with --dry-run: plan for a machine of N physical cores")
     run.set_defaults(func=cmd_run)
 
     cal = sub.add_parser("calibrate", help="wrk beside Locust: the harness's headroom")

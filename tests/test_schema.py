@@ -45,7 +45,7 @@ def test_cell_id_round_trips_and_reads_format_1() -> None:
 
 @pytest.mark.parametrize("rate", ["2000", "0.85x", "12.5"])
 def test_open_loop_ids_carry_their_rate(rate: str) -> None:
-    text = schema.cell_id("async", "io", "locust", 1, 5000, 2, rate)
+    text = schema.cell_id("async", "io", "locust", 1, 5000, 2, rate=rate)
     assert text == f"async.io.locust.c1.u5000.o{rate}.r2"
     found = schema.parse_cell_id(text)
     assert found is not None and found["rate"] == rate and found["mode"] == "open"

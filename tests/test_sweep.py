@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,6 +45,10 @@ def test_quick_profile_end_to_end(tmp_path: Path) -> None:
     assert {"cpu_model", "kernel", "python", "gc_thresholds", "packages", "git_commit"} \
         <= set(manifest["environment"])
     assert len(rows) == len(manifest["matrix"]) == 2
+    assert re.search(r"^sharebench: 2 cells, estimated \d+m\d\ds", done.stderr, re.M)
+    topology = manifest["placement"]["topology"]
+    assert topology["cpus"] == len(os.sched_getaffinity(0)) and not topology["fallback"]
+    assert manifest["placement"]["server_cpus"]["1"] == [min(os.sched_getaffinity(0))]
     for row in rows:
         assert row["status"] == "ok", row["reason"]
         assert float(row["rps"]) > 0 and int(row["requests"]) > 0
@@ -57,6 +62,13 @@ def test_quick_profile_end_to_end(tmp_path: Path) -> None:
     assert cells["global-lock"]["lost_updates"] == "0"
     assert cells["unsafe"]["correct"] == "False", "the harness must catch unsafe's lost updates"
     assert int(cells["unsafe"]["lost_updates"]) > 0
+    # the preemption stress check ran before measuring, and its verdict is kept
+    races = manifest["races"]
+    assert races["global-lock"]["races"] is False and not races["global-lock"]["error"]
+    assert races["unsafe"]["races"] is True and races["unsafe"]["lost"] > 0
+    for row in rows:  # the GC knobs and figures are in every cell (write-heavy: no garbage)
+        assert row["gc_mode"] == "default" and row["garbage"] == "0", row
+        assert row["gc_scope"] in ("window", "cell") and int(row["gc_collections"]) >= 0
     # the report builds from this real run's stored records alone, every section present
     from report import SECTION_IDS
     report = sharebench("report", str((tmp_path / "latest").resolve()))

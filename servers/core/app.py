@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import platform
+import sys
 
-from . import contract
+from . import contract, gcstats
 from .contract import Call, HttpError
 from .registry import Strategy
 from .work import Work
@@ -17,21 +19,33 @@ Response = tuple[int, bytes, str]  # status, JSON body, Allow header ("" if none
 
 
 class App:
-    def __init__(self, spec: Strategy, store, work: Work, keys: int, workers: int) -> None:
+    def __init__(self, spec: Strategy, store, work: Work, keys: int, workers: int,
+                 gc_slots: list | None = None, gc_mode: str = "default") -> None:
         self.spec, self.store, self.work, self.keys, self.workers = spec, store, work, keys, workers
+        # The slots gcstats.Monitor writes this server's collections into (one per
+        # process); None: no monitor, and /stats has no "gc".
+        self.gc_slots, self.gc_mode = gc_slots, gc_mode
         # next() on itertools.count is one C call, atomic under the GIL: the
         # request counter adds no lock of its own to any strategy.
         self._requests = itertools.count(1)
+        # Which interpreter serves, and whether its GIL is on: a free-threaded build
+        # (3.13t) may still enable it, e.g. for an extension that needs it.
+        self._python = platform.python_version()
+        is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
+        self._gil_enabled = bool(is_gil_enabled()) if is_gil_enabled else True
 
     def health(self) -> bytes:
         return contract.dumps({"status": "ok", "strategy": self.spec.name,
-                               "workers": self.workers, "pid": os.getpid()})
+                               "workers": self.workers, "pid": os.getpid(),
+                               "python": self._python, "gil_enabled": self._gil_enabled})
 
     def stats(self, totals, requests: int) -> bytes:
         doc = {"sum": totals.sum, "incr_applied": totals.incr_applied,
                "transfers": totals.transfers, "requests": requests}
         if not self.spec.stateful:
             doc["stateless"] = True
+        if self.gc_slots is not None:
+            doc["gc"] = gcstats.summary(self.gc_slots, self.gc_mode)
         return contract.dumps(doc)
 
     def _count(self) -> int:
@@ -47,6 +61,7 @@ class App:
             call, count = self._begin(method, target, body)
             if call.op in contract.STATE_OPS:
                 self.work.cpu()
+                self.work.litter()
                 self.work.io()
                 result = getattr(self.store, call.op)(*call.args)
                 return 200, contract.result_body(call, result), ""
@@ -61,6 +76,7 @@ class App:
             call, count = self._begin(method, target, body)
             if call.op in contract.STATE_OPS:
                 self.work.cpu()
+                self.work.litter()
                 await self.work.aio()
                 result = await getattr(self.store, call.op)(*call.args)
                 return 200, contract.result_body(call, result), ""

@@ -1,4 +1,4 @@
-"""The work knobs (--cpu-us, --hold-us, --io-ms), with one meaning everywhere.
+"""The work knobs (--cpu-us, --hold-us, --io-ms, --garbage), with one meaning everywhere.
 
 CPU work is a pure-Python loop that holds the GIL the whole time, like real
 request handling would, and runs until this thread's own CPU clock
@@ -7,6 +7,11 @@ of CPU whether the thread is descheduled halfway, waits for the GIL, or runs on
 a slower or busier core. A counted loop calibrated once did not: the same count
 cost ~250 µs in one run and ~330 µs in another. The loop speed (``loops_per_us``)
 now only sizes the chunk spun between two looks at the clock.
+
+``--garbage N`` leaves N objects per request in reference cycles (each a list
+that contains itself): reference counting never frees them, only the cyclic
+collector does, so they drive its collections the way a request that builds
+cyclic structures (parsers, ORMs, closures over themselves) would.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 
 _CALIBRATION_LOOPS = 200_000
 CHUNK_US = 2.0   # spun between two looks at the clock (each look costs ~0.9 µs here)
+MAX_GARBAGE = 100_000  # objects per request: ~10 MB of cycles per request already; beyond is a typo
 
 
 def spin(loops: int) -> None:
@@ -63,19 +69,23 @@ class Work:
     loops_per_us: float = 0.0
     chunk: int = 1          # derived once in create(): the request path only reads them
     overshoot_ns: int = 0
+    garbage: int = 0
 
     @classmethod
     def create(cls, cpu_us: float = 0, hold_us: float = 0, io_ms: float = 0,
-               loops_per_us: float | None = None) -> "Work":
+               loops_per_us: float | None = None, garbage: int = 0) -> "Work":
         """Validate the knobs and calibrate the loop only when CPU work is asked for."""
         for name, value in (("cpu-us", cpu_us), ("hold-us", hold_us), ("io-ms", io_ms)):
             if not 0 <= value <= 1_000_000:
                 raise ValueError(f"--{name} must be in 0..1000000, got {value}")
+        if isinstance(garbage, bool) or not isinstance(garbage, int) \
+                or not 0 <= garbage <= MAX_GARBAGE:
+            raise ValueError(f"--garbage must be an integer in 0..{MAX_GARBAGE}, got {garbage}")
         if loops_per_us is None:
             loops_per_us = calibrate() if (cpu_us or hold_us) else 0.0
         chunk = max(1, int(CHUNK_US * loops_per_us))
         overshoot = int((chunk / loops_per_us / 2 + clock_read_us()) * 1000) if loops_per_us else 0
-        return cls(cpu_us, hold_us, io_ms, loops_per_us, chunk, overshoot)
+        return cls(cpu_us, hold_us, io_ms, loops_per_us, chunk, overshoot, garbage)
 
     def cpu(self) -> None:
         """Work outside the shared state."""
@@ -86,6 +96,12 @@ class Work:
         """Work done while holding the state (between read and write)."""
         if self.hold_us:
             burn(self.hold_us, self.chunk, self.overshoot_ns)
+
+    def litter(self) -> None:
+        """Leave ``garbage`` objects that only the cyclic collector can free."""
+        for _ in range(self.garbage):
+            cycle: list = []
+            cycle.append(cycle)
 
     def io(self) -> None:
         """A blocking wait outside the state (thread strategies)."""
@@ -99,4 +115,4 @@ class Work:
 
     def describe(self) -> dict:
         return {"cpu_us": self.cpu_us, "hold_us": self.hold_us, "io_ms": self.io_ms,
-                "loops_per_us": round(self.loops_per_us, 3)}
+                "garbage": self.garbage, "loops_per_us": round(self.loops_per_us, 3)}
