@@ -96,3 +96,10 @@ def test_an_unknown_format_gets_a_clear_message(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "result format 99" in proc.stderr
+
+
+def test_an_open_loop_id_under_another_interpreter_keeps_both_parts() -> None:
+    text = schema.cell_id("async", "io", "locust", 1, 2000, 0, python="3.13t", rate="0.5x")
+    assert text == "async.io.locust.c1.u2000.o0.5x.r0.py3.13t"
+    found = schema.parse_cell_id(text)
+    assert found is not None and (found["rate"], found["python"], found["repeat"]) == ("0.5x", "3.13t", 0)
