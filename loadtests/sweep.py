@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import shlex
 import shutil
-import signal
 import sys
 import tempfile
 import threading
