@@ -18,6 +18,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(CORES),--cores $(CORES)) $(if $(USERS),--users $(USERS)) \
 	$(if $(REPEATS),--repeats $(REPEATS)) $(if $(DURATION),--duration $(DURATION)) \
 	$(if $(WARMUP),--warmup $(WARMUP)) $(if $(LOADGEN_CPUS),--loadgen-cpus $(LOADGEN_CPUS)) \
+	$(if $(ENGINE),--engine $(ENGINE)) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
 	$(if $(RESUME),--resume $(RESUME))
 
@@ -48,13 +49,13 @@ rust:
 	cd servers/rust && cargo build --release --locked --quiet
 
 # Saved under results/, and attached to the latest run (as microbench.json) for its report.
-microbench: $(STAMP)
+microbench: $(STAMP) wrk
 	@mkdir -p results
 	f=results/microbench-$$(date +%Y%m%d-%H%M%S).json; \
 	$(BIN)/python -m pytest benchmarks -q --benchmark-json=$$f && \
 	if [ -d results/latest ]; then cp $$f results/latest/microbench.json && echo "attached to results/latest"; fi
 
-bench: $(STAMP)
+bench: $(STAMP) wrk
 	$(BIN)/sharebench run $(RUN_FLAGS)
 	$(BIN)/sharebench report $(if $(RESUME),$(RESUME),results/latest)
 

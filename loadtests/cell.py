@@ -7,16 +7,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import hdr, measure
-from . import loadgen as loadgen_module
+from results import schema
+from results.schema import BUSY, OTHER_CPU
+
+from . import engines, hdr, measure
 from .client import Client
-from .loadgen import LoadGen, LoadGenError, Stopped
+from .engines import Load, LoadGenError, Part, Session, Stopped
+from .engines import locust as locust_engine
 from .procs import Survivors
 from .server import ServerError, ServerProcess
 from .workloads import Workload
-
-BUSY = 0.9        # a side using >= 90% of what it can use is saturated
-OTHER_CPU = 0.1   # other processes using more than this many cores of ours: a busy machine
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,12 @@ class Cell:
     cores: int
     users: int
     repeat: int
+    engine: str = schema.DEFAULT_ENGINE
 
     @property
     def id(self) -> str:
-        return f"{self.strategy}.{self.workload}.c{self.cores}.u{self.users}.r{self.repeat}"
+        return schema.cell_id(self.strategy, self.workload, self.engine, self.cores,
+                              self.users, self.repeat)
 
 
 @dataclass
@@ -78,13 +80,13 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
     except Stopped when ``stop`` is set."""
     spec = setup.spec[cell.strategy]
     server_cpus, loadgen_cpus = setup.server_cpus.get(cell.cores, set()), setup.loadgen_cpus
-    record = {"cell_id": cell.id, **vars(cell), "model": spec["model"], "safety": spec["safety"],
-              "status": "failed", "reason": "",
+    record = schema.blank_record(**vars(cell))
+    record.update({"model": spec["model"], "safety": spec["safety"], "status": "failed", "reason": "",
               "server_cores": len(server_cpus) if not setup.target else None,
               "loadgen_cores": len(loadgen_cpus) if not setup.remote_workers else None,
               "shared_cpu": bool(server_cpus & loadgen_cpus) if not setup.target else None,
               "cpu_us": workload.server.get("cpu_us", 0), "hold_us": workload.server.get("hold_us", 0),
-              "io_ms": workload.server.get("io_ms", 0)}
+              "io_ms": workload.server.get("io_ms", 0)})
     flags = workload.server_flags() + ["--loops-per-us", f"{setup.loops_per_us:.4f}"]
     server = (RemoteServer(setup.target) if setup.target
               else ServerProcess(cell.strategy, flags, cpus=server_cpus))
@@ -108,6 +110,8 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         record["detail"] = str(exc)[-4000:]
         if server.proc is not None:
             record["server_stderr_tail"] = server.stderr_tail()
+        if loadgen is not None:
+            record["loadgen_detail"] = loadgen.log_tail()
     finally:
         if loadgen is not None:
             loadgen.stop()
@@ -119,16 +123,16 @@ BIND_ATTEMPTS = 3
 
 
 def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
-                   stop: threading.Event) -> tuple[LoadGen, tuple[float, float]]:
-    """Start Locust and wait for its window. Local multi-process Locust needs a port
-    for its master: chosen free, and chosen again if someone takes it first."""
+                   stop: threading.Event) -> tuple[Session, tuple[float, float]]:
+    """Start the cell's engine and wait for its window. Local multi-process Locust needs
+    a port for its master: chosen free, and chosen again if someone takes it first."""
     for attempt in range(1, BIND_ATTEMPTS + 1):
-        remote = bool(setup.remote_workers)
-        loadgen = LoadGen(url, workload, cell.users, setup.warmup, setup.duration,
-                          setup.scratch / cell.id / f"attempt-{attempt}", cpus=setup.loadgen_cpus,
-                          processes=setup.remote_workers or len(setup.loadgen_cpus),
-                          remote=remote,
-                          master_port=setup.master_port if remote else loadgen_module.free_port())
+        remote = bool(setup.remote_workers) and cell.engine == "locust"
+        load = Load(url, workload, cell.users, setup.warmup, setup.duration,
+                    setup.scratch / cell.id / f"attempt-{attempt}", cpus=setup.loadgen_cpus,
+                    processes=setup.remote_workers if remote else len(setup.loadgen_cpus),
+                    remote=remote, master_port=setup.master_port if remote else locust_engine.free_port())
+        loadgen = engines.session(cell.engine, load)
         loadgen.start()
         try:
             return loadgen, loadgen.window(stop)
@@ -136,7 +140,7 @@ def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
             loadgen.stop()
             if remote or not loadgen.bind_failed() or attempt == BIND_ATTEMPTS:
                 raise
-            print(f"sharebench: {cell.id}: Locust's master port {loadgen.master_port} was taken; "
+            print(f"sharebench: {cell.id}: Locust's master port {load.master_port} was taken; "
                   "retrying on another", file=sys.stderr, flush=True)
         except BaseException:  # Stopped, or anything else: Locust must not outlive the cell
             loadgen.stop()
@@ -151,12 +155,12 @@ def _stats(server) -> dict:
     return doc
 
 
-def _sample_window(server, loadgen: LoadGen, start: float, end: float,
+def _sample_window(server, loadgen: Session, start: float, end: float,
                    stop: threading.Event) -> dict:
     """CPU seconds of both process trees at the window's edges; peak server RSS inside it.
     A remote server (or remote Locust workers) cannot be sampled from here: None."""
     server_pid = server.proc.pid if server.proc else None
-    loadgen_pid = None if loadgen.remote else loadgen.proc.pid
+    loadgen_pid = None if loadgen.remote else loadgen.pid
     ours = (loadgen.cpus or set()) | (server.cpus if server_pid else set())
 
     def until(moment: float) -> None:
@@ -185,18 +189,20 @@ def _sample_window(server, loadgen: LoadGen, start: float, end: float,
             "server_cpus_busy": last[5] - first[5]}
 
 
-def _latency(parts: list[dict], start: float, end: float) -> dict:
+def _latency(parts: list[Part], start: float, end: float) -> dict:
     merged = hdr.merge([part["hdr"] for part in parts])
     errors: dict[str, int] = {}
     for part in parts:
         for kind, count in part["errors"].items():
             errors[kind] = errors.get(kind, 0) + count
-    duration = end - start
+    # An engine that times its own window (wrk) says how long it was; else the harness's.
+    duration = max(part.get("duration") or (end - start) for part in parts)
     requests = sum(part["requests"] for part in parts)
     pct = merged.get_value_at_percentile
     return {"duration_s": round(duration, 3), "requests": requests,
             "rps": round(requests / duration, 1),
             "p50_us": pct(50), "p90_us": pct(90), "p99_us": pct(99), "p999_us": pct(99.9),
+            "p9999_us": pct(99.99),
             "max_us": merged.get_max_value(), "mean_us": round(merged.get_mean_value(), 1),
             "errors": sum(errors.values()), "errors_by_kind": errors,
             "warmup_observed_s": round(start - min(p["first_request"] or start for p in parts), 2),
@@ -212,7 +218,10 @@ def _cpu(samples: dict, record: dict, model: str) -> dict:
     if server_s is not None:
         doc.update(server_cpu_s=round(server_s, 3), server_cpu=round(server_s / wall, 3),
                    rss_mb=round(samples["rss_mb"], 1),
-                   rps_per_cpu_s=round(record["requests"] / server_s, 1) if server_s else None)
+                   # rates over rates: the engine's window and the CPU window may differ slightly
+                   rps_per_cpu_s=round(record["rps"] * wall / server_s, 1) if server_s else None,
+                   cpu_us_per_request=(round(server_s / wall / record["rps"] * 1e6, 1)
+                                       if record["rps"] else None))
     if loadgen_s is not None:
         doc.update(loadgen_cpu_s=round(loadgen_s, 3), loadgen_cpu=round(loadgen_s / wall, 3))
     if server_s is not None and loadgen_s is not None:
@@ -232,7 +241,7 @@ def _cpu(samples: dict, record: dict, model: str) -> dict:
     return doc
 
 
-def _correctness(parts: list[dict], before: dict, after: dict, safety: str) -> dict:
+def _correctness(parts: list[Part], before: dict, after: dict, safety: str) -> dict:
     """Compare what clients were told with what the server holds, over this cell only
     (deltas of /stats, so a long-running remote target is judged fairly too)."""
     acked = sum(part["acked_incr"] for part in parts)

@@ -28,6 +28,7 @@ from locust import FastHttpUser, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests import hdr
+from results.atomic import write_text
 
 REPORT_MESSAGE = "sharebench_report"
 
@@ -99,10 +100,7 @@ def _write(folder: str, name: str, doc: dict) -> None:
     """Atomic write: the harness never reads half a report."""
     if not folder:
         return
-    path = Path(folder) / name
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc))
-    tmp.replace(path)
+    write_text(Path(folder) / name, json.dumps(doc))
 
 
 @events.request.add_listener

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import engines
 from .cell import Cell
 from .workloads import WORKLOADS
 
@@ -32,6 +33,7 @@ class Overrides:
     repeats: int | None = None
     duration: float | None = None
     warmup: float | None = None
+    engine: str | None = None
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if v is not None}
@@ -52,6 +54,10 @@ class Plan:
     @property
     def workloads(self) -> list[str]:
         return sorted({cell.workload for cell in self.cells})
+
+    @property
+    def engines(self) -> list[str]:
+        return sorted({cell.engine for cell in self.cells})
 
 
 def parse_duration(text: str | float | int, what: str = "duration") -> float:
@@ -138,6 +144,11 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
                 plan.cells.append(cell)
     if not plan.cells:
         raise PlanError(f"profile {profile!r} with these overrides has no cells to run")
+    for engine in plan.engines:
+        try:
+            engines.check(engine)
+        except ValueError as exc:
+            raise PlanError(str(exc)) from None
     return plan
 
 
@@ -150,6 +161,8 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
     cores = list(range(1, machine_cores + 1)) if cores == "all" else cores
     users = ov.users or block.get("users", [])
     repeats = ov.repeats or block.get("repeats", 1)
+    engine = ov.engine or block.get("engine", "locust")
+    check_names("engine", [engine], engines.ENGINES)
     check_names("strategy", names, strategies)
     check_names("workload", workloads, WORKLOADS)
     cores = [c for c in cores if c <= machine_cores]  # a profile may plan for bigger machines
@@ -160,13 +173,14 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
             for user_count in users or [WORKLOADS[workload].users]:
                 for core_count in cores:
                     for name in names:
-                        per_repeat[repeat].append(Cell(name, workload, core_count, user_count, repeat))
+                        per_repeat[repeat].append(
+                            Cell(name, workload, core_count, user_count, repeat, engine))
 
 
 def overrides_from(strategies: str | None = None, workloads: str | None = None,
                    cores: str | None = None, users: str | None = None,
                    repeats: str | None = None, duration: str | None = None,
-                   warmup: str | None = None) -> Overrides:
+                   warmup: str | None = None, engine: str | None = None) -> Overrides:
     """Overrides from command-line text (empty means "not given")."""
     return Overrides(
         strategies=parse_names(strategies) if strategies else None,
@@ -175,7 +189,8 @@ def overrides_from(strategies: str | None = None, workloads: str | None = None,
         users=parse_int_list(users, "USERS") if users else None,
         repeats=parse_int_list(repeats, "REPEATS")[0] if repeats else None,
         duration=parse_duration(duration, "DURATION") if duration else None,
-        warmup=parse_duration(warmup, "WARMUP") if warmup else None)
+        warmup=parse_duration(warmup, "WARMUP") if warmup else None,
+        engine=engine or None)
 
 
 def target_strategy(url: str, known: list[str]) -> str:

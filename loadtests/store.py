@@ -7,29 +7,15 @@ every cell; a record that does not parse is skipped with a warning naming it.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import statistics
 import sys
 from pathlib import Path
 
-COLUMNS = ["cell_id", "strategy", "model", "safety", "workload", "cores", "users", "repeat",
-           "status", "reason", "duration_s", "requests", "rps", "p50_us", "p90_us", "p99_us",
-           "p999_us", "max_us", "mean_us", "errors", "server_cpu_s", "loadgen_cpu_s",
-           "server_cpu", "loadgen_cpu", "server_cores", "loadgen_cores", "rps_per_cpu_s",
-           "rss_mb", "loadgen_cpus_busy", "other_cpu", "busy_machine", "loadgen_bound", "shared_cpu", "noisy", "correct", "lost_updates",
-           "acked_incr", "uncertain_incr", "server_sum", "server_incr_applied",
-           "warmup_observed_s", "cpu_us", "hold_us", "io_ms"]
-NOISY_CV = 0.10
-
-
-def write_json(path: Path, doc: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as fh:
-        json.dump(doc, fh, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
+from results import schema
+from results.atomic import write_json, write_text
 
 
 class RunStore:
@@ -52,6 +38,7 @@ class RunStore:
         return json.loads((self.path / "manifest.json").read_text())
 
     def write_manifest(self, doc: dict) -> None:
+        doc.setdefault("format_version", schema.FORMAT_VERSION)
         write_json(self.path / "manifest.json", doc)
 
     def write_cell(self, record: dict) -> None:
@@ -78,25 +65,24 @@ class RunStore:
     def write_csv(self) -> None:
         records = self.records()
         mark_noisy(records)
-        tmp = self.path / ".cells.csv.tmp"
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            for record in records:
-                writer.writerow({k: ("" if record.get(k) is None else record.get(k)) for k in COLUMNS})
-        tmp.replace(self.path / "cells.csv")
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, schema.COLUMN_NAMES)
+        writer.writeheader()
+        for record in records:
+            writer.writerow(schema.csv_row(record))
+        write_text(self.path / "cells.csv", text.getvalue())
 
 
 def mark_noisy(records: list[dict]) -> None:
-    """Flag every repeat of a cell whose throughput varies by more than NOISY_CV."""
+    """Flag every repeat of a cell whose throughput varies by more than schema.NOISY_CV."""
     groups: dict[tuple, list[dict]] = {}
     for record in records:
         if record.get("status") == "ok":
-            key = (record["strategy"], record["workload"], record["cores"], record["users"])
+            key = tuple(record.get(name) for name in schema.KEY)
             groups.setdefault(key, []).append(record)
     for group in groups.values():
         rates = [r["rps"] for r in group]
         noisy = (len(rates) > 1 and statistics.mean(rates) > 0
-                 and statistics.stdev(rates) / statistics.mean(rates) > NOISY_CV)
+                 and statistics.stdev(rates) / statistics.mean(rates) > schema.NOISY_CV)
         for record in group:
             record["noisy"] = noisy

@@ -17,12 +17,13 @@ import threading
 import time
 from pathlib import Path
 
+from results import schema
 from servers import broken, discover
 from servers.core.work import calibrate
 
 from . import environment
 from .cell import Cell, Setup, run_cell
-from .loadgen import Stopped
+from .engines import Stopped
 from .placement import Placement
 from .profiles import Plan
 from .store import RunStore
@@ -50,6 +51,7 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
                  master_port: int = 5557) -> dict:
     specs = discover()
     return {
+        "format_version": schema.FORMAT_VERSION,
         "target": target, "loadgen_workers": loadgen_workers, "master_port": master_port,
         "run_id": run_id, "profile": plan.profile, "description": plan.description,
         "overrides": overrides, "command": " ".join(shlex.quote(a) for a in argv),
@@ -91,8 +93,7 @@ def setup_from(manifest: dict) -> Setup:
 def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     """Measure every cell of the store's manifest that has no record yet."""
     manifest = store.manifest()
-    cells = [Cell(**{k: m[k] for k in ("strategy", "workload", "cores", "users", "repeat")})
-             for m in manifest["matrix"]]
+    cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}) for m in manifest["matrix"]]
     contract = _verify(manifest, store, out)
     setup = setup_from(manifest)
     done = store.done()
@@ -142,9 +143,11 @@ def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
 
 def _contract_failure(cell: Cell, manifest: dict, failures: list[str]) -> dict:
     spec = manifest["strategies"][cell.strategy]
-    return {"cell_id": cell.id, **vars(cell), "model": spec["model"], "safety": spec["safety"],
-            "status": "failed", "reason": f"failed the contract: {failures[0]}"[:300],
-            "detail": "\n".join(failures)[-4000:]}
+    record = schema.blank_record(**vars(cell))
+    record.update(model=spec["model"], safety=spec["safety"], status="failed",
+                  reason=f"failed the contract: {failures[0]}"[:300],
+                  detail="\n".join(failures)[-4000:])
+    return record
 
 
 def _progress(n: int, total: int, cell: Cell, record: dict, started: float, out) -> None:

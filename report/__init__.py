@@ -10,10 +10,11 @@ the servers or the load tests. Public API:
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+from results.atomic import write_bytes
 
 from .analysis import analyse
 from .compare import Comparison, compare_runs, write_comparison
@@ -39,13 +40,6 @@ class Built:
     problems: list[str] = field(default_factory=list)    # what could not be read
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write to a temporary name, then rename: a reader never sees half a report."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Built:
     """Build the report of one run from its stored records alone."""
     run = load_run(run_dir)
@@ -57,12 +51,12 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Buil
         stale.unlink()
     images = []
     for fig in doc.figures:
-        _write(out / fig.filename, fig.png)
+        write_bytes(out / fig.filename, fig.png)
         images.append(out / fig.filename)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     footer = (f"Built {stamp} by `sharebench report` from results/{run.run_id} "
               "(manifest.json, cells/, cells.csv) alone.")
-    _write(out / "report.md", to_markdown(doc, footer).encode())
-    _write(out / "report.html", to_html(doc, footer.replace("`", "")).encode())
+    write_bytes(out / "report.md", to_markdown(doc, footer).encode())
+    write_bytes(out / "report.html", to_html(doc, footer.replace("`", "")).encode())
     return Built(out / "report.html", out / "report.md", images, five_lines(analysis, claims(analysis)),
                  list(run.problems))

@@ -6,36 +6,16 @@ repeats, with min and max beside it, so a reader sees the spread.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from hdrh.histogram import HdrHistogram
 
+from results.schema import FLAGS, MARKS, NOISY_CV, Flag
+
 from .load import KEY, Run
 
-NOISY_CV = 0.10  # the contract's threshold for `noisy`: CV of rps over repeats
-
-
-@dataclass(frozen=True)
-class Flag:
-    mark: str
-    name: str
-    meaning: str
-
-
-# Order is the order marks are printed in; the Validity section explains each.
-FLAGS = (
-    Flag("L", "loadgen_bound", "the load generator was the limit, not the server: rps is a floor "
-         "and latency includes the generator's own queueing"),
-    Flag("S", "shared_cpu", "server and load generator shared a CPU, so each slowed the other"),
-    Flag("N", "noisy", "repeats vary by more than 10% (coefficient of variation of rps)"),
-    Flag("E", "errors", "some requests failed in the measured window"),
-    Flag("F", "failed", "at least one repeat of this cell failed and has no numbers"),
-    Flag("B", "busy_machine", "other processes used the run's CPUs during the window: "
-         "the machine was not quiet"),
-)
-MARKS = {flag.name: flag.mark for flag in FLAGS}
+__all__ = ["FLAGS", "Flag", "MARKS", "aggregate", "flagged", "marks", "merged_histogram",
+           "percentiles", "reference_users"]
 
 _MEDIAN_OF = ["rps", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "mean_us",
               "server_cpu", "loadgen_cpu", "rps_per_cpu_s", "rss_mb", "duration_s"]
@@ -93,7 +73,7 @@ def aggregate(run: Run) -> pd.DataFrame:
     rows = []
     for key, group in run.cells.groupby(KEY, sort=True, dropna=False):
         rows.append(dict(zip(KEY, key)) | _summarise(group))
-    return pd.DataFrame(rows).sort_values(["workload", "strategy", "cores", "users"],
+    return pd.DataFrame(rows).sort_values(["workload", "strategy", "engine", "cores", "users"],
                                           ignore_index=True)
 
 

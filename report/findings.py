@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from results.schema import FLAG_NAMES
+
 from .aggregate import FLAGS, flagged, marks
 from .analysis import Analysis, best, correctness, scaling
 from .style import ms, num, percent, ratio, sig
 
 NO_GAIN = 1.15       # a speedup below this is "no gain" from the extra cores
 NEAR_LINEAR = 0.80   # parallel efficiency at or above this is "near-linear"
-FLAG_NAMES = {flag.mark: flag.name for flag in FLAGS}
 
 
 def cores_text(n: object) -> str:

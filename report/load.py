@@ -16,13 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-KEY = ["strategy", "workload", "cores", "users"]  # one cell, repeats aside
-# busy_machine is not in the contract's table yet, but the load stage records it.
-BOOL_COLUMNS = ["loadgen_bound", "shared_cpu", "noisy", "correct", "busy_machine"]
-TEXT_COLUMNS = ["cell_id", "strategy", "model", "safety", "workload", "status", "reason"]
-INT_COLUMNS = ["cores", "users", "repeat"]
-# Fields of a cell record that are not columns of cells.csv.
-RECORD_ONLY = ["hdr", "errors_by_kind", "server_stderr_tail"]
+from results import schema
+from results.schema import BOOL_COLUMNS, INT_COLUMNS, KEY, RECORD_ONLY, TEXT_COLUMNS, parse_cell_id
+
+__all__ = ["KEY", "Run", "RunWarning", "load_run", "normalise", "parse_cell_id"]
 
 
 class RunWarning(UserWarning):
@@ -41,6 +38,7 @@ class Run:
     microbench: dict[str, Any] | None
     calibration: pd.DataFrame | None = None  # calibration.csv: wrk beside Locust, when present
     problems: list[str] = field(default_factory=list)  # every warning, for the Validity section
+    version: int = schema.FORMAT_VERSION                # the result format it was written in
 
     @property
     def run_id(self) -> str:
@@ -49,22 +47,6 @@ class Run:
     def warn(self, message: str) -> None:
         self.problems.append(message)
         warnings.warn(message, RunWarning, stacklevel=2)
-
-
-def parse_cell_id(cell_id: str) -> dict[str, Any] | None:
-    """Split `<strategy>.<workload>.c<cores>.u<users>.r<repeat>`; None if it is not one."""
-    parts = cell_id.rsplit(".", 3)
-    if len(parts) != 4:
-        return None
-    head, c, u, r = parts
-    strategy, dot, workload = head.partition(".")
-    try:
-        if not dot or c[0] != "c" or u[0] != "u" or r[0] != "r":
-            return None
-        return {"cell_id": cell_id, "strategy": strategy, "workload": workload,
-                "cores": int(c[1:]), "users": int(u[1:]), "repeat": int(r[1:])}
-    except (ValueError, IndexError):
-        return None
 
 
 def _read_json(path: Path, run: Run) -> Any:
@@ -102,7 +84,7 @@ def normalise(cells: pd.DataFrame) -> pd.DataFrame:
             cells[column] = pd.NA
         cells[column] = pd.to_numeric(cells[column], errors="coerce").astype("Int64")
     for column in cells.columns:
-        if column not in TEXT_COLUMNS + BOOL_COLUMNS + INT_COLUMNS:
+        if column not in TEXT_COLUMNS + BOOL_COLUMNS + INT_COLUMNS + schema.RECORD_ONLY:
             cells[column] = pd.to_numeric(cells[column], errors="coerce")
     cells["status"] = cells["status"].replace("", "ok")
     return cells
@@ -118,6 +100,7 @@ def _read_records(run: Run) -> list[dict[str, Any]]:
         if not isinstance(record, dict) or not record.get("cell_id"):
             run.warn(f"skipped {path}: not a cell record (no cell_id)")
             continue
+        schema.migrate_record(record, run.version)
         run.records[record["cell_id"]] = {k: record.get(k) for k in RECORD_ONLY}
         rows.append({k: v for k, v in record.items() if k not in RECORD_ONLY})
     return rows
@@ -156,7 +139,9 @@ def _with_identity(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def _planned(manifest: dict[str, Any]) -> pd.DataFrame:
     matrix = manifest.get("matrix") or []
     rows = [row for row in matrix if isinstance(row, dict) and row.get("cell_id")]
-    frame = pd.DataFrame(rows, columns=["cell_id", "strategy", "workload", "cores", "users", "repeat"])
+    for row in rows:
+        schema.migrate_record(row, schema.format_version(manifest))
+    frame = pd.DataFrame(rows, columns=["cell_id", *schema.IDENTITY])
     for column in INT_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     return frame
@@ -173,6 +158,7 @@ def load_run(path: str | Path) -> Run:
     if manifest_path.exists():
         manifest = _read_json(manifest_path, run)
         run.manifest = manifest if isinstance(manifest, dict) else {}
+        run.version = schema.check_readable(run.manifest, str(manifest_path))
     else:
         run.warn(f"{manifest_path} is missing: no environment, placement or plan to report")
     records = _read_records(run)

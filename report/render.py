@@ -5,10 +5,9 @@ import base64
 import html
 import re
 
-from .aggregate import FLAGS
+from results.schema import FLAG_NAMES
 from .doc import Bullets, Cell, Code, Document, Figure, Heading, Para, Table
 
-FLAG_NAMES = {flag.mark: flag.name for flag in FLAGS}
 
 CSS = """
 :root { --ink: #1d2127; --muted: #5b6470; --line: #d6dae0; --flag: #fff4d6; --alert: #b3261e; }

@@ -96,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             overrides = profiles.overrides_from(args.strategies, args.workloads, args.cores,
                                                 args.users, args.repeats, args.duration,
-                                                args.warmup)
+                                                args.warmup, args.engine)
             if args.target:
                 overrides.strategies = [profiles.target_strategy(args.target, list(discover()))]
                 overrides.cores = overrides.cores or [1]
@@ -178,12 +178,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     import warnings
 
     from report import RunWarning, build_report
+    from results.schema import FormatError
     run = Path(args.run)
     if not run.is_dir():
         return _fail(f"no run at {run}: `make bench` writes one (results/latest is the newest)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)  # printed below, once each
-        built = build_report(run.resolve())
+        try:
+            built = build_report(run.resolve())
+        except FormatError as exc:
+            return _fail(str(exc))
     for problem in built.problems:
         print(f"sharebench: warning: {problem}", file=sys.stderr)
     print(f"sharebench: report: {built.html}  (and {built.markdown.name}, "
@@ -279,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--repeats", help="repeats of every cell")
     run.add_argument("--duration", help="measured window per cell, e.g. 10s")
     run.add_argument("--warmup", help="unrecorded warm-up per cell, e.g. 2s")
+    run.add_argument("--engine", help="load engine for every block: locust or wrk "
+                     "(default: each block's own)")
     run.add_argument("--loadgen-cpus", help="CPUs for Locust, e.g. 1 (default: the last half)")
     run.add_argument("--target", help="a server someone else runs, e.g. http://host:8000 "
                      "(not started, pinned or CPU-measured by the harness)")

@@ -11,6 +11,7 @@ FORBIDDEN = {
     "servers": {"loadtests", "report", "sharebench"},  # a server knows only its contract
     "loadtests": {"report", "sharebench"},
     "report": {"servers", "loadtests", "sharebench"},  # the report reads results/ only
+    "results": {"servers", "loadtests", "report", "sharebench"},  # the schema is a leaf
 }
 
 

@@ -192,7 +192,7 @@ def test_a_taken_locust_master_port_is_retried_on_another(tmp_path: Path, monkey
     import socket
     import threading
 
-    from loadtests import loadgen
+    from loadtests.engines import locust as loadgen
     from loadtests.cell import Cell, Setup, run_cell
     from loadtests.workloads import WORKLOADS
 

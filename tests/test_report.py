@@ -148,7 +148,7 @@ def test_microbenchmarks_table(built_report) -> None:
 
 def test_a_safe_strategy_losing_updates_leads_the_summary(tmp_path: Path) -> None:
     run = write_run(tmp_path, damaged=False)
-    path = run / "cells" / "global-lock.cpu.c1.u32.r0.json"
+    path = run / "cells" / "global-lock.cpu.locust.c1.u32.r0.json"
     record = json.loads(path.read_text())
     record.update(correct=False, lost_updates=5, server_sum=record["acked_incr"] - 5)
     path.write_text(json.dumps(record))

@@ -19,15 +19,10 @@ import pytest
 from hdrh.histogram import HdrHistogram
 
 from report.load import RunWarning
+from results import schema
 
 REPO = Path(__file__).resolve().parent.parent
-COLUMNS = ["cell_id", "strategy", "model", "safety", "workload", "cores", "users", "repeat",
-           "status", "reason", "duration_s", "requests", "rps", "p50_us", "p90_us", "p99_us",
-           "p999_us", "max_us", "mean_us", "errors", "server_cpu_s", "loadgen_cpu_s",
-           "server_cpu", "loadgen_cpu", "server_cores", "loadgen_cores", "rps_per_cpu_s",
-           "rss_mb", "loadgen_cpus_busy", "other_cpu", "busy_machine", "loadgen_bound",
-           "shared_cpu", "noisy", "correct", "lost_updates", "acked_incr", "uncertain_incr",
-           "server_sum", "server_incr_applied", "warmup_observed_s", "cpu_us", "hold_us", "io_ms"]
+COLUMNS = list(schema.COLUMN_NAMES)
 
 # name: (model, safety, req/s at 1 core on cpu, 1->2 core speedup, base RSS MiB)
 STRATEGIES = {
@@ -48,9 +43,9 @@ WORKLOADS = {
            "users": [16, 256]},
 }
 DURATION = 10.0
-FAILED = "message-passing.io.c2.u256.r0"
-CORRUPT = "ownership.cpu.c1.u32.r2"
-BUSY = "async.cpu.c1.u32.r1"  # another process competed for the CPUs in this one
+FAILED = "message-passing.io.locust.c2.u256.r0"
+CORRUPT = "ownership.cpu.locust.c1.u32.r2"
+BUSY = "async.cpu.locust.c1.u32.r1"  # another process competed for the CPUs in this one
 
 
 def _histogram(rng: np.random.Generator, median_us: float, spread: float, count: int) -> HdrHistogram:
@@ -70,7 +65,7 @@ def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, us
           repeat: int, rps_scale: float, machine: int = 2) -> dict:
     model, safety, rps1, speedup, rss = STRATEGIES[strategy]
     knobs = WORKLOADS[workload]["knobs"]
-    cell_id = f"{strategy}.{workload}.c{cores}.u{users}.r{repeat}"
+    cell_id = schema.cell_id(strategy, workload, "locust", cores, users, repeat)
     if workload == "cpu":
         rps = rps1 * speedup ** np.log2(cores)  # the 1->2 speedup again at every doubling
     else:  # io: the 20 ms wait caps users/0.02; threads are capped at 64 connections
@@ -93,7 +88,7 @@ def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, us
     busy = cell_id == BUSY
     return {
         "cell_id": cell_id, "strategy": strategy, "model": model, "safety": safety,
-        "workload": workload, "cores": cores, "users": users, "repeat": repeat,
+        "workload": workload, "engine": "locust", "cores": cores, "users": users, "repeat": repeat,
         "status": "ok", "reason": "", "duration_s": DURATION, "requests": requests,
         "rps": requests / DURATION,
         "p50_us": histogram.get_value_at_percentile(50), "p90_us": histogram.get_value_at_percentile(90),
@@ -162,8 +157,7 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
                         cell = _cell(rng, strategy, workload, cores, users, repeat,
                                      (rps_scale or {}).get(f"{strategy}.{workload}.c{cores}", 1.0),
                                      machine)
-                        matrix.append({k: cell[k] for k in ("cell_id", "strategy", "workload",
-                                                            "cores", "users", "repeat")})
+                        matrix.append({k: cell[k] for k in ("cell_id", *schema.IDENTITY)})
                         if damaged and cell["cell_id"] == FAILED:
                             cell = _failed(cell)
                         if damaged and cell["cell_id"] == CORRUPT:
@@ -188,7 +182,7 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
            "load_average": [0.4, 0.3, 0.2]}
     env.update(environment or {})
     manifest = {
-        "run_id": run_id, "profile": "quick", "overrides": {"repeats": repeats},
+        "format_version": schema.FORMAT_VERSION, "run_id": run_id, "profile": "quick", "overrides": {"repeats": repeats},
         "command": f"sharebench bench --profile quick --repeats {repeats}",
         "matrix": matrix,
         "workloads": {name: {k: v for k, v in spec.items() if k != "users"}
@@ -250,7 +244,7 @@ def test_fixture_has_every_contract_column(tmp_path: Path) -> None:
 
 def test_fixture_records_decode(tmp_path: Path) -> None:
     run = write_run(tmp_path)
-    record = json.loads((run / "cells" / "async.cpu.c1.u32.r0.json").read_text())
+    record = json.loads((run / "cells" / "async.cpu.locust.c1.u32.r0.json").read_text())
     assert HdrHistogram.decode(record["hdr"]).get_total_count() > 0
 
 
@@ -279,4 +273,4 @@ def test_report_reads_what_the_real_store_writes(tmp_path: Path) -> None:
     assert run.problems == [] and len(run.missing) == 0
     assert len(run.cells) == len(records) and set(run.records) == {r["cell_id"] for r in records}
     noisy = run.cells[run.cells["noisy"].fillna(False).astype(bool)]
-    assert set(noisy["cell_id"].str.rsplit(".", n=1).str[0]) == {"message-passing.cpu.c2.u32"}
+    assert set(noisy["cell_id"].str.rsplit(".", n=1).str[0]) == {"message-passing.cpu.locust.c2.u32"}

@@ -75,7 +75,7 @@ def test_validity_flags(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     _, rows = load_run(tmp_path)
     cells = by_id(rows)
-    fast, slow = cells["stateless.read-heavy.c1.u32.r0"], cells["stateless.cpu.c1.u32.r0"]
+    fast, slow = cells["stateless.read-heavy.locust.c1.u32.r0"], cells["stateless.cpu.locust.c1.u32.r0"]
     assert fast["loadgen_bound"] == "True", (fast["loadgen_cpus_busy"], fast["server_cpu"])
     if slow["busy_machine"] == "False":  # on a machine others are loading, both sides starve
         assert slow["loadgen_bound"] == "False", (slow["loadgen_cpus_busy"], slow["server_cpu"])

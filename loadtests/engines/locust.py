@@ -1,4 +1,4 @@
-"""Run Locust for one cell as real processes, in their own process group.
+"""The Locust engine: one cell's Locust as real processes, in their own process group.
 
 One Locust process per load-generator core (``--processes`` forks workers that
 report to a local master). The harness learns the measured window from
@@ -14,42 +14,33 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from .procs import stop_group
-from .server import tail
-from .workloads import Workload
+from ..procs import stop_group
+from ..server import tail
+from .base import Load, LoadGenError, Part, Stopped
 
-LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfile.py"
 START_TIMEOUT_S = 30.0
 
 
-class LoadGenError(RuntimeError):
-    """Locust did not start, did not report, or hung; the message says which."""
+class LocustSession:
+    """``processes`` run users: local forked workers, or workers on other hosts
+    (``remote``: then only a master runs here, on ``master_port``)."""
 
+    def __init__(self, load: Load, drain: float = 0.5) -> None:
+        self.load = load
+        self.url, self.workload, self.users = load.url, load.workload, load.users
+        self.warmup, self.duration, self.out = load.warmup, load.duration, load.out
+        self.cpus, self.processes, self.remote = load.cpus, load.processes, load.remote
+        self.master_port = load.master_port
+        self.drain = drain
+        self.proc: subprocess.Popen | None = None
 
-class Stopped(Exception):
-    """The run was asked to stop (SIGINT/SIGTERM): drop the cell in flight.
-
-    Not an OSError (as InterruptedError is), so no handler of I/O errors can
-    mistake a stop for a failed cell."""
-
-
-@dataclass
-class LoadGen:
-    url: str
-    workload: Workload
-    users: int
-    warmup: float
-    duration: float
-    out: Path
-    cpus: set[int] | None = None
-    processes: int = 1        # processes that run users (local, or remote workers)
-    remote: bool = False      # the processes are workers on other hosts: run only a master
-    master_port: int = 5557   # remote workers connect here; local --processes use a free port
-    drain: float = 0.5
-    proc: subprocess.Popen | None = None
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
 
     def command(self) -> list[str]:
         spawn_rate = max(1.0, self.users / max(0.5, self.warmup / 2))  # all up by mid warm-up
@@ -71,7 +62,7 @@ class LoadGen:
                     "--master-port", str(self.master_port)]
         return cmd
 
-    def start(self) -> "LoadGen":
+    def start(self) -> "LocustSession":
         self.out.mkdir(parents=True, exist_ok=True)
         self._log = open(self.out / "locust.log", "wb")
         cpus = self.cpus
@@ -112,11 +103,11 @@ class LoadGen:
         doc = json.loads(path.read_text())
         return doc["start"], doc["end"]
 
-    def reports(self, stop: threading.Event, end: float) -> list[dict]:
+    def reports(self, stop: threading.Event, end: float) -> list[Part]:
         """One report per user-running process, due ``drain`` after the window."""
         deadline = end + self.drain + 15.0
         paths = self._wait_file("part-*.json", self.processes, deadline, stop)
-        return [json.loads(path.read_text()) for path in paths]
+        return [cast(Part, json.loads(path.read_text())) for path in paths]
 
     def stop(self, grace: float = 5.0) -> None:
         """Stop the whole Locust process group (raises procs.Survivors if it will not die)."""

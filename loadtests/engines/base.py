@@ -1,0 +1,72 @@
+"""What every load engine provides, so a cell is measured the same way whoever drives it.
+
+A session is one engine run for one cell: it starts, fixes a measured window
+(warm-up excluded), and after the window hands back one report per process that
+ran users or connections. A report (`Part`) has the same fields whatever the
+engine, so latency, errors and correctness are judged once, in cell.py.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NotRequired, Protocol, TypedDict
+
+from ..workloads import Workload
+
+
+class LoadGenError(RuntimeError):
+    """The engine did not start, did not report, or hung; the message says which."""
+
+
+class Stopped(Exception):
+    """The run was asked to stop (SIGINT/SIGTERM): drop the cell in flight.
+
+    Not an OSError (as InterruptedError is), so no handler of I/O errors can
+    mistake a stop for a failed cell."""
+
+
+class Part(TypedDict):
+    """One process's report of a cell."""
+    requests: int              # completed inside the measured window
+    duration: NotRequired[float]  # the window as the engine timed it, s (wrk); else the harness's
+    errors: dict[str, int]     # kind -> count, inside the window
+    acked_incr: int            # increments the server acknowledged, whole cell (warm-up too)
+    uncertain_incr: int        # increments with no answer: may or may not have been applied
+    first_request: float       # epoch of the first answer (0: none)
+    hdr: str                   # encoded HdrHistogram of the window's latencies, µs
+
+
+@dataclass
+class Load:
+    """What a session is asked to do."""
+    url: str
+    workload: Workload
+    users: int                 # concurrent users (Locust) or connections (wrk)
+    warmup: float
+    duration: float
+    out: Path                  # scratch folder for this attempt
+    cpus: set[int] | None = None
+    processes: int = 1         # processes (Locust) or threads (wrk) that run the load
+    remote: bool = False       # Locust workers on other hosts
+    master_port: int = 5557
+
+
+class Session(Protocol):
+    remote: bool
+    cpus: set[int] | None
+
+    @property
+    def pid(self) -> int | None: ...
+
+    def start(self) -> "Session": ...
+
+    def window(self, stop: threading.Event) -> tuple[float, float]: ...
+
+    def reports(self, stop: threading.Event, end: float) -> list[Part]: ...
+
+    def stop(self, grace: float = 5.0) -> None: ...
+
+    def bind_failed(self) -> bool: ...
+
+    def log_tail(self, lines: int = 15) -> str: ...

@@ -1,0 +1,178 @@
+"""The shape of a run's files, written once: the load stage writes through it, the
+report reads through it. A leaf module: it imports nothing of the project, so both
+sides (and tests) can use it without importing each other.
+
+What is here: the format version every manifest carries, the cell-id format, the
+cell record's fields (each column of cells.csv with its type, unit and meaning;
+the record-only fields beside them), the validity flags and their thresholds.
+results/README.md explains the same in prose; a test keeps the two in step.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# 1: round 1 (no `format_version` key, Locust only). 2: engines, `engine` in the id.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+
+Record = dict[str, Any]  # one cell record, as stored in cells/<cell-id>.json
+
+# Thresholds behind the validity flags (the report explains each with these numbers).
+BUSY = 0.9            # a side using >= 90% of what it can use is saturated
+OTHER_CPU = 0.1       # other processes using more than this many cores of ours: busy machine
+NOISY_CV = 0.10       # repeats whose rps varies by more than this (CV): noisy
+
+
+class FormatError(ValueError):
+    """A run written in a format this version cannot read; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str       # text | int | float | bool
+    unit: str
+    meaning: str
+
+
+def _cols(kind: str, unit: str, meaning: str, *names: str) -> list[Column]:
+    return [Column(name, kind, unit, meaning) for name in names]
+
+
+# The columns of cells.csv, in order. Every one is also a field of the cell record,
+# except `noisy` (a property of a cell's repeats together, set when cells.csv is rebuilt).
+COLUMNS: tuple[Column, ...] = tuple(
+    _cols("text", "", "see CELL_ID", "cell_id")
+    + _cols("text", "", "the strategy, its execution model and safety", "strategy", "model", "safety")
+    + _cols("text", "", "the workload's name", "workload")
+    + _cols("text", "", "the load engine that measured the cell: locust or wrk", "engine")
+    + _cols("int", "count", "CPUs the server was pinned to", "cores")
+    + _cols("int", "count", "concurrent users (Locust) or connections (wrk)", "users")
+    + _cols("int", "index", "0-based repeat of the same cell", "repeat")
+    + _cols("text", "", "ok or failed; why it failed", "status", "reason")
+    + _cols("float", "s", "length of the measured window actually observed", "duration_s")
+    + _cols("int", "count", "requests completed in the measured window", "requests")
+    + _cols("float", "1/s", "requests / duration_s", "rps")
+    + _cols("float", "µs", "latency percentiles of the measured window", "p50_us", "p90_us",
+            "p99_us", "p999_us", "p9999_us", "max_us", "mean_us")
+    + _cols("int", "count", "failed requests in the window (any kind)", "errors")
+    + _cols("float", "s", "CPU time of each side's process tree over the window",
+            "server_cpu_s", "loadgen_cpu_s")
+    + _cols("float", "cores", "CPU seconds per second of window", "server_cpu", "loadgen_cpu")
+    + _cols("int", "count", "CPUs each side was allowed to use", "server_cores", "loadgen_cores")
+    + _cols("float", "1/CPU-s", "requests per server CPU-second", "rps_per_cpu_s")
+    + _cols("float", "µs", "server CPU per request (server_cpu_s / requests)", "cpu_us_per_request")
+    + _cols("float", "MiB", "peak resident memory of the server's process tree", "rss_mb")
+    + _cols("float", "cores", "how busy the load generator's CPUs were, by anyone", "loadgen_cpus_busy")
+    + _cols("float", "cores", "CPU on the run's CPUs used by neither side", "other_cpu")
+    + _cols("bool", "", "validity flags (see FLAGS)", "busy_machine", "loadgen_bound",
+            "shared_cpu", "noisy")
+    + _cols("bool", "", "the invariant held and acknowledged increments match", "correct")
+    + _cols("int", "units of by", "acknowledged increments minus the server's sum", "lost_updates")
+    + _cols("int", "units of by", "what correct and lost_updates come from", "acked_incr",
+            "uncertain_incr", "server_sum", "server_incr_applied")
+    + _cols("float", "s", "how long before the window the first request was answered",
+            "warmup_observed_s")
+    + _cols("float", "µs/µs/ms", "the server's work knobs for this cell", "cpu_us", "hold_us", "io_ms")
+)
+COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in COLUMNS)
+TEXT_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "text")
+BOOL_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "bool")
+INT_COLUMNS = ("cores", "users", "repeat")  # identity: never fractional, never NaN in an ok cell
+
+# Fields of a record that are not columns of cells.csv.
+RECORD_ONLY = ("hdr", "errors_by_kind", "detail", "server_stderr_tail", "loadgen_detail")
+
+# One measurement, repeats aside: what the report groups by.
+KEY = ["strategy", "workload", "engine", "cores", "users"]
+IDENTITY = ("strategy", "workload", "engine", "cores", "users", "repeat")
+DEFAULT_ENGINE = "locust"  # what a format-1 run was measured with
+
+# <strategy>.<workload>.<engine>.c<cores>.u<users>.r<repeat>; format 1 had no engine part.
+CELL_ID = "{strategy}.{workload}.{engine}.c{cores}.u{users}.r{repeat}"
+_ID = re.compile(r"^(?P<strategy>[^.]+)\.(?P<workload>[^.]+)(?:\.(?P<engine>[a-z0-9]+))?"
+                 r"\.c(?P<cores>\d+)\.u(?P<users>\d+)\.r(?P<repeat>\d+)$")
+
+
+def cell_id(strategy: str, workload: str, engine: str, cores: int, users: int, repeat: int) -> str:
+    return CELL_ID.format(strategy=strategy, workload=workload, engine=engine, cores=cores,
+                          users=users, repeat=repeat)
+
+
+def parse_cell_id(text: str) -> dict[str, Any] | None:
+    """The identity fields of a cell id (either format); None if it is not one."""
+    match = _ID.match(text)
+    if not match:
+        return None
+    found: dict[str, Any] = {"cell_id": text, **match.groupdict()}
+    found["engine"] = found["engine"] or DEFAULT_ENGINE
+    for name in ("cores", "users", "repeat"):
+        found[name] = int(found[name])
+    return found
+
+
+@dataclass(frozen=True)
+class Flag:
+    mark: str
+    name: str
+    meaning: str
+
+
+# The order marks are printed in; the report's Validity section explains each.
+FLAGS = (
+    Flag("L", "loadgen_bound", "the load generator was the limit, not the server: rps is a floor "
+         "and latency includes the generator's own queueing"),
+    Flag("S", "shared_cpu", "server and load generator shared a CPU, so each slowed the other"),
+    Flag("N", "noisy", f"repeats vary by more than {NOISY_CV:.0%} (coefficient of variation of rps)"),
+    Flag("E", "errors", "some requests failed in the measured window"),
+    Flag("F", "failed", "at least one repeat of this cell failed and has no numbers"),
+    Flag("B", "busy_machine", "other processes used the run's CPUs during the window: "
+         "the machine was not quiet"),
+)
+FLAG_NAMES = {flag.mark: flag.name for flag in FLAGS}
+MARKS = {flag.name: flag.mark for flag in FLAGS}
+
+# manifest.json: the keys a run writes (results/README.md says what each means).
+MANIFEST_KEYS = ("format_version", "run_id", "profile", "description", "overrides", "command",
+                 "matrix", "strategies", "workloads", "placement", "timing", "loops_per_us",
+                 "environment", "broken_strategies", "contract", "target", "loadgen_workers",
+                 "master_port", "started", "ended", "status")
+
+
+def blank_record(**identity: Any) -> Record:
+    """A record with every column present (None: not measured yet) and the given identity."""
+    record: Record = dict.fromkeys(COLUMN_NAMES)
+    record.update(identity)
+    if all(identity.get(name) is not None for name in IDENTITY):
+        record["cell_id"] = cell_id(*(identity[name] for name in IDENTITY))
+    return record
+
+
+def csv_row(record: Record) -> dict[str, Any]:
+    """A record as one row of cells.csv: every column, empty where None."""
+    return {name: "" if record.get(name) is None else record.get(name) for name in COLUMN_NAMES}
+
+
+def format_version(manifest: dict[str, Any]) -> int:
+    """The format a manifest was written in (1 when it predates the key)."""
+    version = manifest.get("format_version", 1)
+    return version if isinstance(version, int) else -1
+
+
+def check_readable(manifest: dict[str, Any], where: str) -> int:
+    """Raise FormatError unless this version can read (or migrate) the run."""
+    version = format_version(manifest)
+    if version not in READABLE_VERSIONS:
+        raise FormatError(f"{where} was written in result format {manifest.get('format_version')!r}; "
+                          f"this sharebench reads formats {', '.join(map(str, READABLE_VERSIONS))}: "
+                          "rebuild its report with the sharebench version that wrote it")
+    return version
+
+
+def migrate_record(record: Record, version: int) -> Record:
+    """A record of an older format, brought to this one (format 1: Locust measured it)."""
+    if version < 2:
+        record.setdefault("engine", DEFAULT_ENGINE)
+    return record
