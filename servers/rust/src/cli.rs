@@ -132,3 +132,11 @@ pub fn exit_on_signals() {
         });
     }
 }
+
+/// A bug in a strategy ends only the connection it was serving (its thread or task),
+/// and says so on stderr in the words the Python servers use ("internal error").
+pub fn report_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("sharebench: internal error: {}", info);
+    }));
+}

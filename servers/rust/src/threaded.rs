@@ -74,6 +74,7 @@ impl Silent {
 /// Serve `store` in the threads model until SIGINT/SIGTERM; never returns.
 pub fn main<S: Store>(opts: Options, store: impl FnOnce(usize, crate::work::Work) -> S) -> ! {
     cli::exit_on_signals();
+    cli::report_panics();
     let workers = opts.workers.unwrap_or(cli::THREAD_WORKERS);
     let app = Arc::new(App::new(opts.name.clone(), opts.keys, workers, opts.work,
                                 store(opts.keys, opts.work)));
@@ -135,8 +136,16 @@ fn connection<S: Store>(app: &App<S>, mut conn: TcpStream, id: u64, slots: &Slot
         return;
     }
     slots.take();
+    let _slot = Taken(slots); // given back however the connection ends, a panic included
     serve_requests(app, &mut conn, buf, &mut chunk);
-    slots.give();
+}
+
+struct Taken<'a>(&'a Slots);
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        self.0.give();
+    }
 }
 
 fn serve_requests<S: Store>(app: &App<S>, conn: &mut TcpStream, mut buf: Vec<u8>, chunk: &mut [u8]) {

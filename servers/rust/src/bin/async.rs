@@ -24,6 +24,7 @@ type Shared = Arc<App<Locked>>;
 fn main() {
     let opts = cli::parse("rust-async");
     cli::exit_on_signals(); // before the runtime starts its threads
+    cli::report_panics();
     let workers = opts.workers.unwrap_or_else(cli::cores);
     let app: Shared = Arc::new(App::new(opts.name.clone(), opts.keys, workers, opts.work,
                                         Locked::new(opts.keys, opts.work)));
