@@ -145,4 +145,6 @@ def exec_server(argv: list[str]) -> None:
     """Become the server: the caller's pid, process group and signals are now its own."""
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(argv[0], argv) if "/" in argv[0] else os.execvp(argv[0], argv)
+    if "/" in argv[0]:
+        os.execv(argv[0], argv)
+    os.execvp(argv[0], argv)  # a command found on PATH
