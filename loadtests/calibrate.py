@@ -1,96 +1,47 @@
-"""Calibration against a reference load generator: wrk (C, epoll) beside Locust.
+"""The engines check each other: the same server, pinned alike, driven by wrk and by Locust.
 
-For each strategy and workload, the same server (same pinning, same knobs) is
-driven once by wrk and once by the harness's own Locust cell. wrk's figure is
-close to the server's real peak; the ratio wrk/Locust is the harness's
-headroom: ~1.0 means Locust measured the server, >1 means Locust was the limit.
+On `cpu` neither engine saturates (the server's 300 µs per request is the
+limit), so their req/s must agree: within AGREE, or one of them is measuring
+itself. On `read-heavy` the ratio wrk/Locust is Locust's headroom: how far below
+the server's real peak a Locust cell stays. Both are full cells (run_cell), so
+both carry their flags and CPU figures.
 """
 from __future__ import annotations
 
 import csv
-import os
-import re
-import shutil
-import subprocess
-import tempfile
+import io
 import threading
 import time
 from pathlib import Path
 
+from results.atomic import write_text
+
 from . import placement, sweep
 from .cell import Cell, Setup, run_cell
-from .procs import stop_group
 from .profiles import Plan
-from .server import ServerProcess
 from .store import RunStore
 from .workloads import WORKLOADS as ALL_WORKLOADS
 from .workloads import Workload
 
-WORKLOADS = ("read-heavy", "cpu")
-_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
+WORKLOADS = ("cpu", "read-heavy")
+AGREE = 0.10  # on `cpu`, wrk and Locust must agree within 10%
 
 
 class CalibrationError(RuntimeError):
     pass
 
 
-def lua_script(workload: Workload) -> str:
-    """A wrk script that sends the workload's mix over uniform keys."""
-    total = sum(workload.mix.values())
-    get = workload.mix.get("get", 0) / total
-    incr = get + workload.mix.get("incr", 0) / total
-    return f"""
-local keys = {workload.keys}
-local json = {{["Content-Type"] = "application/json"}}
-request = function()
-  local r = math.random()
-  local k = math.random(0, keys - 1)
-  if r < {get} then
-    return wrk.format("GET", "/kv/" .. k)
-  elseif r < {incr} then
-    return wrk.format("POST", "/kv/" .. k .. "/incr", json, '{{"by":1}}')
-  end
-  local d = (k + math.random(1, keys - 1)) % keys
-  return wrk.format("POST", "/transfer", json,
-    '{{"from":' .. k .. ',"to":' .. d .. ',"amount":1}}')
-end
-"""
-
-
-def wrk_rps(url: str, workload: Workload, connections: int, seconds: float,
-            cpus: set[int]) -> float:
-    if not shutil.which("wrk"):
-        raise CalibrationError("wrk is not installed: `make calibrate` installs Debian's wrk")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua_script(workload))
-    cmd = ["wrk", f"-t{len(cpus)}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-           "-s", script.name, url]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True, text=True,
-                            preexec_fn=lambda: os.sched_setaffinity(0, cpus))
-    try:
-        out, _ = proc.communicate(timeout=seconds + 30)
-    except subprocess.TimeoutExpired:
-        stop_group(proc)
-        raise CalibrationError(f"wrk hung against {url}") from None
-    finally:
-        Path(script.name).unlink(missing_ok=True)
-    match = _RATE.search(out)
-    if proc.returncode != 0 or not match:
-        raise CalibrationError(f"wrk failed ({proc.returncode}): {out.strip()[-300:]}")
-    return float(match[1])
-
-
 def prepare(results: Path, run: str | None, names: list[str], duration: float,
             argv: list[str]) -> tuple[RunStore, Setup]:
     """The run calibration.csv belongs to — the one given, else results/latest (so its
-    report shows the headroom), else a new calibrate-only run — and how to measure."""
+    report shows the agreement), else a new calibrate-only run — and how to measure."""
     latest = results / "latest"
     if run or latest.is_dir():
         store = RunStore(Path(run) if run else latest.resolve())
         manifest = store.manifest()
     else:
-        cells = [Cell(n, w, 1, ALL_WORKLOADS[w].users, 0) for w in WORKLOADS for n in names]
+        cells = [Cell(n, w, 1, ALL_WORKLOADS[w].users, 0, e)
+                 for w in WORKLOADS for n in names for e in ("wrk", "locust")]
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-calibrate"
         store = RunStore.create(results, run_id)
         manifest = sweep.new_manifest(run_id, Plan("calibrate", "wrk beside Locust", 1.0,
@@ -106,6 +57,10 @@ def prepare(results: Path, run: str | None, names: list[str], duration: float,
     return store, setup
 
 
+def _figure(record: dict) -> float | None:
+    return record.get("rps") if record["status"] == "ok" else None
+
+
 def calibrate(strategies: list[str], workloads: dict[str, Workload], setup: Setup,
               out: Path, stop: threading.Event, log=print) -> list[dict]:
     rows = []
@@ -114,30 +69,30 @@ def calibrate(strategies: list[str], workloads: dict[str, Workload], setup: Setu
         for name in strategies:
             if stop.is_set():
                 return rows
-            flags = workload.server_flags() + ["--loops-per-us", f"{setup.loops_per_us:.4f}"]
-            with ServerProcess(name, flags, cpus=setup.server_cpus[1]) as server:
-                wrk = wrk_rps(server.url, workload, workload.users,
-                              setup.warmup + setup.duration, setup.loadgen_cpus)
-            record = run_cell(Cell(name, workload_name, 1, workload.users, 0), workload, setup, stop)
-            locust = record.get("rps") if record["status"] == "ok" else None
+            wrk, locust = (run_cell(Cell(name, workload_name, 1, workload.users, 0, engine),
+                                    workload, setup, stop) for engine in ("wrk", "locust"))
+            wrk_rps, locust_rps = _figure(wrk), _figure(locust)
+            ratio = round(wrk_rps / locust_rps, 3) if wrk_rps and locust_rps else None
             row = {"strategy": name, "workload": workload_name, "users": workload.users,
-                   "wrk_rps": round(wrk, 1), "locust_rps": locust,
-                   "headroom": round(wrk / locust, 2) if locust else None,
-                   "locust_loadgen_cpu": record.get("loadgen_cpu"),
-                   "locust_server_cpu": record.get("server_cpu"),
-                   "locust_flagged_loadgen_bound": record.get("loadgen_bound"),
-                   "note": record.get("reason", "")}
+                   "wrk_rps": wrk_rps, "locust_rps": locust_rps, "headroom": ratio,
+                   # the cross-check: only where the server, not an engine, is the limit
+                   "agree": (abs(ratio - 1) <= AGREE if ratio and workload_name == "cpu" else None),
+                   "wrk_loadgen_bound": wrk.get("loadgen_bound"),
+                   "locust_loadgen_bound": locust.get("loadgen_bound"),
+                   "wrk_server_cpu": wrk.get("server_cpu"), "locust_server_cpu": locust.get("server_cpu"),
+                   "locust_loadgen_cpu": locust.get("loadgen_cpu"),
+                   "note": "; ".join(r["reason"] for r in (wrk, locust) if r.get("reason"))}
             rows.append(row)
-            log(f"calibrate {name:<18} {workload_name:<10} wrk {wrk:>8.0f} req/s  "
-                f"locust {locust or 0:>8.0f} req/s  headroom x{row['headroom']}")
+            log(f"calibrate {name:<18} {workload_name:<10} wrk {wrk_rps or 0:>8.0f} req/s  "
+                f"locust {locust_rps or 0:>8.0f} req/s  wrk/locust x{ratio}"
+                + ("" if row["agree"] is None else "  agree" if row["agree"] else "  DISAGREE"))
             _write(out, rows)
     return rows
 
 
 def _write(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(path)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, text.getvalue())

@@ -10,7 +10,7 @@ from pathlib import Path
 from results import schema
 from results.schema import BUSY, OTHER_CPU
 
-from . import engines, hdr, measure
+from . import engines, gcwindow, hdr, measure
 from .client import Client
 from .engines import Load, LoadGenError, Part, Session, Stopped
 from .engines import locust as locust_engine
@@ -86,7 +86,9 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
               "loadgen_cores": len(loadgen_cpus) if not setup.remote_workers else None,
               "shared_cpu": bool(server_cpus & loadgen_cpus) if not setup.target else None,
               "cpu_us": workload.server.get("cpu_us", 0), "hold_us": workload.server.get("hold_us", 0),
-              "io_ms": workload.server.get("io_ms", 0)})
+              "io_ms": workload.server.get("io_ms", 0),
+              "garbage": workload.server.get("garbage", 0),
+              "gc_mode": workload.server.get("gc", "default")})
     flags = workload.server_flags() + ["--loops-per-us", f"{setup.loops_per_us:.4f}"]
     server = (RemoteServer(setup.target) if setup.target
               else ServerProcess(cell.strategy, flags, cpus=server_cpus))
@@ -104,6 +106,8 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         record.update(_latency(parts, start, end))
         record.update(_cpu(samples, record, spec["model"], spec.get("language", "python")))
         record.update(_correctness(parts, before, after, spec["safety"]))
+        record.update(gcwindow.window_gc(before, after, start, end))
+        record["window_start_unix_s"] = round(start, 6)  # places gc_pauses on the window
         record["status"] = "ok"
     except (ServerError, LoadGenError, Survivors, OSError) as exc:
         record["reason"] = str(exc).splitlines()[0][:300]

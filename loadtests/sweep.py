@@ -21,12 +21,14 @@ from results import schema
 from servers import broken, discover
 from servers.core.work import calibrate
 
-from . import environment
+from . import environment, knobs
 from .cell import Cell, Setup, run_cell
 from .engines import Stopped
 from .placement import Placement
 from .profiles import Plan
+from .server import ServerError
 from .store import RunStore
+from .stress import describe, stress_strategy
 from .verify import verify_strategy
 from .workloads import WORKLOADS
 
@@ -66,7 +68,7 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "loops_per_us": _calibrate_on(placement.server_order[0]),
         "environment": environment.collect(),
         "broken_strategies": broken(),  # modules that failed to import: not measured
-        "contract": {}, "started": _now(), "ended": None, "status": "running",
+        "contract": {}, "races": {}, "started": _now(), "ended": None, "status": "running",
     }
 
 
@@ -95,8 +97,11 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     """Measure every cell of the store's manifest that has no record yet."""
     manifest = store.manifest()
     cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}) for m in manifest["matrix"]]
-    contract = _verify(manifest, store, out)
+    contract = _verify(manifest, store, out, stop)
     setup = setup_from(manifest)
+    if "knob_check" not in manifest and not manifest.get("target") and not stop.is_set():
+        manifest["knob_check"] = _check_knobs(manifest, setup, contract, stop, out)
+        store.write_manifest(manifest)
     done = store.done()
     todo = [cell for cell in cells if cell.id not in done]
     print(f"sharebench: run {manifest['run_id']}: {len(todo)} of {len(cells)} cells to measure "
@@ -127,9 +132,14 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     return manifest
 
 
-def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
-    """The contract checks, once per strategy, before anything is measured."""
-    failures = {}
+def _verify(manifest: dict, store: RunStore, out,
+            stop: threading.Event | None = None) -> dict[str, list[str]]:
+    """The contract checks, once per strategy, before anything is measured; then, for
+    every stateful strategy that passed them, the preemption stress check (stress.py),
+    kept in manifest["races"] so the report can name racy strategies and never rank
+    them. Its verdict does not stop a strategy from being measured."""
+    failures, races = {}, dict(manifest.get("races") or {})
+    specs = discover()
     for name in manifest["strategies"]:
         if manifest.get("target"):  # a remote server's state is not ours to disturb
             failures[name] = []
@@ -137,9 +147,42 @@ def _verify(manifest: dict, store: RunStore, out) -> dict[str, list[str]]:
         failures[name] = verify_strategy(name)
         status = "ok" if not failures[name] else f"FAILED: {failures[name][0]}"
         print(f"sharebench: contract {name}: {status}", file=out, flush=True)
+        stateful = name in specs and specs[name].stateful
+        if stop is not None and stop.is_set():
+            continue  # stopping: --resume checks what is left
+        if not failures[name] and stateful and name not in races:  # --resume keeps its verdict
+            races[name] = stress_strategy(name)
+            said = describe(races[name]).splitlines()
+            print(f"sharebench: stress {name}: {said[0]}", *said[1:], sep="\n    ", file=out,
+                  flush=True)
     manifest["contract"] = {name: found for name, found in failures.items()}
+    manifest["races"] = races
     store.write_manifest(manifest)
     return failures
+
+
+def _check_knobs(manifest: dict, setup: Setup, contract: dict, stop: threading.Event,
+                 out) -> list[dict]:
+    """--cpu-us against the server CPU it really costs: one strategy per execution model."""
+    picked: dict[str, str] = {}
+    for name, spec in sorted(manifest["strategies"].items()):
+        if not contract.get(name) and spec.get("safety") != "unsafe":
+            picked.setdefault(spec["model"], name)
+    cpus = setup.server_cpus.get(1) or None
+    found = []
+    for name in picked.values():
+        if stop.is_set():
+            break
+        try:
+            result = knobs.check(name, setup.loops_per_us, cpus)
+        except (ServerError, OSError) as exc:
+            result = {"strategy": name, "knob": "cpu_us", "error": None, "failed": str(exc)[:300]}
+        found.append(result)
+        said = (f"{result['measured_us']:.0f} µs of server CPU ({result['error']:+.1%})"
+                if result.get("error") is not None else f"not measured: {result['failed']}")
+        print(f"sharebench: knob check {name}: --cpu-us {knobs.KNOB_US:g} costs {said}",
+              file=out, flush=True)
+    return found
 
 
 def _contract_failure(cell: Cell, manifest: dict, failures: list[str]) -> dict:

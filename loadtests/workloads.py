@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+GARBAGE = 100  # objects in cycles per request in the gc workloads: a gen-0 collection every ~7 requests
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -13,12 +15,14 @@ class Workload:
     distribution: str = "uniform"         # uniform | zipf
     zipf_s: float = 1.1                   # skew of the zipf distribution
     users: int = 32                       # default concurrent users
-    server: dict[str, float] = field(default_factory=dict)  # cpu_us, hold_us, io_ms
+    # cpu_us, hold_us, io_ms, garbage (numbers); gc (a mode: default | off | freeze)
+    server: dict[str, float | str] = field(default_factory=dict)
 
     def server_flags(self) -> list[str]:
         flags = ["--keys", str(self.keys)]
         for knob, value in sorted(self.server.items()):
-            flags += [f"--{knob.replace('_', '-')}", f"{value:g}"]
+            text = value if isinstance(value, str) else f"{value:g}"
+            flags += [f"--{knob.replace('_', '-')}", text]
         return flags
 
     def client_config(self) -> dict:
@@ -48,4 +52,12 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
     Workload("io", "90% reads, 10% increments, a 10 ms wait per request outside the state, "
              "hundreds of users: many cheap concurrent connections", {"get": 90, "incr": 10},
              users=400, server={"io_ms": 10}),
+    # The GC trio: one workload three ways, differing only in the collector's mode, so
+    # the matrix compares the tail with the collector on, off and frozen with no new axis.
+    *(Workload(name, f"50% reads, 50% increments, uniform keys, 10 us held, each request "
+               f"leaves {GARBAGE} objects in reference cycles; collector {how}",
+               {"get": 50, "incr": 50}, server={"hold_us": 10, "garbage": GARBAGE, "gc": mode})
+      for name, mode, how in (("gc", "default", "on (CPython's default thresholds)"),
+                              ("gc-off", "off", "off (gc.disable(): the cycles pile up)"),
+                              ("gc-freeze", "freeze", "on, start-up heap frozen (gc.freeze())"))),
 ]}

@@ -107,6 +107,16 @@ def merged_histogram(run: Run, cell_ids: list[str]) -> HdrHistogram | None:
     return merged if merged is not None and merged.get_total_count() > 0 else None
 
 
+def reference_engine(groups: pd.DataFrame, workload: str) -> str:
+    """The engine a workload's figures are read from: the one with most groups (ties: wrk,
+    the one that measures servers at full speed)."""
+    subset = groups[groups["workload"] == workload]
+    counts = subset.groupby("engine").size()
+    if counts.empty:
+        return "locust"
+    return str(max(counts.index, key=lambda engine: (counts[engine], engine == "wrk")))
+
+
 def reference_users(groups: pd.DataFrame, workload: str) -> int | None:
     """The user count a workload's scaling is read at: the one with most groups (ties: highest)."""
     # Failed groups count too: a failure must not move the reference away from it.

@@ -9,9 +9,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .aggregate import aggregate, reference_users
+from results.schema import DISQUALIFYING, NOISY_CV
+
+from .aggregate import aggregate, reference_engine, reference_users
 from .load import Run
 from .plots import Series
 from .style import colours
@@ -31,11 +34,13 @@ class Analysis:
     workloads: list[str]
     ref_users: dict[str, int]
     fits: dict[tuple[str, str], USLFit] = field(default_factory=dict)
+    ref_engine: dict[str, str] = field(default_factory=dict)
 
     def at_ref(self, workload: str) -> pd.DataFrame:
-        """Groups of a workload at its reference user count."""
+        """Groups of a workload at its reference engine and user count."""
         g = self.groups
-        return g[(g["workload"] == workload) & (g["users"] == self.ref_users.get(workload))]
+        return g[(g["workload"] == workload) & (g["users"] == self.ref_users.get(workload))
+                 & (g["engine"] == self.ref_engine.get(workload))]
 
     def ranked(self, strategy: str) -> bool:
         return self.safety.get(strategy) == "safe"
@@ -76,11 +81,36 @@ def logical_cores(manifest: dict[str, Any]) -> int | None:
         return None
 
 
+def clean(row: pd.Series | dict) -> bool:
+    """No flag that disqualifies a group from rankings, speedups and verdicts."""
+    names = {"loadgen_bound": row.get("loadgen_bound"), "errors": row.get("errors_flag"),
+             "failed": row.get("failed_flag"), "busy_machine": row.get("busy_machine")}
+    return not any(names[name] is True or names[name] is np.True_ for name in DISQUALIFYING)
+
+
+def overlap(a: pd.Series | dict, b: pd.Series | dict) -> bool:
+    """Do the repeats of two groups overlap (min–max of rps)? Then no difference is measurable.
+    A group of one repeat has no spread: it overlaps whatever is within NOISY_CV of it."""
+    def span(row) -> tuple[float, float]:
+        low, high = row.get("rps_min"), row.get("rps_max")
+        if pd.isna(low) or pd.isna(high) or low == high:
+            mid = row["rps"]
+            return mid * (1 - NOISY_CV), mid * (1 + NOISY_CV)
+        return low, high
+    (a_low, a_high), (b_low, b_high) = span(a), span(b)
+    return a_low <= b_high and b_low <= a_high
+
+
 def best(an: Analysis, workload: str, strategy: str) -> pd.Series | None:
-    """A strategy's best group by median rps at the workload's reference users."""
+    """A strategy's best group by median rps at the workload's reference users; a clean
+    group is preferred to a flagged one."""
     rows = an.at_ref(workload)
     rows = rows[(rows["strategy"] == strategy) & rows["rps"].notna()]
-    return None if rows.empty else rows.loc[rows["rps"].idxmax()]
+    if rows.empty:
+        return None
+    cleaned = rows[[clean(r) for _, r in rows.iterrows()]]
+    rows = cleaned if len(cleaned) else rows
+    return rows.loc[rows["rps"].idxmax()]
 
 
 def scaling(an: Analysis, workload: str, strategy: str) -> dict[str, Any] | None:
@@ -93,7 +123,9 @@ def scaling(an: Analysis, workload: str, strategy: str) -> dict[str, Any] | None
     speedup = high["rps"] / low["rps"] if low["rps"] > 0 else math.nan
     ideal = high["cores"] / low["cores"]
     return {"low": low, "high": high, "speedup": speedup, "ideal": ideal,
-            "efficiency": speedup / ideal if ideal else math.nan}
+            "efficiency": speedup / ideal if ideal else math.nan,
+            # a speedup counts only when the two core counts' repeats do not overlap
+            "measurable": not overlap(low, high), "clean": clean(low) and clean(high)}
 
 
 def correctness(an: Analysis) -> pd.DataFrame:
@@ -136,11 +168,14 @@ def analyse(run: Run) -> Analysis:
     palette = colours(sorted(safety))
     series = [Series(s, safety[s], palette[s]) for s in order]
     workloads = sorted(groups["workload"].unique()) if len(groups) else []
-    ref_users = {w: reference_users(groups, w) for w in workloads}
-    an = Analysis(run, groups, order, safety, model, series, workloads, ref_users)
+    ref_engine = {w: reference_engine(groups, w) for w in workloads}
+    ref_users = {w: reference_users(groups[groups["engine"] == ref_engine[w]], w) for w in workloads}
+    an = Analysis(run, groups, order, safety, model, series, workloads, ref_users,
+                  ref_engine=ref_engine)
     for workload in workloads:
         at_ref = run.cells[(run.cells["workload"] == workload) & (run.cells["status"] == "ok")
-                           & (run.cells["users"] == ref_users[workload])]
+                           & (run.cells["users"] == ref_users[workload])
+                           & (run.cells["engine"] == ref_engine[workload])]
         for strategy in order:
             mine = at_ref[at_ref["strategy"] == strategy]
             # Every ok repeat is a point: the spread informs the fit's quality.

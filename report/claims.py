@@ -38,11 +38,16 @@ def claim_discipline(an: Analysis) -> Claim:
             sc = scaling(an, workload, strategy)
             if sc is None or an.safety[strategy] == "unsafe":
                 continue
-            speed.setdefault(an.model[strategy], []).append((workload, strategy, sc["speedup"]))
             flagged_high |= flagged(sc["high"])
+            usable = sc["measurable"] and sc["clean"]
             claim.evidence.append(f"{workload}: {strategy} ({an.model[strategy]}) {ratio(sc['speedup'])} "
                                   f"from {int(sc['low']['cores'])} to {cores_text(sc['high']['cores'])}"
-                                  + (f" [{marks(sc['high'])}]" if flagged(sc["high"]) else ""))
+                                  + (f" [{marks(sc['high'])}]" if flagged(sc["high"]) else "")
+                                  + ("" if usable else " — not counted: " + (
+                                      "flagged" if not sc["clean"] else "repeats overlap")))
+            # A speedup whose repeats overlap is "no change": 1.0 for the verdict.
+            speed.setdefault(an.model[strategy], []).append(
+                (workload, strategy, sc["speedup"] if usable else 1.0))
     if not speed:
         claim.answer = "Not measured in this run: every strategy was measured at one core count only."
         return claim
@@ -51,22 +56,24 @@ def claim_discipline(an: Analysis) -> Claim:
     top_in = max((v[2] for v in in_process), default=float("nan"))
     if procs and in_process:
         top_proc = max(procs, key=lambda v: v[2])
-        if top_proc[2] - top_in > 0.2:
+        if top_proc[2] > 1.0 and top_proc[2] - top_in > 0.2:
             claim.verdict = "not in CPython: the execution model decides"
-            claim.answer = (f"Every in-process discipline stays at or below {ratio(top_in)} with more "
+            claim.answer = (f"No in-process discipline gains measurably beyond {ratio(top_in)} with more "
                             f"cores, whatever it shares and how; the process variant {top_proc[1]} "
                             f"reaches {ratio(top_proc[2])} ({top_proc[0]}). In CPython the GIL, "
                             "and so the choice of threads vs processes, decides multicore behaviour; "
                             "the discipline decides the single-core rate.")
         else:
-            claim.verdict = "no difference measured"
+            claim.verdict = "no measurable difference"
             claim.answer = (f"Neither in-process disciplines (≤ {ratio(top_in)}) nor process variants "
-                            f"(≤ {ratio(top_proc[2])}) gained much from more cores in this run.")
+                            f"(≤ {ratio(top_proc[2])}) gained measurably from more cores in this run "
+                            "(speedups whose repeats overlap count as none).")
     else:
         claim.verdict = "not in CPython: the GIL decides"
-        claim.answer = (f"Every discipline measured runs in one CPython process and none gains more "
-                        f"than {ratio(top_in)} from more cores: the GIL serialises them all, whatever "
-                        "the discipline. No process variant was in this run to show the alternative.")
+        claim.answer = (f"Every discipline measured runs in one CPython process and none gains "
+                        f"measurably more than {ratio(top_in)} from more cores: the GIL serialises "
+                        "them all, whatever the discipline. No process variant was in this run to "
+                        "show the alternative.")
     if flagged_high:
         claim.answer += (" The higher-core cells are flagged (see Validity), which depresses "
                          "their throughput; the conclusion holds only as far as those flags allow.")

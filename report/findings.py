@@ -11,7 +11,7 @@ import pandas as pd
 from results.schema import FLAG_NAMES
 
 from .aggregate import FLAGS, flagged, marks
-from .analysis import Analysis, best, correctness, scaling
+from .analysis import Analysis, best, clean, correctness, overlap, scaling
 from .style import ms, num, percent, ratio, sig
 
 NO_GAIN = 1.15       # a speedup below this is "no gain" from the extra cores
@@ -110,15 +110,37 @@ def strategy_finding(an: Analysis, workload: str, strategy: str,
 
 
 def ranking(an: Analysis, workload: str) -> tuple[list[pd.Series], list[pd.Series]]:
-    """(ranked safe strategies' best groups, fastest first; reference rows: stateless, unsafe)."""
+    """(ranked safe strategies' best groups, fastest first; reference rows: stateless, unsafe).
+    Clean groups rank before flagged ones: a flagged figure never wins over a clean one."""
     ranked, reference = [], []
     for strategy in an.order:
         top = best(an, workload, strategy)
         if top is None:
             continue
         (ranked if an.ranked(strategy) else reference).append(top)
-    ranked.sort(key=lambda r: -r["rps"])
+    ranked.sort(key=lambda r: (not clean(r), -r["rps"]))
     return ranked, reference
+
+
+def tied_with(ranked: list[pd.Series]) -> list[str]:
+    """The strategies whose repeats overlap the leader's: no measurable difference from it."""
+    if not ranked:
+        return []
+    top = ranked[0]
+    return [r["strategy"] for r in ranked[1:] if clean(r) == clean(top) and overlap(top, r)]
+
+
+def spread_text(an: Analysis, workload: str) -> str:
+    """Server-bound throughput across the ranked strategies at one core: the spread the
+    disciplines make (loadgen-bound groups left out: their req/s is the generator's)."""
+    rows = an.at_ref(workload)
+    rows = rows[(rows["cores"] == rows["cores"].min()) & rows["rps"].notna()
+                & rows["strategy"].map(an.ranked)]
+    rows = rows[[clean(r) for _, r in rows.iterrows()]]
+    if len(rows) < 2:
+        return ""
+    low, high = rows["rps"].min(), rows["rps"].max()
+    return f"spread {num(low)}–{num(high)} ({ratio(high / low)}) at {cores_text(rows['cores'].min())}"
 
 
 def correctness_headline(an: Analysis) -> tuple[str, str]:
@@ -172,22 +194,29 @@ def validity_headline(an: Analysis) -> str:
 
 
 def scaling_line(an: Analysis) -> str:
-    by_model: dict[str, list[float]] = {}
+    """Speedups by model; only clean ones whose core counts' repeats do not overlap count."""
+    by_model: dict[str, list[dict]] = {}
     counts = set()
     for workload in an.workloads:
         for strategy in an.order:
             sc = scaling(an, workload, strategy)
             if sc is not None and an.safety[strategy] != "unsafe":
-                by_model.setdefault(an.model[strategy], []).append(sc["speedup"])
+                by_model.setdefault(an.model[strategy], []).append(sc)
                 counts.add((int(sc["low"]["cores"]), int(sc["high"]["cores"])))
     if not by_model:
         return "Scaling: one core count only, no speedup to report."
     span = ", ".join(f"{lo}→{hi}" for lo, hi in sorted(counts))
-    models = "; ".join(f"{model} {ratio(min(v))}" + (f"–{ratio(max(v))}" if ratio(max(v)) != ratio(min(v)) else "")
-                       for model, v in sorted(by_model.items()))
+    parts = []
+    for model, found in sorted(by_model.items()):
+        real = [sc["speedup"] for sc in found if sc["measurable"] and sc["clean"]]
+        text = (f"{ratio(min(real))}" + (f"–{ratio(max(real))}" if ratio(max(real)) != ratio(min(real)) else "")
+                if real else "no measurable difference")
+        if real and len(real) < len(found):
+            text += f" ({len(found) - len(real)} of {len(found)} not measurable)"
+        parts.append(f"{model} {text}")
     fits = [f for f in an.fits.values() if f.ok]
-    usl = "USL fitted" if fits else "USL fit not possible (fewer than 3 core counts)"
-    return f"Speedup {span} cores by model: {models}; {usl}."
+    usl = "USL fitted" if fits else "USL fit not possible (too few core counts)"
+    return f"Speedup {span} cores by model (clean cells, repeats apart): {'; '.join(parts)}; {usl}."
 
 
 def mark_suffix(row: pd.Series) -> str:
@@ -203,8 +232,12 @@ def five_lines(an: Analysis, answered: list) -> list[str]:
         ranked, _ = ranking(an, workload)
         if ranked:
             top = ranked[0]
+            ties = tied_with(ranked)
+            spread = spread_text(an, workload)
             winners.append(f"{workload}: {top['strategy']} {num(top['rps'])} req/s at "
-                           f"{cores_text(top['cores'])}, p99 {ms(top['p99_us'])} ms{mark_suffix(top)}")
+                           f"{cores_text(top['cores'])}, p99 {ms(top['p99_us'])} ms{mark_suffix(top)}"
+                           + (f" (no measurable difference from {', '.join(ties)})" if ties else "")
+                           + (f"; {spread}" if spread else ""))
     verdicts = "; ".join(f"{c.id} — {c.verdict}" for c in answered)
     return [correctness_headline(an)[1],
             "Fastest safe strategy per workload: " + ("; ".join(winners) or "none measured") + ".",

@@ -76,14 +76,30 @@ COLUMNS: tuple[Column, ...] = tuple(
     + _cols("float", "s", "how long before the window the first request was answered",
             "warmup_observed_s")
     + _cols("float", "µs/µs/ms", "the server's work knobs for this cell", "cpu_us", "hold_us", "io_ms")
+    + _cols("int", "objects/request", "the --garbage knob: objects each request left in "
+            "reference cycles", "garbage")
+    + _cols("text", "", "the server's --gc mode: default, off or freeze", "gc_mode")
+    + _cols("text", "", "what the gc_* figures cover: window (exactly) or cell (warm-up "
+            "included); empty: the server reports no collector", "gc_scope")
 )
+# The garbage collector's figures of a cell (loadtests/gcwindow.py fills them).
+GC_COLUMNS: tuple[Column, ...] = tuple(
+    _cols("int", "count", "cyclic-collector runs, every generation and server process",
+          "gc_collections")
+    + _cols("float", "ms", "time in those collections, summed over processes; the longest one",
+            "gc_pause_total_ms", "gc_pause_max_ms")
+    + _cols("int", "count", "pauses the server's rings no longer hold (0: gc_pauses complete)",
+            "gc_pauses_dropped")
+)
+COLUMNS += GC_COLUMNS
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in COLUMNS)
 TEXT_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "text")
 BOOL_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "bool")
 INT_COLUMNS = ("cores", "users", "repeat")  # identity: never fractional, never NaN in an ok cell
 
 # Fields of a record that are not columns of cells.csv.
-RECORD_ONLY = ("hdr", "errors_by_kind", "detail", "server_stderr_tail", "loadgen_detail")
+RECORD_ONLY = ("hdr", "errors_by_kind", "detail", "server_stderr_tail", "loadgen_detail",
+               "gc_pauses", "window_start_unix_s")
 
 # One measurement, repeats aside: what the report groups by.
 KEY = ["strategy", "workload", "engine", "cores", "users"]
@@ -132,12 +148,16 @@ FLAGS = (
          "the machine was not quiet"),
 )
 FLAG_NAMES = {flag.mark: flag.name for flag in FLAGS}
+# Flags that keep a cell out of rankings, speedups and claim verdicts. shared_cpu is not
+# among them: on a machine of few cores every top core count shares one with the load
+# generator, which the report says once; noise is judged from the repeats' spread instead.
+DISQUALIFYING = ("loadgen_bound", "errors", "failed", "busy_machine")
 MARKS = {flag.name: flag.mark for flag in FLAGS}
 
 # manifest.json: the keys a run writes (results/README.md says what each means).
 MANIFEST_KEYS = ("format_version", "run_id", "profile", "description", "overrides", "command",
                  "matrix", "strategies", "workloads", "placement", "timing", "loops_per_us",
-                 "environment", "broken_strategies", "contract", "target", "loadgen_workers",
+                 "environment", "broken_strategies", "contract", "races", "target", "loadgen_workers",
                  "master_port", "started", "ended", "status")
 
 

@@ -40,9 +40,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         spec = get(args.strategy)
     except KeyError as exc:
         return _fail(exc.args[0])
+    try:  # parsed here, not by argparse, so that a bad value is one line (not usage + line)
+        garbage = int(args.garbage)
+    except ValueError:
+        return _fail(f"--garbage must be an integer, got {args.garbage!r}")
     opts = Options(port=args.port, host=args.host, workers=args.workers, keys=args.keys,
                    cpu_us=args.cpu_us, hold_us=args.hold_us, io_ms=args.io_ms,
-                   loops_per_us=args.loops_per_us)
+                   loops_per_us=args.loops_per_us, garbage=garbage, gc=args.gc,
+                   switch_interval=args.switch_interval)
     try:
         check(spec, opts)
         run(spec, opts)
@@ -65,19 +70,30 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from loadtests import stress
     from loadtests.verify import verify_strategy
     from servers import discover
-    names = args.strategies or list(discover())
-    unknown = [name for name in names if name not in discover()]
+    found = discover()
+    names = args.strategies or list(found)
+    unknown = [name for name in names if name not in found]
     if unknown:
-        return _fail(f"unknown strategy {unknown[0]!r}; valid: {', '.join(discover())}")
+        return _fail(f"unknown strategy {unknown[0]!r}; valid: {', '.join(found)}")
     failed = 0
     for name in names:
         failures = verify_strategy(name)
+        notes = []
+        if not failures and found[name].stateful:  # the contract first; then races under stress
+            result = stress.stress_strategy(name)
+            notes.append(stress.describe(result)
+                         + (" (declared unsafe: expected)" if result["races"]
+                            and not found[name].safe else ""))
+            if stress.judge(result, found[name].safe):
+                failures.append(notes.pop())
         failed += bool(failures)
         print(f"{name:<20} {'ok' if not failures else 'FAILED'}")
-        for failure in failures:
-            print(f"    {failure}")
+        for text in failures + notes:
+            for line in text.splitlines():  # a server's stderr tail, indented under its check
+                print(f"    {line}")
     return 1 if failed else 0
 
 
@@ -267,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--io-ms", type=_knob, default=0.0, help="simulated wait outside it")
     serve.add_argument("--loops-per-us", type=float, default=None,
                        help="skip calibration and use this work-loop speed")
+    serve.add_argument("--garbage", default="0",
+                       help="objects left in reference cycles per request (0..100000)")
+    serve.add_argument("--gc", default="default", help="the cyclic collector: default, off "
+                       "(gc.disable) or freeze (gc.freeze once built, collector on)")
+    serve.add_argument("--switch-interval", type=float, default=None, metavar="SECONDS",
+                       help="sys.setswitchinterval in every server process (1e-6 stresses races)")
     serve.set_defaults(func=cmd_serve)
 
     new = sub.add_parser("new", help="write a starting module for a new strategy")

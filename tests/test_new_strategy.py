@@ -69,9 +69,10 @@ def test_readme_worked_example_conforms_and_keeps_updates(repo_copy: Path) -> No
     assert verify_strategy("rw-lock", env=env, cwd=str(repo_copy)) == []
     from loadtests.client import Client
     from loadtests.server import ServerProcess
-    from tests.test_concurrency import run_clients
+    from loadtests.hammer import run_clients
     with ServerProcess("rw-lock", ["--keys", "64", "--hold-us", "300"],
                        env=env, cwd=str(repo_copy)) as server:
-        acked = run_clients(server.host, server.port)
+        got = run_clients(server.host, server.port)
         stats = Client(server.host, server.port).get("/stats")[1]
-    assert stats["sum"] == stats["incr_applied"] == acked, (acked, stats)
+    assert not got.errors and not got.unfinished, got
+    assert stats["sum"] == stats["incr_applied"] == got.acked, (got, stats)

@@ -13,7 +13,7 @@ from report import SECTION_IDS, RunWarning, build_report
 from report.style import base_name, colours
 from sharebench.cli import main
 
-from .test_report_fixture import CORRUPT, FAILED, built_report, write_run  # noqa: F401 (fixture)
+from .test_report_fixture import CORRUPT, FAILED, STRATEGIES, built_report, write_run  # noqa: F401 (fixture)
 
 TITLES = ["1. Summary", "2. Multicore scaling", "3. Latency", "4. Efficiency and memory",
           "5. Correctness", "6. Validity", "7. Microbenchmarks", "8. The claims", "9. Environment"]
@@ -94,7 +94,10 @@ def test_flagged_cells_are_marked_in_tables_and_explained(built_report) -> None:
         assert f"<td>{flag}</td>" in validity
     assert "They overlap at 2 core(s)" in validity
     assert "median over ok repeats with its min–max" in validity
-    assert "Load-generator headroom (calibration)" in validity and "2.84×" in validity
+    assert "The engines check each other (calibration)" in validity and "2.84×" in validity
+    assert "agree within 10% for 1 of 2 strategies; they disagree for async" in validity
+    assert "Do the work knobs cost what they say?" in validity and "+2.0%" in validity
+    assert "async exited with status 1 before serving" in validity
 
 
 def test_failed_missing_and_corrupt_cells_are_said(built_report) -> None:
@@ -218,3 +221,23 @@ def test_unknown_load_generator_limit_is_not_reported_as_clean(tmp_path: Path) -
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", _build(run).html.read_text())
     assert captions and all("Whether it was the limit is unknown" in c for c in captions)
     assert not any("was not the limit in any cell" in c for c in captions)
+
+
+def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> None:
+    """Two strategies whose repeats overlap are not ranked against each other, and a
+    speedup whose core counts' repeats overlap does not count for the verdicts."""
+    from report import build_report
+    # ownership at 2 cores brought level with the leader, global-lock-mp (2,600 × 1.75, 1% noise)
+    run = write_run(tmp_path, rps_scale={"ownership.cpu.c2": 2600 * 1.75 / (3100 * 1.02)},
+                    damaged=False)
+    summary = build_report(run).summary
+    cpu = summary[1].split("; io:")[0]
+    assert re.search(r"cpu: (ownership|global-lock-mp) .* \(no measurable difference from "
+                     r"(global-lock-mp|ownership)\)", cpu), cpu
+    assert "spread" in summary[1]
+    level = write_run(tmp_path / "level", damaged=False,  # every strategy the same at 1 and 2 cores
+                      rps_scale={f"{s}.cpu.c2": 1 / speedup for s, (_, _, _, speedup, _) in STRATEGIES.items()}
+                      | {"global-lock-mp.io.c2": 0.5})  # its io cap doubles with the cores
+    built = build_report(level)
+    assert "processes no measurable difference" in built.summary[2], built.summary[2]
+    assert "discipline — no measurable difference" in built.summary[4], built.summary[4]

@@ -197,6 +197,10 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
         "timing": {"warmup_s": 2.0, "duration_s": DURATION},
         "environment": env,
         "contract": {name: [] for name in STRATEGIES},
+        "knob_check": [{"strategy": "global-lock", "knob": "cpu_us", "asked_us": 300.0,
+                        "measured_us": 306.0, "base_us": 70.0, "error": 0.02},
+                       {"strategy": "async", "knob": "cpu_us", "error": None,
+                        "failed": "async exited with status 1 before serving"}],
         "started": "2025-01-01T12:00:00+00:00", "ended": "2025-01-01T12:31:40+00:00",
         "status": "complete",
     }
@@ -204,10 +208,11 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
     (run / "microbench.json").write_text(json.dumps(_microbench()))
     if damaged:  # the shape loadtests/calibrate.py writes
         (run / "calibration.csv").write_text(
-            "strategy,workload,users,wrk_rps,locust_rps,headroom,locust_loadgen_cpu,"
-            "locust_server_cpu,locust_flagged_loadgen_bound,note\n"
-            "stateless,read-heavy,32,21000.0,7400.0,2.84,0.97,0.55,True,\n"
-            "global-lock,cpu,32,3010.0,2900.0,1.04,0.3,0.97,False,\n")
+            "strategy,workload,users,wrk_rps,locust_rps,headroom,agree,locust_loadgen_cpu,"
+            "locust_server_cpu,locust_loadgen_bound,note\n"
+            "stateless,read-heavy,32,21000.0,7400.0,2.84,,0.97,0.55,True,\n"
+            "global-lock,cpu,32,3010.0,2900.0,1.04,True,0.3,0.97,False,\n"
+            "async,cpu,32,3500.0,2900.0,1.21,False,0.3,0.97,False,\n")
     return run
 
 

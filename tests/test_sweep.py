@@ -57,11 +57,24 @@ def test_quick_profile_end_to_end(tmp_path: Path) -> None:
     assert cells["global-lock"]["lost_updates"] == "0"
     assert cells["unsafe"]["correct"] == "False", "the harness must catch unsafe's lost updates"
     assert int(cells["unsafe"]["lost_updates"]) > 0
-    # the report builds from this real run's stored records alone
+    # the preemption stress check ran before measuring, and its verdict is kept
+    races = manifest["races"]
+    assert races["global-lock"]["races"] is False and not races["global-lock"]["error"]
+    assert races["unsafe"]["races"] is True and races["unsafe"]["lost"] > 0
+    for row in rows:  # the GC knobs and figures are in every cell (write-heavy: no garbage)
+        assert row["gc_mode"] == "default" and row["garbage"] == "0", row
+        assert row["gc_scope"] in ("window", "cell") and int(row["gc_collections"]) >= 0
+    # the report builds from this real run's stored records alone, every section present
+    from report import SECTION_IDS
     report = sharebench("report", str((tmp_path / "latest").resolve()))
     assert report.returncode == 0, report.stderr
+    assert len([line for line in report.stdout.splitlines() if line.startswith("  ")]) == 5
     html = ((tmp_path / "latest") / "report.html").read_text()
     assert "unsafe" in html and "global-lock" in html
+    for section_id in SECTION_IDS:
+        assert f'<section id="{section_id}">' in html
+    images = list((tmp_path / "latest").glob("fig-*.png"))
+    assert html.count("<img ") == len(images)
 
 
 def test_validity_flags(tmp_path: Path) -> None:
@@ -209,3 +222,5 @@ def test_calibrate_puts_wrk_beside_locust(tmp_path: Path) -> None:
         assert abs(float(row["headroom"]) - float(row["wrk_rps"]) / float(row["locust_rps"])) < 0.01
     # wrk (C) outruns Locust (Python) on a server with no work: the headroom the harness lacks
     assert float(rows["read-heavy"]["headroom"]) > 1.5, rows["read-heavy"]
+    # the cross-check is judged on cpu only, where neither engine should be the limit
+    assert rows["cpu"]["agree"] in ("True", "False") and rows["read-heavy"]["agree"] == ""

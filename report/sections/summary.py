@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ..analysis import Analysis, scaling
 from ..doc import Bullets, Heading, Para, Section, Table
-from ..findings import common_flags, correctness_headline, ranking, strategy_finding, validity_headline
+from ..findings import (common_flags, correctness_headline, ranking, spread_text, strategy_finding,
+                        tied_with, validity_headline)
 from ..style import ms, num, ratio, spread
 from .common import cores_label, legend, loadgen_caption, marked
 
@@ -21,8 +22,17 @@ def summary(an: Analysis) -> Section:
         return section.add(Para("No cell finished in this run: there is nothing to rank.", "alert"))
     for workload in an.workloads:
         users = an.ref_users[workload]
-        section.add(Heading(f"{workload} workload, {users} users"))
+        engine = an.ref_engine.get(workload, "locust")
+        unit = "connections" if engine == "wrk" else "users"
+        section.add(Heading(f"{workload} workload, {users} {unit}, measured by {engine}"))
         ranked, reference = ranking(an, workload)
+        ties = tied_with(ranked)
+        spread = spread_text(an, workload)
+        if ties or spread:
+            section.add(Para(" ".join(
+                ([f"{ranked[0]['strategy']} leads, with no measurable difference from "
+                  f"{', '.join(ties)} (their repeats overlap)."] if ties else [])
+                + ([f"Server-bound throughput of the safe strategies: {spread}."] if spread else []))))
         rows = []
         for rank, row in enumerate(ranked, 1):
             rows.append(_row(an, workload, str(rank), row))

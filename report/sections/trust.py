@@ -119,30 +119,67 @@ def validity_section(an: Analysis) -> Section:
                           caption="CPU in cores busy; CV is recomputed here over the ok repeats "
                                   "(a record written after its first repeat cannot know it).",
                           numeric={2, 3, 5, 6, 7, 8, 9}))
-    section.add(*_headroom(an), *_contract(an), *_failures(an), *_gaps(an), _repeats(an), legend())
+    section.add(*_headroom(an), *_knobs(an), *_contract(an), *_failures(an), *_gaps(an), _repeats(an), legend())
     return section
 
 
 def _headroom(an: Analysis) -> list:
-    """calibration.csv: how far below a C load generator's figure Locust stayed."""
+    """calibration.csv: the engines cross-checked on `cpu`, and Locust's headroom elsewhere."""
     table = an.run.calibration
     if table is None or table.empty or "headroom" not in table:
-        return [Para("No calibration.csv in this run: how far Locust stays below the servers' real "
-                     "peak was not measured (`make calibrate` drives each server with wrk beside "
-                     "Locust). The L flag above is this run's only evidence about the load generator.",
+        return [Para("No calibration.csv in this run: the engines were not cross-checked "
+                     "(`make calibrate` drives each server with wrk and with Locust, pinned alike).",
                      "note")]
     rows = [[str(r.get("strategy", "")), str(r.get("workload", "")), num(r.get("users")),
              num(r.get("wrk_rps")), num(r.get("locust_rps")),
              f"{r['headroom']:.2f}×" if pd.notna(r.get("headroom")) else "—",
-             str(r["note"]) if pd.notna(r.get("note")) else ""]
-            for _, r in table.sort_values("headroom", ascending=False, na_position="last").iterrows()]
+             _agreement(r.get("agree")), str(r["note"]) if pd.notna(r.get("note")) else ""]
+            for _, r in table.sort_values(["workload", "strategy"]).iterrows()]
+    out: list = [Heading("The engines check each other (calibration)")]
+    checked = table[table["agree"].notna()] if "agree" in table else table.iloc[0:0]
+    if len(checked):
+        agree = checked["agree"].astype(str).str.lower() == "true"
+        out.append(Para(f"On `cpu`, where the server and not an engine is the limit, wrk and Locust "
+                        f"agree within 10% for {int(agree.sum())} of {len(checked)} strategies"
+                        + ("." if agree.all() else f"; they disagree for "
+                           f"{', '.join(checked.loc[~agree, 'strategy'].astype(str))}."),
+                        "ok" if agree.all() else "warn"))
     worst = table["headroom"].max()
-    return [Heading("Load-generator headroom (calibration)"),
-            Para(f"wrk, a C load generator, drove the same servers on the same CPUs: its req/s over "
-                 f"Locust's is the headroom, ≈1.0 when Locust measured the server, above 1 when Locust "
-                 f"was the limit. The largest here is {worst:.2f}×."),
-            Table(["strategy", "workload", "users", "wrk req/s", "Locust req/s", "headroom", "note"],
-                  rows, caption="From calibration.csv, highest headroom first.", numeric={2, 3, 4, 5})]
+    out += [Para(f"Elsewhere wrk/Locust is Locust's headroom: ≈1.0 when Locust measured the server, "
+                 f"above 1 when Locust was the limit. The largest here is {worst:.2f}×."),
+            Table(["strategy", "workload", "users", "wrk req/s", "Locust req/s", "wrk / Locust",
+                   "agree (cpu)", "note"], rows, caption="From calibration.csv.", numeric={2, 3, 4, 5})]
+    return out
+
+
+def _agreement(value: object) -> str:
+    text = str(value).lower()
+    return {"true": "yes", "false": "NO"}.get(text, "—")
+
+
+def _knobs(an: Analysis) -> list:
+    """manifest knob_check: what --cpu-us really cost the server, per execution model."""
+    checks = an.run.manifest.get("knob_check")
+    if not isinstance(checks, list) or not checks:
+        return [Para("The work knobs were not checked in this run (no knob_check in its manifest): "
+                     "whether --cpu-us costs what it says is not known here.", "note")]
+    rows, worst = [], 0.0
+    for c in checks:
+        error = c.get("error")
+        if isinstance(error, (int, float)):
+            worst = max(worst, abs(error))
+        rows.append([str(c.get("strategy", "")), f"{c.get('asked_us', 0):g}",
+                     sig(c.get("measured_us")), sig(c.get("base_us")),
+                     f"{error:+.1%}" if isinstance(error, (int, float)) else str(c.get("failed", "—"))])
+    kind = "ok" if worst <= 0.05 else "warn"
+    return [Heading("Do the work knobs cost what they say?"),
+            Para(f"Each reference strategy was started with --cpu-us 0 and with --cpu-us N, pinned "
+                 f"alike, and sent the same paced reads, alternating; the difference of server CPU per "
+                 f"request is what the knob cost. Largest error: {worst:.1%} (the promise: within 5%).",
+                 kind),
+            Table(["strategy", "--cpu-us", "measured µs", "rest of the request µs", "error"], rows,
+                  caption="Server CPU from each thread's schedstat (ns), at a low fixed rate.",
+                  numeric={1, 2, 3, 4})]
 
 
 def _contract(an: Analysis) -> list:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 
-from . import contract
+from . import contract, gcstats
 from .contract import Call, HttpError
 from .registry import Strategy
 from .work import Work
@@ -17,8 +17,12 @@ Response = tuple[int, bytes, str]  # status, JSON body, Allow header ("" if none
 
 
 class App:
-    def __init__(self, spec: Strategy, store, work: Work, keys: int, workers: int) -> None:
+    def __init__(self, spec: Strategy, store, work: Work, keys: int, workers: int,
+                 gc_slots: list | None = None, gc_mode: str = "default") -> None:
         self.spec, self.store, self.work, self.keys, self.workers = spec, store, work, keys, workers
+        # The slots gcstats.Monitor writes this server's collections into (one per
+        # process); None: no monitor, and /stats has no "gc".
+        self.gc_slots, self.gc_mode = gc_slots, gc_mode
         # next() on itertools.count is one C call, atomic under the GIL: the
         # request counter adds no lock of its own to any strategy.
         self._requests = itertools.count(1)
@@ -32,6 +36,8 @@ class App:
                "transfers": totals.transfers, "requests": requests}
         if not self.spec.stateful:
             doc["stateless"] = True
+        if self.gc_slots is not None:
+            doc["gc"] = gcstats.summary(self.gc_slots, self.gc_mode)
         return contract.dumps(doc)
 
     def _count(self) -> int:
@@ -47,6 +53,7 @@ class App:
             call, count = self._begin(method, target, body)
             if call.op in contract.STATE_OPS:
                 self.work.cpu()
+                self.work.litter()
                 self.work.io()
                 result = getattr(self.store, call.op)(*call.args)
                 return 200, contract.result_body(call, result), ""
@@ -61,6 +68,7 @@ class App:
             call, count = self._begin(method, target, body)
             if call.op in contract.STATE_OPS:
                 self.work.cpu()
+                self.work.litter()
                 await self.work.aio()
                 result = await getattr(self.store, call.op)(*call.args)
                 return 200, contract.result_body(call, result), ""

@@ -31,7 +31,11 @@ state (``respawn = True``); otherwise the leader prints why on stderr, stops
 the whole group and exits with status 3: loud, never a silent loss.
 
 /stats: each worker publishes its request count in a slot of shared memory
-and /stats sums the slots, so ``requests`` is the whole server's count.
+and /stats sums the slots, so ``requests`` is the whole server's count. The
+same for the garbage collector: every worker and helper (not the leader, which
+serves nothing) records its collections in its own shared slot (gcstats.py),
+and /stats's ``gc`` covers them all. The GC mode is applied in each child once
+it is built, since gc.freeze() only freezes the objects alive when it is called.
 """
 from __future__ import annotations
 
@@ -51,9 +55,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, NoReturn, Protocol
 
-from . import registry
+from . import gcstats, registry
 from .app import App
-from .serve import THREAD_WORKERS, Options, _serve_threads, announce, listen
+from .serve import THREAD_WORKERS, Options, _serve_threads, announce, listen, start_gc
 from .work import Work
 
 EXIT_CHILD_DIED = 3
@@ -102,8 +106,9 @@ class ProcessApp(App):
     """App for one worker: requests are counted in a shared slot, /stats sums them."""
 
     def __init__(self, spec: registry.Strategy, store, work: Work, keys: int, workers: int,
-                 counts: memoryview, index: int, threads: bool) -> None:
-        super().__init__(spec, store, work, keys, workers)
+                 counts: memoryview, index: int, threads: bool, gc_slots: list,
+                 gc_mode: str) -> None:
+        super().__init__(spec, store, work, keys, workers, gc_slots, gc_mode)
         self._counts, self._index = counts, index
         self._requests = itertools.count(counts[index] + 1)  # a respawned worker carries on
         # Orders this process's threads only (never another process): without it a
@@ -262,17 +267,23 @@ def _reserve(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _helper_body(helper: Helper, reserved: socket.socket) -> Callable[[Ready], None]:
+def _helper_body(helper: Helper, reserved: socket.socket, gc_mode: str,
+                 gc_slot: memoryview) -> Callable[[Ready], None]:
     def body(ready: Ready) -> None:
         reserved.close()  # the leader's port reservation is not ours to keep open
         for sig in STOP:
             signal.signal(sig, signal.SIG_IGN)  # outlive the workers; the leader kills us after
-        helper.run(ready)
+
+        def built() -> None:  # the helper has made what it serves with
+            start_gc(gc_mode, gc_slot)
+            ready()
+        helper.run(built)
     return body
 
 
 def _worker_body(spec: registry.Strategy, plan: Plan, opts: Options, work: Work, workers: int,
-                 counts: memoryview, index: int, reserved: socket.socket) -> Callable[[Ready], None]:
+                 counts: memoryview, index: int, reserved: socket.socket,
+                 gc_slots: list) -> Callable[[Ready], None]:
     host, port = reserved.getsockname()[:2]
 
     def body(ready: Ready) -> None:
@@ -280,7 +291,9 @@ def _worker_body(spec: registry.Strategy, plan: Plan, opts: Options, work: Work,
         listener = listen(host, port, reuse_port=True)
         store = plan.attach(index)
         threads = plan.http == "threads"
-        app = ProcessApp(spec, store, work, opts.keys, workers, counts, index, threads)
+        app = ProcessApp(spec, store, work, opts.keys, workers, counts, index, threads,
+                         gc_slots, opts.gc)
+        start_gc(opts.gc, gc_slots[index])
         ready()
         if threads:  # each worker: a thread per connection, up to the threads model's cap
             _serve_threads(app, listener, THREAD_WORKERS)
@@ -296,16 +309,21 @@ def run(spec: registry.Strategy, opts: Options, work: Work, workers: int) -> Non
     if plan.http == "async":
         from . import asyncserve  # noqa: F401  import aiohttp once, before forking
     counts = shared_ints(workers)
+    helpers = plan.helpers()
+    gc_memory = shared_ints(gcstats.SLOT * (workers + len(helpers)))  # workers', then helpers'
+    gc_slots = [gc_memory[gcstats.SLOT * n:gcstats.SLOT * (n + 1)]
+                for n in range(workers + len(helpers))]
     reserved = _reserve(opts.host, opts.port)
     supervisor = Supervisor(spec.name)
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)  # taken by sigtimedwait
     code = 0
     try:
-        for helper in plan.helpers():
-            supervisor.start(Child(helper.name, _helper_body(helper, reserved), helper.why, True))
+        for n, helper in enumerate(helpers):
+            body = _helper_body(helper, reserved, opts.gc, gc_slots[workers + n])
+            supervisor.start(Child(helper.name, body, helper.why, True))
         why = "" if plan.respawn else plan.why
         for index in range(workers):
-            body = _worker_body(spec, plan, opts, work, workers, counts, index, reserved)
+            body = _worker_body(spec, plan, opts, work, workers, counts, index, reserved, gc_slots)
             supervisor.start(Child(f"worker-{index}", body, why, False))
         announce(spec, reserved, workers, work)
         code = supervisor.supervise()

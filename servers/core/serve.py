@@ -16,15 +16,17 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sys
 import threading
 from dataclasses import dataclass
 
-from . import registry
+from . import gcstats, registry
 from .app import App
 from .work import Work
 
 THREAD_WORKERS = 1024  # default connection cap of the threads model (see threaded.py)
 MAX_PROCESSES = 256    # --workers for the processes model: a typo must not fork-bomb the box
+SWITCH_INTERVAL_S = (1e-6, 1.0)  # --switch-interval bounds: 1 us is the stress check's
 
 
 @dataclass
@@ -37,6 +39,9 @@ class Options:
     hold_us: float = 0
     io_ms: float = 0
     loops_per_us: float | None = None
+    garbage: int = 0
+    gc: str = "default"                   # gcstats.MODES
+    switch_interval: float | None = None  # seconds; None: CPython's default (5 ms)
 
 
 def cores() -> int:
@@ -69,6 +74,12 @@ def check(spec: registry.Strategy, opts: Options) -> int:
         raise ValueError(f"--keys must be in 1..10000000, got {opts.keys}")
     if not 0 <= opts.port <= 65535:
         raise ValueError(f"--port must be in 0..65535, got {opts.port}")
+    if opts.gc not in gcstats.MODES:
+        raise ValueError(f"--gc must be one of {', '.join(gcstats.MODES)}, got {opts.gc!r}")
+    low, high = SWITCH_INTERVAL_S
+    if opts.switch_interval is not None and not low <= opts.switch_interval <= high:
+        raise ValueError(f"--switch-interval must be in {low:g}..{high:g} seconds, "
+                         f"got {opts.switch_interval:g}")
     if spec.manifest is not None:  # a foreign server: its own defaults (it reports them)
         if opts.workers is not None and not 1 <= opts.workers <= THREAD_WORKERS * 64:
             raise ValueError(f"--workers must be in 1..{THREAD_WORKERS * 64}, got {opts.workers}")
@@ -91,21 +102,34 @@ def announce(spec: registry.Strategy, listener: socket.socket, workers: int, wor
           f"workers={workers} loops_per_us={work.loops_per_us:.2f}", flush=True)
 
 
+def start_gc(mode: str, slot) -> None:
+    """In each serving process, once it is built: the GC mode, then the monitor."""
+    gcstats.apply_mode(mode)
+    gcstats.Monitor(slot).install()
+
+
 def run(spec: registry.Strategy, opts: Options) -> None:
     workers = check(spec, opts)
     if spec.manifest is not None:  # another language: this process becomes that server
+        # --garbage, --gc and --switch-interval are CPython's (its collector, its GIL):
+        # checked like every flag, and meaningless to a server without them.
         from . import foreign
-        Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, 0.0)  # checks the knobs; no calibration
+        Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, 0.0, opts.garbage)  # checks; no calibration
         foreign.exec_server(foreign.command(
             spec.manifest, spec.name, opts.port, opts.host, opts.workers, opts.keys,
             opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us))
-    work = Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us)
+    work = Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us, opts.garbage)
+    if opts.switch_interval is not None:
+        # Before any fork: the interval is interpreter state, so forked workers inherit it.
+        sys.setswitchinterval(opts.switch_interval)
     if spec.model == "processes":
         from . import processes  # forks workers; see processes.py
         processes.run(spec, opts, work, workers)
         return
     store = spec.factory(opts.keys, work)
-    app = App(spec, store, work, opts.keys, workers)
+    slot = gcstats.local_slot()
+    app = App(spec, store, work, opts.keys, workers, [slot], opts.gc)
+    start_gc(opts.gc, slot)
     listener = listen(opts.host, opts.port)
     announce(spec, listener, workers, work)
     try:
