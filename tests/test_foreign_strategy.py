@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from loadtests.client import Client
+from loadtests.hammer import run_clients
 from loadtests.server import ServerProcess
 from loadtests.verify import verify_strategy
 from servers import discover
-
-from .test_concurrency import run_clients
 
 REPO = Path(__file__).resolve().parent.parent
 BINARY = REPO / "build" / "rust" / "release" / "rust-global-lock"  # built by `make rust`
@@ -108,9 +107,10 @@ def test_directory_strategy_is_listed_verified_and_keeps_updates(repo_copy: Path
                        env=env, cwd=str(repo_copy)) as server:
         assert server.proc.pid == Client(server.host, server.port).get("/health")[1]["pid"], \
             "sharebench serve must exec the server, so that signals reach it directly"
-        acked = run_clients(server.host, server.port)
+        got = run_clients(server.host, server.port)
         stats = Client(server.host, server.port).get("/stats")[1]
-    assert stats["sum"] == stats["incr_applied"] == acked, (acked, stats)
+    assert not got.errors and not got.unfinished, got
+    assert stats["sum"] == stats["incr_applied"] == got.acked, (got, stats)
 
 
 def test_missing_program_is_built_on_first_use(repo_copy: Path) -> None:
