@@ -20,9 +20,9 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(WARMUP),--warmup $(WARMUP)) $(if $(LOADGEN_CPUS),--loadgen-cpus $(LOADGEN_CPUS)) \
 	$(if $(ENGINE),--engine $(ENGINE)) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
-	$(if $(RESUME),--resume $(RESUME))
+	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS))
 
-.PHONY: setup test microbench bench calibrate wrk loadgen-worker serve list new-strategy verify clean
+.PHONY: setup test microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
 .PHONY: report compare chromium soak rust
 
 setup: $(STAMP)
@@ -54,6 +54,12 @@ microbench: $(STAMP) wrk
 	f=results/microbench-$$(date +%Y%m%d-%H%M%S).json; \
 	$(BIN)/python -m pytest benchmarks -q --benchmark-json=$$f && \
 	if [ -d results/latest ]; then cp $$f results/latest/microbench.json && echo "attached to results/latest"; fi
+
+# The plan of `make bench` with the same overrides: every cell, its CPUs, the estimated
+# time; starts nothing. TOPOLOGY_ROOT=<fake sysfs> or MACHINE_CORES=N plan for another machine.
+plan: $(STAMP)
+	$(BIN)/sharebench run --dry-run $(RUN_FLAGS) \
+		$(if $(TOPOLOGY_ROOT),--topology-root $(TOPOLOGY_ROOT)) $(if $(MACHINE_CORES),--machine-cores $(MACHINE_CORES))
 
 bench: $(STAMP) wrk
 	$(BIN)/sharebench run $(RUN_FLAGS)

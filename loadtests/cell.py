@@ -4,13 +4,13 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from results import schema
 from results.schema import BUSY, OTHER_CPU
 
-from . import engines, gcwindow, hdr, measure
+from . import correctness, engines, gcwindow, hdr, measure
 from .client import Client
 from .engines import Load, LoadGenError, Part, Session, Stopped
 from .engines import locust as locust_engine
@@ -27,11 +27,12 @@ class Cell:
     users: int
     repeat: int
     engine: str = schema.DEFAULT_ENGINE
+    python: str = ""   # an interpreter of the matrix (--pythons), "" for the harness's own
 
     @property
     def id(self) -> str:
         return schema.cell_id(self.strategy, self.workload, self.engine, self.cores,
-                              self.users, self.repeat)
+                              self.users, self.repeat, self.python)
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Setup:
     target: str | None = None          # a server someone else runs (distributed mode)
     remote_workers: int = 0            # Locust workers on other hosts; 0: local processes
     master_port: int = 5557            # where the Locust master listens for them
+    pythons: dict[str, str] = field(default_factory=dict)  # label -> the venv python serving it
 
 
 class RemoteServer:
@@ -90,11 +92,13 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
               "garbage": workload.server.get("garbage", 0),
               "gc_mode": workload.server.get("gc", "default")})
     flags = workload.server_flags() + ["--loops-per-us", f"{setup.loops_per_us:.4f}"]
+    python = setup.pythons.get(cell.python)
     server = (RemoteServer(setup.target) if setup.target
-              else ServerProcess(cell.strategy, flags, cpus=server_cpus))
+              else ServerProcess(cell.strategy, flags, cpus=server_cpus, python=python))
     loadgen = None
     try:
         server.start()
+        record.update(_interpreter(server, cell))
         before = _stats(server)
         loadgen, (start, end) = _start_loadgen(server.url, cell, workload, setup, stop)
         samples = _sample_window(server, loadgen, start, end, stop)
@@ -121,6 +125,15 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
             loadgen.stop()
         server.stop()
     return record
+
+
+def _interpreter(server, cell: Cell) -> dict:
+    """The serving interpreter, from the server itself: its label and whether its GIL is on."""
+    status, doc = Client(server.host, server.port, timeout=5).get("/health")
+    version = str(doc.get("python", "")) if status == 200 else ""
+    gil = doc.get("gil_enabled") if status == 200 else None
+    label = cell.python or ".".join(version.split(".")[:2]) + ("t" if gil is False else "")
+    return {"python": label if version else cell.python or None, "gil_enabled": gil}
 
 
 BIND_ATTEMPTS = 3
@@ -248,17 +261,9 @@ def _cpu(samples: dict, record: dict, model: str, language: str = "python") -> d
 
 
 def _correctness(parts: list[Part], before: dict, after: dict, safety: str) -> dict:
-    """Compare what clients were told with what the server holds, over this cell only
-    (deltas of /stats, so a long-running remote target is judged fairly too)."""
-    acked = sum(part["acked_incr"] for part in parts)
-    uncertain = sum(part["uncertain_incr"] for part in parts)
-    total = after["sum"] - before["sum"]
-    applied = after["incr_applied"] - before["incr_applied"]
-    doc = {"acked_incr": acked, "uncertain_incr": uncertain, "server_sum": total,
-           "server_incr_applied": applied, "correct": None, "lost_updates": None}
-    if safety == "no-state":
-        return doc
-    # Increments whose answer never came may or may not have been applied.
-    doc["correct"] = total == applied and acked <= total <= acked + uncertain
-    doc["lost_updates"] = max(0, acked - total)
-    return doc
+    """Judged over this cell only (deltas of /stats, so a long-running remote target is
+    judged fairly too)."""
+    return correctness.verdict(sum(part["acked_incr"] for part in parts),
+                               sum(part["uncertain_incr"] for part in parts),
+                               after["sum"] - before["sum"],
+                               after["incr_applied"] - before["incr_applied"], safety)

@@ -16,8 +16,8 @@ from .cell import Cell
 from .workloads import WORKLOADS
 
 PROFILES_FILE = Path(__file__).with_name("profiles.toml")
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)?$")
-_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 class PlanError(ValueError):
@@ -60,16 +60,19 @@ class Plan:
         return sorted({cell.engine for cell in self.cells})
 
 
-def parse_duration(text: str | float | int, what: str = "duration") -> float:
+def parse_duration(text: str | float | int, what: str = "duration",
+                   most: float = 3600) -> float:
+    """10s, 1.5s, 500ms, 2m, 1h or plain seconds; more than 0 and at most ``most`` s."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         seconds = float(text)
     else:
         match = _DURATION.match(str(text).strip())
         if not match:
-            raise PlanError(f"bad {what} {text!r}: use e.g. 10s, 1.5s, 500ms or 1m")
+            raise PlanError(f"bad {what} {text!r}: use e.g. 10s, 1.5s, 500ms, 2m or 1h")
         seconds = float(match[1]) * _SCALE[match[2]]
-    if not 0 < seconds <= 3600:
-        raise PlanError(f"bad {what} {text!r}: must be more than 0 and at most 1 hour")
+    if not 0 < seconds <= most:
+        limit = f"{most / 3600:g} hour" + ("" if most == 3600 else "s")
+        raise PlanError(f"bad {what} {text!r}: must be more than 0 and at most {limit}")
     return seconds
 
 
@@ -109,10 +112,37 @@ def check_names(kind: str, names: list[str], valid) -> None:
             raise PlanError(f"unknown {kind} {name!r}{why}; valid: {', '.join(sorted(valid))}")
 
 
+def core_series(share: int, machine_cores: int) -> list[int]:
+    """``cores = "all"``: 1, 2, 4, ... below the server's share, and the share itself,
+    so a 64-core machine measures 6 or 7 core counts instead of 64. A machine whose
+    server has one core to itself (2 CPUs) measures 1 and 2, the second shared with
+    the load generator (flagged shared_cpu), as it always has."""
+    top = max(1, min(share, machine_cores))
+    if top == 1:
+        return [1, 2] if machine_cores >= 2 else [1]
+    series = [1]
+    while series[-1] * 2 < top:
+        series.append(series[-1] * 2)
+    return series + [top]
+
+
+def load_pairs(profile: str, overrides: Overrides, path: Path = PROFILES_FILE
+               ) -> list[tuple[str, str]]:
+    """The (workload, engine) pairs a plan will run: known before placement, they size
+    the load generator."""
+    blocks = load_profiles(path).get(profile, {}).get("blocks", [])
+    return sorted({(w, overrides.engine or b.get("engine", "locust")) for b in blocks
+                   for w in (overrides.workloads or b.get("workloads", []))})
+
+
 def build(profile: str, overrides: Overrides, strategies: list[str],
-          machine_cores: int | None = None, path: Path = PROFILES_FILE) -> Plan:
-    """The plan for ``profile`` with ``overrides``; ``strategies`` are the registered names."""
+          machine_cores: int | None = None, path: Path = PROFILES_FILE,
+          server_share: int | None = None) -> Plan:
+    """The plan for ``profile`` with ``overrides``; ``strategies`` are the registered names.
+    ``machine_cores`` bounds explicit core counts (the CPUs we may use); ``server_share``,
+    the physical cores the server has to itself, bounds ``cores = "all"``."""
     machine_cores = machine_cores or len(os.sched_getaffinity(0))
+    server_share = server_share or max(1, machine_cores // 2)
     profiles = load_profiles(path)
     if profile not in profiles:
         raise PlanError(f"unknown profile {profile!r}; valid: {', '.join(profiles)}")
@@ -133,7 +163,7 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
     plan = Plan(profile, doc.get("description", ""), warmup, duration)
     per_repeat: list[list[Cell]] = []
     for block in blocks:
-        _block_cells(block, overrides, strategies, machine_cores, per_repeat)
+        _block_cells(block, overrides, strategies, machine_cores, server_share, per_repeat)
     seen: set[str] = set()
     # Repeats are interleaved (every cell once, then again), so slow drift of the
     # machine shows up as noise between repeats instead of biasing one strategy.
@@ -153,12 +183,12 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
 
 
 def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_cores: int,
-                 per_repeat: list[list[Cell]]) -> None:
+                 server_share: int, per_repeat: list[list[Cell]]) -> None:
     names = ov.strategies or block.get("strategies", "all")
     names = strategies if names == "all" else names
     workloads = ov.workloads or block.get("workloads", [])
     cores = ov.cores or block.get("cores", "all")
-    cores = list(range(1, machine_cores + 1)) if cores == "all" else cores
+    cores = core_series(server_share, machine_cores) if cores == "all" else cores
     users = ov.users or block.get("users", [])
     repeats = ov.repeats or block.get("repeats", 1)
     engine = ov.engine or block.get("engine", "locust")

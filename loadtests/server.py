@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from .procs import Survivors, stop_group
 
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 READY = re.compile(rb"serving (\S+) on http://(\S+):(\d+) pid=(\d+) workers=(\d+)")
 
 
@@ -35,6 +36,7 @@ class ServerProcess:
     host: str = "127.0.0.1"
     cpus: set[int] | None = None                    # CPU affinity for the server
     env: dict[str, str] | None = None
+    python: str | None = None                       # the interpreter; default: the harness's
     cwd: str | None = None
     start_timeout: float = 20.0
     port: int = 0
@@ -46,14 +48,20 @@ class ServerProcess:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> "ServerProcess":
-        cmd = [sys.executable, "-m", "sharebench", "serve", self.strategy,
+        cmd = [self.python or sys.executable, "-m", "sharebench", "serve", self.strategy,
                "--port", "0", "--host", self.host, *self.args]
         self._stderr = tempfile.TemporaryFile()
         cpus = self.cpus
+        env = self.env
+        if self.python and self.python != sys.executable and env is None:
+            # another interpreter's venv holds only what servers import: the project
+            # itself comes from this checkout
+            env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (PROJECT, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL,
             start_new_session=True,  # own process group: stop() reaches every child
-            env=self.env, cwd=self.cwd,
+            env=env, cwd=self.cwd,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         try:
             self._wait_ready()

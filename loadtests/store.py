@@ -78,7 +78,8 @@ def mark_noisy(records: list[dict]) -> None:
     groups: dict[tuple, list[dict]] = {}
     for record in records:
         if record.get("status") == "ok":
-            key = tuple(record.get(name) for name in schema.KEY)
+            # the interpreter too: repeats under 3.11 and 3.13 are not repeats of one cell
+            key = tuple(record.get(name) for name in schema.KEY) + (record.get("python") or "",)
             groups.setdefault(key, []).append(record)
     for group in groups.values():
         rates = [r["rps"] for r in group]

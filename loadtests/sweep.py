@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import shlex
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -21,7 +20,7 @@ from results import schema
 from servers import broken, discover
 from servers.core.work import calibrate
 
-from . import environment, knobs
+from . import environment, knobs, signals
 from .cell import Cell, Setup, run_cell
 from .engines import Stopped
 from .placement import Placement
@@ -50,10 +49,11 @@ def _calibrate_on(cpu: int) -> float:
 
 def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
                  argv: list[str], target: str | None = None, loadgen_workers: int = 0,
-                 master_port: int = 5557) -> dict:
+                 master_port: int = 5557, pythons: list | None = None) -> dict:
     specs = discover()
     return {
         "format_version": schema.FORMAT_VERSION,
+        "pythons": {i.label: i.to_dict() for i in pythons or []},
         "target": target, "loadgen_workers": loadgen_workers, "master_port": master_port,
         "run_id": run_id, "profile": plan.profile, "description": plan.description,
         "overrides": overrides, "command": " ".join(shlex.quote(a) for a in argv),
@@ -73,14 +73,7 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
 
 
 def install_signal_handlers(stop: threading.Event) -> dict:
-    """SIGINT/SIGTERM set ``stop``; a second signal only repeats it (we are already stopping)."""
-    def handler(signum, _frame):
-        if not stop.is_set():
-            print(f"\nsharebench: {signal.Signals(signum).name}: stopping the cell in flight "
-                  "and keeping completed cells", file=sys.stderr, flush=True)
-        stop.signal = signal.Signals(signum).name
-        stop.set()
-    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    return signals.install(stop, "stopping the cell in flight and keeping completed cells")
 
 
 def setup_from(manifest: dict) -> Setup:
@@ -90,13 +83,15 @@ def setup_from(manifest: dict) -> Setup:
                  {int(c): set(cpus) for c, cpus in manifest["placement"]["server_cpus"].items()},
                  manifest["loops_per_us"], Path(tempfile.mkdtemp(prefix="sharebench-")),
                  manifest["strategies"], manifest.get("target"),
-                 manifest.get("loadgen_workers") or 0, manifest.get("master_port", 5557))
+                 manifest.get("loadgen_workers") or 0, manifest.get("master_port", 5557),
+                 {label: doc["python"] for label, doc in (manifest.get("pythons") or {}).items()})
 
 
 def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     """Measure every cell of the store's manifest that has no record yet."""
     manifest = store.manifest()
-    cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}) for m in manifest["matrix"]]
+    cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}, python=m.get("python", ""))
+             for m in manifest["matrix"]]
     contract = _verify(manifest, store, out, stop)
     setup = setup_from(manifest)
     if "knob_check" not in manifest and not manifest.get("target") and not stop.is_set():
@@ -134,17 +129,22 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
 
 def _verify(manifest: dict, store: RunStore, out,
             stop: threading.Event | None = None) -> dict[str, list[str]]:
-    """The contract checks, once per strategy, before anything is measured; then, for
+    """The contract checks, once per strategy (under every interpreter of the matrix: a
+    strategy failing under one is not measured), before anything is measured; then, for
     every stateful strategy that passed them, the preemption stress check (stress.py),
     kept in manifest["races"] so the report can name racy strategies and never rank
     them. Its verdict does not stop a strategy from being measured."""
-    failures, races = {}, dict(manifest.get("races") or {})
+    failures: dict[str, list[str]] = {}
+    races = dict(manifest.get("races") or {})
     specs = discover()
+    pythons = {label: doc["python"] for label, doc in (manifest.get("pythons") or {}).items()}
     for name in manifest["strategies"]:
+        failures[name] = []
         if manifest.get("target"):  # a remote server's state is not ours to disturb
-            failures[name] = []
             continue
-        failures[name] = verify_strategy(name)
+        for label, python in (pythons or {"": None}).items():
+            found = verify_strategy(name, python=python)
+            failures[name] += [f"under Python {label}: {f}" if label else f for f in found]
         status = "ok" if not failures[name] else f"FAILED: {failures[name][0]}"
         print(f"sharebench: contract {name}: {status}", file=out, flush=True)
         stateful = name in specs and specs[name].stateful

@@ -7,6 +7,7 @@ message that says what the server did wrong.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -53,6 +54,8 @@ def health(t: Target) -> None:
     assert doc.get("strategy") == t.strategy, f"strategy {doc.get('strategy')!r} != {t.strategy!r}"
     assert isinstance(doc.get("workers"), int) and doc["workers"] >= 1, doc
     assert isinstance(doc.get("pid"), int) and doc["pid"] > 0, doc
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", str(doc.get("python"))), doc
+    assert isinstance(doc.get("gil_enabled"), bool), doc
 
 
 @check

@@ -6,6 +6,11 @@ from dataclasses import asdict, dataclass, field
 GARBAGE = 100  # objects in cycles per request in the gc workloads: a gen-0 collection every ~7 requests
 
 
+# One single-process server answers ~64k requests/s to wrk on this machine's cores
+# (`make calibrate`): ~16 us of CPU per request before any work knob.
+SERVER_BASE_US = 16.0
+
+
 @dataclass(frozen=True)
 class Workload:
     name: str
@@ -17,6 +22,12 @@ class Workload:
     users: int = 32                       # default concurrent users
     # cpu_us, hold_us, io_ms, garbage (numbers); gc (a mode: default | off | freeze)
     server: dict[str, float | str] = field(default_factory=dict)
+
+    @property
+    def server_us(self) -> float:
+        """Server CPU per request, estimated: the HTTP layer's own cost plus the knobs'
+        CPU work (io_ms is waiting, not CPU). Sizes the load generator's share."""
+        return SERVER_BASE_US + self.server.get("cpu_us", 0.0) + self.server.get("hold_us", 0.0)
 
     def server_flags(self) -> list[str]:
         flags = ["--keys", str(self.keys)]

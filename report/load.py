@@ -39,6 +39,10 @@ class Run:
     calibration: pd.DataFrame | None = None  # calibration.csv: wrk beside Locust, when present
     problems: list[str] = field(default_factory=list)  # every warning, for the Validity section
     version: int = schema.FORMAT_VERSION                # the result format it was written in
+    # A run over several interpreters (--pythons): `cells` holds the reference one's
+    # (the first named), so every section reads one interpreter; `all_cells` holds all.
+    all_cells: pd.DataFrame | None = None
+    reference_python: str = ""
 
     @property
     def run_id(self) -> str:
@@ -141,10 +145,20 @@ def _planned(manifest: dict[str, Any]) -> pd.DataFrame:
     rows = [row for row in matrix if isinstance(row, dict) and row.get("cell_id")]
     for row in rows:
         schema.migrate_record(row, schema.format_version(manifest))
-    frame = pd.DataFrame(rows, columns=["cell_id", *schema.IDENTITY])
+    frame = pd.DataFrame(rows, columns=["cell_id", *schema.IDENTITY, "python"])
     for column in INT_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     return frame
+
+
+def _one_interpreter(run: Run) -> None:
+    """Several interpreters: the sections read the first named; `all_cells` keeps every one."""
+    found = set(run.cells["python"]) - {""} if len(run.cells) else set()
+    named = [p for p in (run.manifest.get("pythons") or {}) if p in found]
+    labels = named + sorted(found - set(named))
+    if len(labels) > 1:
+        run.all_cells, run.reference_python = run.cells, labels[0]
+        run.cells = run.cells[run.cells["python"] == labels[0]].reset_index(drop=True)
 
 
 def load_run(path: str | Path) -> Run:
@@ -168,8 +182,10 @@ def load_run(path: str | Path) -> Run:
         for key, value in table.pop(record["cell_id"], {}).items():
             record.setdefault(key, value)
     run.cells = _with_identity(records + list(table.values()))
+    _one_interpreter(run)
     run.planned = _planned(run.manifest)
-    have = set(run.cells["cell_id"]) if len(run.cells) else set()
+    every = run.cells if run.all_cells is None else run.all_cells
+    have = set(every["cell_id"]) if len(every) else set()
     run.missing = run.planned[~run.planned["cell_id"].isin(have)].reset_index(drop=True)
     if (path / "calibration.csv").exists():
         try:

@@ -112,6 +112,9 @@ def scaling(workload: str, users: int, groups: pd.DataFrame, series: list[Series
         if fit is not None and fit.ok:
             grid = np.linspace(min(x), max(x), 50)
             tput.plot(grid, fit.predict(grid), color=s.colour, linewidth=0.8, alpha=0.6)
+            low, high = fit.band(grid)
+            if np.all(np.isfinite(low)):
+                tput.fill_between(grid, low, high, color=s.colour, alpha=0.12, linewidth=0)
     if all_cores:
         lo = all_cores[0]
         speed.plot(all_cores, [c / lo for c in all_cores], color="0.5", linestyle="--", linewidth=1)

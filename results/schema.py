@@ -48,6 +48,9 @@ COLUMNS: tuple[Column, ...] = tuple(
     + _cols("text", "", "the strategy, its execution model and safety", "strategy", "model", "safety")
     + _cols("text", "", "the workload's name", "workload")
     + _cols("text", "", "the load engine that measured the cell: locust or wrk", "engine")
+    + _cols("text", "", "the interpreter that served: its --pythons label (3.13, 3.13t when "
+            "free-threaded), or the harness's own major.minor", "python")
+    + _cols("bool", "", "whether the serving interpreter's GIL was on (its /health)", "gil_enabled")
     + _cols("int", "count", "CPUs the server was pinned to", "cores")
     + _cols("int", "count", "concurrent users (Locust) or connections (wrk)", "users")
     + _cols("int", "index", "0-based repeat of the same cell", "repeat")
@@ -107,14 +110,17 @@ IDENTITY = ("strategy", "workload", "engine", "cores", "users", "repeat")
 DEFAULT_ENGINE = "locust"  # what a format-1 run was measured with
 
 # <strategy>.<workload>.<engine>.c<cores>.u<users>.r<repeat>; format 1 had no engine part.
+# A run over several interpreters (--pythons) adds .py<label>, e.g. ...r0.py3.13.
 CELL_ID = "{strategy}.{workload}.{engine}.c{cores}.u{users}.r{repeat}"
 _ID = re.compile(r"^(?P<strategy>[^.]+)\.(?P<workload>[^.]+)(?:\.(?P<engine>[a-z0-9]+))?"
-                 r"\.c(?P<cores>\d+)\.u(?P<users>\d+)\.r(?P<repeat>\d+)$")
+                 r"\.c(?P<cores>\d+)\.u(?P<users>\d+)\.r(?P<repeat>\d+)(?:\.py(?P<python>\S+))?$")
 
 
-def cell_id(strategy: str, workload: str, engine: str, cores: int, users: int, repeat: int) -> str:
-    return CELL_ID.format(strategy=strategy, workload=workload, engine=engine, cores=cores,
+def cell_id(strategy: str, workload: str, engine: str, cores: int, users: int, repeat: int,
+            python: str = "") -> str:
+    base = CELL_ID.format(strategy=strategy, workload=workload, engine=engine, cores=cores,
                           users=users, repeat=repeat)
+    return f"{base}.py{python}" if python else base
 
 
 def parse_cell_id(text: str) -> dict[str, Any] | None:
@@ -124,6 +130,8 @@ def parse_cell_id(text: str) -> dict[str, Any] | None:
         return None
     found: dict[str, Any] = {"cell_id": text, **match.groupdict()}
     found["engine"] = found["engine"] or DEFAULT_ENGINE
+    if not found["python"]:
+        del found["python"]
     for name in ("cores", "users", "repeat"):
         found[name] = int(found[name])
     return found
@@ -158,7 +166,7 @@ MARKS = {flag.name: flag.mark for flag in FLAGS}
 MANIFEST_KEYS = ("format_version", "run_id", "profile", "description", "overrides", "command",
                  "matrix", "strategies", "workloads", "placement", "timing", "loops_per_us",
                  "environment", "broken_strategies", "contract", "races", "target", "loadgen_workers",
-                 "master_port", "started", "ended", "status")
+                 "master_port", "started", "ended", "status", "pythons")
 
 
 def blank_record(**identity: Any) -> Record:
@@ -166,7 +174,8 @@ def blank_record(**identity: Any) -> Record:
     record: Record = dict.fromkeys(COLUMN_NAMES)
     record.update(identity)
     if all(identity.get(name) is not None for name in IDENTITY):
-        record["cell_id"] = cell_id(*(identity[name] for name in IDENTITY))
+        record["cell_id"] = cell_id(*(identity[name] for name in IDENTITY),
+                                    identity.get("python") or "")
     return record
 
 

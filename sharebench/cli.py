@@ -100,7 +100,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import threading
 
-    from loadtests import placement, profiles, sweep
+    from loadtests import interpreters, planning, profiles, sweep
     from loadtests.store import RunStore
     from servers import discover
     root = Path(args.results)
@@ -110,22 +110,35 @@ def cmd_run(args: argparse.Namespace) -> int:
             if not (store.path / "manifest.json").is_file():
                 return _fail(f"--resume {args.resume}: no manifest.json there")
         else:
+            topology = _topology(args)
             overrides = profiles.overrides_from(args.strategies, args.workloads, args.cores,
                                                 args.users, args.repeats, args.duration,
                                                 args.warmup, args.engine)
             if args.target:
                 overrides.strategies = [profiles.target_strategy(args.target, list(discover()))]
                 overrides.cores = overrides.cores or [1]
-            plan = profiles.build(args.profile, overrides, list(discover()),
-                                  path=Path(args.profile_file))
-            place = (placement.explicit(args.loadgen_cpus) if args.loadgen_cpus
-                     else placement.default())
+            pythons = interpreters.resolve_all(args.pythons) if args.pythons else []
+            plan, place = planning.prepare(args.profile, overrides, list(discover()), topology,
+                                           args.loadgen_cpus, Path(args.profile_file),
+                                           [i.label for i in pythons])
+            estimate = planning.estimate(plan)
+            if args.dry_run:
+                print("\n".join(planning.describe(plan, place, estimate, topology)))
+                for i in pythons:
+                    print(f"python {i.label}: {i.base} ({i.version}"
+                          f"{', free-threaded' if i.gil_disabled else ''})")
+                return 0
+            pythons = [interpreters.prepare(i, log=lambda m: print(m, file=sys.stderr,
+                                                                   flush=True)) for i in pythons]
+            print(f"sharebench: {len(plan.cells)} cells, estimated "
+                  f"{planning.minutes(estimate.total_s)} (`sharebench run --dry-run` lists them)",
+                  file=sys.stderr, flush=True)
             run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{plan.profile}"
             store = RunStore.create(root, run_id)
             store.write_manifest(sweep.new_manifest(
                 run_id, plan, place, overrides.as_dict(), ["sharebench", *sys.argv[1:]],
                 target=args.target, loadgen_workers=args.loadgen_workers,
-                master_port=args.master_port))
+                master_port=args.master_port, pythons=pythons))
     except profiles.PlanError as exc:
         return _fail(str(exc))
     _warn_broken()
@@ -135,6 +148,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"sharebench: run {manifest['status']}: {store.path}")
     return 0 if manifest["status"] == "complete" else 128 + (2 if "INT" in manifest.get(
         "interrupted_by", "") else 15)
+
+
+def _topology(args: argparse.Namespace):
+    """The machine's topology, or a fake one for --dry-run; a warning when unreadable."""
+    from loadtests import topology
+    from loadtests.profiles import PlanError
+    if (args.topology_root or args.machine_cores) and not args.dry_run:
+        raise PlanError("--topology-root and --machine-cores describe another machine: "
+                        "only with --dry-run")
+    if args.machine_cores:
+        return topology.synthetic(args.machine_cores)
+    root = Path(args.topology_root) if args.topology_root else topology.SYSFS
+    if args.topology_root and not root.is_dir():
+        raise PlanError(f"--topology-root {root}: not a directory")
+    found = topology.discover(root)
+    if found.fallback:
+        print(f"sharebench: warning: CPU topology not read ({found.source.split(': ', 1)[1]}); "
+              "placing by CPU number, SMT siblings and NUMA nodes unknown",
+              file=sys.stderr, flush=True)
+    return found
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -307,7 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warmup", help="unrecorded warm-up per cell, e.g. 2s")
     run.add_argument("--engine", help="load engine for every block: locust or wrk "
                      "(default: each block's own)")
-    run.add_argument("--loadgen-cpus", help="CPUs for Locust, e.g. 1 (default: the last half)")
+    run.add_argument("--loadgen-cpus", help="CPUs for the load generator, e.g. 1 (default: "
+                     "whole physical cores, sized by the engine's cost per request)")
     run.add_argument("--target", help="a server someone else runs, e.g. http://host:8000 "
                      "(not started, pinned or CPU-measured by the harness)")
     run.add_argument("--loadgen-workers", type=_positive_int, default=0,
@@ -318,6 +352,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                    / "loadtests" / "profiles.toml"))
     run.add_argument("--results", default="results", help="where runs are written")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run: results/<id>")
+    run.add_argument("--pythons", help="interpreters for the servers, e.g. 3.11,3.13 (pyenv "
+                     "versions) or paths; each cell runs under each")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print every cell, its placement and the estimated time; start nothing")
+    run.add_argument("--topology-root", help="with --dry-run: plan on a fake sysfs tree "
+                     "(a copy of /sys/devices/system)")
+    run.add_argument("--machine-cores", type=_positive_int,
+                     help="with --dry-run: plan for a machine of N physical cores")
     run.set_defaults(func=cmd_run)
 
     cal = sub.add_parser("calibrate", help="wrk beside Locust: the harness's headroom")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,6 +45,10 @@ def test_quick_profile_end_to_end(tmp_path: Path) -> None:
     assert {"cpu_model", "kernel", "python", "gc_thresholds", "packages", "git_commit"} \
         <= set(manifest["environment"])
     assert len(rows) == len(manifest["matrix"]) == 2
+    assert re.search(r"^sharebench: 2 cells, estimated \d+m\d\ds", done.stderr, re.M)
+    topology = manifest["placement"]["topology"]
+    assert topology["cpus"] == len(os.sched_getaffinity(0)) and not topology["fallback"]
+    assert manifest["placement"]["server_cpus"]["1"] == [min(os.sched_getaffinity(0))]
     for row in rows:
         assert row["status"] == "ok", row["reason"]
         assert float(row["rps"]) > 0 and int(row["requests"]) > 0

@@ -16,8 +16,11 @@ from .base import Load, LoadGenError, Part, Session, Stopped
 
 ENGINES = ("locust", "wrk")
 INSTALL = {"wrk": "`make wrk` (apt-get install wrk) installs Debian's wrk"}
+# Load-generator CPU per request, which sizes its share of the machine (placement.py):
+# Locust ~9-12k req/s per core here (`make calibrate`), ~100 µs; wrk a few µs.
+CPU_US_PER_REQUEST = {"locust": 100.0, "wrk": 5.0}
 
-__all__ = ["ENGINES", "Load", "LoadGenError", "Part", "Session", "Stopped", "check", "session"]
+__all__ = ["CPU_US_PER_REQUEST", "ENGINES", "Load", "LoadGenError", "Part", "Session", "Stopped", "check", "session"]
 
 
 def check(name: str) -> None:

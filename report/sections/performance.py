@@ -5,9 +5,10 @@ import math
 
 import pandas as pd
 
-from .. import plots
+from .. import interpreters, plots
 from ..aggregate import flagged, merged_histogram, percentiles
 from ..analysis import Analysis, logical_cores, scaling
+from ..usl import MIN_POINTS, USLFit
 from ..doc import Cell, Heading, Para, Section, Table
 from ..style import ms, num, percent, ratio, sig, spread
 from .common import cores_label, figure, legend, loadgen_caption, marked, slug
@@ -25,31 +26,50 @@ def _usl_blocks(an: Analysis, workload: str) -> list:
         # "On this machine" only when the machine, not the plan, is what limited the core counts.
         where = (f"on this machine: it has {machine} logical cores, so the run measured "
                  f"{len(counts)} core count{plural} ({shown})"
-                 if machine is not None and machine < 3 and len(counts) >= machine else
+                 if machine is not None and machine < MIN_POINTS and len(counts) >= machine else
                  f"for this run: it measured {len(counts)} core count{plural} ({shown})")
         return [Para(f"Universal Scalability Law fit not possible {where}. The law has three "
-                     "parameters (λ, σ contention, κ coherency) and needs throughput at 3 or more "
-                     "core counts; through 2 points any σ and κ fit exactly, so a fitted N* would be "
-                     "meaningless and none is printed.", "note")]
+                     f"parameters (λ, σ contention, κ coherency) and needs throughput at "
+                     f"{MIN_POINTS} or more core counts; through 3 points a curve fits exactly and "
+                     "says nothing of its own error, so a fitted N* would be meaningless and none "
+                     "is printed.", "note")]
     rows = []
     measured = an.at_ref(workload)["cores"].max()
     for strategy, fit in fits.items():
         if fit.ok:
-            peak = ("none: κ indistinguishable from 0" if math.isinf(fit.peak_n) else sig(fit.peak_n)
-                    + (f" (extrapolated beyond {int(measured)})" if fit.peak_n > measured else ""))
-            rows.append([strategy, f"{fit.sigma:.3f} ± {fit.sigma_err:.3f}",
-                         f"{fit.kappa:.4f} ± {fit.kappa_err:.4f}", peak, f"{fit.r2:.3f}",
-                         f"{fit.rms_pct:.1f}%", str(fit.points), num(fit.lam)])
+            rows.append([strategy, _with_ci(fit.sigma, fit.sigma_ci, 3),
+                         _with_ci(fit.kappa, fit.kappa_ci, 4), _peak(fit, measured),
+                         f"{fit.r2:.3f}", f"{fit.rms_pct:.1f}%", str(fit.points), num(fit.lam)])
         else:
             rows.append([strategy, Cell(f"not possible: {fit.reason}"), "", "", "", "", str(fit.points), ""])
+    level = next((f.level for f in fits.values() if f.ok), 0.9)
     return [Table(["strategy", "σ contention", "κ coherency", "peak N* (cores)", "R²", "RMS error",
                    "core counts", "λ req/s per core"], rows,
-                  caption="USL fit per strategy (scipy curve_fit, bounds σ∈[0,1], κ≥0, over every ok "
-                          "repeat). N* = √((1−σ)/κ) is the core count where throughput is predicted "
-                          "to peak. Fit quality: R² near 1 means the law explains the variation, but "
+                  caption=f"USL fit per strategy (scipy curve_fit, bounds σ∈[0,1], κ≥0, over every ok "
+                          f"repeat; needs {MIN_POINTS}+ core counts). Brackets: {level:.0%} bootstrap "
+                          "confidence intervals from the repeats (report/usl.py says how). "
+                          "N* = √((1−σ)/κ) is the core count where throughput is predicted "
+                          "to peak, given only when κ's interval excludes 0. Fit quality: R² near 1 "
+                          "means the law explains the variation, but "
                           "a flat line has little variation to explain, so R² is low there; the RMS "
                           "error (as % of mean throughput) says how far the points lie from the curve.",
                   numeric={3, 4, 5, 6, 7})]
+
+
+def _with_ci(value: float, ci: tuple[float, float], places: int) -> str:
+    if not math.isfinite(ci[0]):
+        return f"{value:.{places}f} (no interval)"
+    return f"{value:.{places}f} [{ci[0]:.{places}f}, {ci[1]:.{places}f}]"
+
+
+def _peak(fit: USLFit, measured: float) -> str:
+    if not fit.has_ci:
+        return f"not given: {fit.ci_method.removeprefix('no intervals: ')}"
+    if math.isinf(fit.peak_n):
+        return "none: κ's interval includes 0"
+    low, high = fit.peak_ci
+    beyond = f" (extrapolated beyond {int(measured)})" if fit.peak_n > measured else ""
+    return f"{sig(fit.peak_n)} [{sig(low)}, {sig(high)}]{beyond}"
 
 
 def scaling_section(an: Analysis) -> Section:
@@ -69,7 +89,7 @@ def scaling_section(an: Analysis) -> Section:
             section.add(figure(fig, f"fig-scaling-{slug(workload)}.png",
                                f"{workload}: throughput and speedup vs cores",
                                "Lines: median over repeats; bars: min–max; thin curves: USL fit where "
-                               "possible. " + loadgen_caption(rows)))
+                               "possible, shaded: its bootstrap confidence band. " + loadgen_caption(rows)))
         else:
             section.add(Para(f"Measured at {cores_label(cores[0]) if cores else 'no'} core count only: "
                              "no scaling to plot for this workload.", "note"))
@@ -97,7 +117,32 @@ def scaling_section(an: Analysis) -> Section:
                                   "(safe, then the stateless ceiling, then unsafe).",
                           numeric=set(range(2, 4 + len(cores)))))
         section.add(*_usl_blocks(an, workload))
+    section.add(*_interpreter_blocks(an))
     return section.add(legend())
+
+
+def _interpreter_blocks(an: Analysis) -> list:
+    """The interpreter axis, when the run has one: every other Python against the first."""
+    names = interpreters.labels(an.run)
+    if not names:
+        return []
+    table = interpreters.compare_pythons(an.run)
+    pythons = an.run.manifest.get("pythons") or {}
+    builds = "; ".join(f"{n}: {pythons.get(n, {}).get('version', '?')}"
+                       + (" free-threaded" if pythons.get(n, {}).get("gil_disabled") else "")
+                       for n in names)
+    rows = [[r["workload"], r["strategy"], str(r["cores"]), str(r["users"]), num(r["reference_rps"]),
+             num(r["other_rps"]), ratio(r["ratio"]), r["repeats"], r["other_gil"], r["verdict"]]
+            for _, r in table.iterrows()]
+    return [Heading("Interpreters"),
+            Para(f"This run measured every cell under {len(names)} interpreters ({builds}). "
+                 f"Every other section shows Python {names[0]}; this table compares the others "
+                 "with it, cell by cell (exact Mann–Whitney over the repeats; where they overlap, "
+                 "no measurable difference)."),
+            Table(["workload", "strategy", "cores", "users", f"req/s {names[0]}", "req/s other",
+                   "ratio", "repeats", "GIL enabled (other)", "verdict"], rows,
+                  caption="Medians over ok repeats; ratio = other / reference.",
+                  numeric={4, 5, 6})]
 
 
 def _latency_rows(an: Analysis, workload: str) -> tuple[dict, list]:

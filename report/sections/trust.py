@@ -72,6 +72,16 @@ def _placement(an: Analysis) -> str:
                  "load generator (S)." if shared else " They never overlap.")
     elif overlap is not None:
         text += f" Overlap: {overlap}."
+    topo = placement.get("topology")
+    if isinstance(topo, dict):
+        if topo.get("fallback"):
+            text += (f" The CPU topology could not be read ({topo.get('source')}): CPUs were "
+                     "placed by number, so a server's cores may be SMT siblings.")
+        else:
+            text += (f" Machine: {topo.get('physical_cores')} physical cores, "
+                     f"{topo.get('threads_per_core')} thread(s) each, {topo.get('nodes')} NUMA "
+                     f"node(s); each server core is a distinct physical core up to "
+                     f"{placement.get('server_share')}, none shared with the load generator's.")
     return text
 
 

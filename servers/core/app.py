@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import platform
+import sys
 
 from . import contract, gcstats
 from .contract import Call, HttpError
@@ -26,10 +28,16 @@ class App:
         # next() on itertools.count is one C call, atomic under the GIL: the
         # request counter adds no lock of its own to any strategy.
         self._requests = itertools.count(1)
+        # Which interpreter serves, and whether its GIL is on: a free-threaded build
+        # (3.13t) may still enable it, e.g. for an extension that needs it.
+        self._python = platform.python_version()
+        is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
+        self._gil_enabled = bool(is_gil_enabled()) if is_gil_enabled else True
 
     def health(self) -> bytes:
         return contract.dumps({"status": "ok", "strategy": self.spec.name,
-                               "workers": self.workers, "pid": os.getpid()})
+                               "workers": self.workers, "pid": os.getpid(),
+                               "python": self._python, "gil_enabled": self._gil_enabled})
 
     def stats(self, totals, requests: int) -> bytes:
         doc = {"sum": totals.sum, "incr_applied": totals.incr_applied,

@@ -1,0 +1,106 @@
+"""From a profile, overrides and the machine's topology to a plan, its placement and
+an estimate of how long it takes: shared by ``sharebench run`` and ``run --dry-run``."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import placement as placing
+from . import profiles
+from .engines import CPU_US_PER_REQUEST
+from .placement import Placement
+from .profiles import Overrides, Plan, PlanError
+from .topology import Topology
+from .workloads import WORKLOADS
+
+# From whole runs on this 2-core machine (README: the default profile's 130 cells of
+# 4 s in 11.5 minutes, quick's 2 cells in under 20 s): starting, checking, stopping a
+# server and Locust and writing the record add ~1.2 s per cell to its warm-up and
+# window; the contract checks ~1.5 s per strategy; the report ~10 s.
+CELL_OVERHEAD_S = 1.2
+VERIFY_S_PER_STRATEGY = 1.5
+REPORT_S = 10.0
+
+
+def prepare(profile: str, overrides: Overrides, strategies: list[str], topology: Topology,
+            loadgen_cpus: str | None = None, path: Path = profiles.PROFILES_FILE,
+            pythons: list[str] | None = None) -> tuple[Plan, Placement]:
+    """The placement (its load generator sized by the plan's workloads), then the plan
+    (its ``cores = "all"`` bounded by the server's share of that placement)."""
+    if loadgen_cpus:
+        place = placing.explicit(loadgen_cpus, topology)
+    else:
+        pairs = [(WORKLOADS[w].server_us, CPU_US_PER_REQUEST[e])
+                 for w, e in profiles.load_pairs(profile, overrides, path)
+                 if w in WORKLOADS and e in CPU_US_PER_REQUEST]
+        fraction = placing.loadgen_fraction(pairs)
+        place = placing.default(topology, fraction=fraction)
+    plan = profiles.build(profile, overrides, strategies, machine_cores=len(topology.cpus),
+                          path=path, server_share=place.share)
+    if pythons:  # each cell under every interpreter, back to back: both see the same machine
+        plan.cells = [replace(cell, python=label) for cell in plan.cells for label in pythons]
+    for cores in sorted({cell.cores for cell in plan.cells}):
+        if cores > len(place.server_order):
+            raise PlanError(f"bad core count {cores}: the server can have at most "
+                            f"{len(place.server_order)} CPUs here")
+    return plan, place
+
+
+@dataclass(frozen=True)
+class Estimate:
+    cells: int
+    per_cell_s: float
+    verify_s: float
+    report_s: float
+
+    @property
+    def total_s(self) -> float:
+        return self.cells * self.per_cell_s + self.verify_s + self.report_s
+
+
+def estimate(plan: Plan, cells: int | None = None) -> Estimate:
+    count = len(plan.cells) if cells is None else cells
+    interpreters = len({cell.python for cell in plan.cells}) or 1
+    return Estimate(count, plan.warmup + plan.duration + CELL_OVERHEAD_S,
+                    VERIFY_S_PER_STRATEGY * len(plan.strategies) * interpreters, REPORT_S)
+
+
+def minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)}m{int(round(seconds % 60)):02d}s"
+
+
+def describe(plan: Plan, place: Placement, est: Estimate, topology: Topology) -> list[str]:
+    """The plan as lines: the machine, the placement per core count, every cell, the time."""
+    summary = topology.summary()
+    lines = [f"profile {plan.profile}: {len(plan.cells)} cells, {plan.warmup:g} s warm-up + "
+             f"{plan.duration:g} s window each",
+             f"machine: {summary['cpus']} CPUs, {summary['physical_cores']} physical cores, "
+             f"{summary['threads_per_core']} thread(s) per core, {summary['packages']} "
+             f"package(s), {summary['nodes']} NUMA node(s) ({topology.source})",
+             f"load generator: CPUs {_cpus(place.loadgen)}; server's share: {place.share} "
+             f"physical core(s)"]
+    described = place.describe(sorted({c.cores for c in plan.cells}))
+    for cores, cpus in described["server_cpus"].items():
+        shared = "  SHARED with the load generator" if described["shared"][cores] else ""
+        nodes = described.get("server_nodes", {}).get(cores)
+        where = f"  node(s) {','.join(map(str, nodes))}" if nodes is not None else ""
+        lines.append(f"  {cores:>3} core(s): server CPUs {_cpus(cpus)}{where}{shared}")
+    lines += [f"  {cell.id}" for cell in plan.cells]
+    lines.append(f"estimate: {minutes(est.total_s)} ({est.cells} cells x {est.per_cell_s:.1f} s "
+                 f"+ contract checks {est.verify_s:.0f} s + report {est.report_s:.0f} s)")
+    return lines
+
+
+def _cpus(cpus) -> str:
+    """0-3,8 style, short enough to read for 128 CPUs."""
+    ordered = sorted(cpus)
+    runs: list[str] = []
+    start = prev = None
+    for cpu in ordered + [None]:
+        if start is not None and cpu == prev + 1:
+            prev = cpu
+            continue
+        if start is not None:
+            runs.append(f"{start}" if start == prev else f"{start}-{prev}")
+        start = prev = cpu
+    return ",".join(runs) or "none"
