@@ -23,7 +23,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS))
 
 .PHONY: setup test microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
-.PHONY: report compare chromium soak
+.PHONY: report compare chromium soak rust
 
 setup: $(STAMP)
 
@@ -35,8 +35,18 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-test: $(STAMP) chromium wrk
+test: $(STAMP) chromium wrk rust
 	$(BIN)/python -m pytest
+
+# The Rust strategies (servers/rust-*/strategy.toml), built offline from Debian's packaged
+# crates (servers/rust/.cargo/config.toml): Debian's cargo and rustc and the crates are
+# installed when missing (needs root, as CI has); cargo then builds incrementally.
+RUST_CRATES := librust-libc-dev librust-tokio-dev
+rust:
+	@command -v cargo >/dev/null || { apt-get update -qq && apt-get install -y -qq cargo rustc >/dev/null; }
+	@test "$$(dpkg-query -W -f='$${Status}\n' $(RUST_CRATES) 2>/dev/null | grep -c 'ok installed')" = 2 \
+		|| { apt-get update -qq && apt-get install -y -qq $(RUST_CRATES) >/dev/null; }
+	cd servers/rust && cargo build --release --locked --quiet
 
 # Saved under results/, and attached to the latest run (as microbench.json) for its report.
 microbench: $(STAMP) wrk

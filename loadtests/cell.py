@@ -116,7 +116,7 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
             raise ServerError(f"{cell.strategy} died during the cell")
         after = _stats(server)
         record.update(_latency(parts, start, end))
-        record.update(_cpu(samples, record, spec["model"]))
+        record.update(_cpu(samples, record, spec["model"], spec.get("language", "python")))
         if cell.rate:
             record.update(_open_loop(parts, record, offered))
         record.update(_correctness(parts, before, after, spec["safety"]))
@@ -241,7 +241,7 @@ def _latency(parts: list[Part], start: float, end: float) -> dict:
             "hdr": merged.encode().decode("ascii")}
 
 
-def _cpu(samples: dict, record: dict, model: str) -> dict:
+def _cpu(samples: dict, record: dict, model: str, language: str = "python") -> dict:
     wall = samples["wall"]
     server_s, loadgen_s = samples["server"], samples["loadgen"]
     doc = {"server_cpu_s": server_s, "loadgen_cpu_s": loadgen_s, "server_cpu": None,
@@ -258,8 +258,10 @@ def _cpu(samples: dict, record: dict, model: str) -> dict:
     if loadgen_s is not None:
         doc.update(loadgen_cpu_s=round(loadgen_s, 3), loadgen_cpu=round(loadgen_s / wall, 3))
     if server_s is not None and loadgen_s is not None:
-        # A single-process server runs Python on about one core whatever it is given (GIL).
-        capacity = record["server_cores"] if model == "processes" else 1
+        # A single-process server runs Python on about one core whatever it is given (GIL);
+        # a compiled server's threads (or several processes) can use every core it was given.
+        parallel = model == "processes" or language != "python"
+        capacity = record["server_cores"] if parallel else 1
         loadgen_busy = samples["loadgen_cpus_busy"] / wall
         server_busy = samples["server_cpus_busy"] / wall
         doc["loadgen_cpus_busy"] = round(loadgen_busy, 3)

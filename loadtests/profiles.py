@@ -107,9 +107,11 @@ def check_names(kind: str, names: list[str], valid) -> None:
         if name not in valid:
             why = ""
             if kind == "strategy":
-                from servers import broken  # a module that failed to import says why
-                error = broken().get(name.replace("-", "_"))
-                why = f" (servers/{name.replace('-', '_')}.py failed to import: {error})" if error else ""
+                from servers import broken  # a strategy set aside says why
+                from servers.core.registry import source
+                found = broken()
+                key = next((k for k in (name.replace("-", "_"), name) if k in found), None)
+                why = f" ({source(key)}: {found[key]})" if key else ""
             raise PlanError(f"unknown {kind} {name!r}{why}; valid: {', '.join(sorted(valid))}")
 
 

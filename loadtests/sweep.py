@@ -59,6 +59,7 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "overrides": overrides, "command": " ".join(shlex.quote(a) for a in argv),
         "matrix": [{"cell_id": c.id, **vars(c)} for c in plan.cells],
         "strategies": {n: {"model": specs[n].model, "safety": specs[n].safety,
+                           "language": specs[n].language,
                            "rust": specs[n].rust, "rule": specs[n].rule}
                        for n in plan.strategies},
         "workloads": {n: WORKLOADS[n].to_dict() for n in plan.workloads},

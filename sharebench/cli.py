@@ -22,13 +22,14 @@ def _fail(message: str) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from servers import broken, discover
+    from servers.core.registry import source
     found = discover()
     width = max(len(name) for name in found)
     for spec in found.values():
-        print(f"{spec.name:<{width}}  {spec.model:<9}  {spec.safety:<8}  {spec.rule} [{spec.rust}]")
-    for module, error in broken().items():
-        print(f"sharebench: warning: servers/{module}.py failed to import, not listed: {error}",
-              file=sys.stderr)
+        print(f"{spec.name:<{width}}  {spec.model:<9}  {spec.safety:<8}  {spec.language:<6}  "
+              f"{spec.rule} [{spec.rust}]")
+    for key, error in broken().items():
+        print(f"sharebench: warning: {source(key)}, not listed: {error}", file=sys.stderr)
     return 0
 
 
@@ -270,9 +271,10 @@ def _fraction(text: str) -> float:
 
 def _warn_broken() -> None:
     from servers import broken
-    for module, error in broken().items():
-        print(f"sharebench: warning: servers/{module}.py failed to import and is not measured: "
-              f"{error}", file=sys.stderr)
+    from servers.core.registry import source
+    for key, error in broken().items():
+        print(f"sharebench: warning: {source(key)} and is not measured: {error}",
+              file=sys.stderr)
 
 
 def _positive_int(text: str) -> int:

@@ -3,7 +3,9 @@
 The ready line on stdout carries the bound port, so a caller can ask for port
 0 and never race another process for a "free" port. The "processes" model is
 served by processes.py (a leader forking worker processes); this module only
-dispatches to it.
+dispatches to it. A strategy in another language (foreign.py) is exec'd with
+the same flags once they are checked: the binary then prints the ready line
+and answers the signals itself.
 
 ``--workers`` per model: threads — the connection-thread cap (default 1024);
 async — the one event loop (must be 1); processes — the number of worker
@@ -72,15 +74,19 @@ def check(spec: registry.Strategy, opts: Options) -> int:
         raise ValueError(f"--keys must be in 1..10000000, got {opts.keys}")
     if not 0 <= opts.port <= 65535:
         raise ValueError(f"--port must be in 0..65535, got {opts.port}")
-    workers = opts.workers or default_workers(spec.model)
-    if spec.model == "async" and workers != 1:
-        raise ValueError(f"{spec.name} runs one event loop; --workers must be 1, got {workers}")
     if opts.gc not in gcstats.MODES:
         raise ValueError(f"--gc must be one of {', '.join(gcstats.MODES)}, got {opts.gc!r}")
     low, high = SWITCH_INTERVAL_S
     if opts.switch_interval is not None and not low <= opts.switch_interval <= high:
         raise ValueError(f"--switch-interval must be in {low:g}..{high:g} seconds, "
                          f"got {opts.switch_interval:g}")
+    if spec.manifest is not None:  # a foreign server: its own defaults (it reports them)
+        if opts.workers is not None and not 1 <= opts.workers <= THREAD_WORKERS * 64:
+            raise ValueError(f"--workers must be in 1..{THREAD_WORKERS * 64}, got {opts.workers}")
+        return opts.workers or 0
+    workers = opts.workers or default_workers(spec.model)
+    if spec.model == "async" and workers != 1:
+        raise ValueError(f"{spec.name} runs one event loop; --workers must be 1, got {workers}")
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
     if spec.model == "processes" and workers > MAX_PROCESSES:
@@ -104,6 +110,14 @@ def start_gc(mode: str, slot) -> None:
 
 def run(spec: registry.Strategy, opts: Options) -> None:
     workers = check(spec, opts)
+    if spec.manifest is not None:  # another language: this process becomes that server
+        # --garbage, --gc and --switch-interval are CPython's (its collector, its GIL):
+        # checked like every flag, and meaningless to a server without them.
+        from . import foreign
+        Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, 0.0, opts.garbage)  # checks; no calibration
+        foreign.exec_server(foreign.command(
+            spec.manifest, spec.name, opts.port, opts.host, opts.workers, opts.keys,
+            opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us))
     work = Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us, opts.garbage)
     if opts.switch_interval is not None:
         # Before any fork: the interval is interpreter state, so forked workers inherit it.

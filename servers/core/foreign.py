@@ -1,0 +1,150 @@
+"""Strategies in any language: a directory under servers/ holding a strategy.toml.
+
+The manifest says what the strategy is (the same fields as the ``@strategy``
+decorator), how to build it and how to start it. ``sharebench serve`` execs
+the command with the contract's flags, so the server process is the binary
+itself: its ready line, its signals and its exit status reach the caller
+exactly as a Python server's do. A manifest that does not parse, or a build
+that fails, sets the directory aside like a Python module that will not import.
+
+    name = "rust-global-lock"
+    language = "rust"
+    model = "threads"                 # threads | async | processes
+    rust = "Arc<Mutex<State>>"
+    rule = "one lock around the whole store"
+    safe = true                       # optional, default true
+    stateful = true                   # optional, default true
+    build = ["make", "-C", "../..", "rust"]            # optional; run in this directory
+    serve = ["../../build/rust/release/rust-global-lock"]
+
+Relative paths in ``serve`` are relative to the directory. The build runs only
+when the program ``serve`` names is missing; keeping it current after an edit
+is the build tool's job (``make rust``). The server is started as
+``serve... --name NAME --port P --host H --keys K --cpu-us U --hold-us U
+--io-ms M [--workers N] [--loops-per-us X]`` and must speak CONTRACT.md.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "strategy.toml"
+BUILD_TIMEOUT_S = 1800  # a first build from Debian's crate sources on a slow machine
+
+_REQUIRED = {"name": str, "language": str, "model": str, "rust": str, "rule": str, "serve": list}
+_OPTIONAL = {"safe": bool, "stateful": bool, "build": list}
+
+
+class ManifestError(ValueError):
+    """The directory cannot be a strategy: bad manifest, or its build failed."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    name: str
+    language: str
+    model: str
+    rust: str
+    rule: str
+    safe: bool
+    stateful: bool
+    build: tuple[str, ...]
+    serve: tuple[str, ...]   # argv, the program resolved against ``folder``
+    folder: Path
+
+
+def folders(package_dir: Path) -> list[Path]:
+    """The strategy directories under ``package_dir``: those holding a manifest."""
+    return sorted(p for p in package_dir.iterdir() if (p / MANIFEST).is_file())
+
+
+def load(folder: Path, models: tuple[str, ...], valid_name) -> Manifest:
+    """Read and check ``folder``/strategy.toml; raise ManifestError saying what is wrong."""
+    path = folder / MANIFEST
+    try:
+        doc = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ManifestError(f"{path}: {exc}") from None
+    unknown = set(doc) - set(_REQUIRED) - set(_OPTIONAL)
+    if unknown:
+        raise ManifestError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; "
+                            f"valid: {', '.join([*_REQUIRED, *_OPTIONAL])}")
+    for key, kind in [*_REQUIRED.items(), *_OPTIONAL.items()]:
+        if key not in doc:
+            if key in _REQUIRED:
+                raise ManifestError(f"{path}: {key!r} is missing")
+            continue
+        if not isinstance(doc[key], kind):
+            raise ManifestError(f"{path}: {key!r} must be a {kind.__name__}, got {doc[key]!r}")
+    for key in ("serve", "build"):
+        argv = doc.get(key, [])
+        if not all(isinstance(arg, str) and arg for arg in argv) or (key == "serve" and not argv):
+            raise ManifestError(f"{path}: {key!r} must be a list of non-empty strings")
+    if not valid_name(doc["name"]):
+        raise ManifestError(f"{path}: name {doc['name']!r} is not lower-case-with-hyphens")
+    if doc["model"] not in models:
+        raise ManifestError(f"{path}: model must be one of {models}, got {doc['model']!r}")
+    program = doc["serve"][0]
+    if "/" in program:  # a path (not a command found on PATH): relative to the directory
+        program = str((folder / program).resolve())
+    return Manifest(doc["name"], doc["language"], doc["model"], doc["rust"], doc["rule"],
+                    doc.get("safe", True), doc.get("stateful", True),
+                    tuple(doc.get("build", ())), (program, *doc["serve"][1:]), folder)
+
+
+def ensure_built(manifest: Manifest) -> None:
+    """Build the strategy if its program is missing; raise ManifestError if that fails.
+
+    The build's output goes to stderr: stdout belongs to the caller (`list`, the
+    ready line of `serve`).
+    """
+    program = manifest.serve[0]
+    if "/" not in program or os.access(program, os.X_OK):
+        return
+    if not manifest.build:
+        raise ManifestError(f"{program} does not exist and {manifest.folder / MANIFEST} "
+                            f"has no 'build' command")
+    print(f"sharebench: building {manifest.name}: {' '.join(manifest.build)}",
+          file=sys.stderr, flush=True)
+    try:
+        done = subprocess.run(manifest.build, cwd=manifest.folder, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=BUILD_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ManifestError(f"build {' '.join(manifest.build)!r} could not run: {exc}") from None
+    output = done.stdout.decode("utf-8", "replace")
+    sys.stderr.write(output)
+    if done.returncode != 0:
+        last = " | ".join(output.strip().splitlines()[-3:])
+        raise ManifestError(f"build {' '.join(manifest.build)!r} failed "
+                            f"(exit {done.returncode}): {last}")
+    if not os.access(program, os.X_OK):
+        raise ManifestError(f"build {' '.join(manifest.build)!r} succeeded but {program} "
+                            f"is still missing")
+
+
+def command(manifest: Manifest, name: str, port: int, host: str, workers: int | None,
+            keys: int, cpu_us: float, hold_us: float, io_ms: float,
+            loops_per_us: float | None) -> list[str]:
+    """The server's argv: the manifest's command and the contract's flags."""
+    argv = [*manifest.serve, "--name", name, "--port", str(port), "--host", host,
+            "--keys", str(keys), "--cpu-us", f"{cpu_us:g}", "--hold-us", f"{hold_us:g}",
+            "--io-ms", f"{io_ms:g}"]
+    if workers is not None:
+        argv += ["--workers", str(workers)]
+    if loops_per_us is not None:
+        argv += ["--loops-per-us", f"{loops_per_us:g}"]
+    return argv
+
+
+def exec_server(argv: list[str]) -> None:
+    """Become the server: the caller's pid, process group and signals are now its own."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if "/" in argv[0]:
+        os.execv(argv[0], argv)
+    os.execvp(argv[0], argv)  # a command found on PATH

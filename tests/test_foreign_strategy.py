@@ -1,0 +1,145 @@
+"""A strategy in another language: a directory with a strategy.toml, added to a copy
+of the repository with no other file edited, is listed, served, verified against
+the contract and keeps every update; a malformed manifest or a failing build is
+set aside with its error while everything else still lists and serves."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loadtests.client import Client
+from loadtests.hammer import run_clients
+from loadtests.server import ServerProcess
+from loadtests.verify import verify_strategy
+from servers import discover
+
+REPO = Path(__file__).resolve().parent.parent
+BINARY = REPO / "build" / "rust" / "release" / "rust-global-lock"  # built by `make rust`
+
+pytestmark = pytest.mark.skipif(not os.access(BINARY, os.X_OK),
+                                reason=f"{BINARY} is missing: run `make rust`")
+
+GOOD = f'''# a copy of rust-global-lock under another name, from a manifest alone
+name = "copied-lock"
+language = "rust"
+model = "threads"
+rust = "Arc<Mutex<State>>"
+rule = "one Mutex around the whole store"
+serve = ["{BINARY}"]
+'''
+
+# Built on first use: the build copies the binary in beside the manifest.
+BUILT_ON_DEMAND = f'''name = "built-lock"
+language = "rust"
+model = "threads"
+rust = "Arc<Mutex<State>>"
+rule = "one Mutex around the whole store"
+build = ["cp", "{BINARY}", "server"]
+serve = ["./server"]
+'''
+
+MALFORMED = '''name = "half-written"
+model = "threads
+'''
+
+UNKNOWN_KEY = '''name = "typo-key"
+language = "rust"
+model = "threads"
+rust = "-"
+rule = "-"
+serve = ["/bin/true"]
+saef = false
+'''
+
+BUILD_FAILS = '''name = "never-builds"
+language = "c"
+model = "threads"
+rust = "-"
+rule = "-"
+build = ["sh", "-c", "echo 'injected: the compiler refused' >&2; exit 3"]
+serve = ["./never-built"]
+'''
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "repo"
+    for package in ("servers", "loadtests", "sharebench"):
+        shutil.copytree(REPO / package, copy / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    manifests = {"copied-lock": GOOD, "built-lock": BUILT_ON_DEMAND, "half-written": MALFORMED,
+                 "typo-key": UNKNOWN_KEY, "never-builds": BUILD_FAILS}
+    for folder, text in manifests.items():
+        (copy / "servers" / folder).mkdir()
+        (copy / "servers" / folder / "strategy.toml").write_text(text)
+    return copy
+
+
+def sharebench(copy: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(copy)}  # the copy shadows the installed packages
+    return subprocess.run([sys.executable, "-m", "sharebench", *args], cwd=copy, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_rust_strategies_are_registered_as_foreign() -> None:
+    found = discover()
+    rust = {name: spec for name, spec in found.items() if spec.language == "rust"}
+    assert set(rust) >= {"rust-global-lock", "rust-ownership", "rust-message-passing",
+                         "rust-async", "rust-racy"}, sorted(found)
+    assert all(spec.factory is None and spec.manifest is not None for spec in rust.values())
+    assert rust["rust-racy"].safety == "unsafe" and rust["rust-async"].model == "async"
+
+
+def test_directory_strategy_is_listed_verified_and_keeps_updates(repo_copy: Path) -> None:
+    listed = sharebench(repo_copy, "list")
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split()[0]: line.split() for line in listed.stdout.splitlines()}
+    assert rows["copied-lock"][1:4] == ["threads", "safe", "rust"], rows["copied-lock"]
+    assert "global-lock" in rows  # the Python strategies are still there
+    env = {**os.environ, "PYTHONPATH": str(repo_copy)}
+    assert verify_strategy("copied-lock", env=env, cwd=str(repo_copy)) == []
+    with ServerProcess("copied-lock", ["--keys", "64", "--hold-us", "300"],
+                       env=env, cwd=str(repo_copy)) as server:
+        assert server.proc.pid == Client(server.host, server.port).get("/health")[1]["pid"], \
+            "sharebench serve must exec the server, so that signals reach it directly"
+        got = run_clients(server.host, server.port)
+        stats = Client(server.host, server.port).get("/stats")[1]
+    assert not got.errors and not got.unfinished, got
+    assert stats["sum"] == stats["incr_applied"] == got.acked, (got, stats)
+
+
+def test_missing_program_is_built_on_first_use(repo_copy: Path) -> None:
+    assert not (repo_copy / "servers" / "built-lock" / "server").exists()
+    listed = sharebench(repo_copy, "list")
+    assert "built-lock" in listed.stdout.split(), listed.stderr
+    assert "sharebench: building built-lock" in listed.stderr
+    assert (repo_copy / "servers" / "built-lock" / "server").exists()
+    again = sharebench(repo_copy, "list")
+    assert "building built-lock" not in again.stderr, "built again although present"
+
+
+def test_broken_manifests_and_builds_are_set_aside(repo_copy: Path) -> None:
+    listed = sharebench(repo_copy, "list")
+    assert listed.returncode == 0, listed.stderr
+    names = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert "copied-lock" in names and "global-lock" in names
+    for bad in ("half-written", "typo-key", "never-builds"):
+        assert bad not in names
+        assert f"servers/{bad}/strategy.toml was set aside" in listed.stderr, listed.stderr
+    assert "unknown key(s) saef" in listed.stderr
+    assert "injected: the compiler refused" in listed.stderr
+    served = sharebench(repo_copy, "serve", "never-builds", "--port", "0")
+    assert served.returncode == 2
+    assert "error: strategy servers/never-builds/strategy.toml was set aside" in served.stderr
+    assert "exit 3" in served.stderr
+
+
+def test_foreign_server_rejects_bad_flags_before_starting(repo_copy: Path) -> None:
+    for args in (["--keys", "0"], ["--cpu-us", "-1"], ["--workers", "0"]):
+        result = sharebench(repo_copy, "serve", "copied-lock", "--port", "0", *args)
+        assert result.returncode == 2 and "error:" in result.stderr, (args, result.stderr)
