@@ -29,6 +29,8 @@ class Cell:
     engine: str = schema.DEFAULT_ENGINE
     python: str = ""   # an interpreter of the matrix (--pythons), "" for the harness's own
     rate: str = ""   # open loop: "2000" req/s, or "0.85x" of capacity; "" closed loop
+    warmup: float = 0.0    # this cell's own warm-up and window, s (a block's `warmup`,
+    duration: float = 0.0  # `duration`); 0: the run's
 
     @property
     def id(self) -> str:
@@ -155,7 +157,8 @@ def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
     a port for its master: chosen free, and chosen again if someone takes it first."""
     for attempt in range(1, BIND_ATTEMPTS + 1):
         remote = bool(setup.remote_workers) and cell.engine == "locust"
-        load = Load(url, workload, cell.users, setup.warmup, setup.duration,
+        load = Load(url, workload, cell.users, cell.warmup or setup.warmup,
+                    cell.duration or setup.duration,
                     setup.scratch / cell.id / f"attempt-{attempt}", cpus=setup.loadgen_cpus,
                     processes=setup.remote_workers if remote else len(setup.loadgen_cpus),
                     remote=remote, master_port=setup.master_port if remote else locust_engine.free_port(),

@@ -13,13 +13,15 @@ from .profiles import Overrides, Plan, PlanError
 from .topology import Topology
 from .workloads import WORKLOADS
 
-# From whole runs on this 2-core machine (README: the default profile's 130 cells of
-# 4 s in 11.5 minutes, quick's 2 cells in under 20 s): starting, checking, stopping a
-# server and Locust and writing the record add ~1.2 s per cell to its warm-up and
-# window; the contract checks ~1.5 s per strategy; the report ~10 s.
-CELL_OVERHEAD_S = 1.2
-VERIFY_S_PER_STRATEGY = 1.5
-REPORT_S = 10.0
+# From whole runs on this 2-core machine: starting, checking and stopping a server and
+# the engine and writing the record add to a cell's warm-up and window ~0.6 s with wrk
+# (24 cells of 1 s + 2 s in 85 s) and ~1.8 s with Locust (28 open-loop cells of 1 s + 3 s
+# in 2m42s); the contract and stress checks ~2.5 s per strategy, the knob check ~4 s per
+# execution model; the report ~20 s.
+CELL_OVERHEAD_S = {"wrk": 0.6, "locust": 1.8}
+VERIFY_S_PER_STRATEGY = 2.5
+KNOB_CHECK_S = 4.0
+REPORT_S = 20.0
 
 
 def prepare(profile: str, overrides: Overrides, strategies: list[str], topology: Topology,
@@ -61,8 +63,13 @@ class Estimate:
 def estimate(plan: Plan, cells: int | None = None) -> Estimate:
     count = len(plan.cells) if cells is None else cells
     interpreters = len({cell.python for cell in plan.cells}) or 1
-    return Estimate(count, plan.warmup + plan.duration + CELL_OVERHEAD_S,
-                    VERIFY_S_PER_STRATEGY * len(plan.strategies) * interpreters, REPORT_S)
+    measured = sum((cell.warmup or plan.warmup) + (cell.duration or plan.duration)
+                   + CELL_OVERHEAD_S[cell.engine]
+                   for cell in plan.cells)
+    per_cell = measured / len(plan.cells) if plan.cells else 0.0
+    return Estimate(count, per_cell,
+                    VERIFY_S_PER_STRATEGY * len(plan.strategies) * interpreters + KNOB_CHECK_S * 5,
+                    REPORT_S)
 
 
 def minutes(seconds: float) -> str:

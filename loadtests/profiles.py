@@ -241,6 +241,11 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
     repeats = ov.repeats or block.get("repeats", 1)
     engine = ov.engine or block.get("engine", "locust")
     check_names("engine", [engine], engines.ENGINES)
+    # A block may have its own windows (thousands of connections take seconds to open; wrk
+    # needs less than Locust); WARMUP= and DURATION= replace every block's, as overrides do.
+    warmup = 0.0 if ov.warmup or "warmup" not in block else parse_duration(block["warmup"], "warmup")
+    duration = (0.0 if ov.duration or "duration" not in block
+                else parse_duration(block["duration"], "duration"))
     planned = block.get("rates")  # an open-loop block; a closed one has none
     try:
         block_rates = (ov.rates or rates.parse_rates(planned)) if planned is not None else [""]
@@ -259,7 +264,7 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
                         for name in names:
                             per_repeat[repeat].append(
                                 Cell(name, workload, core_count, user_count, repeat, engine,
-                                     rate=rate))
+                                     rate=rate, warmup=warmup, duration=duration))
 
 
 def overrides_from(strategies: str | None = None, workloads: str | None = None,

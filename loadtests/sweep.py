@@ -94,7 +94,9 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     """Measure every cell of the store's manifest that has no record yet."""
     manifest = store.manifest()
     cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}, python=m.get("python", ""),
-                  rate=m.get("rate") or "") for m in manifest["matrix"]]
+                  rate=m.get("rate") or "", warmup=m.get("warmup") or 0.0,
+                  duration=m.get("duration") or 0.0)
+             for m in manifest["matrix"]]
     contract = _verify(manifest, store, out, stop)
     setup = setup_from(manifest)
     rates.raise_fd_limit()  # servers and Locust inherit it: thousands of connections need it
@@ -171,11 +173,12 @@ def _verify(manifest: dict, store: RunStore, out,
 
 def _check_knobs(manifest: dict, setup: Setup, contract: dict, stop: threading.Event,
                  out) -> list[dict]:
-    """--cpu-us against the server CPU it really costs: one strategy per execution model."""
-    picked: dict[str, str] = {}
+    """--cpu-us against the server CPU it really costs: one strategy per execution model
+    and language (a Rust server's knob must cost what a Python one's does)."""
+    picked: dict[tuple[str, str], str] = {}
     for name, spec in sorted(manifest["strategies"].items()):
         if not contract.get(name) and spec.get("safety") != "unsafe":
-            picked.setdefault(spec["model"], name)
+            picked.setdefault((spec["model"], spec.get("language", "python")), name)
     cpus = setup.server_cpus.get(1) or None
     found = []
     for name in picked.values():
