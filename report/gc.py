@@ -5,7 +5,8 @@ collector on, off and frozen. No drawing here (plots.py draws what this computes
 Open-loop cells are preferred: a closed-loop user waits out a pause before sending its next
 request, so the requests a pause delays are never sent (coordinated omission) and the tail
 hides the pause. A cell flagged `loadgen_lagging` measured Locust's delays as much as the
-server's: it is left out of every figure here.
+server's, and one flagged `busy_machine` had other processes on its CPUs (their preemptions
+look like pauses): both are left out of every figure here (`left_out` counts them).
 """
 from __future__ import annotations
 
@@ -36,10 +37,12 @@ def cells(run: Run) -> pd.DataFrame:
         if frame.empty or "gc_scope" not in frame:
             continue
         ok = frame[(frame["status"] == "ok") & (frame["gc_scope"] != "")]
-        ok = ok[~_col(ok, "loadgen_lagging").fillna(False).astype(bool)]
-        if ok.empty:
+        dirty = (_col(ok, "loadgen_lagging").fillna(False).astype(bool)
+                 | _col(ok, "busy_machine").fillna(False).astype(bool))
+        if dirty.all():
             continue
-        ok = ok.copy()
+        left_out = int(dirty.sum())
+        ok = ok[~dirty].copy()
         if "gc_mode" not in ok:
             ok["gc_mode"] = "default"
         ok["gc_mode"] = ok["gc_mode"].replace("", "default")
@@ -47,7 +50,9 @@ def cells(run: Run) -> pd.DataFrame:
         ok["collections_per_s"] = pd.to_numeric(ok["gc_collections"], errors="coerce") / window_s
         # Summed over a multi-process server's processes: a share over 100% is possible there.
         ok["paused_share"] = pd.to_numeric(ok["gc_pause_total_ms"], errors="coerce") / 1000 / window_s
-        return ok.reset_index(drop=True)
+        ok = ok.reset_index(drop=True)
+        ok.attrs["left_out"] = left_out
+        return ok
     return pd.DataFrame()
 
 

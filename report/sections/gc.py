@@ -38,7 +38,9 @@ def gc_blocks(an: Analysis) -> list:
     blocks.append(Table(["strategy", "workload", "collector", "offered req/s", "collections/s",
                          "longest pause ms", "window paused", "p99 ms", "p99.9 ms", "max ms",
                          "repeats", "gc scope"], rows,
-                        caption="Medians over the ok repeats (Locust-lagging cells left out). "
+                        caption="Medians over the ok repeats; "
+                                f"{frame.attrs.get('left_out', 0)} cell(s) left out, flagged "
+                                "loadgen_lagging (G) or busy_machine (B). "
                                 "gc scope `window`: exactly the measured window; `cell`: the whole "
                                 "cell, warm-up included (too many pauses to keep each).",
                         numeric=set(range(3, 11))))
