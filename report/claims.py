@@ -135,7 +135,9 @@ def claim_races(an: Analysis) -> Claim:
             text += f" Not judged (the check failed): {', '.join(unjudged)}."
         parts.append(text)
     saw = lost > 0 or bool(raced)
-    if not saw:
+    if not saw and not at_default:
+        claim.verdict = "not observed"  # no unsafe strategy ran: nothing was expected to race
+    elif not saw:
         claim.verdict = "not observed: the GIL hid the race"
     elif an.racy:
         claim.verdict = "confirmed, and a strategy declared safe races under preemption"

@@ -78,7 +78,7 @@ def test_gc_claim_is_answered_with_numbers(tmp_path: Path) -> None:
     claim = claim_gc(_analysis(write_gc_run(tmp_path)))
     assert claim.verdict == "supported: the collector's pauses reach the tail"
     assert "open loop" in claim.answer and "1000 req/s offered" in claim.answer
-    assert "p99.9 30 ms on vs 3 ms off" in claim.answer
+    assert "p99.9 30.0 ms on vs 3.00 ms off" in claim.answer
     assert "A heap per process (global-lock-mp" in claim.answer
     assert len(claim.evidence) == 2  # one line per strategy, every mode in it
     assert all("collector frozen" in line for line in claim.evidence)
