@@ -10,7 +10,7 @@ from pathlib import Path
 from results import schema
 from results.schema import BUSY, OTHER_CPU
 
-from . import engines, gcwindow, hdr, measure
+from . import correctness, engines, gcwindow, hdr, measure
 from .client import Client
 from .engines import Load, LoadGenError, Part, Session, Stopped
 from .engines import locust as locust_engine
@@ -313,17 +313,9 @@ def merge_timelines(timelines: list[dict | None]) -> dict | None:
 
 
 def _correctness(parts: list[Part], before: dict, after: dict, safety: str) -> dict:
-    """Compare what clients were told with what the server holds, over this cell only
-    (deltas of /stats, so a long-running remote target is judged fairly too)."""
-    acked = sum(part["acked_incr"] for part in parts)
-    uncertain = sum(part["uncertain_incr"] for part in parts)
-    total = after["sum"] - before["sum"]
-    applied = after["incr_applied"] - before["incr_applied"]
-    doc = {"acked_incr": acked, "uncertain_incr": uncertain, "server_sum": total,
-           "server_incr_applied": applied, "correct": None, "lost_updates": None}
-    if safety == "no-state":
-        return doc
-    # Increments whose answer never came may or may not have been applied.
-    doc["correct"] = total == applied and acked <= total <= acked + uncertain
-    doc["lost_updates"] = max(0, acked - total)
-    return doc
+    """Judged over this cell only (deltas of /stats, so a long-running remote target is
+    judged fairly too)."""
+    return correctness.verdict(sum(part["acked_incr"] for part in parts),
+                               sum(part["uncertain_incr"] for part in parts),
+                               after["sum"] - before["sum"],
+                               after["incr_applied"] - before["incr_applied"], safety)

@@ -16,8 +16,8 @@ from .cell import Cell
 from .workloads import WORKLOADS
 
 PROFILES_FILE = Path(__file__).with_name("profiles.toml")
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)?$")
-_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
+_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 class PlanError(ValueError):
@@ -63,16 +63,19 @@ class Plan:
         return sorted({cell.engine for cell in self.cells})
 
 
-def parse_duration(text: str | float | int, what: str = "duration") -> float:
+def parse_duration(text: str | float | int, what: str = "duration",
+                   most: float = 3600) -> float:
+    """10s, 1.5s, 500ms, 2m, 1h or plain seconds; more than 0 and at most ``most`` s."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         seconds = float(text)
     else:
         match = _DURATION.match(str(text).strip())
         if not match:
-            raise PlanError(f"bad {what} {text!r}: use e.g. 10s, 1.5s, 500ms or 1m")
+            raise PlanError(f"bad {what} {text!r}: use e.g. 10s, 1.5s, 500ms, 2m or 1h")
         seconds = float(match[1]) * _SCALE[match[2]]
-    if not 0 < seconds <= 3600:
-        raise PlanError(f"bad {what} {text!r}: must be more than 0 and at most 1 hour")
+    if not 0 < seconds <= most:
+        limit = f"{most / 3600:g} hour" + ("" if most == 3600 else "s")
+        raise PlanError(f"bad {what} {text!r}: must be more than 0 and at most {limit}")
     return seconds
 
 

@@ -26,12 +26,9 @@ clients were acknowledged).
 from __future__ import annotations
 
 import csv
+import http.client
 import random
-import re
-import signal
-import socket
 import statistics
-import sys
 import threading
 import time
 from dataclasses import astuple, dataclass, field
@@ -39,7 +36,7 @@ from pathlib import Path
 
 import psutil
 
-from . import measure
+from . import correctness, measure, profiles, signals
 from .client import Client
 from .procs import Survivors
 from .server import ServerError, ServerProcess
@@ -48,6 +45,7 @@ KEYS = 1024
 CONNECTIONS = 4         # per strategy, one client thread each
 RECONNECT_EVERY = 500   # requests per connection, on average, before it is replaced
 TIMEOUT_S = 5.0
+JSON = {"Content-Type": "application/json"}
 MAX_S = 24 * 3600
 SAMPLE_COLUMNS = ["t_s", "strategy", "rss_mib", "processes", "threads", "fds", "requests",
                   "errors"]
@@ -63,14 +61,11 @@ class SoakError(ValueError):
 
 
 def parse_duration(text: str) -> float:
-    """10m, 90s, 1.5h, or plain seconds; up to a day."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(s|m|h)?", text.strip())
-    if not match:
-        raise SoakError(f"bad duration {text!r}: use e.g. 20s, 10m or 2h")
-    seconds = float(match[1]) * {"s": 1, "m": 60, "h": 3600, None: 1}[match[2]]
-    if not 0 < seconds <= MAX_S:
-        raise SoakError(f"bad duration {text!r}: more than 0 and at most 24h")
-    return seconds
+    """The harness's durations (profiles.parse_duration), up to a day."""
+    try:
+        return profiles.parse_duration(text, "soak duration", most=MAX_S)
+    except profiles.PlanError as exc:
+        raise SoakError(str(exc)) from None
 
 
 # --- the load: paced keep-alive requests -------------------------------------------
@@ -84,49 +79,23 @@ class Load:
     uncertain_incr: int = 0  # sent, never answered: may or may not have been applied
 
 
-class _Connection:
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.rfile = self.sock.makefile("rb")
-
-    def ask(self, raw: bytes) -> int:
-        """Send one request in one write; read its answer by Content-Length; the status."""
-        self.sock.sendall(raw)
-        status = int(self.rfile.readline().split()[1])
-        length = 0
-        while (line := self.rfile.readline()) not in (b"\r\n", b""):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        self.rfile.read(length)
-        return status
-
-    def close(self) -> None:
-        self.rfile.close()
-        self.sock.close()
-
-
-def _request(rng: random.Random) -> tuple[bytes, int]:
-    """The next request and the increment it carries (0 if none)."""
+def _request(rng: random.Random) -> tuple[str, str, dict | None, int]:
+    """The next request (method, path, JSON body) and the increment it carries (0 if none)."""
     pick, key = rng.random(), rng.randrange(KEYS)
     if pick < 0.70:
-        return b"GET /kv/%d HTTP/1.1\r\nHost: soak\r\n\r\n" % key, 0
+        return "GET", f"/kv/{key}", None, 0
     if pick < 0.95:
         by = rng.randint(1, 1000)
-        body = b'{"by":%d}' % by
-        path = b"/kv/%d/incr" % key
-    else:
-        by = 0
-        body = b'{"from":%d,"to":%d,"amount":%d}' % (key, (key + 1) % KEYS, rng.randint(1, 1000))
-        path = b"/transfer"
-    return (b"POST %s HTTP/1.1\r\nHost: soak\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n%s" % (path, len(body), body)), by
+        return "POST", f"/kv/{key}/incr", {"by": by}, by
+    return "POST", "/transfer", {"from": key, "to": (key + 1) % KEYS,
+                                 "amount": rng.randint(1, 1000)}, 0
 
 
 def _drive(port: int, rate: float, halt: threading.Event, load: Load, seed: int) -> None:
     """One connection's share of the load, paced at ``rate`` requests/s, until ``halt``."""
     rng, interval = random.Random(seed), 1.0 / rate
-    due, conn, used = time.monotonic() + rng.random() * interval, None, 0
+    due, used = time.monotonic() + rng.random() * interval, 0
+    client = Client("127.0.0.1", port, timeout=TIMEOUT_S)
     # Staggered, so a server's connections are not all replaced at the same instant.
     limit = rng.randint(RECONNECT_EVERY // 2, RECONNECT_EVERY * 3 // 2)
     while not halt.is_set():
@@ -136,14 +105,13 @@ def _drive(port: int, rate: float, halt: threading.Event, load: Load, seed: int)
         if delay < -1.0:  # fell behind (a busy machine): carry on, do not burst to catch up
             due = time.monotonic()
         due += interval
-        raw, by = _request(rng)
+        method, path, body, by = _request(rng)
         try:
-            conn = conn or _Connection(port)
-            status = conn.ask(raw)
-        except (OSError, ValueError, IndexError):
+            status, _ = client.request(method, path, body, JSON if body else None)
+        except (OSError, http.client.HTTPException):
             load.errors += 1
             load.uncertain_incr += by
-            conn = _close(conn)
+            client.close()
             continue
         load.requests += 1
         if status == 200:
@@ -151,15 +119,10 @@ def _drive(port: int, rate: float, halt: threading.Event, load: Load, seed: int)
         else:
             load.errors += 1
         used += 1
-        if used >= limit:
-            conn, used = _close(conn), 0
-            limit = rng.randint(RECONNECT_EVERY // 2, RECONNECT_EVERY * 3 // 2)
-    _close(conn)
-
-
-def _close(conn: _Connection | None) -> None:
-    if conn is not None:
-        conn.close()
+        if used >= limit:  # the next request opens a new connection
+            client.close()
+            used, limit = 0, rng.randint(RECONNECT_EVERY // 2, RECONNECT_EVERY * 3 // 2)
+    client.close()
 
 
 # --- one strategy under soak --------------------------------------------------------
@@ -250,9 +213,9 @@ def summarise(subject: Subject, target_rps: float, warmup: float, wall: float) -
         row.update(server_sum=stats["sum"], server_incr_applied=stats["incr_applied"],
                    server_requests=stats["requests"])
         if subject.safety == "safe":  # an increment never answered may or may not be applied
-            row["correct"] = (stats["sum"] == stats["incr_applied"]
-                              and row["acked_incr"] <= stats["incr_applied"]
-                              <= row["acked_incr"] + row["uncertain_incr"])
+            row["correct"] = correctness.verdict(row["acked_incr"], row["uncertain_incr"],
+                                                 stats["sum"], stats["incr_applied"],
+                                                 subject.safety)["correct"]
     return row
 
 
@@ -260,13 +223,7 @@ def summarise(subject: Subject, target_rps: float, warmup: float, wall: float) -
 
 def install_signal_handlers(stop: threading.Event) -> None:
     """SIGINT/SIGTERM end the soak early; what was sampled is kept and summarised."""
-    def handler(signum, _frame) -> None:
-        if not stop.is_set():
-            print(f"\nsharebench: {signal.Signals(signum).name}: stopping the soak",
-                  file=sys.stderr, flush=True)
-        stop.set()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, handler)
+    signals.install(stop, "stopping the soak")
 
 
 def run(names: list[str], safety: dict[str, str], duration: float, rate: float,

@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import shlex
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -21,7 +20,7 @@ from results import schema
 from servers import broken, discover
 from servers.core.work import calibrate
 
-from . import environment, knobs, rates
+from . import environment, knobs, rates, signals
 from .cell import Cell, Setup, run_cell
 from .engines import Stopped
 from .placement import Placement
@@ -75,14 +74,7 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
 
 
 def install_signal_handlers(stop: threading.Event) -> dict:
-    """SIGINT/SIGTERM set ``stop``; a second signal only repeats it (we are already stopping)."""
-    def handler(signum, _frame):
-        if not stop.is_set():
-            print(f"\nsharebench: {signal.Signals(signum).name}: stopping the cell in flight "
-                  "and keeping completed cells", file=sys.stderr, flush=True)
-        stop.signal = signal.Signals(signum).name
-        stop.set()
-    return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    return signals.install(stop, "stopping the cell in flight and keeping completed cells")
 
 
 def setup_from(manifest: dict) -> Setup:
