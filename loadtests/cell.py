@@ -300,7 +300,21 @@ def _open_loop(parts: list[Part], record: dict, offered: float) -> dict:
             "send_lag_p99_us": lag_p99,
             "loadgen_lagging": bool((short and busy) or lag_p99 > schema.LAG_P99_US),
             "hdr_uncorrected": uncorrected.encode().decode("ascii"),
-            "lag_hdr": lag.encode().decode("ascii")}
+            "lag_hdr": lag.encode().decode("ascii"),
+            "latency_timeline": merge_timelines([part.get("timeline") for part in parts])}
+
+
+def merge_timelines(timelines: list[dict | None]) -> dict | None:
+    """Several load processes' per-bucket maxima as one: the max of each bucket. Every
+    process shares the window's start (the master fixes it), so buckets line up."""
+    found = [t for t in timelines if t]
+    if not found:
+        return None
+    width = max(len(t["max_us"]) for t in found)
+    merged = [max((t["max_us"][i] for t in found if i < len(t["max_us"])), default=0)
+              for i in range(width)]
+    return {"bucket_ms": found[0]["bucket_ms"], "start": min(t["start"] for t in found),
+            "max_us": merged}
 
 
 def _correctness(parts: list[Part], before: dict, after: dict, safety: str) -> dict:

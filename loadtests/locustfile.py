@@ -41,6 +41,7 @@ from loadtests import hdr
 from results.atomic import write_text
 
 REPORT_MESSAGE = "sharebench_report"
+BUCKET_S = 0.05  # open loop: the latency timeline's bucket, fine enough to see a GC pause
 
 
 class Recorder:
@@ -58,6 +59,16 @@ class Recorder:
         self.uncertain_incr = 0    # increments whose outcome is unknown (no HTTP answer)
         self.in_flight_incr = 0    # increments sent and not yet answered
         self.first_request = 0.0
+        self.timeline: list[int] = []  # open loop: max corrected latency, µs, per bucket of the window
+
+    def note_timeline(self, now: float, latency_us: int) -> None:
+        """The largest latency of the requests completed in each BUCKET_S of the window:
+        a few hundred integers, where the histogram cannot say *when* the tail happened."""
+        index = int((now - self.start) / BUCKET_S)
+        if index >= len(self.timeline):
+            self.timeline.extend([0] * (index + 1 - len(self.timeline)))
+        if latency_us > self.timeline[index]:
+            self.timeline[index] = latency_us
 
     def report(self) -> dict:
         return {"pid": os.getpid(), "start": self.start, "end": self.end,
@@ -67,7 +78,9 @@ class Recorder:
                 "first_request": self.first_request,
                 "hdr": self.hist.encode().decode("ascii"),
                 **({"hdr_uncorrected": self.uncorrected.encode().decode("ascii"),
-                    "lag_hdr": self.lag.encode().decode("ascii"), "scheduled": self.scheduled}
+                    "lag_hdr": self.lag.encode().decode("ascii"), "scheduled": self.scheduled,
+                    "timeline": {"bucket_ms": BUCKET_S * 1000, "start": self.start,
+                                 "max_us": self.timeline}}
                    if self.scheduled else {})}
 
 
@@ -145,7 +158,9 @@ def _on_request(request_type, name, response_time, response_length, response=Non
         if slot is None:
             rec.hist.record_value(hdr.clamp_us(response_time * 1000))
         else:
-            rec.hist.record_value(hdr.clamp_us((now - slot) * 1e6))
+            corrected = hdr.clamp_us((now - slot) * 1e6)
+            rec.hist.record_value(corrected)
+            rec.note_timeline(now, corrected)
             rec.uncorrected.record_value(hdr.clamp_us(response_time * 1000))
         if exception is not None:
             kind = f"http {status}" if status else type(exception).__name__

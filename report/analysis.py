@@ -1,7 +1,10 @@
 """The numbers every section shares: groups, display order, scaling, USL fits, correctness.
 
 Roles come from the `safety` column: `safe` strategies are ranked, `no-state`
-(stateless) is the ceiling shown for reference, `unsafe` never competes.
+(stateless) is the ceiling shown for reference, `unsafe` never competes. A safe
+strategy that the preemption stress check caught losing updates (manifest
+`races`) is racy: it "races under preemption" and is never ranked, whatever its
+benchmark cells show.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ class Analysis:
     ref_users: dict[str, int]
     fits: dict[tuple[str, str], USLFit] = field(default_factory=dict)
     ref_engine: dict[str, str] = field(default_factory=dict)
+    racy: dict[str, dict[str, Any]] = field(default_factory=dict)  # safe, yet raced under stress
 
     def at_ref(self, workload: str) -> pd.DataFrame:
         """Groups of a workload at its reference engine and user count."""
@@ -43,7 +47,7 @@ class Analysis:
                  & (g["engine"] == self.ref_engine.get(workload))]
 
     def ranked(self, strategy: str) -> bool:
-        return self.safety.get(strategy) == "safe"
+        return self.safety.get(strategy) == "safe" and strategy not in self.racy
 
     def series_of(self, strategies: set[str] | list[str]) -> list[Series]:
         return [s for s in self.series if s.strategy in set(strategies)]
@@ -147,6 +151,20 @@ def correctness(an: Analysis) -> pd.DataFrame:
                                        "lost", "acked", "uncertain", "lost_share"])
 
 
+def stress_races(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The preemption stress check's entries (manifest `races`), malformed ones left out."""
+    found = manifest.get("races")
+    if not isinstance(found, dict):
+        return {}
+    return {str(name): entry for name, entry in found.items() if isinstance(entry, dict)}
+
+
+def racy_strategies(manifest: dict[str, Any], safety: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Strategies declared safe that lost updates under the stress check: racy."""
+    return {name: entry for name, entry in stress_races(manifest).items()
+            if entry.get("races") is True and safety.get(name) == "safe"}
+
+
 def analyse(run: Run) -> Analysis:
     groups = aggregate(run)
     cells = run.cells
@@ -171,7 +189,7 @@ def analyse(run: Run) -> Analysis:
     ref_engine = {w: reference_engine(groups, w) for w in workloads}
     ref_users = {w: reference_users(groups[groups["engine"] == ref_engine[w]], w) for w in workloads}
     an = Analysis(run, groups, order, safety, model, series, workloads, ref_users,
-                  ref_engine=ref_engine)
+                  ref_engine=ref_engine, racy=racy_strategies(run.manifest, safety))
     for workload in workloads:
         at_ref = run.cells[(run.cells["workload"] == workload) & (run.cells["status"] == "ok")
                            & (run.cells["users"] == ref_users[workload])

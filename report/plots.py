@@ -315,3 +315,58 @@ def connections(workload: str, frame: pd.DataFrame, series: list[Series], rate: 
     _legend(fig, series, [Line2D([], [], color="0.35", marker="o", linestyle="none",
                                  markerfacecolor="white", label="hollow here: requests failed")])
     return fig
+
+
+def gc_tail(workload_note: str, sets: list, series: list[Series]) -> MplFigure:
+    """The tail (p99.9, max) and the longest GC pause with the collector on, off and frozen:
+    one line per strategy across the modes, bars from the repeats' min to max.
+    `sets`: gc.ModeSet, one per strategy."""
+    modes = ("default", "off", "freeze")
+    fig, axes = _figure(1, 3, f"Garbage collector on, off, frozen: the tail ({workload_note})")
+    panels = [("p999_us", 1000, "p99.9 latency (ms, log scale)"),
+              ("max_us", 1000, "max latency (ms, log scale)"),
+              ("gc_pause_max_ms", 1, "longest GC pause (ms)")]
+    colour = {s.strategy: s for s in series}
+    for ax, (metric, scale, label) in zip(axes[0], panels):
+        for found in sets:
+            s = colour.get(found.strategy)
+            if s is None:
+                continue
+            x = [i for i, m in enumerate(modes) if m in found.by_mode]
+            rows = [found.by_mode[modes[i]] for i in x]
+            _line(ax, s, x, [r[metric] / scale for r in rows], [False] * len(rows),
+                  [r[f"{metric}_min"] / scale for r in rows], [r[f"{metric}_max"] / scale for r in rows])
+        ax.set_xticks(range(len(modes)), ["on", "off", "frozen"])
+        ax.set_xlim(-0.4, len(modes) - 0.6)
+        if metric == "gc_pause_max_ms":
+            ax.set_ylim(bottom=0)  # off: no pause at all, which a log scale cannot show
+        else:
+            ax.set_yscale("log")
+            _log_axis(ax.yaxis)
+        ax.set_xlabel("collector")
+        ax.set_ylabel(label)
+    _legend(fig, [s for s in series if s.strategy in {f.strategy for f in sets}])
+    return fig
+
+
+def gc_timeline(cell_id: str, x: np.ndarray, maxima_ms: np.ndarray,
+                pauses: list[tuple[float, float, int]], bucket_ms: float) -> MplFigure:
+    """One cell over its window: the largest latency per bucket, GC pauses marked where they
+    began (a pause of a millisecond or less is thinner than the line drawn for it)."""
+    fig, axes = _figure(1, 1, f"{cell_id}: latency over time, GC pauses marked")
+    ax = axes[0][0]
+    ax.step(x, maxima_ms, where="post", color="tab:blue", linewidth=1,
+            label=f"max latency per {bucket_ms:g} ms (corrected)")
+    shades = {0: "0.75", 1: "tab:orange", 2: "tab:red"}
+    for start, length_ms, generation in pauses:
+        ax.axvspan(start, start + max(length_ms / 1000, 0.002), color=shades.get(generation, "0.5"),
+                   alpha=0.6 if generation else 0.35, linewidth=0)
+    ax.set_yscale("log")
+    _log_axis(ax.yaxis)
+    ax.set_xlabel("time from the window's start (s)")
+    ax.set_ylabel("latency (ms, log scale)")
+    handles = [Line2D([], [], color="tab:blue", label=f"max latency per {bucket_ms:g} ms bucket")]
+    handles += [Line2D([], [], color=shades[g], linewidth=6, alpha=0.6,
+                       label=f"GC pause, generation {g}") for g in (0, 1, 2)]
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+    return fig

@@ -117,7 +117,8 @@ INT_COLUMNS = ("cores", "users", "repeat")  # identity: never fractional, never 
 
 # Fields of a record that are not columns of cells.csv.
 RECORD_ONLY = ("hdr", "hdr_uncorrected", "lag_hdr", "errors_by_kind", "detail",
-               "server_stderr_tail", "loadgen_detail", "gc_pauses", "window_start_unix_s")
+               "server_stderr_tail", "loadgen_detail", "gc_pauses", "window_start_unix_s",
+               "latency_timeline")
 
 # One measurement, repeats aside: what the report groups by.
 KEY = ["strategy", "workload", "engine", "cores", "users", "mode", "rate"]

@@ -119,6 +119,14 @@ rates = [500]
     both = hdr.merge([record["hdr"]]), hdr.merge([record["hdr_uncorrected"]])
     assert both[0].get_total_count() == both[1].get_total_count() == int(row["requests"])
     assert both[1].get_max_value() >= 150_000, "the request in flight saw the stall too"
+    # The per-50 ms timeline says *when*: one short spike, quiet buckets around it.
+    line = record["latency_timeline"]
+    assert line["bucket_ms"] == 50 and line["start"] == pytest.approx(record["window_start_unix_s"])
+    assert 55 <= len(line["max_us"]) <= 61, len(line["max_us"])
+    assert max(line["max_us"]) == pytest.approx(int(row["max_us"]), rel=0.002)
+    spiked = [i for i, v in enumerate(line["max_us"]) if v >= 100_000]
+    assert 1 <= len(spiked) <= 4 and spiked[-1] - spiked[0] <= 3, spiked
+    assert sorted(line["max_us"])[len(line["max_us"]) // 2] < 20_000, line["max_us"]
 
 
 def test_a_rate_locust_cannot_keep_is_flagged_lagging(tmp_path: Path) -> None:

@@ -143,7 +143,7 @@ def _csv_value(value) -> str:
 def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int = 3,
               cores_list: tuple[int, ...] = (1, 2), machine: int = 2,
               rps_scale: dict[str, float] | None = None, environment: dict | None = None,
-              damaged: bool = True, seed: int = 7) -> Path:
+              damaged: bool = True, seed: int = 7, races: dict | None = None) -> Path:
     """Write results-style run `root/run_id` and return its path."""
     rng = np.random.default_rng(seed)
     run = root / run_id
@@ -204,6 +204,8 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
         "started": "2025-01-01T12:00:00+00:00", "ended": "2025-01-01T12:31:40+00:00",
         "status": "complete",
     }
+    if races is not None:  # the preemption stress check's verdicts (loadtests/stress.py)
+        manifest["races"] = races
     (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
     (run / "microbench.json").write_text(json.dumps(_microbench()))
     if damaged:  # the shape loadtests/calibrate.py writes

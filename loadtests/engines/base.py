@@ -40,6 +40,8 @@ class Part(TypedDict):
     hdr_uncorrected: NotRequired[str]
     lag_hdr: NotRequired[str]
     scheduled: NotRequired[int]  # slots that fell inside the window
+    # {"bucket_ms", "start" (epoch s), "max_us": [max corrected latency per bucket]}
+    timeline: NotRequired[dict]
 
 
 @dataclass

@@ -12,6 +12,7 @@ from ..usl import MIN_POINTS, USLFit
 from ..doc import Cell, Heading, Para, Section, Table
 from ..style import ms, num, percent, ratio, sig, spread
 from .common import cores_label, figure, legend, loadgen_caption, marked, slug
+from .gc import gc_blocks
 from .openloop import open_loop_blocks
 
 LATENCY_POINTS = (50.0, 90.0, 99.0, 99.9)
@@ -182,6 +183,7 @@ def _sortable(cell) -> float:
 def latency_section(an: Analysis) -> Section:
     section = Section("latency", "3. Latency")
     section.add(*open_loop_blocks(an))
+    section.add(*gc_blocks(an))
     section.add(Para("Closed-loop latency at saturation, from the merged HDR histograms of each "
                      "cell's repeats: each user sends its next request when the last is answered, "
                      "so the server is always busy and latency is mostly the users' own queue "

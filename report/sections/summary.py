@@ -37,7 +37,9 @@ def summary(an: Analysis) -> Section:
         for rank, row in enumerate(ranked, 1):
             rows.append(_row(an, workload, str(rank), row))
         for row in reference:
-            role = "ceiling" if an.safety[row["strategy"]] == "no-state" else "unsafe, not ranked"
+            role = ("ceiling" if an.safety[row["strategy"]] == "no-state"
+                    else "races under preemption, not ranked" if row["strategy"] in an.racy
+                    else "unsafe, not ranked")
             rows.append(_row(an, workload, role, row))
         section.add(Table(["rank", "strategy", "model", "best at", "req/s", "p99 ms", "speedup",
                            "req per CPU-s"], rows,
