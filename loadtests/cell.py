@@ -28,11 +28,16 @@ class Cell:
     repeat: int
     engine: str = schema.DEFAULT_ENGINE
     python: str = ""   # an interpreter of the matrix (--pythons), "" for the harness's own
+    rate: str = ""   # open loop: "2000" req/s, or "0.85x" of capacity; "" closed loop
 
     @property
     def id(self) -> str:
         return schema.cell_id(self.strategy, self.workload, self.engine, self.cores,
-                              self.users, self.repeat, self.python)
+                              self.users, self.repeat, self.python, self.rate)
+
+    @property
+    def mode(self) -> str:
+        return schema.mode_of(self.rate)
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Setup:
     remote_workers: int = 0            # Locust workers on other hosts; 0: local processes
     master_port: int = 5557            # where the Locust master listens for them
     pythons: dict[str, str] = field(default_factory=dict)  # label -> the venv python serving it
+    arrivals: str = "constant"         # open-loop schedule: constant or poisson
 
 
 class RemoteServer:
@@ -77,9 +83,10 @@ class RemoteServer:
         pass
 
 
-def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event) -> dict:
-    """Measure ``cell``; always returns a record (status ok or failed), never raises
-    except Stopped when ``stop`` is set."""
+def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event,
+             offered: float = 0.0) -> dict:
+    """Measure ``cell`` (open loop at ``offered`` req/s when it has a rate); always returns
+    a record (status ok or failed), never raises except Stopped when ``stop`` is set."""
     spec = setup.spec[cell.strategy]
     server_cpus, loadgen_cpus = setup.server_cpus.get(cell.cores, set()), setup.loadgen_cpus
     record = schema.blank_record(**vars(cell))
@@ -90,7 +97,8 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
               "cpu_us": workload.server.get("cpu_us", 0), "hold_us": workload.server.get("hold_us", 0),
               "io_ms": workload.server.get("io_ms", 0),
               "garbage": workload.server.get("garbage", 0),
-              "gc_mode": workload.server.get("gc", "default")})
+              "gc_mode": workload.server.get("gc", "default"),
+              "offered_rps": round(offered, 1) if cell.rate else None})
     flags = workload.server_flags() + ["--loops-per-us", f"{setup.loops_per_us:.4f}"]
     python = setup.pythons.get(cell.python)
     server = (RemoteServer(setup.target) if setup.target
@@ -100,7 +108,7 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         server.start()
         record.update(_interpreter(server, cell))
         before = _stats(server)
-        loadgen, (start, end) = _start_loadgen(server.url, cell, workload, setup, stop)
+        loadgen, (start, end) = _start_loadgen(server.url, cell, workload, setup, stop, offered)
         samples = _sample_window(server, loadgen, start, end, stop)
         parts = loadgen.reports(stop, end)
         loadgen.stop()
@@ -109,6 +117,8 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         after = _stats(server)
         record.update(_latency(parts, start, end))
         record.update(_cpu(samples, record, spec["model"], spec.get("language", "python")))
+        if cell.rate:
+            record.update(_open_loop(parts, record, offered))
         record.update(_correctness(parts, before, after, spec["safety"]))
         record.update(gcwindow.window_gc(before, after, start, end))
         record["window_start_unix_s"] = round(start, 6)  # places gc_pauses on the window
@@ -140,7 +150,7 @@ BIND_ATTEMPTS = 3
 
 
 def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
-                   stop: threading.Event) -> tuple[Session, tuple[float, float]]:
+                   stop: threading.Event, offered: float) -> tuple[Session, tuple[float, float]]:
     """Start the cell's engine and wait for its window. Local multi-process Locust needs
     a port for its master: chosen free, and chosen again if someone takes it first."""
     for attempt in range(1, BIND_ATTEMPTS + 1):
@@ -148,7 +158,8 @@ def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
         load = Load(url, workload, cell.users, setup.warmup, setup.duration,
                     setup.scratch / cell.id / f"attempt-{attempt}", cpus=setup.loadgen_cpus,
                     processes=setup.remote_workers if remote else len(setup.loadgen_cpus),
-                    remote=remote, master_port=setup.master_port if remote else locust_engine.free_port())
+                    remote=remote, master_port=setup.master_port if remote else locust_engine.free_port(),
+                    rate=offered if cell.rate else 0.0, arrivals=setup.arrivals)
         loadgen = engines.session(cell.engine, load)
         loadgen.start()
         try:
@@ -194,14 +205,18 @@ def _sample_window(server, loadgen: Session, start: float, end: float,
     until(start)
     first = cpu()
     peak = measure.rss_mb(server_pid) if server_pid else None
+    threads, fds = measure.threads_and_fds(server_pid) if server_pid else (None, None)
     while server_pid and time.time() < end - 0.25:
         until(min(end, time.time() + 0.25))
         peak = max(peak, measure.rss_mb(server_pid))
+        now_threads, now_fds = measure.threads_and_fds(server_pid)
+        threads, fds = max(threads, now_threads), max(fds, now_fds)
     until(end)
     last = cpu()
     return {"wall": last[0] - first[0],
             "server": last[1] - first[1] if server_pid else None,
             "loadgen": last[2] - first[2] if loadgen_pid else None, "rss_mb": peak,
+            "server_threads": threads, "server_fds": fds,
             "loadgen_cpus_busy": last[3] - first[3], "all_cpus_busy": last[4] - first[4],
             "server_cpus_busy": last[5] - first[5]}
 
@@ -231,7 +246,8 @@ def _cpu(samples: dict, record: dict, model: str, language: str = "python") -> d
     server_s, loadgen_s = samples["server"], samples["loadgen"]
     doc = {"server_cpu_s": server_s, "loadgen_cpu_s": loadgen_s, "server_cpu": None,
            "loadgen_cpu": None, "rps_per_cpu_s": None, "rss_mb": samples["rss_mb"],
-           "loadgen_bound": None}
+           "loadgen_bound": None, "server_threads": samples["server_threads"],
+           "server_fds": samples["server_fds"]}
     if server_s is not None:
         doc.update(server_cpu_s=round(server_s, 3), server_cpu=round(server_s / wall, 3),
                    rss_mb=round(samples["rss_mb"], 1),
@@ -258,6 +274,30 @@ def _cpu(samples: dict, record: dict, model: str, language: str = "python") -> d
                             or server_busy >= BUSY * record["server_cores"])
         doc["loadgen_bound"] = loadgen_busy >= BUSY * record["loadgen_cores"] and not server_saturated
     return doc
+
+
+def _open_loop(parts: list[Part], record: dict, offered: float) -> dict:
+    """The uncorrected percentiles, the generator's own send lag, and whether it kept its
+    schedule. A lagging cell keeps its numbers in the record (they are what was observed)
+    but the report never shows its latency as the server's."""
+    missing = [part for part in parts if "hdr_uncorrected" not in part]
+    if missing:
+        raise LoadGenError(f"{len(missing)} of {len(parts)} load processes sent no open-loop "
+                           "report (no user ran, or the locustfile is not open-loop aware)")
+    uncorrected = hdr.merge([part["hdr_uncorrected"] for part in parts])
+    lag = hdr.merge([part["lag_hdr"] for part in parts])
+    pct = uncorrected.get_value_at_percentile
+    lag_p99 = lag.get_value_at_percentile(99)
+    # Below the offered rate with the generator's CPUs full: the generator could not send
+    # faster. Below it with idle CPUs is the server's doing (its queue holds the users).
+    short = record["rps"] < schema.ACHIEVED_SHARE * offered
+    busy = (record.get("loadgen_cpus_busy") or 0) >= BUSY * (record.get("loadgen_cores") or 1)
+    return {"p50_uncorrected_us": pct(50), "p90_uncorrected_us": pct(90),
+            "p99_uncorrected_us": pct(99), "p999_uncorrected_us": pct(99.9),
+            "send_lag_p99_us": lag_p99,
+            "loadgen_lagging": bool((short and busy) or lag_p99 > schema.LAG_P99_US),
+            "hdr_uncorrected": uncorrected.encode().decode("ascii"),
+            "lag_hdr": lag.encode().decode("ascii")}
 
 
 def _correctness(parts: list[Part], before: dict, after: dict, safety: str) -> dict:

@@ -13,6 +13,16 @@ requests that completed inside the window, and the increments the server
 acknowledged over the whole run (for the correctness check). Reports from
 workers travel over Locust's own messaging, so the same code serves
 ``--processes`` and workers on other hosts.
+
+Open loop (``--sb-rate``, req/s per user): each user sends on its own schedule
+(constant intervals with a random phase, or Poisson arrivals), whether or not
+the server has answered the earlier requests of other users. A user is one
+connection: if it is still waiting when its next slot comes, that request goes
+out late, and its latency is counted from the slot it should have started in
+(corrected for coordinated omission, as wrk2 does) as well as from its actual
+send (uncorrected). The generator's own lag — how long after the later of
+"slot" and "connection free" the request actually left — is recorded apart: it
+is what Locust, not the server, adds.
 """
 from __future__ import annotations
 
@@ -37,7 +47,10 @@ class Recorder:
     """Per-process counters; only this process's greenlets touch it (no locking needed)."""
 
     def __init__(self) -> None:
-        self.hist = hdr.new()
+        self.hist = hdr.new()              # closed loop: from send; open loop: from the slot
+        self.uncorrected = hdr.new()       # open loop: from the actual send
+        self.lag = hdr.new()               # open loop: the generator's own send lag, µs
+        self.scheduled = 0                 # open loop: slots inside the window
         self.start = self.end = 0.0
         self.requests = 0          # completed inside the window
         self.errors: dict[str, int] = {}
@@ -52,7 +65,10 @@ class Recorder:
                 "acked_incr": self.acked_incr,
                 "uncertain_incr": self.uncertain_incr + self.in_flight_incr,
                 "first_request": self.first_request,
-                "hdr": self.hist.encode().decode("ascii")}
+                "hdr": self.hist.encode().decode("ascii"),
+                **({"hdr_uncorrected": self.uncorrected.encode().decode("ascii"),
+                    "lag_hdr": self.lag.encode().decode("ascii"), "scheduled": self.scheduled}
+                   if self.scheduled else {})}
 
 
 RECORDER = Recorder()
@@ -66,6 +82,10 @@ def _arguments(parser) -> None:
     parser.add_argument("--sb-drain", type=float, default=0.5, help="sharebench: drain s")
     parser.add_argument("--sb-out", default="", help="sharebench: where reports are written")
     parser.add_argument("--sb-window", default="", help="sharebench: set by the master")
+    parser.add_argument("--sb-rate", type=float, default=0.0,
+                        help="sharebench: open loop, requests/s per user (0: closed loop)")
+    parser.add_argument("--sb-arrivals", default="constant", choices=("constant", "poisson"),
+                        help="sharebench: open-loop schedule")
 
 
 @events.test_start.add_listener
@@ -119,9 +139,14 @@ def _on_request(request_type, name, response_time, response_length, response=Non
         status = getattr(response, "status_code", 0) or 0
         if not status:
             rec.uncertain_incr += by  # no answer: the server may or may not have applied it
-    if rec.start <= now <= rec.end:
+    if rec.start <= now <= rec.end and not (context and context.get("connect")):
         rec.requests += 1
-        rec.hist.record_value(hdr.clamp_us(response_time * 1000))
+        slot = context.get("slot") if context else None
+        if slot is None:
+            rec.hist.record_value(hdr.clamp_us(response_time * 1000))
+        else:
+            rec.hist.record_value(hdr.clamp_us((now - slot) * 1e6))
+            rec.uncorrected.record_value(hdr.clamp_us(response_time * 1000))
         if exception is not None:
             kind = f"http {status}" if status else type(exception).__name__
             rec.errors[kind] = rec.errors.get(kind, 0) + 1
@@ -161,32 +186,67 @@ JSON = {"Content-Type": "application/json"}
 
 
 class ContractUser(FastHttpUser):
-    """A closed-loop user: one persistent connection, no think time."""
+    """One persistent connection: closed loop (no think time), or open loop on a schedule."""
 
     chooser: Chooser | None = None
 
     def on_start(self) -> None:
+        opts = self.environment.parsed_options
         if ContractUser.chooser is None:
-            ContractUser.chooser = Chooser(json.loads(self.environment.parsed_options.sb_workload))
+            ContractUser.chooser = Chooser(json.loads(opts.sb_workload))
         self.pick = ContractUser.chooser
+        self.rate, self.poisson = opts.sb_rate, opts.sb_arrivals == "poisson"
+        # A random phase, so that users spawned together do not send in bursts.
+        self.slot = time.time() + (random.expovariate(self.rate) if self.poisson
+                                   else random.uniform(0, 1 / self.rate)) if self.rate else 0.0
+        self.free = 0.0  # when this user's connection last became free
+        if self.rate:
+            # Open the connection now: at a low rate per user its first slot may be many
+            # seconds away, and a connection sweep must hold every connection through the window.
+            self.client.get("/health", name="connect", context={"connect": True})
+            self.free = time.time()  # a server slow to take the connection is not Locust's lag
 
     @task
     def one_request(self) -> None:
-        if time.time() > RECORDER.end > 0:
+        if self.rate:
+            self._open_loop()
+        elif time.time() > RECORDER.end > 0:
             gevent.sleep(0.05)  # the window is over: stop loading so the counts settle
+        else:
+            self._send({})
+
+    def _open_loop(self) -> None:
+        slot = self.slot
+        if slot > RECORDER.end > 0:
+            gevent.sleep(0.05)  # the schedule has left the window: stop, the counts settle
             return
+        wait = slot - time.time()
+        if wait > 0:
+            gevent.sleep(wait)
+        sent = time.time()
+        self.slot += random.expovariate(self.rate) if self.poisson else 1 / self.rate
+        if RECORDER.start <= sent <= RECORDER.end:
+            # Only the delay after the later of "slot due" and "connection free" is Locust's
+            # own; the rest is the server still answering this user's previous request.
+            RECORDER.lag.record_value(hdr.clamp_us((sent - max(slot, self.free)) * 1e6))
+        if RECORDER.start <= slot <= RECORDER.end:
+            RECORDER.scheduled += 1
+        self._send({"slot": slot})
+        self.free = time.time()
+
+    def _send(self, context: dict) -> None:
         pick = self.pick
         op = pick.op()
         if op == "get":
-            self.client.get(f"/kv/{pick.key()}", name="get")
+            self.client.get(f"/kv/{pick.key()}", name="get", context=context)
         elif op == "incr":
             by = random.randint(1, 1000)
             RECORDER.in_flight_incr += by
             self.client.post(f"/kv/{pick.key()}/incr", data=b'{"by":%d}' % by,
-                             headers=JSON, name="incr", context={"by": by})
+                             headers=JSON, name="incr", context={**context, "by": by})
         else:
             src = pick.key()
             dst = (src + 1 + random.randrange(pick.keys - 1)) % pick.keys
-            self.client.post("/transfer", headers=JSON, name="transfer",
+            self.client.post("/transfer", headers=JSON, name="transfer", context=context,
                              data=b'{"from":%d,"to":%d,"amount":%d}'
                              % (src, dst, random.randint(1, 1000)))

@@ -36,6 +36,18 @@ def rss_mb(pid: int) -> float:
     return total / 2**20
 
 
+def threads_and_fds(pid: int) -> tuple[int, int]:
+    """Threads and open file descriptors of the tree (what a connection costs a server)."""
+    threads = fds = 0
+    for proc in tree(pid):
+        try:
+            threads += proc.num_threads()
+            fds += proc.num_fds()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return threads, fds
+
+
 def cpus_busy_seconds(cpus: set[int]) -> float:
     """Busy time of these CPUs, by any process (from /proc/stat; 10 ms ticks).
 

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import engines
+from . import engines, rates
 from .cell import Cell
 from .workloads import WORKLOADS
 
@@ -34,6 +34,7 @@ class Overrides:
     duration: float | None = None
     warmup: float | None = None
     engine: str | None = None
+    rates: list[str] | None = None   # replaces `rates` of blocks that have them (open loop)
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if v is not None}
@@ -46,6 +47,8 @@ class Plan:
     warmup: float
     duration: float
     cells: list[Cell] = field(default_factory=list)
+    arrivals: str = "constant"        # open loop: constant intervals or poisson
+    slo_ms: dict[str, float] = field(default_factory=dict)  # workload -> p99 target
 
     @property
     def strategies(self) -> list[str]:
@@ -160,7 +163,8 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
         if count > machine_cores:
             raise PlanError(f"bad core count {count}: this machine has {machine_cores} "
                             f"(valid: 1..{machine_cores})")
-    plan = Plan(profile, doc.get("description", ""), warmup, duration)
+    plan = Plan(profile, doc.get("description", ""), warmup, duration,
+                arrivals=_arrivals(doc.get("arrivals", "constant")), slo_ms=_slo(doc.get("slo_ms", {})))
     per_repeat: list[list[Cell]] = []
     for block in blocks:
         _block_cells(block, overrides, strategies, machine_cores, server_share, per_repeat)
@@ -174,12 +178,56 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
                 plan.cells.append(cell)
     if not plan.cells:
         raise PlanError(f"profile {profile!r} with these overrides has no cells to run")
+    # Open-loop cells last: a fraction of capacity needs its closed-loop cell measured first.
+    plan.cells.sort(key=lambda cell: bool(cell.rate))
+    if overrides.rates and not any(cell.rate for cell in plan.cells):
+        raise PlanError(f"RATES given, but profile {profile!r} has no open-loop block "
+                        "(a block with `rates`) for them to replace")
+    _check_open(plan)
     for engine in plan.engines:
         try:
             engines.check(engine)
         except ValueError as exc:
             raise PlanError(str(exc)) from None
     return plan
+
+
+def _arrivals(value: str) -> str:
+    if value not in ("constant", "poisson"):
+        raise PlanError(f"bad arrivals {value!r}; valid: constant, poisson")
+    return value
+
+
+def _slo(table: dict) -> dict[str, float]:
+    """Per workload, the p99 latency (ms) a strategy must stay under to 'sustain' a rate."""
+    if not isinstance(table, dict):
+        raise PlanError(f"bad slo_ms {table!r}: use a table, workload = milliseconds")
+    check_names("workload", list(table), WORKLOADS)
+    for name, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise PlanError(f"bad slo_ms for {name}: {value!r}: must be milliseconds above 0")
+    return {name: float(value) for name, value in table.items()}
+
+
+def _check_open(plan: Plan) -> None:
+    """Before anything starts: open cells on an engine that keeps a schedule, a capacity
+    cell behind every fraction, and no connection count above the descriptor limit."""
+    closed = {(c.strategy, c.workload, c.cores) for c in plan.cells if not c.rate}
+    limit = rates.fd_limit()
+    for cell in plan.cells:
+        if cell.users + rates.FD_MARGIN > limit:
+            raise PlanError(f"{cell.users} connections is more than this machine allows: the "
+                            f"file-descriptor hard limit is {limit} (ulimit -Hn), and each side "
+                            f"needs {rates.FD_MARGIN} more; raise it or use fewer users")
+        if not cell.rate:
+            continue
+        if cell.engine not in rates.OPEN_ENGINES:
+            raise PlanError(f"open-loop rates need engine {' or '.join(rates.OPEN_ENGINES)}; "
+                            f"{cell.engine} cannot keep a schedule ({cell.id})")
+        if rates.is_fraction(cell.rate) and (cell.strategy, cell.workload, cell.cores) not in closed:
+            raise PlanError(f"rate {cell.rate} is a fraction of capacity, but the plan has no "
+                            f"closed-loop cell of {cell.strategy}/{cell.workload} at {cell.cores} "
+                            "cores to measure it: add one, or give rates in requests/s")
 
 
 def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_cores: int,
@@ -193,6 +241,11 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
     repeats = ov.repeats or block.get("repeats", 1)
     engine = ov.engine or block.get("engine", "locust")
     check_names("engine", [engine], engines.ENGINES)
+    planned = block.get("rates")  # an open-loop block; a closed one has none
+    try:
+        block_rates = (ov.rates or rates.parse_rates(planned)) if planned is not None else [""]
+    except ValueError as exc:
+        raise PlanError(str(exc)) from None
     check_names("strategy", names, strategies)
     check_names("workload", workloads, WORKLOADS)
     cores = [c for c in cores if c <= machine_cores]  # a profile may plan for bigger machines
@@ -202,17 +255,25 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
         for workload in workloads:
             for user_count in users or [WORKLOADS[workload].users]:
                 for core_count in cores:
-                    for name in names:
-                        per_repeat[repeat].append(
-                            Cell(name, workload, core_count, user_count, repeat, engine))
+                    for rate in block_rates:
+                        for name in names:
+                            per_repeat[repeat].append(
+                                Cell(name, workload, core_count, user_count, repeat, engine,
+                                     rate=rate))
 
 
 def overrides_from(strategies: str | None = None, workloads: str | None = None,
                    cores: str | None = None, users: str | None = None,
                    repeats: str | None = None, duration: str | None = None,
-                   warmup: str | None = None, engine: str | None = None) -> Overrides:
+                   warmup: str | None = None, engine: str | None = None,
+                   rates_text: str | None = None) -> Overrides:
     """Overrides from command-line text (empty means "not given")."""
+    try:
+        planned_rates = rates.parse_rates(rates_text) if rates_text else None
+    except ValueError as exc:
+        raise PlanError(f"RATES: {exc}") from None
     return Overrides(
+        rates=planned_rates,
         strategies=parse_names(strategies) if strategies else None,
         workloads=parse_names(workloads) if workloads else None,
         cores=parse_int_list(cores, "CORES") if cores else None,

@@ -20,7 +20,7 @@ from results import schema
 from servers import broken, discover
 from servers.core.work import calibrate
 
-from . import environment, knobs, signals
+from . import environment, knobs, rates, signals
 from .cell import Cell, Setup, run_cell
 from .engines import Stopped
 from .placement import Placement
@@ -65,6 +65,8 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "workloads": {n: WORKLOADS[n].to_dict() for n in plan.workloads},
         "placement": placement.describe(sorted({c.cores for c in plan.cells})),
         "timing": {"warmup_s": plan.warmup, "duration_s": plan.duration},
+        "arrivals": plan.arrivals, "slo_ms": plan.slo_ms,
+        "nofile": rates.raise_fd_limit(),
         "loops_per_us": _calibrate_on(placement.server_order[0]),
         "environment": environment.collect(),
         "broken_strategies": broken(),  # modules that failed to import: not measured
@@ -84,16 +86,18 @@ def setup_from(manifest: dict) -> Setup:
                  manifest["loops_per_us"], Path(tempfile.mkdtemp(prefix="sharebench-")),
                  manifest["strategies"], manifest.get("target"),
                  manifest.get("loadgen_workers") or 0, manifest.get("master_port", 5557),
-                 {label: doc["python"] for label, doc in (manifest.get("pythons") or {}).items()})
+                 {label: doc["python"] for label, doc in (manifest.get("pythons") or {}).items()},
+                 manifest.get("arrivals", "constant"))
 
 
 def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     """Measure every cell of the store's manifest that has no record yet."""
     manifest = store.manifest()
-    cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}, python=m.get("python", ""))
-             for m in manifest["matrix"]]
+    cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}, python=m.get("python", ""),
+                  rate=m.get("rate") or "") for m in manifest["matrix"]]
     contract = _verify(manifest, store, out, stop)
     setup = setup_from(manifest)
+    rates.raise_fd_limit()  # servers and Locust inherit it: thousands of connections need it
     if "knob_check" not in manifest and not manifest.get("target") and not stop.is_set():
         manifest["knob_check"] = _check_knobs(manifest, setup, contract, stop, out)
         store.write_manifest(manifest)
@@ -106,10 +110,14 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
         for n, cell in enumerate(todo, 1):
             if stop.is_set():
                 break
+            offered, why = (rates.resolve(cell, store.records(), len(setup.loadgen_cpus))
+                            if cell.rate else (0.0, ""))
             if contract.get(cell.strategy):
                 record = _contract_failure(cell, manifest, contract[cell.strategy])
+            elif why:
+                record = _not_measured(cell, manifest, offered, why)
             else:
-                record = run_cell(cell, WORKLOADS[cell.workload], setup, stop)
+                record = run_cell(cell, WORKLOADS[cell.workload], setup, stop, offered)
             store.write_cell(record)
             _progress(n, len(todo), cell, record, started, out)
     except Stopped:
@@ -194,6 +202,17 @@ def _contract_failure(cell: Cell, manifest: dict, failures: list[str]) -> dict:
     return record
 
 
+def _not_measured(cell: Cell, manifest: dict, offered: float, why: str) -> dict:
+    """An open-loop cell the run cannot measure honestly: skipped (beyond the engine) or
+    failed (no capacity to take a fraction of)."""
+    spec = manifest["strategies"][cell.strategy]
+    record = schema.blank_record(**vars(cell))
+    record.update(model=spec["model"], safety=spec["safety"], reason=why[:300],
+                  status="skipped" if why.startswith("skipped") else "failed",
+                  offered_rps=round(offered, 1) if offered else None)
+    return record
+
+
 def _progress(n: int, total: int, cell: Cell, record: dict, started: float, out) -> None:
     elapsed = time.monotonic() - started
     eta = elapsed / n * (total - n)
@@ -206,7 +225,11 @@ def _progress(n: int, total: int, cell: Cell, record: dict, started: float, out)
         cpu = record.get("server_cpu")
         what = (f"{record['rps']:>8.0f} req/s  p99 {record['p99_us'] / 1000:6.2f} ms  "
                 f"server {'?' if cpu is None else f'{cpu:.2f}'} cpu  {' '.join(flags)}")
+        if cell.rate:
+            what += (f" offered {record['offered_rps']:.0f}  p99 uncorrected "
+                     f"{record['p99_uncorrected_us'] / 1000:.2f} ms"
+                     + ("  LAGGING" if record.get("loadgen_lagging") else ""))
     else:
-        what = f"FAILED: {record['reason'][:80]}"
+        what = f"{record['status'].upper()}: {record['reason'][:80]}"
     print(f"[{n:>3}/{total}] ETA {int(eta // 60)}m{int(eta % 60):02d}s  {cell.id:<40} {what}",
           file=out, flush=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import openloop
 from .aggregate import flagged, marks
 from .analysis import Analysis, best, correctness, env_value, scaling
 from .findings import cores_text, is_io, mark_suffix, ranking
@@ -140,9 +141,100 @@ def io_workload(an: Analysis) -> str | None:
     return None
 
 
+def _async_by_connections(an: Analysis, claim: Claim) -> bool:
+    """Judge the claim on the connection sweep (open loop, many connections, one modest rate),
+    when the run has one: True if it did."""
+    sweep = openloop.sweep_rows(openloop.groups(an.run))
+    if sweep.empty:
+        return False
+    slo_us = openloop.slo_ms(an.run, sweep["workload"].iloc[0]) * 1000
+    asyncs = [s for s in an.order if an.model.get(s) == "async" and an.ranked(s)
+              and s in set(sweep["strategy"])]
+    threads = [s for s in an.order if an.model.get(s) == "threads" and an.ranked(s)
+               and s in set(sweep["strategy"])]
+    if not asyncs or not threads:
+        return False
+    # Judge at the most connections where async was measured by a Locust that kept up.
+    measured = sweep[(sweep["strategy"] == asyncs[0]) & (sweep["usable"] > 0)]
+    if measured.empty:
+        return False
+    most = int(measured["users"].max())
+    top = sweep[sweep["users"] == most]
+    beyond = sorted(int(u) for u in sweep.loc[sweep["users"] > most, "users"].unique())
+
+    def held(row) -> bool:
+        """Kept the offered rate, failed nothing, p99 within the SLO, measured by a Locust
+        that kept up. The rate matters: requests on connections a server never takes are
+        not answered in the window, so they are missing from p99, not slow in it."""
+        return (bool(row["usable"]) and not row["errors"] and row["p99_us"] <= slo_us
+                and row["rps"] >= openloop.SUSTAINED * row["offered_rps"])
+
+    def line(row) -> str:
+        if not row["usable"]:
+            return f"{row['strategy']} not measured ({'Locust fell behind' if row['lagging'] else row['reasons']})"
+        cap = " — over its --workers thread cap" if openloop.capped(row) else ""
+        return (f"{row['strategy']} {num(row['rps'])} of {num(row['offered_rps'])} req/s answered, "
+                f"p99 {ms(row['p99_us'])} ms, {num(row['errors'])} errors, "
+                f"{num(row['rss_mb'], 1)} MiB, {num(row['server_threads'])} threads, "
+                f"{num(row['server_fds'])} fds{cap}")
+    def kept_rate(row) -> bool:
+        return (bool(row["usable"]) and not row["errors"]
+                and row["rps"] >= openloop.SUSTAINED * row["offered_rps"])
+
+    for users in sorted(sweep["users"].unique()):
+        here = sweep[sweep["users"] == users]
+        claim.evidence.append(f"{sweep['workload'].iloc[0]}, {num(users)} connections at "
+                              f"{here['rate'].iloc[0]} req/s: " + "; ".join(line(r) for _, r in here.iterrows()))
+    a = top[top["strategy"] == asyncs[0]].iloc[0]
+    thread_rows = [r for _, r in top[top["strategy"].isin(threads)].iterrows()]
+    kept = [r for r in thread_rows if held(r)]
+    if held(a) and not kept:
+        claim.verdict = "supported"
+        why = ("every thread strategy fell short of the rate, failed requests or missed the SLO"
+               + (f" (beyond their --workers cap of {openloop.THREAD_CAP} connections: the cap is "
+                  "the finding)" if any(openloop.capped(r) for r in thread_rows) else ""))
+    elif held(a):
+        best_t = min(kept, key=lambda r: r["rss_mb"])
+        mem = a["rss_mb"] / best_t["rss_mb"] if best_t["rss_mb"] else float("nan")
+        claim.verdict = "supported" if mem < 0.9 else "mixed"
+        why = (f"{best_t['strategy']} held too; async used {ratio(mem)} its memory, and "
+               f"{num(a['server_threads'])} threads against its {num(best_t['server_threads'])}")
+    elif kept_rate(a) and thread_rows and not any(kept_rate(r) for r in thread_rows):
+        claim.verdict = "mixed"
+        why = (f"it answered {num(a['rps'])} of {num(a['offered_rps'])} req/s without errors where "
+               "no thread strategy kept the rate, but its p99 "
+               f"{ms(a['p99_us'])} ms missed the SLO")
+    elif kept:
+        claim.verdict = "contradicted"
+        why = (f"async fell short of the rate, failed requests or missed the SLO while "
+               f"{kept[0]['strategy']} held")
+    else:
+        claim.verdict = "not supported"
+        why = "no strategy, async included, held"
+    claim.answer = (f"At {num(most)} concurrent connections (open loop, {top['rate'].iloc[0]} req/s "
+                    f"in total, p99 SLO {slo_us / 1000:g} ms), {a['strategy']} "
+                    f"{'held' if held(a) else 'did not hold'}: {why}. See the connection sweep "
+                    "under Latency.")
+    for _, r in sweep[sweep["strategy"].isin(threads) & (sweep["usable"] > 0)].iterrows():
+        if openloop.capped(r) and r["rps"] < openloop.SUSTAINED * r["offered_rps"]:
+            claim.answer += (f" {r['strategy']} answered only {num(r['rps'])} of "
+                             f"{num(r['offered_rps'])} req/s at {num(r['users'])} connections: its "
+                             f"--workers cap ({openloop.THREAD_CAP} threads) is the finding there.")
+    if beyond:
+        claim.answer += (f" At {', '.join(num(u) for u in beyond)} connections Locust itself fell "
+                         "behind (or failed) on this machine for async, so those cells judge nothing.")
+    if most < 1000:
+        claim.answer += f" The article speaks of thousands of connections; this was judged at {most}."
+    claim.answer += (" Caveat: async strategies speak HTTP through aiohttp, thread strategies through "
+                     "sharebench's own minimal parser.")
+    return True
+
+
 def claim_async(an: Analysis) -> Claim:
     claim = Claim("async", "Async/await serves thousands of concurrent connections without the "
                   "overhead of OS threads.", SOURCES["own"], "not measured", "", section="latency")
+    if _async_by_connections(an, claim):
+        return claim
     workload = io_workload(an)
     asyncs = [s for s in an.order if an.model[s] == "async" and an.ranked(s)]
     threads = [s for s in an.order if an.model[s] == "threads" and an.ranked(s)]

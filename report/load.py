@@ -31,13 +31,16 @@ class Run:
     """One run as the report sees it."""
     path: Path
     manifest: dict[str, Any]
-    cells: pd.DataFrame                 # one row per cell record (repeats separate)
+    cells: pd.DataFrame                 # one row per closed-loop cell record (repeats separate)
     records: dict[str, dict[str, Any]]  # cell_id -> record-only fields (hdr, errors_by_kind, ...)
     planned: pd.DataFrame               # manifest matrix: one row per planned cell
     missing: pd.DataFrame               # planned cells without a readable record
     microbench: dict[str, Any] | None
     calibration: pd.DataFrame | None = None  # calibration.csv: wrk beside Locust, when present
     problems: list[str] = field(default_factory=list)  # every warning, for the Validity section
+    # Open-loop cells (mode open): latency under offered load, reported on their own so that
+    # no closed-loop table or fit mixes them in.
+    open_cells: pd.DataFrame = field(default_factory=pd.DataFrame)
     version: int = schema.FORMAT_VERSION                # the result format it was written in
     # A run over several interpreters (--pythons): `cells` holds the reference one's
     # (the first named), so every section reads one interpreter; `all_cells` holds all.
@@ -186,6 +189,10 @@ def load_run(path: str | Path) -> Run:
     run.planned = _planned(run.manifest)
     every = run.cells if run.all_cells is None else run.all_cells
     have = set(every["cell_id"]) if len(every) else set()
+    if len(run.cells):
+        is_open = run.cells["mode"] == "open"
+        run.open_cells = run.cells[is_open].reset_index(drop=True)
+        run.cells = run.cells[~is_open].reset_index(drop=True)
     run.missing = run.planned[~run.planned["cell_id"].isin(have)].reset_index(drop=True)
     if (path / "calibration.csv").exists():
         try:

@@ -228,3 +228,90 @@ def efficiency(workload: str, users: int, groups: pd.DataFrame, series: list[Ser
     axes[0][1].set_title("memory", fontsize=9)
     _legend(fig, series)
     return fig
+
+
+def hockey(workload: str, frame: pd.DataFrame, series: list[Series], slo_ms: float) -> MplFigure:
+    """Open loop: p50, p99, p99.9 (corrected) against achieved throughput, one line per
+    strategy; the SLO as a grey line on the p99 panel."""
+    fig, axes = _figure(1, 3, f"{workload} workload: latency vs achieved throughput "
+                              "(open loop, corrected for coordinated omission)")
+    for ax, (metric, label) in zip(axes[0], [("p50_us", "p50"), ("p99_us", "p99"),
+                                             ("p999_us", "p99.9")]):
+        for s in series:
+            rows = frame[frame["strategy"] == s.strategy].sort_values("offered_rps")
+            rows = rows[rows[metric].notna()]
+            if rows.empty:
+                continue
+            _line(ax, s, rows["rps"].tolist(), (rows[metric] / 1000).tolist(),
+                  [bool(r["errors"]) for _, r in rows.iterrows()])
+        if metric == "p99_us":
+            ax.axhline(slo_ms, color="0.5", linestyle="--", linewidth=1)
+        ax.set_yscale("log")
+        _log_axis(ax.yaxis)
+        ax.set_xlim(left=0)
+        ax.set_xlabel("achieved throughput (requests/s)")
+        ax.set_ylabel(f"{label} latency (ms, log scale)")
+        ax.set_title(label, fontsize=10)
+    _legend(fig, series, [Line2D([], [], color="0.5", linestyle="--", label=f"SLO: p99 {slo_ms:g} ms")])
+    return fig
+
+
+def corrected_vs_uncorrected(workload: str, frame: pd.DataFrame, series: list[Series]) -> MplFigure:
+    """The same cells' p99.9 counted from the schedule and from the send, side by side."""
+    fig, axes = _figure(1, 2, f"{workload} workload: p99.9 corrected (from each request's "
+                              "scheduled start) and uncorrected (from its send)")
+    tops = []
+    for ax, metric, title in ((axes[0][0], "p999_us", "corrected"),
+                              (axes[0][1], "p999_uncorrected_us", "uncorrected (what a "
+                                                                   "closed-loop tool reports)")):
+        for s in series:
+            rows = frame[frame["strategy"] == s.strategy].sort_values("offered_rps")
+            rows = rows[rows[metric].notna()]
+            if rows.empty:
+                continue
+            _line(ax, s, rows["rps"].tolist(), (rows[metric] / 1000).tolist(),
+                  [bool(r["errors"]) for _, r in rows.iterrows()])
+        ax.set_yscale("log")
+        _log_axis(ax.yaxis)
+        ax.set_xlim(left=0)
+        ax.set_xlabel("achieved throughput (requests/s)")
+        ax.set_ylabel("p99.9 latency (ms, log scale)")
+        ax.set_title(title, fontsize=10)
+        tops.append(ax.get_ylim())
+    shared = (min(t[0] for t in tops), max(t[1] for t in tops))
+    for ax in axes[0]:
+        ax.set_ylim(*shared)  # one scale, so the gap between the panels is visible
+    _legend(fig, series)
+    return fig
+
+
+def connections(workload: str, frame: pd.DataFrame, series: list[Series], rate: str) -> MplFigure:
+    """The connection sweep: server RSS, threads, open fds and p99 against connections."""
+    fig, axes = _figure(2, 2, f"{workload} workload: cost of concurrent connections "
+                              f"(open loop, {rate} req/s in total)")
+    metrics = [("rss_mb", 1.0, "server peak RSS (MiB)", False),
+               ("server_threads", 1.0, "server threads (count)", True),
+               ("server_fds", 1.0, "server open file descriptors (count)", True),
+               ("p99_us", 1e-3, "p99 latency, corrected (ms)", True)]
+    users = sorted(int(u) for u in frame["users"].dropna().unique())
+    for ax, (metric, scale, label, log) in zip(axes.flat, metrics):
+        for s in series:
+            rows = frame[(frame["strategy"] == s.strategy) & frame[metric].notna()].sort_values("users")
+            if rows.empty:
+                continue
+            _line(ax, s, rows["users"].astype(float).tolist(), (rows[metric] * scale).tolist(),
+                  [bool(r["errors"]) for _, r in rows.iterrows()])
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_locator(FixedLocator(users or [1]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+        ax.set_xlabel("concurrent connections (count)")
+        ax.set_ylabel(label)
+        if log:
+            ax.set_yscale("log")
+            _log_axis(ax.yaxis)
+        else:
+            ax.set_ylim(bottom=0)
+    _legend(fig, series, [Line2D([], [], color="0.35", marker="o", linestyle="none",
+                                 markerfacecolor="white", label="hollow here: requests failed")])
+    return fig

@@ -23,6 +23,11 @@ Record = dict[str, Any]  # one cell record, as stored in cells/<cell-id>.json
 BUSY = 0.9            # a side using >= 90% of what it can use is saturated
 OTHER_CPU = 0.1       # other processes using more than this many cores of ours: busy machine
 NOISY_CV = 0.10       # repeats whose rps varies by more than this (CV): noisy
+# Open loop: the generator kept its schedule if it sent at least this share of the offered
+# rate (when its CPUs were busy) and its own send lag stayed under LAG_P99_US at p99. Not
+# relative to the cell's latency: a starved Locust inflates that latency too.
+ACHIEVED_SHARE = 0.95
+LAG_P99_US = 5_000
 
 
 class FormatError(ValueError):
@@ -54,12 +59,20 @@ COLUMNS: tuple[Column, ...] = tuple(
     + _cols("int", "count", "CPUs the server was pinned to", "cores")
     + _cols("int", "count", "concurrent users (Locust) or connections (wrk)", "users")
     + _cols("int", "index", "0-based repeat of the same cell", "repeat")
-    + _cols("text", "", "ok or failed; why it failed", "status", "reason")
+    + _cols("text", "", "closed (users send back to back) or open (requests start on a schedule)",
+            "mode")
+    + _cols("text", "", "open loop: the planned rate, req/s or <fraction>x of capacity", "rate")
+    + _cols("float", "1/s", "open loop: the rate offered, fractions resolved", "offered_rps")
+    + _cols("text", "", "ok, failed or skipped; why", "status", "reason")
     + _cols("float", "s", "length of the measured window actually observed", "duration_s")
     + _cols("int", "count", "requests completed in the measured window", "requests")
     + _cols("float", "1/s", "requests / duration_s", "rps")
     + _cols("float", "µs", "latency percentiles of the measured window", "p50_us", "p90_us",
             "p99_us", "p999_us", "p9999_us", "max_us", "mean_us")
+    + _cols("float", "µs", "open loop: latency from the actual send (not corrected)",
+            "p50_uncorrected_us", "p90_uncorrected_us", "p99_uncorrected_us",
+            "p999_uncorrected_us")
+    + _cols("float", "µs", "open loop: the generator's own send lag at p99", "send_lag_p99_us")
     + _cols("int", "count", "failed requests in the window (any kind)", "errors")
     + _cols("float", "s", "CPU time of each side's process tree over the window",
             "server_cpu_s", "loadgen_cpu_s")
@@ -68,10 +81,12 @@ COLUMNS: tuple[Column, ...] = tuple(
     + _cols("float", "1/CPU-s", "requests per server CPU-second", "rps_per_cpu_s")
     + _cols("float", "µs", "server CPU per request (server_cpu_s / requests)", "cpu_us_per_request")
     + _cols("float", "MiB", "peak resident memory of the server's process tree", "rss_mb")
+    + _cols("int", "count", "peak threads and open file descriptors of the server's process tree",
+            "server_threads", "server_fds")
     + _cols("float", "cores", "how busy the load generator's CPUs were, by anyone", "loadgen_cpus_busy")
     + _cols("float", "cores", "CPU on the run's CPUs used by neither side", "other_cpu")
     + _cols("bool", "", "validity flags (see FLAGS)", "busy_machine", "loadgen_bound",
-            "shared_cpu", "noisy")
+            "shared_cpu", "noisy", "loadgen_lagging")
     + _cols("bool", "", "the invariant held and acknowledged increments match", "correct")
     + _cols("int", "units of by", "acknowledged increments minus the server's sum", "lost_updates")
     + _cols("int", "units of by", "what correct and lost_updates come from", "acked_incr",
@@ -101,26 +116,34 @@ BOOL_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "bool")
 INT_COLUMNS = ("cores", "users", "repeat")  # identity: never fractional, never NaN in an ok cell
 
 # Fields of a record that are not columns of cells.csv.
-RECORD_ONLY = ("hdr", "errors_by_kind", "detail", "server_stderr_tail", "loadgen_detail",
-               "gc_pauses", "window_start_unix_s")
+RECORD_ONLY = ("hdr", "hdr_uncorrected", "lag_hdr", "errors_by_kind", "detail",
+               "server_stderr_tail", "loadgen_detail", "gc_pauses", "window_start_unix_s")
 
 # One measurement, repeats aside: what the report groups by.
-KEY = ["strategy", "workload", "engine", "cores", "users"]
-IDENTITY = ("strategy", "workload", "engine", "cores", "users", "repeat")
+KEY = ["strategy", "workload", "engine", "cores", "users", "mode", "rate"]
+IDENTITY = ("strategy", "workload", "engine", "cores", "users", "repeat")  # and `rate`, open loop
 DEFAULT_ENGINE = "locust"  # what a format-1 run was measured with
 
-# <strategy>.<workload>.<engine>.c<cores>.u<users>.r<repeat>; format 1 had no engine part.
-# A run over several interpreters (--pythons) adds .py<label>, e.g. ...r0.py3.13.
-CELL_ID = "{strategy}.{workload}.{engine}.c{cores}.u{users}.r{repeat}"
+# <strategy>.<workload>.<engine>.c<cores>.u<users>[.o<rate>].r<repeat>[.py<label>]; format 1
+# had no engine part. `.o<rate>` marks an open-loop cell: `o2000` offers 2000 req/s,
+# `o0.85x` 0.85 of the strategy's capacity measured earlier in the run; closed cells have
+# none. A run over several interpreters (--pythons) adds .py<label>, e.g. ...r0.py3.13.
+CELL_ID = "{strategy}.{workload}.{engine}.c{cores}.u{users}{open}.r{repeat}"
+RATE = r"\d+(?:\.\d+)?x?"
 _ID = re.compile(r"^(?P<strategy>[^.]+)\.(?P<workload>[^.]+)(?:\.(?P<engine>[a-z0-9]+))?"
-                 r"\.c(?P<cores>\d+)\.u(?P<users>\d+)\.r(?P<repeat>\d+)(?:\.py(?P<python>\S+))?$")
+                 r"\.c(?P<cores>\d+)\.u(?P<users>\d+)(?:\.o(?P<rate>" + RATE + r"))?"
+                 r"\.r(?P<repeat>\d+)(?:\.py(?P<python>\S+))?$")
 
 
 def cell_id(strategy: str, workload: str, engine: str, cores: int, users: int, repeat: int,
-            python: str = "") -> str:
+            python: str = "", rate: str = "") -> str:
     base = CELL_ID.format(strategy=strategy, workload=workload, engine=engine, cores=cores,
-                          users=users, repeat=repeat)
+                          users=users, repeat=repeat, open=f".o{rate}" if rate else "")
     return f"{base}.py{python}" if python else base
+
+
+def mode_of(rate: str) -> str:
+    return "open" if rate else "closed"
 
 
 def parse_cell_id(text: str) -> dict[str, Any] | None:
@@ -130,6 +153,8 @@ def parse_cell_id(text: str) -> dict[str, Any] | None:
         return None
     found: dict[str, Any] = {"cell_id": text, **match.groupdict()}
     found["engine"] = found["engine"] or DEFAULT_ENGINE
+    found["rate"] = found["rate"] or ""
+    found["mode"] = mode_of(found["rate"])
     if not found["python"]:
         del found["python"]
     for name in ("cores", "users", "repeat"):
@@ -152,6 +177,9 @@ FLAGS = (
     Flag("N", "noisy", f"repeats vary by more than {NOISY_CV:.0%} (coefficient of variation of rps)"),
     Flag("E", "errors", "some requests failed in the measured window"),
     Flag("F", "failed", "at least one repeat of this cell failed and has no numbers"),
+    Flag("G", "loadgen_lagging", "open loop: the generator fell behind its schedule (sent under "
+         f"{ACHIEVED_SHARE:.0%} of the offered rate on busy CPUs, or its own send lag p99 over "
+         f"{LAG_P99_US / 1000:g} ms): the latency is not the server's and is not reported"),
     Flag("B", "busy_machine", "other processes used the run's CPUs during the window: "
          "the machine was not quiet"),
 )
@@ -164,7 +192,8 @@ MARKS = {flag.name: flag.mark for flag in FLAGS}
 
 # manifest.json: the keys a run writes (results/README.md says what each means).
 MANIFEST_KEYS = ("format_version", "run_id", "profile", "description", "overrides", "command",
-                 "matrix", "strategies", "workloads", "placement", "timing", "loops_per_us",
+                 "matrix", "strategies", "workloads", "placement", "timing", "arrivals", "slo_ms",
+                 "nofile", "loops_per_us",
                  "environment", "broken_strategies", "contract", "races", "target", "loadgen_workers",
                  "master_port", "started", "ended", "status", "pythons")
 
@@ -173,9 +202,11 @@ def blank_record(**identity: Any) -> Record:
     """A record with every column present (None: not measured yet) and the given identity."""
     record: Record = dict.fromkeys(COLUMN_NAMES)
     record.update(identity)
-    if all(identity.get(name) is not None for name in IDENTITY):
-        record["cell_id"] = cell_id(*(identity[name] for name in IDENTITY),
-                                    identity.get("python") or "")
+    record["rate"] = identity.get("rate") or ""
+    record["mode"] = mode_of(record["rate"])
+    if all(record.get(name) is not None for name in IDENTITY):
+        record["cell_id"] = cell_id(*(record[name] for name in IDENTITY),
+                                    identity.get("python") or "", record["rate"])
     return record
 
 
@@ -204,4 +235,7 @@ def migrate_record(record: Record, version: int) -> Record:
     """A record of an older format, brought to this one (format 1: Locust measured it)."""
     if version < 2:
         record.setdefault("engine", DEFAULT_ENGINE)
+    # Open-loop cells came within format 2 and carry these; every earlier cell was closed.
+    record["rate"] = record.get("rate") or ""
+    record.setdefault("mode", mode_of(record["rate"]))
     return record

@@ -113,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             topology = _topology(args)
             overrides = profiles.overrides_from(args.strategies, args.workloads, args.cores,
                                                 args.users, args.repeats, args.duration,
-                                                args.warmup, args.engine)
+                                                args.warmup, args.engine, args.rates)
             if args.target:
                 overrides.strategies = [profiles.target_strategy(args.target, list(discover()))]
                 overrides.cores = overrides.cores or [1]
@@ -340,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warmup", help="unrecorded warm-up per cell, e.g. 2s")
     run.add_argument("--engine", help="load engine for every block: locust or wrk "
                      "(default: each block's own)")
+    run.add_argument("--rates", help="open-loop rates for blocks that have `rates`: req/s "
+                     "(e.g. 500,2000) or fractions of capacity (e.g. 0.5x,0.95x)")
     run.add_argument("--loadgen-cpus", help="CPUs for the load generator, e.g. 1 (default: "
                      "whole physical cores, sized by the engine's cost per request)")
     run.add_argument("--target", help="a server someone else runs, e.g. http://host:8000 "

@@ -67,15 +67,30 @@ def test_wrk_missing_is_one_line_and_nothing_starts(tmp_path: Path) -> None:
     assert not (tmp_path / "results").exists()
 
 
+def _children_running(name_part: str) -> list[psutil.Process]:
+    """Our live descendants whose command line has ``name_part`` (zombies and the gone skipped)."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if name_part in child.cmdline():
+                found.append(child)
+        except psutil.Error:
+            continue
+    return found
+
+
 def _kill_measuring_wrk(scratch: Path, stop: threading.Event) -> None:
     """SIGKILL the measured wrk run (its log appears when it starts), by its pid."""
     while not stop.is_set():
         if list(scratch.glob("*/attempt-1/wrk-measure.log")):
             for child in psutil.Process().children(recursive=True):
-                if child.name() == "wrk":
-                    time.sleep(0.3)
-                    os.kill(child.pid, signal.SIGKILL)
-                    return
+                try:
+                    if child.name() == "wrk" and child.status() != psutil.STATUS_ZOMBIE:
+                        time.sleep(0.3)
+                        os.kill(child.pid, signal.SIGKILL)
+                        return
+                except psutil.Error:
+                    continue
         time.sleep(0.02)
 
 
@@ -103,8 +118,8 @@ def test_a_server_that_dies_under_wrk_fails_that_cell(tmp_path: Path) -> None:
     def kill_server() -> None:
         deadline = time.time() + 30
         while time.time() < deadline:
-            for child in psutil.Process().children(recursive=True):
-                if "serve" in child.cmdline() and list(tmp_path.glob("*/attempt-1/wrk-measure.log")):
+            if list(tmp_path.glob("*/attempt-1/wrk-measure.log")):
+                for child in _children_running("serve"):
                     os.killpg(child.pid, signal.SIGKILL)  # the server leads its own group
                     return
             time.sleep(0.05)

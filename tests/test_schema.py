@@ -36,10 +36,23 @@ def test_cell_id_round_trips_and_reads_format_1() -> None:
     assert text == "global-lock-mp.hot-key.wrk.c2.u32.r1"
     assert schema.parse_cell_id(text) == {"cell_id": text, "strategy": "global-lock-mp",
                                           "workload": "hot-key", "engine": "wrk", "cores": 2,
-                                          "users": 32, "repeat": 1}
+                                          "users": 32, "repeat": 1, "rate": "",
+                                          "mode": "closed"}
     old = schema.parse_cell_id("unsafe.cpu.c1.u32.r0")  # round 1: Locust, no engine part
     assert old is not None and old["engine"] == "locust" and old["cores"] == 1
     assert schema.parse_cell_id("not-a-cell") is None
+
+
+@pytest.mark.parametrize("rate", ["2000", "0.85x", "12.5"])
+def test_open_loop_ids_carry_their_rate(rate: str) -> None:
+    text = schema.cell_id("async", "io", "locust", 1, 5000, 2, rate=rate)
+    assert text == f"async.io.locust.c1.u5000.o{rate}.r2"
+    found = schema.parse_cell_id(text)
+    assert found is not None and found["rate"] == rate and found["mode"] == "open"
+    assert found["users"] == 5000 and found["repeat"] == 2
+    record = schema.blank_record(strategy="async", workload="io", engine="locust", cores=1,
+                                 users=5000, repeat=2, rate=rate)
+    assert record["cell_id"] == text and record["mode"] == "open"
 
 
 def test_blank_record_has_every_column_and_its_id() -> None:
@@ -83,3 +96,10 @@ def test_an_unknown_format_gets_a_clear_message(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "result format 99" in proc.stderr
+
+
+def test_an_open_loop_id_under_another_interpreter_keeps_both_parts() -> None:
+    text = schema.cell_id("async", "io", "locust", 1, 2000, 0, python="3.13t", rate="0.5x")
+    assert text == "async.io.locust.c1.u2000.o0.5x.r0.py3.13t"
+    found = schema.parse_cell_id(text)
+    assert found is not None and (found["rate"], found["python"], found["repeat"]) == ("0.5x", "3.13t", 0)

@@ -35,6 +35,11 @@ class Part(TypedDict):
     uncertain_incr: int        # increments with no answer: may or may not have been applied
     first_request: float       # epoch of the first answer (0: none)
     hdr: str                   # encoded HdrHistogram of the window's latencies, µs
+    # Open loop only (absent in closed-loop reports): `hdr` then counts from each request's
+    # slot (corrected); these count from its actual send, and the generator's own send lag.
+    hdr_uncorrected: NotRequired[str]
+    lag_hdr: NotRequired[str]
+    scheduled: NotRequired[int]  # slots that fell inside the window
 
 
 @dataclass
@@ -50,6 +55,8 @@ class Load:
     processes: int = 1         # processes (Locust) or threads (wrk) that run the load
     remote: bool = False       # Locust workers on other hosts
     master_port: int = 5557
+    rate: float = 0.0          # open loop: requests/s offered in total; 0: closed loop
+    arrivals: str = "constant"  # open loop: constant intervals or poisson
 
 
 class Session(Protocol):

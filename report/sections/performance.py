@@ -12,6 +12,7 @@ from ..usl import MIN_POINTS, USLFit
 from ..doc import Cell, Heading, Para, Section, Table
 from ..style import ms, num, percent, ratio, sig, spread
 from .common import cores_label, figure, legend, loadgen_caption, marked, slug
+from .openloop import open_loop_blocks
 
 LATENCY_POINTS = (50.0, 90.0, 99.0, 99.9)
 
@@ -180,12 +181,16 @@ def _sortable(cell) -> float:
 
 def latency_section(an: Analysis) -> Section:
     section = Section("latency", "3. Latency")
-    section.add(Para("Client-observed latency from the merged HDR histograms of each cell's repeats: "
-                     "it includes the load generator's own delays, so in a cell where the load "
+    section.add(*open_loop_blocks(an))
+    section.add(Para("Closed-loop latency at saturation, from the merged HDR histograms of each "
+                     "cell's repeats: each user sends its next request when the last is answered, "
+                     "so the server is always busy and latency is mostly the users' own queue "
+                     "(Little's law: users / throughput). It also hides stalls (coordinated "
+                     "omission). It includes the load generator's own delays: where the load "
                      "generator was the limit (L) the tail is partly the generator's queue."))
     for workload in an.workloads:
         users = an.ref_users[workload]
-        section.add(Heading(f"{workload} workload, {users} users"))
+        section.add(Heading(f"{workload} workload, {users} users: closed loop at saturation"))
         panels, table = _latency_rows(an, workload)
         shown = an.at_ref(workload)
         if panels:

@@ -1,0 +1,91 @@
+"""The offered-load axis: planned rates, checked before anything starts, resolved at run time.
+
+A rate is either absolute (``2000``: requests/s) or a fraction of the strategy's
+own capacity (``0.85x``): the best closed-loop throughput of the same strategy,
+workload and cores measured earlier in the same run (the plan orders those
+cells first). A resolved rate above what the load engine can offer on its CPUs
+is skipped with the reason, never measured by another engine under the label.
+"""
+from __future__ import annotations
+
+import resource
+import statistics
+
+from .cell import Cell
+from .engines import locust as locust_engine
+
+FD_MARGIN = 64  # descriptors a process needs besides its connections (logs, pipes, modules)
+OPEN_ENGINES = ("locust",)  # engines that can keep a schedule (wrk is closed loop)
+
+
+def parse_rate(value: str | int | float) -> str:
+    """A planned rate as its id text (``2000``, ``0.85x``); ValueError says what is wrong."""
+    text = str(value).strip().lower()
+    fraction = text.endswith("x")
+    try:
+        number = float(text[:-1] if fraction else text)
+    except ValueError:
+        raise ValueError(f"bad rate {value!r}: use requests/s (e.g. 2000) or a fraction of "
+                         "capacity (e.g. 0.85x)") from None
+    if not number > 0 or number != number or number == float("inf"):
+        raise ValueError(f"bad rate {value!r}: must be a number above 0")
+    if fraction and number > 10:
+        raise ValueError(f"bad rate {value!r}: a fraction of capacity above 10x is not a plan")
+    return f"{number:g}x" if fraction else f"{number:g}"
+
+
+def parse_rates(values: list | str) -> list[str]:
+    items = values.split(",") if isinstance(values, str) else list(values)
+    rates = [parse_rate(item) for item in items if str(item).strip()]
+    if not rates:
+        raise ValueError(f"bad rates {values!r}: give at least one")
+    return rates
+
+
+def is_fraction(rate: str) -> bool:
+    return rate.endswith("x")
+
+
+def fd_limit() -> int:
+    """What this process (and its children, which inherit it) may raise its limit to."""
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
+def raise_fd_limit() -> dict:
+    """Soft RLIMIT_NOFILE up to the hard limit, inherited by every server and Locust."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return {"soft_before": soft, "soft": hard, "hard": hard}
+
+
+def capacity(cell: Cell, records: list[dict]) -> float | None:
+    """The strategy's closed-loop capacity here: the best median rps over repeats among the
+    run's ok closed cells of the same strategy, workload and cores (any engine, any users)."""
+    groups: dict[tuple, list[float]] = {}
+    for r in records:
+        if (r.get("status") == "ok" and not r.get("rate") and r.get("rps")
+                and (r["strategy"], r["workload"], r["cores"]) == (cell.strategy, cell.workload, cell.cores)):
+            groups.setdefault((r.get("engine"), r.get("users")), []).append(r["rps"])
+    return max((statistics.median(v) for v in groups.values()), default=None)
+
+
+def max_offer(engine: str, processes: int) -> float:
+    return locust_engine.MAX_OPEN_RPS_PER_PROCESS * processes if engine == "locust" else 0.0
+
+
+def resolve(cell: Cell, records: list[dict], processes: int) -> tuple[float, str]:
+    """(offered req/s, "") or (0, why the cell is not measured)."""
+    if is_fraction(cell.rate):
+        found = capacity(cell, records)
+        if found is None:
+            return 0.0, (f"no capacity to take {cell.rate} of: no ok closed-loop cell of "
+                         f"{cell.strategy}/{cell.workload} at {cell.cores} cores in this run")
+        offered = float(cell.rate[:-1]) * found
+    else:
+        offered = float(cell.rate)
+    most = max_offer(cell.engine, processes)
+    if offered > most:
+        return offered, (f"skipped: {offered:.0f} req/s is more than {cell.engine} can offer on "
+                         f"{processes} CPU(s) (~{most:.0f} req/s); not measured by another engine")
+    return offered, ""
