@@ -45,7 +45,7 @@ impl<S: Store> App<S> {
                 allow: err.allow,
             }),
             Ok(Call::Health) => Step::Answer(ok(format!(
-                "{{\"status\":\"ok\",\"strategy\":{},\"workers\":{},\"pid\":{}}}",
+                "{{\"status\":\"ok\",\"strategy\":{},\"workers\":{},\"pid\":{},\"language\":\"rust\"}}",
                 contract::quote(&self.name),
                 self.workers,
                 std::process::id()
