@@ -34,3 +34,75 @@ def test_stage_does_not_import_later_stages(stage: str) -> None:
         if bad:
             offenders[str(path.relative_to(REPO))] = sorted(bad)
     assert not offenders, f"{stage} must not import {sorted(FORBIDDEN[stage])}: {offenders}"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(path: Path, modules: set[str]) -> set[str]:
+    """The project modules ``path`` imports, at any depth of its code (imports inside
+    functions too), with relative imports resolved against its package."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            # ``from pkg import name``: name is a submodule, or a thing defined in pkg
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                       for alias in node.names]
+        else:
+            continue
+        found |= {target for target in targets if target in modules}
+    found.discard(name)
+    return found
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle in ``graph`` (as a path that returns to its start), or []."""
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        if node in path:
+            return path[path.index(node):] + [node]
+        if node in done:
+            return []
+        path.append(node)
+        for target in sorted(graph.get(node, ())):
+            cycle = visit(target)
+            if cycle:
+                return cycle
+        path.pop()
+        done.add(node)
+        return []
+
+    for start in sorted(graph):
+        cycle = visit(start)
+        if cycle:
+            return cycle
+    return []
+
+
+def test_find_cycle_finds_one() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_servers_import_graph_has_no_cycle() -> None:
+    paths = sorted((REPO / "servers").rglob("*.py"))
+    modules = {module_name(path) for path in paths}
+    graph = {module_name(path): imported_modules(path, modules) for path in paths}
+    assert graph["servers.core.processes"], "the scan must see processes.py's imports"
+    assert "servers.core.processes" in graph["servers.core.serve"]  # an import inside run()
+    cycle = find_cycle(graph)
+    assert not cycle, f"servers modules import each other: {' -> '.join(cycle)}"

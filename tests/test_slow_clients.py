@@ -22,7 +22,7 @@ from loadtests.client import Client
 from servers import get
 from servers.core import threaded
 from servers.core.app import App
-from servers.core.serve import THREAD_WORKERS, listen
+from servers.core.serving import THREAD_WORKERS, listen
 from servers.core.work import Work
 
 from .conftest import STRATEGIES

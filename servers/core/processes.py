@@ -57,7 +57,7 @@ from typing import Callable, NoReturn, Protocol
 
 from . import gcstats, registry
 from .app import App
-from .serve import THREAD_WORKERS, Options, _serve_threads, announce, listen, start_gc
+from .serving import THREAD_WORKERS, Options, announce, listen, serve_threads, start_gc
 from .work import Work
 
 EXIT_CHILD_DIED = 3
@@ -296,7 +296,7 @@ def _worker_body(spec: registry.Strategy, plan: Plan, opts: Options, work: Work,
         start_gc(opts.gc, gc_slots[index])
         ready()
         if threads:  # each worker: a thread per connection, up to the threads model's cap
-            _serve_threads(app, listener, THREAD_WORKERS)
+            serve_threads(app, listener, THREAD_WORKERS)
         else:
             from . import asyncserve
             asyncserve.serve(app, listener)

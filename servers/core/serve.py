@@ -14,34 +14,15 @@ processes (default: the cores this server may run on).
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import sys
-import threading
-from dataclasses import dataclass
 
 from . import gcstats, registry
 from .app import App
+from .serving import THREAD_WORKERS, Options, announce, listen, serve_threads, start_gc
 from .work import Work
 
-THREAD_WORKERS = 1024  # default connection cap of the threads model (see threaded.py)
 MAX_PROCESSES = 256    # --workers for the processes model: a typo must not fork-bomb the box
 SWITCH_INTERVAL_S = (1e-6, 1.0)  # --switch-interval bounds: 1 us is the stress check's
-
-
-@dataclass
-class Options:
-    port: int = 0
-    host: str = "127.0.0.1"
-    workers: int | None = None
-    keys: int = 1024
-    cpu_us: float = 0
-    hold_us: float = 0
-    io_ms: float = 0
-    loops_per_us: float | None = None
-    garbage: int = 0
-    gc: str = "default"                   # gcstats.MODES
-    switch_interval: float | None = None  # seconds; None: CPython's default (5 ms)
 
 
 def cores() -> int:
@@ -55,17 +36,6 @@ def default_workers(model: str) -> int:
     if model == "async":
         return 1
     return cores()
-
-
-def listen(host: str, port: int, reuse_port: bool = False) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    return sock
 
 
 def check(spec: registry.Strategy, opts: Options) -> int:
@@ -93,19 +63,6 @@ def check(spec: registry.Strategy, opts: Options) -> int:
         raise ValueError(f"{spec.name}: --workers is a process count here; "
                          f"at most {MAX_PROCESSES}, got {workers}")
     return workers
-
-
-def announce(spec: registry.Strategy, listener: socket.socket, workers: int, work: Work) -> None:
-    """The ready line: printed once the server accepts connections (ServerProcess parses it)."""
-    host, port = listener.getsockname()[:2]
-    print(f"sharebench: serving {spec.name} on http://{host}:{port} pid={os.getpid()} "
-          f"workers={workers} loops_per_us={work.loops_per_us:.2f}", flush=True)
-
-
-def start_gc(mode: str, slot) -> None:
-    """In each serving process, once it is built: the GC mode, then the monitor."""
-    gcstats.apply_mode(mode)
-    gcstats.Monitor(slot).install()
 
 
 def run(spec: registry.Strategy, opts: Options) -> None:
@@ -137,14 +94,7 @@ def run(spec: registry.Strategy, opts: Options) -> None:
             from . import asyncserve  # aiohttp only where it is used
             asyncserve.serve(app, listener)
         else:
-            _serve_threads(app, listener)
+            serve_threads(app, listener)
     finally:
         listener.close()
 
-
-def _serve_threads(app: App, listener: socket.socket, connections: int | None = None) -> None:
-    from . import threaded
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    threaded.serve(app, listener, stop, connections)

@@ -1,0 +1,68 @@
+"""What serve.py (one process) and processes.py (a leader and its workers) share.
+
+The options a server runs with, its listening socket, the ready line, the GC
+start in each serving process, and the threads model's serving loop. It lives
+apart from both so that neither imports the other: serve.py dispatches to
+processes.py, and processes.py builds its workers from these same pieces.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+from dataclasses import dataclass
+
+from . import gcstats, registry
+from .app import App
+from .work import Work
+
+THREAD_WORKERS = 1024  # default connection cap of the threads model (see threaded.py)
+
+
+@dataclass
+class Options:
+    port: int = 0
+    host: str = "127.0.0.1"
+    workers: int | None = None
+    keys: int = 1024
+    cpu_us: float = 0
+    hold_us: float = 0
+    io_ms: float = 0
+    loops_per_us: float | None = None
+    garbage: int = 0
+    gc: str = "default"                   # gcstats.MODES
+    switch_interval: float | None = None  # seconds; None: CPython's default (5 ms)
+
+
+def listen(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    return sock
+
+
+def announce(spec: registry.Strategy, listener: socket.socket, workers: int, work: Work) -> None:
+    """The ready line: printed once the server accepts connections (ServerProcess parses it)."""
+    host, port = listener.getsockname()[:2]
+    print(f"sharebench: serving {spec.name} on http://{host}:{port} pid={os.getpid()} "
+          f"workers={workers} loops_per_us={work.loops_per_us:.2f}", flush=True)
+
+
+def start_gc(mode: str, slot) -> None:
+    """In each serving process, once it is built: the GC mode, then the monitor."""
+    gcstats.apply_mode(mode)
+    gcstats.Monitor(slot).install()
+
+
+def serve_threads(app: App, listener: socket.socket, connections: int | None = None) -> None:
+    """A thread per connection (threaded.py) until SIGINT or SIGTERM."""
+    from . import threaded
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    threaded.serve(app, listener, stop, connections)
