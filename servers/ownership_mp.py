@@ -60,44 +60,61 @@ class Session:
         self.held: set[int] = set()
 
     def call(self, op: int, a: int = 0, b: int = 0, c: int = 0) -> Reply:
-        state, locks, i = self.shard.state, self.shard.locks, a // self.shard.workers
-        if op == GET:
-            with locks[i]:
-                return state.get(i), 0, 0
-        if op == INCR:
-            with locks[i]:
-                return state.incr(i, b), 0, 0
-        if op == TRANSFER:  # both keys in this shard
-            j = b // self.shard.workers
-            first, second = sorted((i, j))
-            with locks[first], locks[second]:
-                return (*state.transfer(i, j, c), 0)
-        if op == LOCK:
-            locks[i].acquire()
-            self.held.add(i)
-            return state.values[i], 0, 0
-        if op in (DEBIT, CREDIT):
-            if i not in self.held:
-                raise ValueError(f"write to key {a} without its lock")
-            if op == DEBIT:
-                state.values[i] -= b
-                state.sent[i] += 1
-            else:
-                state.values[i] += b
-            value = state.values[i]
-            self.held.remove(i)
-            locks[i].release()
-            return value, 0, 0
-        if op == LOCK_ALL:
-            for index, lock in enumerate(locks):  # ascending: the global order
-                lock.acquire()
-                self.held.add(index)
-            totals = state.totals()
-            return totals.sum, totals.incr_applied, totals.transfers
-        if op == UNLOCK_ALL:
-            self.close()
-            return 0, 0, 0
-        raise ValueError(f"unknown op {op}")
+        operation = self.OPS.get(op)
+        if operation is None:
+            raise ValueError(f"unknown op {op}")
+        return operation(self, a // self.shard.workers, a, b, c)
+
+    # Each op gets (i: the key's index in this shard, a: the key, b, c).
+    def _get(self, i: int, a: int, b: int, c: int) -> Reply:
+        with self.shard.locks[i]:
+            return self.shard.state.get(i), 0, 0
+
+    def _incr(self, i: int, a: int, b: int, c: int) -> Reply:
+        with self.shard.locks[i]:
+            return self.shard.state.incr(i, b), 0, 0
+
+    def _transfer(self, i: int, a: int, b: int, c: int) -> Reply:  # both keys in this shard
+        locks, j = self.shard.locks, b // self.shard.workers
+        first, second = sorted((i, j))
+        with locks[first], locks[second]:
+            return (*self.shard.state.transfer(i, j, c), 0)
+
+    def _lock(self, i: int, a: int, b: int, c: int) -> Reply:
+        self.shard.locks[i].acquire()
+        self.held.add(i)
+        return self.shard.state.get(i), 0, 0
+
+    def _write(self, half: Callable[[PlainState, int, int], int],
+               i: int, a: int, b: int) -> Reply:
+        if i not in self.held:
+            raise ValueError(f"write to key {a} without its lock")
+        value = half(self.shard.state, i, b)
+        self.held.remove(i)
+        self.shard.locks[i].release()
+        return value, 0, 0
+
+    def _debit(self, i: int, a: int, b: int, c: int) -> Reply:
+        return self._write(PlainState.debit, i, a, b)
+
+    def _credit(self, i: int, a: int, b: int, c: int) -> Reply:
+        return self._write(PlainState.credit, i, a, b)
+
+    def _lock_all(self, i: int, a: int, b: int, c: int) -> Reply:
+        for index, lock in enumerate(self.shard.locks):  # ascending: the global order
+            lock.acquire()
+            self.held.add(index)
+        totals = self.shard.state.totals()
+        return totals.sum, totals.incr_applied, totals.transfers
+
+    def _unlock_all(self, i: int, a: int, b: int, c: int) -> Reply:
+        self.close()
+        return 0, 0, 0
+
+    OPS: dict[int, Callable[["Session", int, int, int, int], Reply]] = {
+        GET: _get, INCR: _incr, TRANSFER: _transfer, LOCK: _lock, DEBIT: _debit,
+        CREDIT: _credit, LOCK_ALL: _lock_all, UNLOCK_ALL: _unlock_all,
+    }
 
     handle = call  # the name ipc.serve_sessions uses
 
