@@ -1,11 +1,15 @@
 """Shared fixtures: real server processes on free loopback ports."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from loadtests.server import ServerProcess
 from servers import discover
 
+REPO = Path(__file__).resolve().parent.parent
 STRATEGIES = discover()
 STATEFUL = [name for name, spec in STRATEGIES.items() if spec.stateful]
 SAFE = [name for name in STATEFUL if STRATEGIES[name].safe]
@@ -25,3 +29,24 @@ def serve():
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    for package in ("servers", "loadtests", "sharebench"):
+        shutil.copytree(REPO / package, tmp_path / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def built_report(tmp_path_factory: pytest.TempPathFactory):
+    """The synthetic run and its report, built once for every report test that reads it."""
+    from report import build_report
+    from report.load import RunWarning
+
+    from .report_run import write_run
+    run = write_run(tmp_path_factory.mktemp("results"))
+    with pytest.warns(RunWarning):  # the corrupt record is named in a warning
+        built = build_report(run)
+    return run, built

@@ -20,7 +20,7 @@ from loadtests.cell import Cell, Setup, run_cell
 from loadtests.engines import wrk_script
 from loadtests.workloads import WORKLOADS
 
-from .test_sweep import SHORT, load_run, sharebench
+from .helpers import SHORT, load_run, sharebench
 
 pytestmark = pytest.mark.skipif(not shutil.which("wrk"),
                                 reason="wrk is missing: `make test` installs it (Debian package wrk)")

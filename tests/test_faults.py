@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .test_sweep import SHORT, by_id, load_run
+from .helpers import SHORT, by_id, load_run
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,14 +11,6 @@ import pytest
 from loadtests.verify import verify_strategy
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def repo_copy(tmp_path: Path) -> Path:
-    for package in ("servers", "loadtests", "sharebench"):
-        shutil.copytree(REPO / package, tmp_path / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path
 
 
 def sharebench(copy: Path, *args: str) -> subprocess.CompletedProcess:

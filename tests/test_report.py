@@ -13,7 +13,7 @@ from report import SECTION_IDS, RunWarning, build_report
 from report.style import base_name, colours
 from sharebench.cli import main
 
-from .test_report_fixture import CORRUPT, FAILED, STRATEGIES, built_report, write_run  # noqa: F401 (fixture)
+from .report_run import CORRUPT, FAILED, STRATEGIES, write_run
 
 TITLES = ["1. Summary", "2. Multicore scaling", "3. Latency", "4. Efficiency and memory",
           "5. Correctness", "6. Validity", "7. Microbenchmarks", "8. The claims", "9. Environment"]

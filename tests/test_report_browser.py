@@ -14,7 +14,6 @@ from PIL import Image
 
 from report import SECTION_IDS
 
-from .test_report_fixture import built_report  # noqa: F401 (fixture)
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed: `make test` "

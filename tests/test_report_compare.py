@@ -9,7 +9,7 @@ import pytest
 from report import RunWarning, compare_runs, render_comparison, write_comparison
 from sharebench.cli import main
 
-from .test_report_fixture import write_run
+from .report_run import write_run
 
 
 def _row(comparison, strategy: str, cores: int, metric: str = "req/s"):

@@ -16,7 +16,7 @@ from report.claims import claim_gc
 from report.load import load_run
 from results import schema
 
-from .test_report_fixture import _histogram, write_run
+from .report_run import _histogram, write_run
 
 START = 1_735_732_800.0  # the window's start, epoch s
 WINDOW_S = 3.0

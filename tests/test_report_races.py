@@ -12,7 +12,7 @@ from report.claims import claim_races
 from report.findings import ranking
 from report.load import load_run
 
-from .test_report_fixture import STRATEGIES, write_run
+from .report_run import STRATEGIES, write_run
 
 
 def _entry(races: bool, lost: int = 0, acked: int = 9000) -> dict:

@@ -19,7 +19,6 @@ import pytest
 from loadtests import stress
 
 from .conftest import SAFE, UNSAFE
-from .test_new_strategy import repo_copy  # noqa: F401  (the fixture)
 
 READ_OUTSIDE = '''
 import threading

@@ -17,24 +17,7 @@ import pytest
 from loadtests import hdr
 from loadtests.server import ServerProcess
 
-SHORT = ["--warmup", "0.5s", "--duration", "1.5s"]
-
-
-def sharebench(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sharebench", *args], capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def load_run(results: Path) -> tuple[dict, list[dict]]:
-    run = (results / "latest").resolve()
-    manifest = json.loads((run / "manifest.json").read_text())
-    with open(run / "cells.csv") as fh:
-        rows = list(csv.DictReader(fh))
-    return manifest, rows
-
-
-def by_id(rows: list[dict]) -> dict[str, dict]:
-    return {row["cell_id"]: row for row in rows}
+from .helpers import SHORT, by_id, load_run, sharebench
 
 
 def test_quick_profile_end_to_end(tmp_path: Path) -> None:

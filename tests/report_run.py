@@ -1,0 +1,241 @@
+"""A small but realistic synthetic run, written to the results/README.md contract.
+
+`write_run(folder)` is what the report tests build from. It has what a real
+run on a 2-core machine has: 1 and 2 cores, repeats, cells flagged
+loadgen_bound / shared_cpu / noisy / with errors, a failed cell, a corrupt
+record, an unsafe strategy that loses updates, a process variant that scales,
+and an `io` workload at two user counts. The tests at the bottom keep the
+fixture honest against the contract itself (tests/test_report_fixture.py).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+from hdrh.histogram import HdrHistogram
+
+from results import schema
+
+REPO = Path(__file__).resolve().parent.parent
+COLUMNS = list(schema.COLUMN_NAMES)
+
+# name: (model, safety, req/s at 1 core on cpu, 1->2 core speedup, base RSS MiB)
+STRATEGIES = {
+    "async": ("async", "safe", 3600, 1.00, 30),
+    "global-lock": ("threads", "safe", 2900, 1.03, 34),
+    "global-lock-mp": ("processes", "safe", 2600, 1.75, 33),
+    "message-passing": ("threads", "safe", 2400, 1.01, 35),
+    "ownership": ("threads", "safe", 3100, 1.02, 36),
+    "stateless": ("threads", "no-state", 5200, 1.04, 31),
+    "unsafe": ("threads", "unsafe", 3000, 1.02, 34),
+}
+WORKLOADS = {
+    "cpu": {"description": "CPU-bound: 200 us of work per request, 50 us of it inside the state",
+            "mix": {"get": 0.5, "incr": 0.4, "transfer": 0.1},
+            "knobs": {"cpu_us": 200, "hold_us": 50, "io_ms": 0}, "users": [32]},
+    "io": {"description": "I/O-bound: a 20 ms simulated wait outside the state",
+           "mix": {"get": 0.5, "incr": 0.5}, "knobs": {"cpu_us": 0, "hold_us": 0, "io_ms": 20},
+           "users": [16, 256]},
+}
+DURATION = 10.0
+FAILED = "message-passing.io.locust.c2.u256.r0"
+CORRUPT = "ownership.cpu.locust.c1.u32.r2"
+BUSY = "async.cpu.locust.c1.u32.r1"  # another process competed for the CPUs in this one
+
+
+def _histogram(rng: np.random.Generator, median_us: float, spread: float, count: int) -> HdrHistogram:
+    histogram = HdrHistogram(1, 60_000_000, 3)
+    samples = np.clip(rng.lognormal(np.log(median_us), spread, 4000), 1, 59_000_000)
+    # Rounded to the histogram's own 3 significant digits: far fewer distinct values to record.
+    magnitude = 10.0 ** (np.floor(np.log10(samples)) - 2)
+    values, counts = np.unique((np.round(samples / magnitude) * magnitude).astype(int),
+                               return_counts=True)
+    scale = max(1, count // 4000)
+    for value, n in zip(values, counts):  # a weighted sample stands in for every request
+        histogram.record_value(int(value), int(n) * scale)
+    return histogram
+
+
+def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, users: int,
+          repeat: int, rps_scale: float, machine: int = 2) -> dict:
+    model, safety, rps1, speedup, rss = STRATEGIES[strategy]
+    knobs = WORKLOADS[workload]["knobs"]
+    cell_id = schema.cell_id(strategy, workload, "locust", cores, users, repeat)
+    if workload == "cpu":
+        rps = rps1 * speedup ** np.log2(cores)  # the 1->2 speedup again at every doubling
+    else:  # io: the 20 ms wait caps users/0.02; threads are capped at 64 connections
+        cap = {"async": 5200, "global-lock-mp": 2800 * cores}.get(strategy, 2900)
+        rps = min(users / 0.021, cap)
+    if (strategy, workload, cores) == ("message-passing", "cpu", 2):
+        rps *= rps_scale * (1 + 0.15 * (repeat % 3 - 1))  # -15%, 0, +15%: CV 15%, noisy
+    else:
+        rps *= rps_scale * (1 + rng.normal(0, 0.01))
+    requests = int(rps * DURATION)
+    median = users / rps * 1e6 * 0.9
+    histogram = _histogram(rng, median, 0.45, requests)
+    server_cpu = min(cores, 0.97 * (speedup ** np.log2(cores) if workload == "cpu" else 1.0))
+    shared = cores >= machine  # the load generator has the machine's last CPU
+    loadgen_bound = (strategy, workload, cores) in {("stateless", "cpu", 2), ("async", "io", 2)}
+    loadgen_cpu = 0.93 if loadgen_bound else rps / 14000 + 0.05
+    errors = 12 if (strategy, workload, cores, users) == ("async", "io", 1, 256) else 0
+    acked = requests * 3 if safety != "no-state" else None
+    lost = int(acked * (0.02 * cores)) if safety == "unsafe" else 0
+    busy = cell_id == BUSY
+    return {
+        "cell_id": cell_id, "strategy": strategy, "model": model, "safety": safety,
+        "workload": workload, "engine": "locust", "cores": cores, "users": users, "repeat": repeat,
+        "status": "ok", "reason": "", "duration_s": DURATION, "requests": requests,
+        "rps": requests / DURATION,
+        "p50_us": histogram.get_value_at_percentile(50), "p90_us": histogram.get_value_at_percentile(90),
+        "p99_us": histogram.get_value_at_percentile(99), "p999_us": histogram.get_value_at_percentile(99.9),
+        "max_us": histogram.get_max_value(), "mean_us": round(median * 1.1, 1),
+        "errors": errors, "server_cpu_s": server_cpu * DURATION, "loadgen_cpu_s": loadgen_cpu * DURATION,
+        "server_cpu": server_cpu, "loadgen_cpu": loadgen_cpu, "server_cores": cores,
+        "loadgen_cores": 1, "rps_per_cpu_s": requests / (server_cpu * DURATION),
+        "rss_mb": rss * (cores if model == "processes" else 1) + users * 0.12,
+        "loadgen_cpus_busy": loadgen_cpu + (0.3 if shared else 0.0),
+        "other_cpu": 0.25 if busy else 0.01, "busy_machine": busy,
+        "loadgen_bound": loadgen_bound, "shared_cpu": shared, "noisy": False,
+        "correct": None if acked is None else lost == 0,
+        "lost_updates": None if acked is None else lost,
+        "acked_incr": acked, "uncertain_incr": None if acked is None else 0,
+        "server_sum": None if acked is None else acked - lost,
+        "server_incr_applied": None if acked is None else acked - lost // 2,
+        "warmup_observed_s": 1.9,
+        "cpu_us": knobs["cpu_us"], "hold_us": knobs["hold_us"], "io_ms": knobs["io_ms"],
+        "hdr": histogram.encode().decode(), "errors_by_kind": {"timeout": errors} if errors else {},
+        "server_stderr_tail": "",
+    }
+
+
+def _mark_noisy(rows: list[dict]) -> None:
+    """`noisy` as the contract defines it: CV of rps over the group's ok repeats > 10%."""
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        if row["status"] == "ok":
+            groups.setdefault(row["cell_id"].rsplit(".", 1)[0], []).append(row)
+    for group in groups.values():
+        rates = np.array([row["rps"] for row in group])
+        noisy = len(rates) > 1 and float(rates.std(ddof=1) / rates.mean()) > 0.10
+        for row in group:
+            row["noisy"] = noisy
+
+
+def _failed(cell: dict) -> dict:
+    keep = ["cell_id", "strategy", "model", "safety", "workload", "cores", "users", "repeat",
+            "server_cores", "loadgen_cores", "cpu_us", "hold_us", "io_ms", "shared_cpu"]
+    out = {column: cell.get(column) if column in keep else None for column in COLUMNS}
+    out.update(status="failed", reason="server exited with code 1 during warm-up",
+               hdr=None, errors_by_kind={},
+               server_stderr_tail="Traceback (most recent call last):\nOSError: [Errno 24] Too many open files")
+    return out
+
+
+def _csv_value(value) -> str:
+    return "" if value is None else str(value)
+
+
+def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int = 3,
+              cores_list: tuple[int, ...] = (1, 2), machine: int = 2,
+              rps_scale: dict[str, float] | None = None, environment: dict | None = None,
+              damaged: bool = True, seed: int = 7, races: dict | None = None) -> Path:
+    """Write results-style run `root/run_id` and return its path."""
+    rng = np.random.default_rng(seed)
+    run = root / run_id
+    (run / "cells").mkdir(parents=True)
+    matrix, rows = [], []
+    for workload, spec in WORKLOADS.items():
+        for strategy in STRATEGIES:
+            for cores in cores_list:
+                for users in spec["users"]:
+                    for repeat in range(repeats if workload == "cpu" else 1):
+                        cell = _cell(rng, strategy, workload, cores, users, repeat,
+                                     (rps_scale or {}).get(f"{strategy}.{workload}.c{cores}", 1.0),
+                                     machine)
+                        matrix.append({k: cell[k] for k in ("cell_id", *schema.IDENTITY)})
+                        if damaged and cell["cell_id"] == FAILED:
+                            cell = _failed(cell)
+                        if damaged and cell["cell_id"] == CORRUPT:
+                            # Against the contract (records are atomic), but the report must survive it.
+                            (run / "cells" / f"{CORRUPT}.json").write_text('{"cell_id": "' + CORRUPT + '", "rps": 31')
+                            continue
+                        rows.append(cell)
+    _mark_noisy(rows)
+    for cell in rows:
+        (run / "cells" / f"{cell['cell_id']}.json").write_text(json.dumps(cell))
+    with open(run / "cells.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for cell in rows:
+            writer.writerow([_csv_value(cell.get(column)) for column in COLUMNS])
+    # The shape loadtests/environment.py writes.
+    env = {"hostname": "bench-host", "cpu_model": "Synthetic CPU @ 2.0GHz", "logical_cores": machine,
+           "harness_affinity": list(range(machine)), "governor": "performance", "kernel": "Linux 6.1.0-synthetic",
+           "python": "CPython 3.11.2", "gc_thresholds": [700, 10, 10],
+           "packages": {"locust": "2.47.0", "aiohttp": "3.14.5", "hdrhistogram": "0.10.8"},
+           "git_commit": "0123456789abcdef0123456789abcdef01234567", "git_dirty": False,
+           "load_average": [0.4, 0.3, 0.2]}
+    env.update(environment or {})
+    manifest = {
+        "format_version": schema.FORMAT_VERSION, "run_id": run_id, "profile": "quick", "overrides": {"repeats": repeats},
+        "command": f"sharebench bench --profile quick --repeats {repeats}",
+        "matrix": matrix,
+        "workloads": {name: {k: v for k, v in spec.items() if k != "users"}
+                      for name, spec in WORKLOADS.items()},
+        "strategies": {name: {"model": spec[0], "safety": spec[1], "rust": "…",
+                              "rule": ("no synchronisation; the hold yields the GIL like any I/O "
+                                       "would") if spec[1] == "unsafe" else "…"}
+                       for name, spec in STRATEGIES.items()},
+        "placement": {"server_cpus": {str(c): list(range(c)) for c in cores_list},
+                      "loadgen_cpus": [machine - 1],
+                      "shared": {str(c): c >= machine for c in cores_list}},
+        "timing": {"warmup_s": 2.0, "duration_s": DURATION},
+        "environment": env,
+        "contract": {name: [] for name in STRATEGIES},
+        "knob_check": [{"strategy": "global-lock", "knob": "cpu_us", "asked_us": 300.0,
+                        "measured_us": 306.0, "base_us": 70.0, "error": 0.02},
+                       {"strategy": "async", "knob": "cpu_us", "error": None,
+                        "failed": "async exited with status 1 before serving"}],
+        "started": "2025-01-01T12:00:00+00:00", "ended": "2025-01-01T12:31:40+00:00",
+        "status": "complete",
+    }
+    if races is not None:  # the preemption stress check's verdicts (loadtests/stress.py)
+        manifest["races"] = races
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    (run / "microbench.json").write_text(json.dumps(_microbench()))
+    if damaged:  # the shape loadtests/calibrate.py writes
+        (run / "calibration.csv").write_text(
+            "strategy,workload,users,wrk_rps,locust_rps,headroom,agree,locust_loadgen_cpu,"
+            "locust_server_cpu,locust_loadgen_bound,note\n"
+            "stateless,read-heavy,32,21000.0,7400.0,2.84,,0.97,0.55,True,\n"
+            "global-lock,cpu,32,3010.0,2900.0,1.04,True,0.3,0.97,False,\n"
+            "async,cpu,32,3500.0,2900.0,1.21,False,0.3,0.97,False,\n")
+    return run
+
+
+def _microbench() -> dict:
+    benchmarks = []
+    for group, base in (("incr, one thread", 0.9e-6), ("transfer, one thread", 1.6e-6)):
+        for i, name in enumerate(["async", "global-lock", "message-passing", "ownership"]):
+            median = base * (1 + 0.4 * i)
+            benchmarks.append({"group": group, "name": f"test_x[{name}]", "params": {"name": name},
+                               "extra_info": {}, "stats": {"min": median * 0.9, "max": median * 3,
+                                                           "mean": median * 1.05, "median": median,
+                                                           "iqr": median * 0.1, "rounds": 10000,
+                                                           "ops": 1 / (median * 1.05)}})
+    return {"machine_info": {"node": "bench-host"}, "benchmarks": benchmarks,
+            "datetime": "2025-01-01T11:50:00", "version": "5.3.1"}
+
+
+def contract_columns() -> list[str]:
+    """The cells.csv columns named in results/README.md (the first cell of each table row)."""
+    text = (REPO / "results" / "README.md").read_text()
+    table = text.split("## cells.csv", 1)[1]
+    names: list[str] = []
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            names += re.findall(r"`([a-z0-9_]+)`", line.split("|")[1])
+    return names
