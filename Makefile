@@ -22,7 +22,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
 	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS))
 
-.PHONY: setup test microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
+.PHONY: setup test test-fast microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
 .PHONY: report compare chromium soak rust
 
 setup: $(STAMP)
@@ -37,6 +37,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 test: $(STAMP) chromium wrk rust
 	$(BIN)/python -m pytest
+
+# The edit-test loop: every test that runs no load (pytest marker `load`, pyproject.toml).
+# `make test` stays the whole suite, and what CI runs.
+test-fast: $(STAMP) rust
+	$(BIN)/python -m pytest -q -m "not load"
 
 # The Rust strategies (servers/rust-*/strategy.toml), built offline from Debian's packaged
 # crates (servers/rust/.cargo/config.toml): Debian's cargo and rustc and the crates are

@@ -8,6 +8,8 @@ from loadtests.hammer import THREADS, run_clients
 
 from .conftest import SAFE, UNSAFE
 
+pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
+
 
 def hammer_and_read(serve, name: str) -> tuple[int, dict]:
     """16 clients on hot keys with a 300 us hold; return (acknowledged total, /stats)."""

@@ -22,8 +22,9 @@ from loadtests.workloads import WORKLOADS
 
 from .helpers import SHORT, load_run, sharebench
 
-pytestmark = pytest.mark.skipif(not shutil.which("wrk"),
-                                reason="wrk is missing: `make test` installs it (Debian package wrk)")
+pytestmark = [pytest.mark.load,  # runs load; make test-fast leaves it out
+              pytest.mark.skipif(not shutil.which("wrk"),
+                                 reason="wrk is missing: `make test` installs it (Debian package wrk)")]
 
 
 def _setup(tmp_path: Path, strategy: str = "global-lock") -> Setup:

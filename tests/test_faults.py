@@ -15,6 +15,8 @@ import pytest
 
 from .helpers import SHORT, by_id, load_run
 
+pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
+
 REPO = Path(__file__).resolve().parent.parent
 
 DIES_MIDWAY = '''"""dies-midway: a global lock that SIGKILLs its own server after 500 requests."""

@@ -54,6 +54,8 @@ from loadtests.server import ServerProcess
 
 from .conftest import STRATEGIES
 
+pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
+
 KEYS = 64
 MAX_BODY = 64 * 1024
 MAX_KEY_CHARS = 12      # servers/core/contract.py refuses longer keys (cheap int() on hostile input)

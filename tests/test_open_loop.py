@@ -22,6 +22,8 @@ import pytest
 
 from loadtests import hdr
 
+pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
+
 REPO = Path(__file__).resolve().parent.parent
 
 STALL_ONCE = '''"""stall-once (test only): global-lock that holds its lock for 200 ms, once, 2 s in."""

@@ -15,6 +15,8 @@ import pytest
 from loadtests.procs import stop_group
 from loadtests.soak import SAMPLE_COLUMNS, SUMMARY_COLUMNS, SoakError, parse_duration
 
+pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
+
 STRATEGIES = "global-lock,async-mp"  # one of each kind of process tree
 RATE = 100
 

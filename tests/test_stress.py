@@ -20,6 +20,8 @@ from loadtests import stress
 
 from .conftest import SAFE, UNSAFE
 
+pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
+
 READ_OUTSIDE = '''
 import threading
 

@@ -19,6 +19,8 @@ from loadtests.server import ServerProcess
 
 from .helpers import SHORT, by_id, load_run, sharebench
 
+pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
+
 
 def test_quick_profile_end_to_end(tmp_path: Path) -> None:
     done = sharebench("run", "--profile", "quick", "--results", str(tmp_path))
