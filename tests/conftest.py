@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
+from loadtests.client import Client
 from loadtests.server import ServerProcess
 from servers import discover
+
+from .fuzzing import ANSWER_TIMEOUT_S, COUNTS, KEYS, Fuzzed, Ledger
 
 REPO = Path(__file__).resolve().parent.parent
 STRATEGIES = discover()
@@ -50,3 +55,24 @@ def built_report(tmp_path_factory: pytest.TempPathFactory):
     with pytest.warns(RunWarning):  # the corrupt record is named in a warning
         built = build_report(run)
     return run, built
+
+
+@pytest.fixture(scope="module", params=sorted(STRATEGIES))
+def fuzzed(request) -> Iterator[Fuzzed]:
+    name = request.param
+    with ServerProcess(name, ["--keys", str(KEYS)]) as server:
+        client = Client(server.host, server.port, timeout=ANSWER_TIMEOUT_S)
+        yield Fuzzed(name, server, client, Ledger(STRATEGIES[name].stateful),
+                     COUNTS.setdefault(name, Counter()))
+        client.close()
+        assert server.alive(), f"{name} died while fuzzed:\n{server.stderr_tail()}"
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The number of fuzzed requests per strategy (tests/fuzzing.py), after the run."""
+    reporter = terminalreporter
+    if COUNTS:
+        reporter.write_sep("-", "fuzzed requests per strategy")
+        for name, counts in sorted(COUNTS.items()):
+            detail = ", ".join(f"{test} {n}" for test, n in sorted(counts.items()))
+            reporter.write_line(f"{name:<20} {sum(counts.values()):>5}  ({detail})")
