@@ -23,7 +23,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS))
 
 .PHONY: setup test test-fast microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
-.PHONY: report compare chromium soak rust
+.PHONY: report compare chromium soak rust lint
 
 setup: $(STAMP)
 
@@ -42,6 +42,11 @@ test: $(STAMP) chromium wrk rust
 # `make test` stays the whole suite, and what CI runs.
 test-fast: $(STAMP) rust
 	$(BIN)/python -m pytest -q -m "not load"
+
+# ruff (pyflakes, pycodestyle errors, bugbear, pyupgrade) and mypy, configured in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The Rust strategies (servers/rust-*/strategy.toml), built offline from Debian's packaged
 # crates (servers/rust/.cargo/config.toml): Debian's cargo and rustc and the crates are
