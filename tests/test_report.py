@@ -258,4 +258,4 @@ def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> Non
                       | {"global-lock-mp.io.c2": 0.5})  # its io cap doubles with the cores
     built = build_report(level)
     assert "processes no measurable difference" in built.summary[2], built.summary[2]
-    assert "discipline — no measurable difference" in built.summary[4], built.summary[4]
+    assert "; CPython: no measurable difference;" in built.summary[4], built.summary[4]
