@@ -23,12 +23,20 @@ from .claims import claims
 from .findings import five_lines
 from .load import Run, RunWarning, load_run
 from .render import to_html, to_markdown
-from .sections import SECTION_IDS, document
 
 __all__ = ["Built", "Comparison", "Run", "RunWarning", "SECTION_IDS", "build_report", "compare_runs",
            "load_run", "render_comparison", "write_comparison"]
 
 FIGURE_GLOB = "fig-*.png"
+
+
+def __getattr__(name: str):
+    # The drawing stack (sections -> plots -> matplotlib) loads only when asked for: the
+    # numbers (report.analysis, findings, claims) must import without matplotlib.
+    if name == "SECTION_IDS":
+        from .sections import SECTION_IDS
+        return SECTION_IDS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -42,6 +50,7 @@ class Built:
 
 def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Built:
     """Build the report of one run from its stored records alone."""
+    from .sections import document
     run = load_run(run_dir)
     analysis = analyse(run)
     doc = document(analysis)

@@ -19,11 +19,14 @@ from results.schema import DISQUALIFYING, NOISY_CV
 
 from .aggregate import aggregate, reference_engine, reference_users
 from .load import Run
-from .plots import Series
-from .style import colours
+from .style import Series, colour_slots
 from .usl import USLFit, fit_usl
 
 ROLE_ORDER = {"safe": 0, "no-state": 1, "unsafe": 2}
+PYTHON = "python"
+# A strategy in another language is a reference group beside CPython's, never ranked among
+# them: without an interpreter lock it answers a different question (issue 13).
+GROUP_TITLE = {"rust": "Rust reference (no interpreter lock)"}
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Analysis:
     fits: dict[tuple[str, str], USLFit] = field(default_factory=dict)
     ref_engine: dict[str, str] = field(default_factory=dict)
     racy: dict[str, dict[str, Any]] = field(default_factory=dict)  # safe, yet raced under stress
+    language: dict[str, str] = field(default_factory=dict)  # manifest; "python" when unrecorded
 
     def at_ref(self, workload: str) -> pd.DataFrame:
         """Groups of a workload at its reference engine and user count."""
@@ -48,6 +52,14 @@ class Analysis:
 
     def ranked(self, strategy: str) -> bool:
         return self.safety.get(strategy) == "safe" and strategy not in self.racy
+
+    def lang(self, strategy: str) -> str:
+        return self.language.get(strategy) or PYTHON
+
+    def languages(self) -> list[str]:
+        """Python first (the strategies ranked), then each reference language present."""
+        found = {self.lang(s) for s in self.order}
+        return [PYTHON] + sorted(found - {PYTHON})
 
     def series_of(self, strategies: set[str] | list[str]) -> list[Series]:
         return [s for s in self.series if s.strategy in set(strategies)]
@@ -179,17 +191,21 @@ def analyse(run: Run) -> Analysis:
                     into[name] = str(value)
     for name in safety:
         model.setdefault(name, "")
+    language = {n: str((declared.get(n) or {}).get("language") or PYTHON) for n in safety}
     peak = groups.groupby("strategy")["rps"].max() if len(groups) else pd.Series(dtype=float)
-    # Safe strategies first, fastest first; then the stateless ceiling; then the unsafe.
-    order = sorted(safety, key=lambda s: (ROLE_ORDER.get(safety[s], 3),
+    # Python before the reference languages; in each, safe strategies first, fastest first;
+    # then the stateless ceiling; then the unsafe.
+    order = sorted(safety, key=lambda s: (language[s] != PYTHON, language[s],
+                                          ROLE_ORDER.get(safety[s], 3),
                                           -(peak.get(s, 0) if pd.notna(peak.get(s, 0)) else 0), s))
-    palette = colours(sorted(safety))
-    series = [Series(s, safety[s], palette[s]) for s in order]
+    slots = colour_slots(model)
+    series = [Series(s, safety[s], slots[s], model[s]) for s in order]
     workloads = sorted(groups["workload"].unique()) if len(groups) else []
     ref_engine = {w: reference_engine(groups, w) for w in workloads}
     ref_users = {w: reference_users(groups[groups["engine"] == ref_engine[w]], w) for w in workloads}
     an = Analysis(run, groups, order, safety, model, series, workloads, ref_users,
-                  ref_engine=ref_engine, racy=racy_strategies(run.manifest, safety))
+                  ref_engine=ref_engine, racy=racy_strategies(run.manifest, safety),
+                  language=language)
     for workload in workloads:
         at_ref = run.cells[(run.cells["workload"] == workload) & (run.cells["status"] == "ok")
                            & (run.cells["users"] == ref_users[workload])

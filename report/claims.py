@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from . import gc, openloop
 from .aggregate import flagged, marks
-from .analysis import Analysis, best, correctness, env_value, scaling, stress_races
+from .analysis import PYTHON, Analysis, best, correctness, env_value, overlap, scaling, stress_races
 from .findings import cores_text, is_io, mark_suffix, ranking
 from .style import ms, num, percent, ratio, sig
 
@@ -37,7 +37,7 @@ def claim_discipline(an: Analysis) -> Claim:
     for workload in an.workloads:
         for strategy in an.order:
             sc = scaling(an, workload, strategy)
-            if sc is None or an.safety[strategy] == "unsafe":
+            if sc is None or an.safety[strategy] == "unsafe" or an.lang(strategy) != PYTHON:
                 continue
             flagged_high |= flagged(sc["high"])
             usable = sc["measurable"] and sc["clean"]
@@ -49,8 +49,11 @@ def claim_discipline(an: Analysis) -> Claim:
             # A speedup whose repeats overlap is "no change": 1.0 for the verdict.
             speed.setdefault(an.model[strategy], []).append(
                 (workload, strategy, sc["speedup"] if usable else 1.0))
+    reference = _discipline_reference(an, claim)
     if not speed:
         claim.answer = "Not measured in this run: every strategy was measured at one core count only."
+        if reference:
+            claim.verdict, claim.answer = reference[0] + "; CPython: not measured", reference[1] + " " + claim.answer
         return claim
     in_process = [v for model in ("threads", "async") for v in speed.get(model, [])]
     procs = speed.get("processes", [])
@@ -78,7 +81,62 @@ def claim_discipline(an: Analysis) -> Claim:
     if flagged_high:
         claim.answer += (" The higher-core cells are flagged (see Validity), which depresses "
                          "their throughput; the conclusion holds only as far as those flags allow.")
+    if reference:
+        claim.verdict = f"{reference[0]}; CPython: {claim.verdict}"
+        claim.answer = f"{reference[1]} CPython: {claim.answer}"
     return claim
+
+
+def _discipline_reference(an: Analysis, claim: Claim) -> tuple[str, str] | None:
+    """The claim where no interpreter lock stands in the way (the Rust strategies): on each
+    workload, do the disciplines' throughput at the most cores, or their speedups, differ
+    measurably? (verdict part, answer part), or None when no such strategy has two core counts."""
+    for language in an.languages()[1:]:
+        name = language.capitalize()
+        decided, parts = [], []
+        for workload in an.workloads:
+            found = []
+            for strategy in an.order:
+                if an.lang(strategy) != language or not an.ranked(strategy):
+                    continue
+                sc = scaling(an, workload, strategy)
+                if sc is None:
+                    continue
+                usable = sc["measurable"] and sc["clean"]
+                found.append((strategy, sc, usable))
+                claim.evidence.append(
+                    f"{workload}: {strategy} ({name}, {an.model[strategy]}) "
+                    f"{num(sc['low']['rps'])} → {num(sc['high']['rps'])} req/s, {ratio(sc['speedup'])} "
+                    f"from {int(sc['low']['cores'])} to {cores_text(sc['high']['cores'])}"
+                    + (f" [{marks(sc['high'])}]" if flagged(sc["high"]) else "")
+                    + ("" if usable else " — speedup not counted: "
+                       + ("flagged" if not sc["clean"] else "repeats overlap")))
+            if len(found) < 2:
+                continue
+            # The fastest and slowest discipline at the most cores: apart only when their
+            # repeats do not overlap and both cells are clean.
+            top = max(found, key=lambda f: f[1]["high"]["rps"])
+            low = min(found, key=lambda f: f[1]["high"]["rps"])
+            apart = (not overlap(top[1]["high"], low[1]["high"])
+                     and top[1]["clean"] and low[1]["clean"])
+            speeds = ", ".join(f"{s} {ratio(sc['speedup']) if ok else 'no measurable speedup'}"
+                               for s, sc, ok in found)
+            cores = cores_text(top[1]["high"]["cores"])
+            if apart:
+                decided.append(workload)
+                parts.append(f"on {workload} at {cores} {top[0]} {num(top[1]['high']['rps'])} req/s "
+                             f"against {low[0]}'s {num(low[1]['high']['rps'])} "
+                             f"({ratio(top[1]['high']['rps'] / low[1]['high']['rps'])}); speedups {speeds}")
+            else:
+                parts.append(f"on {workload} at {cores} no measurable difference between "
+                             f"{top[0]} and {low[0]} (repeats overlap); speedups {speeds}")
+        if not parts:
+            continue
+        verdict = (f"{name}: the discipline decides ({', '.join(decided)})" if decided
+                   else f"{name}: no measurable difference between disciplines")
+        return verdict, (f"{name} (no interpreter lock, so the discipline should decide): "
+                         + "; ".join(parts) + ".")
+    return None
 
 
 def claim_races(an: Analysis) -> Claim:
@@ -200,9 +258,9 @@ def _async_by_connections(an: Analysis, claim: Claim) -> bool:
     if sweep.empty:
         return False
     slo_us = openloop.slo_ms(an.run, sweep["workload"].iloc[0]) * 1000
-    asyncs = [s for s in an.order if an.model.get(s) == "async" and an.ranked(s)
+    asyncs = [s for s in an.order if an.model.get(s) == "async" and an.ranked(s) and an.lang(s) == PYTHON
               and s in set(sweep["strategy"])]
-    threads = [s for s in an.order if an.model.get(s) == "threads" and an.ranked(s)
+    threads = [s for s in an.order if an.model.get(s) == "threads" and an.ranked(s) and an.lang(s) == PYTHON
                and s in set(sweep["strategy"])]
     if not asyncs or not threads:
         return False
@@ -288,8 +346,8 @@ def claim_async(an: Analysis) -> Claim:
     if _async_by_connections(an, claim):
         return claim
     workload = io_workload(an)
-    asyncs = [s for s in an.order if an.model[s] == "async" and an.ranked(s)]
-    threads = [s for s in an.order if an.model[s] == "threads" and an.ranked(s)]
+    asyncs = [s for s in an.order if an.model[s] == "async" and an.ranked(s) and an.lang(s) == PYTHON]
+    threads = [s for s in an.order if an.model[s] == "threads" and an.ranked(s) and an.lang(s) == PYTHON]
     if workload is None or not asyncs or not threads:
         claim.answer = ("Not measured in this run: it needs an I/O-bound workload (`io`) with both an "
                         "async and a thread strategy.")
@@ -400,6 +458,7 @@ def claim_gc(an: Analysis) -> Claim:
                          f"{sig(p['gc_pause_max_ms'])} ms against {threads[0].strategy}'s "
                          f"{num(t['collections_per_s'])}/s and {sig(t['gc_pause_max_ms'])} ms; {tail}. "
                          "Each process collects only its own heap, and stops only its own requests.")
+    sentences += _without_collector(an, claim, sets)
     off_spikes = {s for s, other, _ in spikes if other == "off"}
     if off_spikes:
         claim.verdict = "supported: the collector's pauses reach the tail"
@@ -416,6 +475,31 @@ def claim_gc(an: Analysis) -> Claim:
                     "leaves objects in reference cycles). " + " ".join(sentences) + " " + refcount
                     + " See the garbage-collector figures under Latency.")
     return claim
+
+
+def _without_collector(an: Analysis, claim: Claim, sets: list) -> list[str]:
+    """Python's tail with its collector on against a Rust strategy's (no collector) on the
+    same gc workload, offered rate, cores and users, where the run measured one."""
+    foreign = {s for s in an.order if an.lang(s) != PYTHON}
+    out = []
+    for found in sets:
+        on = found.by_mode.get("default")
+        if on is None or not foreign:
+            continue
+        for _, row in gc.no_collector(an.run, foreign, found.rate, found.cores, found.users).iterrows():
+            claim.evidence.append(f"{row['strategy']} ({an.lang(row['strategy']).capitalize()}, no "
+                                  f"collector), {_load_text(found)}: p99 {ms(row['p99_us'])} ms, "
+                                  f"p99.9 {ms(row['p999_us'])} ms, max {ms(row['max_us'])} ms "
+                                  f"({int(row['repeats'])} repeat{'s' if row['repeats'] != 1 else ''})")
+            apart = [m for m in ("p999_us", "max_us") if gc.apart(on, row, m)]
+            words = ", ".join(f"{'p99.9' if m == 'p999_us' else 'max'} {ms(on[m])} ms against "
+                              f"{ms(row[m])} ms" for m in apart)
+            out.append(f"Against {row['strategy']} (no collector) at the same offered rate: "
+                       + (f"{found.strategy} with its collector on has {words} (repeats apart)."
+                          if apart else f"no measurable difference from {found.strategy} with its "
+                          f"collector on in p99.9 or max (repeats overlap: p99.9 {ms(on['p999_us'])} "
+                          f"vs {ms(row['p999_us'])} ms)."))
+    return out
 
 
 def _load_text(found) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from results.schema import FLAG_NAMES
 
 from .aggregate import FLAGS, flagged, marks
-from .analysis import Analysis, best, clean, correctness, overlap, scaling
+from .analysis import GROUP_TITLE, PYTHON, Analysis, best, clean, correctness, overlap, scaling
 from .style import ms, num, percent, ratio, sig
 
 NO_GAIN = 1.15       # a speedup below this is "no gain" from the extra cores
@@ -46,7 +46,7 @@ def common_flags(an: Analysis, workload: str) -> dict[int, set[str]]:
     return out
 
 
-def _why(model: str, sc: dict) -> str:
+def _why(model: str, sc: dict, language: str = PYTHON) -> str:
     """The interpretation of a speedup: chosen by the flags, the CPU used, the model, thresholds."""
     speedup, efficiency, high = sc["speedup"], sc["efficiency"], sc["high"]
     if high["loadgen_bound"]:
@@ -60,6 +60,8 @@ def _why(model: str, sc: dict) -> str:
         if pd.notna(busy) and busy < 0.8:
             return (f"the server kept only {sig(busy)} cores busy: it waited rather than computed, "
                     "so more cores cannot help")
+        if language != PYTHON:  # no interpreter lock: what serialises is the discipline itself
+            return "no interpreter lock, so the sharing discipline itself serialised the work" + shared
         if model == "threads":
             return "threads in one CPython process share one GIL, so the extra core adds no throughput"
         if model == "async":
@@ -99,7 +101,7 @@ def strategy_finding(an: Analysis, workload: str, strategy: str,
         low, high = sc["low"], sc["high"]
         used = [low, high]
         parts.append(f"{ratio(sc['speedup'])} from {int(low['cores'])} to {cores_text(high['cores'])} "
-                     f"({num(low['rps'])} → {num(high['rps'])} req/s); {_why(an.model[strategy], sc)}")
+                     f"({num(low['rps'])} → {num(high['rps'])} req/s); {_why(an.model[strategy], sc, an.lang(strategy))}")
     elif top["loadgen_bound"]:
         parts.append("the load generator was the limit, so req/s is a floor")
     parts += failed
@@ -109,11 +111,16 @@ def strategy_finding(an: Analysis, workload: str, strategy: str,
     return "; ".join(parts)
 
 
-def ranking(an: Analysis, workload: str) -> tuple[list[pd.Series], list[pd.Series]]:
-    """(ranked safe strategies' best groups, fastest first; reference rows: stateless, unsafe).
-    Clean groups rank before flagged ones: a flagged figure never wins over a clean one."""
+def ranking(an: Analysis, workload: str,
+            language: str = PYTHON) -> tuple[list[pd.Series], list[pd.Series]]:
+    """(ranked safe strategies' best groups, fastest first; reference rows: stateless, unsafe),
+    among the strategies of one language: Python's are ranked among themselves, another
+    language's form its own reference group. Clean groups rank before flagged ones: a
+    flagged figure never wins over a clean one."""
     ranked, reference = [], []
     for strategy in an.order:
+        if an.lang(strategy) != language:
+            continue
         top = best(an, workload, strategy)
         if top is None:
             continue
@@ -130,10 +137,11 @@ def tied_with(ranked: list[pd.Series]) -> list[str]:
     return [r["strategy"] for r in ranked[1:] if clean(r) == clean(top) and overlap(top, r)]
 
 
-def spread_text(an: Analysis, workload: str) -> str:
-    """Server-bound throughput across the ranked strategies at one core: the spread the
-    disciplines make (loadgen-bound groups left out: their req/s is the generator's)."""
+def spread_text(an: Analysis, workload: str, language: str = PYTHON) -> str:
+    """Server-bound throughput across one language's ranked strategies at one core: the
+    spread the disciplines make (loadgen-bound groups left out: their req/s is the generator's)."""
     rows = an.at_ref(workload)
+    rows = rows[rows["strategy"].map(lambda s: an.lang(s) == language)]
     rows = rows[(rows["cores"] == rows["cores"].min()) & rows["rps"].notna()
                 & rows["strategy"].map(an.ranked)]
     rows = rows[[clean(r) for _, r in rows.iterrows()]]
@@ -225,7 +233,10 @@ def scaling_line(an: Analysis) -> str:
         for strategy in an.order:
             sc = scaling(an, workload, strategy)
             if sc is not None and an.safety[strategy] != "unsafe":
-                by_model.setdefault(an.model[strategy], []).append(sc)
+                # Rust threads and CPython threads are not one population: keyed apart.
+                kind = an.model[strategy] if an.lang(strategy) == PYTHON else \
+                    f"{an.lang(strategy)} {an.model[strategy]}"
+                by_model.setdefault(kind, []).append(sc)
                 counts.add((int(sc["low"]["cores"]), int(sc["high"]["cores"])))
     if not by_model:
         return "Scaling: one core count only, no speedup to report."
@@ -248,23 +259,34 @@ def mark_suffix(row: pd.Series) -> str:
     return f" [{marks(row)}]" if flagged(row) else ""
 
 
-def five_lines(an: Analysis, answered: list) -> list[str]:
-    """The summary `make bench` / `sharebench report` print: exactly five lines.
-    `answered` is claims.claims(an): each has an id and a verdict."""
+def fastest(an: Analysis, language: str = PYTHON) -> list[str]:
+    """Per workload, one language's fastest safe strategy with its ties and spread."""
     winners = []
     for workload in an.workloads:
-        ranked, _ = ranking(an, workload)
+        ranked, _ = ranking(an, workload, language)
         if ranked:
             top = ranked[0]
             ties = tied_with(ranked)
-            spread = spread_text(an, workload)
+            spread = spread_text(an, workload, language)
             winners.append(f"{workload}: {top['strategy']} {num(top['rps'])} req/s at "
                            f"{cores_text(top['cores'])}, p99 {ms(top['p99_us'])} ms{mark_suffix(top)}"
                            + (f" (no measurable difference from {', '.join(ties)})" if ties else "")
                            + (f"; {spread}" if spread else ""))
+    return winners
+
+
+def five_lines(an: Analysis, answered: list) -> list[str]:
+    """The summary `make bench` / `sharebench report` print: exactly five lines.
+    `answered` is claims.claims(an): each has an id and a verdict. The fastest line ranks
+    Python's strategies and names each other language's fastest apart, as a reference."""
+    line = "Fastest safe strategy per workload: " + ("; ".join(fastest(an)) or "none measured") + "."
+    for language in an.languages()[1:]:
+        found = fastest(an, language)
+        if found:
+            line += f" {GROUP_TITLE.get(language, language + ' reference')}, fastest: " \
+                    + "; ".join(found) + "."
     verdicts = "; ".join(f"{c.id} — {c.verdict}" for c in answered)
-    return [correctness_headline(an)[1],
-            "Fastest safe strategy per workload: " + ("; ".join(winners) or "none measured") + ".",
+    return [correctness_headline(an)[1], line,
             scaling_line(an),
             validity_headline(an),
             f"Claims: {verdicts}."]

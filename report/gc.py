@@ -56,6 +56,31 @@ def cells(run: Run) -> pd.DataFrame:
     return pd.DataFrame()
 
 
+def no_collector(run: Run, foreign: set[str], rate: str, cores: int, users: int) -> pd.DataFrame:
+    """Groups (as `groups` makes them) of the `gc` workload served by a strategy in another
+    language (`foreign`: Rust has no collector) at this offered rate, cores and users: the
+    tail without a collector beside CPython's. Dirty cells are left out as in `cells`."""
+    for frame in (run.open_cells, run.cells):
+        if frame.empty:
+            continue
+        ok = frame[(frame["status"] == "ok") & (frame["workload"] == "gc")
+                   & frame["strategy"].isin(foreign) & (frame["rate"].astype(str) == str(rate))
+                   & (frame["cores"] == cores) & (frame["users"] == users)]
+        dirty = (_col(ok, "loadgen_lagging").fillna(False).astype(bool)
+                 | _col(ok, "busy_machine").fillna(False).astype(bool))
+        ok = ok[~dirty].copy()
+        if ok.empty:
+            continue
+        for name in ("gc_scope", "gc_collections", "gc_pause_total_ms", "gc_pause_max_ms"):
+            if name not in ok:
+                ok[name] = "" if name == "gc_scope" else np.nan
+        ok["gc_mode"] = "none"
+        ok["collections_per_s"] = np.nan
+        ok["paused_share"] = np.nan
+        return groups(ok)
+    return pd.DataFrame(columns=GROUP)
+
+
 def groups(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per cell without its repeat: medians, and min–max of the tail over repeats."""
     if frame.empty:

@@ -1,7 +1,7 @@
 """Every picture of the report, drawn with matplotlib's Agg backend into PNG bytes.
 
 Conventions kept in every plot: a title, axes labelled with units, one colour
-per strategy (style.colours), the legend outside the axes so it never covers
+per strategy (style.colour_slots), the legend outside the axes so it never covers
 data, and a hollow marker for a flagged cell (its number is not clean: see the
 Validity section).
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
 
 import matplotlib
 
@@ -24,7 +23,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator  # noqa: E402
 
 from .aggregate import flagged, percentiles  # noqa: E402
-from .style import line_style  # noqa: E402
+from .style import Series  # noqa: E402
 from .usl import USLFit  # noqa: E402
 
 WIDTH_IN = 10.0
@@ -32,14 +31,6 @@ ROW_IN = 3.6
 DPI = 110
 NINES = (0.5, 0.9, 0.99, 0.999)  # the marked percentiles of a latency curve
 FLAGGED_NOTE = "hollow marker: flagged cell (see Validity)"
-
-
-@dataclass(frozen=True)
-class Series:
-    """One strategy's line: its name, safety (for the line style) and colour."""
-    strategy: str
-    safety: str
-    colour: tuple
 
 
 def _figure(rows: int, cols: int, title: str) -> tuple[MplFigure, np.ndarray]:
@@ -59,7 +50,7 @@ def png(fig: MplFigure) -> bytes:
 
 def _legend(fig: MplFigure, series: list[Series], extra: list[Line2D] = ()) -> None:
     handles = [Line2D([], [], color=s.colour, markerfacecolor=s.colour, markersize=7,
-                      label=s.strategy, **line_style(s.strategy, s.safety)) for s in series]
+                      label=s.strategy, **s.style) for s in series]
     handles.append(Line2D([], [], color="0.35", marker="o", linestyle="none", markersize=7,
                           markerfacecolor="white", label=FLAGGED_NOTE))
     handles.extend(extra)
@@ -77,7 +68,7 @@ def _log_axis(axis) -> None:
 
 def _line(ax: Axes, s: Series, x: list[float], y: list[float], hollow: list[bool],
           low: list[float] | None = None, high: list[float] | None = None) -> None:
-    style = line_style(s.strategy, s.safety)
+    style = s.style
     ax.plot(x, y, color=s.colour, linestyle=style["linestyle"], linewidth=1.6)
     if low is not None and high is not None:
         yerr = np.array([np.subtract(y, low), np.subtract(high, y)])
@@ -144,11 +135,11 @@ def latency(workload: str, users: int, panels: dict[int, list[tuple[Series, HdrH
     for ax, c in zip(axes[0], cores):
         for s, histogram, is_flagged in panels[c]:
             ys = np.array(percentiles(histogram, [100 * (1 - 10 ** -x) for x in xs])) / 1000
-            ax.plot(xs, ys, color=s.colour, linestyle=line_style(s.strategy, s.safety)["linestyle"],
+            ax.plot(xs, ys, color=s.colour, linestyle=s.style["linestyle"],
                     linewidth=1.6)
             marked = np.array(percentiles(histogram, [100 * p for p in NINES])) / 1000
             ax.plot([_nines(p) for p in NINES], marked, linestyle="none",
-                    marker=line_style(s.strategy, s.safety)["marker"], markersize=6,
+                    marker=s.style["marker"], markersize=6,
                     markeredgewidth=1.5, markeredgecolor=s.colour,
                     markerfacecolor="white" if is_flagged else s.colour, zorder=3)
         ax.set_yscale("log")

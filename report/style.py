@@ -3,42 +3,62 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 
-from matplotlib import colormaps
-
-PROCESS_SUFFIX = "-mp"
-
-
-def base_name(strategy: str) -> str:
-    """`global-lock-mp` -> `global-lock`: a process variant shares its thread sibling's colour."""
-    return strategy[: -len(PROCESS_SUFFIX)] if strategy.endswith(PROCESS_SUFFIX) else strategy
+# Numbers must not load matplotlib (report.analysis imports this module): colours are
+# kept as slots in matplotlib's tab20 palette and resolved only when a plot draws them.
+PALETTE = "tab20"
+PROCESS_MODEL = "processes"
+PROCESS_SUFFIX = "-mp"  # naming convention only; the recorded model says what is a process variant
 
 
-def colours(strategies: list[str]) -> dict[str, tuple[float, float, float, float]]:
-    """A fixed colour per strategy, from its base name's index among the sorted base names.
+def base_name(strategy: str, model: str) -> str:
+    """`global-lock-mp` (model processes) -> `global-lock`: a process variant shares its thread
+    sibling's hue. The recorded model decides; a name ending in -mp alone proves nothing."""
+    if model == PROCESS_MODEL and strategy.endswith(PROCESS_SUFFIX):
+        return strategy[: -len(PROCESS_SUFFIX)]
+    return strategy
+
+
+def colour_slots(model: dict[str, str]) -> dict[str, int]:
+    """A fixed tab20 slot per strategy, from its base name's index among the sorted base names.
 
     tab20 comes in pairs of one hue: a strategy gets the dark shade of its pair
-    and its process variant (`x-mp`) the light shade, so every strategy has its
+    and its process variant (model `processes`) the light shade, so every strategy has its
     own colour and a reader still pairs `x` with `x-mp` at a glance.
     """
-    bases = sorted({base_name(name) for name in strategies})
-    palette = colormaps["tab20"]
-    out = {}
-    for name in strategies:
-        index = bases.index(base_name(name)) % 10
-        out[name] = palette(2 * index + (1 if name.endswith(PROCESS_SUFFIX) else 0))
-    return out
+    bases = sorted({base_name(name, kind) for name, kind in model.items()})
+    return {name: 2 * (bases.index(base_name(name, kind)) % 10) + (kind == PROCESS_MODEL)
+            for name, kind in model.items()}
 
 
-def line_style(strategy: str, safety: str) -> dict:
+def line_style(safety: str, model: str) -> dict:
     """Line and marker: processes dashed squares, the unsafe dotted crosses, the rest solid dots."""
     if safety == "unsafe":
         return {"linestyle": ":", "marker": "X"}
-    if strategy.endswith(PROCESS_SUFFIX):
+    if model == PROCESS_MODEL:
         return {"linestyle": "--", "marker": "s"}
     if safety == "no-state":
         return {"linestyle": "-.", "marker": "D"}
     return {"linestyle": "-", "marker": "o"}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One strategy's line: its name, safety and model (for the line style) and colour slot."""
+    strategy: str
+    safety: str
+    slot: int
+    model: str = ""
+
+    @property
+    def colour(self) -> tuple:
+        from matplotlib import colormaps  # only a plot asks for the colour itself
+        return colormaps[PALETTE](self.slot)
+
+    @property
+    def style(self) -> dict:
+        return line_style(self.safety, self.model)
 
 
 def is_number(value: object) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from report import SECTION_IDS, RunWarning, build_report
-from report.style import base_name, colours
+from report.style import base_name, colour_slots
 from sharebench.cli import main
 
 from .report_run import CORRUPT, FAILED, STRATEGIES, write_run
@@ -195,11 +195,29 @@ def test_rebuild_replaces_stale_figures(tmp_path: Path) -> None:
 
 
 def test_colours_are_stable_and_pair_process_variants() -> None:
-    names = ["unsafe", "global-lock", "global-lock-mp", "async"]
-    first, second = colours(names), colours(list(reversed(names)))
+    model = {"unsafe": "threads", "global-lock": "threads", "global-lock-mp": "processes",
+             "async": "async"}
+    first, second = colour_slots(model), colour_slots(dict(reversed(list(model.items()))))
     assert first == second
-    assert len(set(first.values())) == len(names)  # every strategy its own colour
-    assert base_name("global-lock-mp") == "global-lock"
+    assert len(set(first.values())) == len(model)  # every strategy its own colour
+    assert first["global-lock-mp"] == first["global-lock"] + 1  # one hue, the light shade
+    # The recorded model decides, not the name: an -mp name that runs threads is no variant.
+    assert base_name("global-lock-mp", "processes") == "global-lock"
+    assert base_name("global-lock-mp", "threads") == "global-lock-mp"
+    assert base_name("sharded", "processes") == "sharded"
+    odd = colour_slots({"global-lock": "threads", "global-lock-mp": "threads"})
+    assert odd["global-lock-mp"] % 2 == 0 and odd["global-lock-mp"] != odd["global-lock"]
+
+
+def test_numbers_do_not_load_matplotlib() -> None:
+    """report.analysis, findings and claims compute; only plots draw (issue 10 §3)."""
+    import subprocess
+    import sys
+    code = ("import sys, report.analysis, report.findings, report.claims; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout
+    assert out.strip() == "[]", out
 
 
 def test_cli_report_prints_path_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -240,4 +258,4 @@ def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> Non
                       | {"global-lock-mp.io.c2": 0.5})  # its io cap doubles with the cores
     built = build_report(level)
     assert "processes no measurable difference" in built.summary[2], built.summary[2]
-    assert "discipline — no measurable difference" in built.summary[4], built.summary[4]
+    assert "; CPython: no measurable difference;" in built.summary[4], built.summary[4]

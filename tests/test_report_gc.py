@@ -26,6 +26,7 @@ MODE_OF = {"gc": "default", "gc-off": "off", "gc-freeze": "freeze"}
 def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int,
              tail_ms: float, pause_ms: float) -> dict:
     model = "processes" if strategy.endswith("-mp") else "threads"
+    rust = strategy.startswith("rust-")
     mode = MODE_OF[workload]
     cell_id = schema.cell_id(strategy, workload, "locust", 1, 16, repeat, rate="1000")
     histogram = _histogram(rng, 900, 0.3, 3000)
@@ -44,7 +45,7 @@ def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int
         max_us=tail_ms * 1300 * wobble, mean_us=1000, errors=0, loadgen_lagging=False,
         server_cpu=0.4, loadgen_cpu=0.3, server_cores=1, loadgen_cores=1, loadgen_bound=False,
         shared_cpu=True, busy_machine=False, noisy=False, correct=True, lost_updates=0,
-        acked_incr=100, gc_mode=mode, garbage=100, gc_scope="window",
+        acked_incr=100, gc_mode=mode, garbage=100, gc_scope="" if rust else "window",
         gc_collections=len(pauses) * 40, gc_pauses_dropped=0,
         gc_pause_total_ms=round(sum(p[1] for p in pauses) / 1000, 3),
         gc_pause_max_ms=round(max((p[1] for p in pauses), default=0) / 1000, 3) * wobble,
@@ -53,8 +54,9 @@ def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int
     return record
 
 
-def write_gc_run(root: Path, off_tail_ms: float = 3.0) -> Path:
-    """The fixture run plus gc / gc-off / gc-freeze cells of global-lock and global-lock-mp."""
+def write_gc_run(root: Path, off_tail_ms: float = 3.0, rust_tail_ms: float | None = None) -> Path:
+    """The fixture run plus gc / gc-off / gc-freeze cells of global-lock and global-lock-mp,
+    and with `rust_tail_ms` gc cells of rust-global-lock (no collector: no gc figures)."""
     run = write_run(root, damaged=False)
     rng = np.random.default_rng(3)
     # (tail ms, longest pause ms) per mode: one process pays the whole heap's pauses.
@@ -65,6 +67,11 @@ def write_gc_run(root: Path, off_tail_ms: float = 3.0) -> Path:
             for repeat in range(3):
                 cell = _gc_cell(rng, strategy, workload, repeat, tail, pause)
                 (run / "cells" / f"{cell['cell_id']}.json").write_text(json.dumps(cell))
+    for repeat in range(3 if rust_tail_ms is not None else 0):
+        cell = _gc_cell(rng, "rust-global-lock", "gc", repeat, rust_tail_ms, 0)
+        cell.update(gc_collections=None, gc_pause_total_ms=None, gc_pause_max_ms=None,
+                    gc_pauses=None, gc_pauses_dropped=None)
+        (run / "cells" / f"{cell['cell_id']}.json").write_text(json.dumps(cell))
     return run
 
 
@@ -89,6 +96,18 @@ def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> Non
     claim = claim_gc(_analysis(write_gc_run(tmp_path, off_tail_ms=30)))
     assert "with it off, no measurable difference in p99.9 or max" in claim.answer
     assert claim.verdict == "contradicted: the tail was worse with the collector off"
+
+
+def test_gc_claim_compares_against_rust_without_a_collector(tmp_path: Path) -> None:
+    claim = claim_gc(_analysis(write_gc_run(tmp_path, rust_tail_ms=2.0)))
+    assert ("Against rust-global-lock (no collector) at the same offered rate: global-lock with its "
+            "collector on has p99.9 30.0 ms against 2.00 ms") in claim.answer, claim.answer
+    assert any(line.startswith("rust-global-lock (Rust, no collector), 1000 req/s offered")
+               for line in claim.evidence)
+    # As slow as global-lock's own tail: the repeats overlap, no verdict from noise.
+    level = claim_gc(_analysis(write_gc_run(tmp_path / "level", rust_tail_ms=30.0)))
+    assert "no measurable difference from global-lock with its collector on" in level.answer
+    assert "Against rust" not in claim_gc(_analysis(write_gc_run(tmp_path / "none"))).answer
 
 
 def test_gc_claim_not_measured_without_gc_cells(tmp_path: Path) -> None:

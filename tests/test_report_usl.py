@@ -70,7 +70,7 @@ def test_report_prints_the_fit_when_the_machine_allows_it(tmp_path) -> None:
 
     from report import RunWarning, build_report
 
-    from .test_report_fixture import write_run
+    from .report_run import write_run
     run = write_run(tmp_path, cores_list=(1, 2, 4, 8), machine=16, repeats=2, damaged=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)

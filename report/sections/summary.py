@@ -1,7 +1,7 @@
 """Section 1: the ranking per workload and one generated finding per strategy."""
 from __future__ import annotations
 
-from ..analysis import Analysis, scaling
+from ..analysis import GROUP_TITLE, PYTHON, Analysis, scaling
 from ..doc import Bullets, Heading, Para, Section, Table
 from ..findings import (common_flags, correctness_headline, ranking, spread_text, strategy_finding,
                         tied_with, validity_headline)
@@ -25,36 +25,9 @@ def summary(an: Analysis) -> Section:
         engine = an.ref_engine.get(workload, "locust")
         unit = "connections" if engine == "wrk" else "users"
         section.add(Heading(f"{workload} workload, {users} {unit}, measured by {engine}"))
-        ranked, reference = ranking(an, workload)
-        ties = tied_with(ranked)
-        spread = spread_text(an, workload)
-        if ties or spread:
-            section.add(Para(" ".join(
-                ([f"{ranked[0]['strategy']} leads, with no measurable difference from "
-                  f"{', '.join(ties)} (their repeats overlap)."] if ties else [])
-                + ([f"Server-bound throughput of the safe strategies: {spread}."] if spread else []))))
-        rows = []
-        for rank, row in enumerate(ranked, 1):
-            rows.append(_row(an, workload, str(rank), row))
-        for row in reference:
-            role = ("ceiling" if an.safety[row["strategy"]] == "no-state"
-                    else "races under preemption, not ranked" if row["strategy"] in an.racy
-                    else "unsafe, not ranked")
-            rows.append(_row(an, workload, role, row))
-        section.add(Table(["rank", "strategy", "model", "best at", "req/s", "p99 ms", "speedup",
-                           "req per CPU-s"], rows,
-                          caption=f"Safe strategies by throughput at their best core count "
-                                  f"({users} users). " + loadgen_caption(
-                                      an.at_ref(workload)[an.at_ref(workload)["strategy"].isin(
-                                          [r["strategy"] for r in ranked + reference])]),
-                          numeric={4, 5, 6, 7}))
-        common = common_flags(an, workload)
-        if common:
-            said = "; ".join(f"every {int(c)}-core cell is flagged {', '.join(sorted(names))}"
-                             for c, names in sorted(common.items()))
-            section.add(Para(f"Findings ({said}: see Validity; not repeated on each line):"))
-        section.add(Bullets([strategy_finding(an, workload, r["strategy"], common)
-                             for r in ranked + reference]))
+        shown: set[str] = set()
+        for language in an.languages():
+            shown |= _group(an, section, workload, language)
         planned = an.run.planned
         if len(planned):  # only what was planned for this workload can be missing from it
             expected = set(planned.loc[(planned["workload"] == workload)
@@ -62,7 +35,7 @@ def summary(an: Analysis) -> Section:
         else:
             expected = set(an.order)
         unmeasured = [s for s in an.order if s in expected
-                      and s not in {r["strategy"] for r in ranked + reference}]
+                      and s not in shown]
         if unmeasured:
             section.add(Para(f"No result at {users} users for: {', '.join(unmeasured)} "
                              "(see Validity for failed and missing cells).", "alert"))
@@ -74,3 +47,44 @@ def _row(an: Analysis, workload: str, rank: str, row) -> list:
     return [rank, row["strategy"], an.model[row["strategy"]], cores_label(row["cores"]),
             marked(spread(row["rps"], row["rps_min"], row["rps_max"]), row),
             ms(row["p99_us"]), ratio(sc["speedup"]) if sc else "—", num(row["rps_per_cpu_s"])]
+
+
+def _group(an: Analysis, section: Section, workload: str, language: str) -> set[str]:
+    """One language's table and findings: Python's strategies ranked among themselves,
+    another language's as a labelled reference group ranked only within itself."""
+    users = an.ref_users[workload]
+    ranked, reference = ranking(an, workload, language)
+    if not ranked and not reference:
+        return set()
+    title = GROUP_TITLE.get(language, f"{language} reference")
+    if language != PYTHON:
+        section.add(Para(f"{title}: ranked only among themselves, never against the Python "
+                         "strategies above; without an interpreter lock the discipline, not the "
+                         "runtime, sets the limit.", "note"))
+    ties = tied_with(ranked)
+    spread = spread_text(an, workload, language)
+    if ties or spread:
+        section.add(Para(" ".join(
+            ([f"{ranked[0]['strategy']} leads, with no measurable difference from "
+              f"{', '.join(ties)} (their repeats overlap)."] if ties else [])
+            + ([f"Server-bound throughput of the safe strategies: {spread}."] if spread else []))))
+    rows = [_row(an, workload, str(rank), row) for rank, row in enumerate(ranked, 1)]
+    for row in reference:
+        role = ("ceiling" if an.safety[row["strategy"]] == "no-state"
+                else "races under preemption, not ranked" if row["strategy"] in an.racy
+                else "unsafe, not ranked")
+        rows.append(_row(an, workload, role, row))
+    names = [r["strategy"] for r in ranked + reference]
+    what = "Safe strategies" if language == PYTHON else f"{title}: safe strategies"
+    section.add(Table(["rank", "strategy", "model", "best at", "req/s", "p99 ms", "speedup",
+                       "req per CPU-s"], rows,
+                      caption=f"{what} by throughput at their best core count ({users} users). "
+                              + loadgen_caption(an.at_ref(workload)[an.at_ref(workload)["strategy"].isin(names)]),
+                      numeric={4, 5, 6, 7}))
+    common = common_flags(an, workload)
+    if common:
+        said = "; ".join(f"every {int(c)}-core cell is flagged {', '.join(sorted(flags))}"
+                         for c, flags in sorted(common.items()))
+        section.add(Para(f"Findings ({said}: see Validity; not repeated on each line):"))
+    section.add(Bullets([strategy_finding(an, workload, name, common) for name in names]))
+    return set(names)
