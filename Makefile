@@ -23,7 +23,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS))
 
 .PHONY: setup test microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
-.PHONY: report compare chromium soak rust
+.PHONY: report compare chromium soak rust lint
 
 setup: $(STAMP)
 
@@ -37,6 +37,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 test: $(STAMP) chromium wrk rust
 	$(BIN)/python -m pytest
+
+# ruff (pyflakes, pycodestyle errors, bugbear, pyupgrade) and mypy, configured in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The Rust strategies (servers/rust-*/strategy.toml), built offline from Debian's packaged
 # crates (servers/rust/.cargo/config.toml): Debian's cargo and rustc and the crates are

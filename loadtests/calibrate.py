@@ -63,7 +63,7 @@ def _figure(record: dict) -> float | None:
 
 def calibrate(strategies: list[str], workloads: dict[str, Workload], setup: Setup,
               out: Path, stop: threading.Event, log=print) -> list[dict]:
-    rows = []
+    rows: list[dict] = []
     for workload_name in WORKLOADS:
         workload = workloads[workload_name]
         for name in strategies:

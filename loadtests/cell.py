@@ -207,13 +207,17 @@ def _sample_window(server, loadgen: Session, start: float, end: float,
 
     until(start)
     first = cpu()
-    peak = measure.rss_mb(server_pid) if server_pid else None
-    threads, fds = measure.threads_and_fds(server_pid) if server_pid else (None, None)
-    while server_pid and time.time() < end - 0.25:
-        until(min(end, time.time() + 0.25))
-        peak = max(peak, measure.rss_mb(server_pid))
-        now_threads, now_fds = measure.threads_and_fds(server_pid)
-        threads, fds = max(threads, now_threads), max(fds, now_fds)
+    peak: float | None = None
+    threads: int | None = None
+    fds: int | None = None
+    if server_pid:
+        peak = measure.rss_mb(server_pid)
+        threads, fds = measure.threads_and_fds(server_pid)
+        while time.time() < end - 0.25:
+            until(min(end, time.time() + 0.25))
+            peak = max(peak, measure.rss_mb(server_pid))
+            now_threads, now_fds = measure.threads_and_fds(server_pid)
+            threads, fds = max(threads, now_threads), max(fds, now_fds)
     until(end)
     last = cpu()
     return {"wall": last[0] - first[0],

@@ -257,11 +257,11 @@ class ContractUser(FastHttpUser):
         elif op == "incr":
             by = random.randint(1, 1000)
             RECORDER.in_flight_incr += by
-            self.client.post(f"/kv/{pick.key()}/incr", data=b'{"by":%d}' % by,
+            self.client.post(f"/kv/{pick.key()}/incr", data='{"by":%d}' % by,
                              headers=JSON, name="incr", context={**context, "by": by})
         else:
             src = pick.key()
             dst = (src + 1 + random.randrange(pick.keys - 1)) % pick.keys
             self.client.post("/transfer", headers=JSON, name="transfer", context=context,
-                             data=b'{"from":%d,"to":%d,"amount":%d}'
+                             data='{"from":%d,"to":%d,"amount":%d}'
                              % (src, dst, random.randint(1, 1000)))

@@ -98,16 +98,12 @@ def describe(plan: Plan, place: Placement, est: Estimate, topology: Topology) ->
     return lines
 
 
-def _cpus(cpus) -> str:
+def _cpus(cpus: set[int] | frozenset[int] | list[int]) -> str:
     """0-3,8 style, short enough to read for 128 CPUs."""
-    ordered = sorted(cpus)
-    runs: list[str] = []
-    start = prev = None
-    for cpu in ordered + [None]:
-        if start is not None and cpu == prev + 1:
-            prev = cpu
-            continue
-        if start is not None:
-            runs.append(f"{start}" if start == prev else f"{start}-{prev}")
-        start = prev = cpu
-    return ",".join(runs) or "none"
+    runs: list[list[int]] = []
+    for cpu in sorted(cpus):
+        if runs and cpu == runs[-1][1] + 1:
+            runs[-1][1] = cpu
+        else:
+            runs.append([cpu, cpu])
+    return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs) or "none"

@@ -71,18 +71,20 @@ class ServerProcess:
         return self
 
     def _wait_ready(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None  # start() made them
+        proc, stdout = self.proc, self.proc.stdout
         deadline = time.monotonic() + self.start_timeout
         line = b""
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.1)
+            ready, _, _ = select.select([stdout], [], [], 0.1)
             if ready:
-                line = self.proc.stdout.readline()
+                line = stdout.readline()
                 match = READY.search(line)
                 if match:
                     self.port, self.workers = int(match[3]), int(match[5])
                     return
-            if self.proc.poll() is not None:
-                raise ServerError(f"{self.strategy} exited with status {self.proc.returncode} "
+            if proc.poll() is not None:
+                raise ServerError(f"{self.strategy} exited with status {proc.returncode} "
                                   f"before serving:\n{self.stderr_tail()}")
         raise ServerError(f"{self.strategy} did not report ready within {self.start_timeout}s "
                           f"(last line {line!r}):\n{self.stderr_tail()}")
@@ -102,7 +104,8 @@ class ServerProcess:
             code = stop_group(self.proc, grace)
         except Survivors as exc:
             raise ServerError(f"{self.strategy}: {exc}") from None
-        self.proc.stdout.close()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         return code
 
     def __enter__(self) -> "ServerProcess":

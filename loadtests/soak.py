@@ -32,9 +32,9 @@ import statistics
 import threading
 import time
 from dataclasses import astuple, dataclass, field
+from typing import Any
 from pathlib import Path
 
-import psutil
 
 from . import correctness, measure, profiles, signals
 from .client import Client
@@ -166,15 +166,10 @@ class Subject:
         if not self.server.alive():
             self.status = f"died: {self.server.stderr_tail(3).replace(chr(10), ' | ')[:200]}"
             return None
-        processes = threads = fds = 0
-        for proc in measure.tree(self.server.proc.pid):
-            try:
-                threads += proc.num_threads()
-                fds += proc.num_fds()
-                processes += 1
-            except psutil.NoSuchProcess:
-                pass
-        sample = Sample(round(t_s, 2), round(measure.rss_mb(self.server.proc.pid), 2), processes,
+        assert self.server.proc is not None  # alive() said so
+        pid = self.server.proc.pid
+        threads, fds = measure.threads_and_fds(pid)
+        sample = Sample(round(t_s, 2), round(measure.rss_mb(pid), 2), len(measure.tree(pid)),
                         threads, fds, sum(load.requests for load in self.loads),
                         sum(load.errors for load in self.loads))
         self.samples.append(sample)
@@ -182,16 +177,15 @@ class Subject:
 
 
 def summarise(subject: Subject, target_rps: float, warmup: float, wall: float) -> dict:
-    row = dict.fromkeys(SUMMARY_COLUMNS)
+    row: dict[str, Any] = dict.fromkeys(SUMMARY_COLUMNS)
     loads = subject.loads
+    requests = sum(load.requests for load in loads)
+    acked, uncertain = sum(load.acked_incr for load in loads), sum(load.uncertain_incr for load in loads)
     row.update(strategy=subject.name, status=subject.status, duration_s=round(wall, 1),
                server_pid=subject.server.proc.pid if subject.server.proc else None,
-               target_rps=target_rps, warmup_s=round(warmup, 1),
-               requests=sum(load.requests for load in loads),
-               errors=sum(load.errors for load in loads),
-               acked_incr=sum(load.acked_incr for load in loads),
-               uncertain_incr=sum(load.uncertain_incr for load in loads))
-    row["achieved_rps"] = round(row["requests"] / wall, 1) if wall > 0 else None
+               target_rps=target_rps, warmup_s=round(warmup, 1), requests=requests,
+               errors=sum(load.errors for load in loads), acked_incr=acked, uncertain_incr=uncertain)
+    row["achieved_rps"] = round(requests / wall, 1) if wall > 0 else None
     samples = subject.samples
     if samples:
         steady = [s for s in samples if s.t_s >= warmup] or samples[-1:]
@@ -213,8 +207,7 @@ def summarise(subject: Subject, target_rps: float, warmup: float, wall: float) -
         row.update(server_sum=stats["sum"], server_incr_applied=stats["incr_applied"],
                    server_requests=stats["requests"])
         if subject.safety == "safe":  # an increment never answered may or may not be applied
-            row["correct"] = correctness.verdict(row["acked_incr"], row["uncertain_incr"],
-                                                 stats["sum"], stats["incr_applied"],
+            row["correct"] = correctness.verdict(acked, uncertain, stats["sum"], stats["incr_applied"],
                                                  subject.safety)["correct"]
     return row
 
@@ -276,9 +269,9 @@ def run(names: list[str], safety: dict[str, str], duration: float, rate: float,
             _finish(subject, interrupted=stop.is_set())
     rows = [summarise(s, rate, warmup, ended - began) for s in subjects]
     with open(folder / "summary.csv", "w", newline="") as out:
-        writer = csv.DictWriter(out, SUMMARY_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+        summary = csv.DictWriter(out, SUMMARY_COLUMNS)
+        summary.writeheader()
+        summary.writerows(rows)
     return folder, rows
 
 

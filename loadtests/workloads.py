@@ -27,7 +27,7 @@ class Workload:
     def server_us(self) -> float:
         """Server CPU per request, estimated: the HTTP layer's own cost plus the knobs'
         CPU work (io_ms is waiting, not CPU). Sizes the load generator's share."""
-        return SERVER_BASE_US + self.server.get("cpu_us", 0.0) + self.server.get("hold_us", 0.0)
+        return SERVER_BASE_US + float(self.server.get("cpu_us", 0.0)) + float(self.server.get("hold_us", 0.0))
 
     def server_flags(self) -> list[str]:
         flags = ["--keys", str(self.keys)]

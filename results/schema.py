@@ -206,8 +206,9 @@ def blank_record(**identity: Any) -> Record:
     record["rate"] = identity.get("rate") or ""
     record["mode"] = mode_of(record["rate"])
     if all(record.get(name) is not None for name in IDENTITY):
-        record["cell_id"] = cell_id(*(record[name] for name in IDENTITY),
-                                    identity.get("python") or "", record["rate"])
+        record["cell_id"] = cell_id(record["strategy"], record["workload"], record["engine"],
+                                    record["cores"], record["users"], record["repeat"],
+                                    python=identity.get("python") or "", rate=record["rate"])
     return record
 
 

@@ -5,6 +5,8 @@ Rule: every request, read or write, holds the one lock for its whole visit to
 the state, so requests never overlap inside it — on any number of cores.
 """
 import threading
+from contextlib import AbstractContextManager
+from typing import Any
 
 from servers import strategy
 from servers.core.state import PlainState, Totals
@@ -14,6 +16,8 @@ from servers.core.work import Work
 @strategy("global-lock", model="threads", rust="Arc<Mutex<State>>",
           rule="one lock around the whole store")
 class GlobalLock:
+    _lock: AbstractContextManager[Any]  # a thread lock; global-lock-mp puts a process-shared one
+
     def __init__(self, keys: int, work: Work) -> None:
         self._state = PlainState(keys, work.hold)
         self._lock = threading.Lock()

@@ -8,6 +8,7 @@ Every request pays two thread wake-ups (measured here at 15-50 us each).
 """
 import queue
 import threading
+from collections.abc import Callable
 
 from servers import strategy
 from servers.core.state import PlainState, Totals
@@ -24,8 +25,8 @@ class MessagePassing:
         threading.Thread(target=self._own, args=(state,), name="owner", daemon=True).start()
 
     def _own(self, state: PlainState) -> None:
-        ops = {"get": state.get, "incr": state.incr,
-               "transfer": state.transfer, "totals": state.totals}
+        ops: dict[str, Callable[..., object]] = {"get": state.get, "incr": state.incr,
+                                                 "transfer": state.transfer, "totals": state.totals}
         while True:
             op, args, reply = self._inbox.get()
             try:

@@ -92,6 +92,7 @@ class LocustSession:
 
     def _wait_file(self, pattern: str, count: int, deadline: float,
                    stop: threading.Event) -> list[Path]:
+        assert self.proc is not None, "start() first"
         while True:
             found = sorted(self.out.glob(pattern))
             if len(found) >= count:
