@@ -38,10 +38,11 @@ $(STAMP): requirements.lock pyproject.toml
 test: $(STAMP) chromium wrk rust
 	$(BIN)/python -m pytest
 
-# The edit-test loop: every test that runs no load (pytest marker `load`, pyproject.toml).
+# The edit-test loop: the unit-level tests, none that runs load, starts a server or
+# repeats a statistical check over many seeds (pytest markers, pyproject.toml).
 # `make test` stays the whole suite, and what CI runs.
-test-fast: $(STAMP) rust
-	$(BIN)/python -m pytest -q -m "not load"
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not load and not servers and not slow"
 
 # ruff (pyflakes, pycodestyle errors, bugbear, pyupgrade) and mypy, configured in pyproject.toml.
 lint: $(STAMP)

@@ -9,6 +9,8 @@ from loadtests.verify import CHECKS, KEYS, Target
 
 from .conftest import STRATEGIES
 
+pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
+
 
 @pytest.fixture(scope="module", params=sorted(STRATEGIES))
 def target(request):

@@ -21,8 +21,9 @@ from servers import discover
 REPO = Path(__file__).resolve().parent.parent
 BINARY = REPO / "build" / "rust" / "release" / "rust-global-lock"  # built by `make rust`
 
-pytestmark = pytest.mark.skipif(not os.access(BINARY, os.X_OK),
-                                reason=f"{BINARY} is missing: run `make rust`")
+pytestmark = [pytest.mark.servers,  # starts real servers; make test-fast leaves it out
+              pytest.mark.skipif(not os.access(BINARY, os.X_OK),
+                                reason=f"{BINARY} is missing: run `make rust`")]
 
 GOOD = f'''# a copy of rust-global-lock under another name, from a manifest alone
 name = "copied-lock"

@@ -12,6 +12,8 @@ from loadtests.client import Client
 from loadtests.gcwindow import window_gc
 from servers.core import gcstats
 
+pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

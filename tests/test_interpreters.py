@@ -13,6 +13,8 @@ from loadtests.profiles import PlanError
 from report.load import parse_cell_id
 from sharebench.cli import main
 
+pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
+
 PYENV_313 = sorted(interpreters.PYENV.glob("3.13*/bin/python"))
 
 

@@ -23,6 +23,8 @@ from servers.core import ipc
 
 from .conftest import STRATEGIES
 
+pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
+
 SERVERS = Path(__file__).resolve().parent.parent / "servers"
 SERIALISERS = {"pickle", "_pickle", "cPickle", "marshal", "shelve", "dill", "cloudpickle",
                "jsonpickle", "copyreg", "multiprocessing.connection", "multiprocessing.managers",

@@ -26,6 +26,8 @@ from servers.core.work import Work
 
 from .conftest import STRATEGIES
 
+pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
+
 MP = [name for name, spec in STRATEGIES.items() if spec.model == "processes"]
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from loadtests.verify import verify_strategy
 
+pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
+
 REPO = Path(__file__).resolve().parent.parent
 
 

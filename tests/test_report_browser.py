@@ -16,8 +16,9 @@ from report import SECTION_IDS
 
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed: `make test` "
-                                "installs Debian's chromium (apt-get install -y chromium)")
+pytestmark = [pytest.mark.servers,  # starts real servers; make test-fast leaves it out
+              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed: `make test` "
+                                "installs Debian's chromium (apt-get install -y chromium)")]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Test-only probe, added to a copy: the report itself carries no script.

@@ -65,6 +65,7 @@ def test_failed_points_are_ignored() -> None:
     assert not fit.ok and fit.points == 3
 
 
+@pytest.mark.slow  # many fits or seeds: make test-fast leaves it out
 def test_report_prints_the_fit_when_the_machine_allows_it(tmp_path) -> None:
     import warnings
 
@@ -92,6 +93,7 @@ def _noisy_run(seed: int, sigma: float, kappa: float, noise: float = 0.03, repea
     return cores, usl(cores, 1000.0, sigma, kappa) * rng.normal(1.0, noise, cores.size)
 
 
+@pytest.mark.slow  # many fits or seeds: make test-fast leaves it out
 def test_intervals_cover_the_truth_at_about_their_nominal_rate() -> None:
     """200 synthetic runs, 3 repeats at each of 7 core counts, 3% noise: the 90%
     intervals must contain the true σ and κ in at least 80% of them (a bootstrap
@@ -116,6 +118,7 @@ def test_a_peak_is_given_only_when_kappas_interval_excludes_zero() -> None:
 
 
 
+@pytest.mark.slow  # many fits or seeds: make test-fast leaves it out
 def test_noise_rarely_invents_a_peak() -> None:
     """Amdahl's law (κ = 0) with 3% noise: a 90% interval's lower end is above 0 in
     about 5% of runs by chance; more than 12% of 100 would mean noise invents peaks."""

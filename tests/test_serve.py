@@ -12,6 +12,8 @@ from servers.core.work import Work
 
 from .conftest import STRATEGIES
 
+pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
+
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

@@ -27,6 +27,8 @@ from servers.core.work import Work
 
 from .conftest import STRATEGIES
 
+pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
+
 THREAD_CAP = 64        # --workers for threads strategies in this test
 PROMPT_S = 2.0         # a normal client's request, answered within this while slow ones wait
 PARTIAL = [b"GET /kv/0 HT", b"GET /health HTTP/1.1\r\nHost: x", b"POST /kv/0/incr HTTP/1.1\r\n"
