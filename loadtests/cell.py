@@ -69,7 +69,7 @@ class RemoteServer:
         self.port = int(port)
         self.proc = None
 
-    def start(self) -> "RemoteServer":
+    def start(self) -> RemoteServer:
         return self
 
     def alive(self) -> bool:

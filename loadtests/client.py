@@ -67,7 +67,7 @@ def raw_exchange(host: str, port: int, payload: bytes, timeout: float = 5.0,
         while True:
             try:
                 chunk = sock.recv(65536)
-            except (ConnectionResetError, socket.timeout):
+            except (TimeoutError, ConnectionResetError):
                 break
             if not chunk:
                 break

@@ -257,11 +257,10 @@ class ContractUser(FastHttpUser):
         elif op == "incr":
             by = random.randint(1, 1000)
             RECORDER.in_flight_incr += by
-            self.client.post(f"/kv/{pick.key()}/incr", data='{"by":%d}' % by,
+            self.client.post(f"/kv/{pick.key()}/incr", data=f'{{"by":{by}}}',
                              headers=JSON, name="incr", context={**context, "by": by})
         else:
             src = pick.key()
             dst = (src + 1 + random.randrange(pick.keys - 1)) % pick.keys
             self.client.post("/transfer", headers=JSON, name="transfer", context=context,
-                             data='{"from":%d,"to":%d,"amount":%d}'
-                             % (src, dst, random.randint(1, 1000)))
+                             data=f'{{"from":{src},"to":{dst},"amount":{random.randint(1, 1000)}}}')

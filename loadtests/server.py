@@ -47,7 +47,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         cmd = [self.python or sys.executable, "-m", "sharebench", "serve", self.strategy,
                "--port", "0", "--host", self.host, *self.args]
         self._stderr = tempfile.TemporaryFile()
@@ -108,7 +108,7 @@ class ServerProcess:
             self.proc.stdout.close()
         return code
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:

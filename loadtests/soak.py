@@ -301,7 +301,7 @@ def table(rows: list[dict]) -> str:
             f"{'correct':>7}  status")
     lines = [head]
     for r in rows:
-        def num(key: str, spec: str = ".1f") -> str:
+        def num(key: str, spec: str = ".1f", r: dict = r) -> str:
             return "-" if r[key] is None else format(r[key], spec)
         lines.append(
             f"{r['strategy']:<20} {num('achieved_rps'):>6}/{r['target_rps']:<6g} {r['errors']:>6} "

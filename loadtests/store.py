@@ -24,7 +24,7 @@ class RunStore:
         self.cells_dir = path / "cells"
 
     @classmethod
-    def create(cls, root: Path, run_id: str) -> "RunStore":
+    def create(cls, root: Path, run_id: str) -> RunStore:
         store = cls(root / run_id)
         store.cells_dir.mkdir(parents=True, exist_ok=False)
         latest = root / "latest"

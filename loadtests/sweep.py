@@ -33,7 +33,7 @@ from .workloads import WORKLOADS
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _calibrate_on(cpu: int) -> float:

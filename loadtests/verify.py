@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from .client import Client, raw_exchange, status_of
 from .server import ServerError, ServerProcess

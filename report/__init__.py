@@ -11,7 +11,7 @@ the servers or the load tests. Public API:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from results.atomic import write_bytes
@@ -62,7 +62,7 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Buil
     for fig in doc.figures:
         write_bytes(out / fig.filename, fig.png)
         images.append(out / fig.filename)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     footer = (f"Built {stamp} by `sharebench report` from results/{run.run_id} "
               "(manifest.json, cells/, cells.csv) alone.")
     write_bytes(out / "report.md", to_markdown(doc, footer).encode())

@@ -59,7 +59,7 @@ class Section:
     title: str
     blocks: list = field(default_factory=list)
 
-    def add(self, *blocks) -> "Section":
+    def add(self, *blocks) -> Section:
         self.blocks.extend(blocks)
         return self
 

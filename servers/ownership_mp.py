@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from servers import strategy
 from servers.core import ipc
@@ -111,7 +111,7 @@ class Session:
         self.close()
         return 0, 0, 0
 
-    OPS: dict[int, Callable[["Session", int, int, int, int], Reply]] = {
+    OPS: dict[int, Callable[[Session, int, int, int, int], Reply]] = {
         GET: _get, INCR: _incr, TRANSFER: _transfer, LOCK: _lock, DEBIT: _debit,
         CREDIT: _credit, LOCK_ALL: _lock_all, UNLOCK_ALL: _unlock_all,
     }

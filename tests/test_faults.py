@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .helpers import SHORT, by_id, load_run
+from .helpers import SHORT, load_run
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 

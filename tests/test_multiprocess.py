@@ -85,7 +85,7 @@ class Increments:
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, args=(seed,)) for seed in range(threads)]
 
-    def __enter__(self) -> "Increments":
+    def __enter__(self) -> Increments:
         for thread in self._threads:
             thread.start()
         return self

@@ -28,7 +28,6 @@ def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int
     model = "processes" if strategy.endswith("-mp") else "threads"
     rust = strategy.startswith("rust-")
     mode = MODE_OF[workload]
-    cell_id = schema.cell_id(strategy, workload, "locust", 1, 16, repeat, rate="1000")
     histogram = _histogram(rng, 900, 0.3, 3000)
     record = schema.blank_record(strategy=strategy, model=model, safety="safe", workload=workload,
                                  engine="locust", cores=1, users=16, repeat=repeat, rate="1000")

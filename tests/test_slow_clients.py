@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from contextlib import ExitStack
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -71,7 +71,7 @@ class LocustSession:
                     "--master-port", str(self.master_port)]
         return cmd
 
-    def start(self) -> "LocustSession":
+    def start(self) -> LocustSession:
         self.out.mkdir(parents=True, exist_ok=True)
         self._log = open(self.out / "locust.log", "wb")
         cpus = self.cpus

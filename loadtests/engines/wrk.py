@@ -72,7 +72,7 @@ class WrkSession:
                 stdin=subprocess.DEVNULL, start_new_session=True,
                 preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
 
-    def start(self) -> "WrkSession":
+    def start(self) -> WrkSession:
         if not shutil.which("wrk"):
             raise LoadGenError("wrk is not installed: `make wrk` installs Debian's wrk")
         self.load.out.mkdir(parents=True, exist_ok=True)

@@ -110,7 +110,7 @@ def validity_section(an: Analysis) -> Section:
     g = an.groups
     flag_rows = []
     for flag in FLAGS:
-        hit = g[g.apply(lambda r: flag.mark in marks(r), axis=1)] if len(g) else g
+        hit = g[g.apply(lambda r, mark=flag.mark: mark in marks(r), axis=1)] if len(g) else g
         flag_rows.append([flag.mark, flag.name, str(len(hit)), flag.meaning, _consequence(an, flag.mark, hit)])
     section.add(Table(["mark", "flag", "cells", "what it means", "which cells, and what it means for "
                        "the conclusions"], flag_rows, caption="Every mark that appears in a table "

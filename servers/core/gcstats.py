@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import Callable
+from collections.abc import Callable
 
 MODES = ("default", "off", "freeze")
 GENERATIONS = 3
@@ -90,7 +90,7 @@ class Monitor:
             slot[_COUNT] = count + 1
         return on_gc
 
-    def install(self) -> "Monitor":
+    def install(self) -> Monitor:
         gc.callbacks.append(self.callback)
         return self
 

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import queue
 from collections import deque
-from typing import Iterator
+from collections.abc import Iterator
 
 from .ipc_transport import (FRAME, GET, INCR, OK, TOTALS, TRANSFER, IpcError, Reply, recv_exact,
                             unix_connect)

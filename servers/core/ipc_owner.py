@@ -15,7 +15,8 @@ import socket
 import sys
 import threading
 from dataclasses import astuple
-from typing import Callable, Protocol
+from typing import Protocol
+from collections.abc import Callable
 
 from .ipc_transport import (FAILED, FRAME, GET, INCR, OK, TOTALS, TRANSFER, Handler, Reply,
                             same_group, unix_listener)

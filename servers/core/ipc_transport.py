@@ -12,7 +12,7 @@ import os
 import socket
 import struct
 import time
-from typing import Callable
+from collections.abc import Callable
 
 FRAME = struct.Struct("<B7xqqq")  # op or status, padding, three int64
 OK, FAILED = 0, 1

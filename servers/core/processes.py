@@ -53,7 +53,8 @@ import time
 import traceback
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, NoReturn, Protocol
+from typing import NoReturn, Protocol
+from collections.abc import Callable
 
 from . import gcstats, registry
 from .app import App

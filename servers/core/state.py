@@ -8,7 +8,7 @@ them exact: a single global counter would be a second piece of shared state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class PlainState:
         self._hold = hold
 
     @classmethod
-    def over(cls, values, applied, sent, hold: Callable[[], None]) -> "PlainState":
+    def over(cls, values, applied, sent, hold: Callable[[], None]) -> PlainState:
         """The same operations over arrays the caller provides (e.g. views of
         shared memory): a multi-process store keeps one layout and one set of ops."""
         state = cls.__new__(cls)

@@ -73,7 +73,7 @@ class Work:
 
     @classmethod
     def create(cls, cpu_us: float = 0, hold_us: float = 0, io_ms: float = 0,
-               loops_per_us: float | None = None, garbage: int = 0) -> "Work":
+               loops_per_us: float | None = None, garbage: int = 0) -> Work:
         """Validate the knobs and calibrate the loop only when CPU work is asked for."""
         for name, value in (("cpu-us", cpu_us), ("hold-us", hold_us), ("io-ms", io_ms)):
             if not 0 <= value <= 1_000_000:
