@@ -38,7 +38,7 @@ class Analysis:
     model: dict[str, str]
     series: list[Series]
     workloads: list[str]
-    ref_users: dict[str, int]
+    ref_users: dict[str, int | None]  # None only for a workload without a group
     fits: dict[tuple[str, str], USLFit] = field(default_factory=dict)
     ref_engine: dict[str, str] = field(default_factory=dict)
     racy: dict[str, dict[str, Any]] = field(default_factory=dict)  # safe, yet raced under stress
@@ -181,7 +181,8 @@ def analyse(run: Run) -> Analysis:
     groups = aggregate(run)
     cells = run.cells
     # The manifest knows every planned strategy, even one without a single record.
-    declared = run.manifest.get("strategies") if isinstance(run.manifest.get("strategies"), dict) else {}
+    listed = run.manifest.get("strategies")
+    declared: dict = listed if isinstance(listed, dict) else {}
     safety = {n: str((d or {}).get("safety", "")) for n, d in declared.items()}
     model = {n: str((d or {}).get("model", "")) for n, d in declared.items()}
     for column, into in (("safety", safety), ("model", model)):

@@ -424,7 +424,9 @@ def claim_gc(an: Analysis) -> Claim:
     for found in sets:
         claim.evidence.append(f"{found.strategy} ({found.model}), {_load_text(found)}: " + "; ".join(
             f"collector {gc.MODE_TEXT[m]}: " + _tail_text(r) for m, r in found.by_mode.items()))
-    sentences, spikes, calmer = [], [], []
+    sentences: list[str] = []
+    spikes: list[tuple[str, str, str]] = []  # (strategy, the other mode, which figure)
+    calmer: list[tuple[str, str, str]] = []
     for found in sets:
         on = found.by_mode.get("default")
         if on is None:

@@ -8,6 +8,8 @@ Like pytest-benchmark, it warns when the two runs' machines differ.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,8 @@ from .style import ms, num
 ALPHA = 0.05
 DEFAULT_THRESHOLD = 0.10
 # metric: (column, True if higher is better, formatter)
-METRICS = {"req/s": ("rps", True, num), "p99 ms": ("p99_us", False, ms)}
+METRICS: dict[str, tuple[str, bool, Callable[[object], str]]] = {
+    "req/s": ("rps", True, num), "p99 ms": ("p99_us", False, ms)}
 # Environment keys expected to differ between the runs one compares: noted, not warned about.
 EXPECTED_TO_DIFFER = ("commit", "dirty", "load_average")
 

@@ -5,6 +5,7 @@ files carry the same tables and the same words.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -40,7 +41,7 @@ class Code:
 @dataclass
 class Table:
     columns: list[str]
-    rows: list[list[str | Cell]]
+    rows: Sequence[Sequence[str | Cell]]  # read-only: a table of plain strings is one too
     caption: str = ""
     numeric: set[int] = field(default_factory=set)  # column indexes to right-align
 

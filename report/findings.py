@@ -19,7 +19,8 @@ NEAR_LINEAR = 0.80   # parallel efficiency at or above this is "near-linear"
 
 
 def cores_text(n: object) -> str:
-    return f"{int(n)} core" + ("" if int(n) == 1 else "s")
+    count = int(n)  # type: ignore[call-overload]  # a count from a table: int, numpy int or float
+    return f"{count} core" + ("" if count == 1 else "s")
 
 
 def flag_note(rows: list[pd.Series], skip: dict[int, set[str]] | None = None) -> str:
@@ -117,7 +118,8 @@ def ranking(an: Analysis, workload: str,
     among the strategies of one language: Python's are ranked among themselves, another
     language's form its own reference group. Clean groups rank before flagged ones: a
     flagged figure never wins over a clean one."""
-    ranked, reference = [], []
+    ranked: list[pd.Series] = []
+    reference: list[pd.Series] = []
     for strategy in an.order:
         if an.lang(strategy) != language:
             continue

@@ -127,7 +127,7 @@ class ModeSet:
 def mode_sets(table: pd.DataFrame) -> list[ModeSet]:
     """Per strategy, the offered rate (and cores, users) measured in the most GC modes:
     the comparison on the same workload and rate the claim asks for."""
-    found = []
+    found: list = []
     if table.empty:
         return found
     for strategy, mine in table.groupby("strategy", sort=False):

@@ -24,7 +24,8 @@ def compare_pythons(run: Run) -> pd.DataFrame:
     names = labels(run)
     if not names:
         return pd.DataFrame()
-    ok = run.all_cells[(run.all_cells["status"] == "ok") & run.all_cells["rps"].notna()]
+    every = run.all_cells if run.all_cells is not None else run.cells
+    ok = every[(every["status"] == "ok") & every["rps"].notna()]
     rows = []
     for key, group in ok.groupby(KEY, sort=True):
         by = {p: group[group["python"] == p] for p in names}

@@ -31,7 +31,8 @@ GROUP = ["workload", "strategy", "cores", "users", "rate"]
 
 
 def slo_ms(run: Run, workload: str) -> float:
-    table = run.manifest.get("slo_ms") if isinstance(run.manifest.get("slo_ms"), dict) else {}
+    found = run.manifest.get("slo_ms")
+    table: dict = found if isinstance(found, dict) else {}
     value = table.get(workload, DEFAULT_SLO_MS.get(workload, FALLBACK_SLO_MS))
     return float(value) if isinstance(value, (int, float)) and value > 0 else FALLBACK_SLO_MS
 

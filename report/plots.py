@@ -7,6 +7,8 @@ Validity section).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import io
 import math
 
@@ -48,7 +50,7 @@ def png(fig: MplFigure) -> bytes:
     return buffer.getvalue()
 
 
-def _legend(fig: MplFigure, series: list[Series], extra: list[Line2D] = ()) -> None:
+def _legend(fig: MplFigure, series: list[Series], extra: Sequence[Line2D] = ()) -> None:
     handles = [Line2D([], [], color=s.colour, markerfacecolor=s.colour, markersize=7,
                       label=s.strategy, **s.style) for s in series]
     handles.append(Line2D([], [], color="0.35", marker="o", linestyle="none", markersize=7,
@@ -83,7 +85,7 @@ def _rows(groups: pd.DataFrame, strategy: str, x: str) -> pd.DataFrame:
     return groups[(groups["strategy"] == strategy) & groups["rps"].notna()].sort_values(x)
 
 
-def scaling(workload: str, users: int, groups: pd.DataFrame, series: list[Series],
+def scaling(workload: str, users: int | None, groups: pd.DataFrame, series: list[Series],
             fits: dict[str, USLFit]) -> MplFigure:
     """Throughput vs cores (with repeat ranges and USL curves) and speedup vs cores."""
     fig, axes = _figure(1, 2, f"{workload} workload: throughput and speedup vs server cores "
@@ -125,7 +127,7 @@ def _nines(p: float) -> float:
     return -math.log10(1.0 - p)
 
 
-def latency(workload: str, users: int, panels: dict[int, list[tuple[Series, HdrHistogram, bool]]],
+def latency(workload: str, users: int | None, panels: dict[int, list[tuple[Series, HdrHistogram, bool]]],
             all_series: list[Series]) -> MplFigure:
     """Percentile curves p50…p99.9 on a 'nines' axis, one panel per core count."""
     cores = sorted(panels)
@@ -190,7 +192,7 @@ def by_users(workload: str, groups: pd.DataFrame, series: list[Series]) -> MplFi
     return fig
 
 
-def efficiency(workload: str, users: int, groups: pd.DataFrame, series: list[Series]) -> MplFigure:
+def efficiency(workload: str, users: int | None, groups: pd.DataFrame, series: list[Series]) -> MplFigure:
     """Requests per server CPU-second and peak RSS per strategy, one bar per core count."""
     cores = sorted(int(c) for c in groups["cores"].dropna().unique())
     fig, axes = _figure(1, 2, f"{workload} workload: server efficiency and memory ({users} users)")
@@ -323,8 +325,8 @@ def gc_tail(workload_note: str, sets: list, series: list[Series]) -> MplFigure:
             s = colour.get(found.strategy)
             if s is None:
                 continue
-            x = [i for i, m in enumerate(modes) if m in found.by_mode]
-            rows = [found.by_mode[modes[i]] for i in x]
+            x = [float(i) for i, m in enumerate(modes) if m in found.by_mode]
+            rows = [found.by_mode[modes[int(i)]] for i in x]
             _line(ax, s, x, [r[metric] / scale for r in rows], [False] * len(rows),
                   [r[f"{metric}_min"] / scale for r in rows], [r[f"{metric}_max"] / scale for r in rows])
         ax.set_xticks(range(len(modes)), ["on", "off", "frozen"])

@@ -1,6 +1,8 @@
 """How strategies look and how numbers are written, the same in every plot and table."""
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import math
 import numbers
 from dataclasses import dataclass
@@ -61,7 +63,8 @@ class Series:
         return line_style(self.safety, self.model)
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[float]:
+    """A real number that is not NaN (numpy's scalars included; bool is not a number here)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
     return not math.isnan(float(value))

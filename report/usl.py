@@ -167,7 +167,7 @@ def _bootstrap(fit: USLFit, n: np.ndarray, x: np.ndarray, params: np.ndarray,
         for g in groups:
             centre[g] = x[g].mean()
     else:
-        centre, used = usl(n, *params), 3
+        centre, used = np.asarray(usl(n, *params), dtype=float), 3
     if len(x) <= used:
         return _no_ci(fit, "too few points to resample")
     deviations = (x / centre - 1.0) * math.sqrt(len(x) / (len(x) - used))

@@ -41,5 +41,6 @@ class MessagePassingMP:
     def _own(self, ready: Ready) -> None:  # runs in the owner process, after fork
         ipc.run_owner(self._address, PlainState(self._keys, self._hold), ready)
 
-    def attach(self, index: int) -> ipc.StoreClient:
+    def attach(self, index: int) -> ipc.StoreClient | ipc.AsyncStoreClient:
+        """The store a worker's HTTP layer calls: blocking here, awaited in async-mp."""
         return ipc.StoreClient(self._address)

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure as MplFigure
 
 from ..aggregate import FLAGS, marks
 from ..doc import Cell, Figure, Para
+from ..findings import cores_text
 from ..plots import png
 
 MARK_LEGEND = ("Marks: " + " · ".join(f"{f.mark} = {f.name}" for f in FLAGS)
@@ -33,7 +34,7 @@ def figure(fig: MplFigure, filename: str, title: str, caption: str) -> Figure:
 
 
 def cores_label(n: object) -> str:
-    return f"{int(n)} core" + ("" if int(n) == 1 else "s")
+    return cores_text(n)
 
 
 def loadgen_caption(rows: pd.DataFrame) -> str:

@@ -41,7 +41,8 @@ def _capacity_table(an: Analysis, workload: str, frame: pd.DataFrame) -> list:
            "at least": "every measured rate was sustained: a floor",
            "below": "not even the lowest rate measured was sustained: a ceiling",
            "none": "no usable point"}
-    rows, rank = [], 0
+    rows: list[list[str | Cell]] = []
+    rank = 0
     for c in found:
         ranked = an.ranked(c.strategy)
         if ranked:
@@ -62,7 +63,7 @@ def _capacity_table(an: Analysis, workload: str, frame: pd.DataFrame) -> list:
 
 
 def _points_table(frame: pd.DataFrame) -> Table:
-    rows = []
+    rows: list[list[str | Cell]] = []
     for _, r in frame.sort_values(["strategy", "offered_rps"]).iterrows():
         if not r["usable"]:
             continue

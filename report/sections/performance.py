@@ -35,7 +35,7 @@ def _usl_blocks(an: Analysis, workload: str) -> list:
                      f"{MIN_POINTS} or more core counts; through 3 points a curve fits exactly and "
                      "says nothing of its own error, so a fitted N* would be meaningless and none "
                      "is printed.", "note")]
-    rows = []
+    rows : list[list[str | Cell]] = []
     measured = an.at_ref(workload)["cores"].max()
     for strategy, fit in fits.items():
         if fit.ok:
@@ -95,12 +95,12 @@ def scaling_section(an: Analysis) -> Section:
         else:
             section.add(Para(f"Measured at {cores_label(cores[0]) if cores else 'no'} core count only: "
                              "no scaling to plot for this workload.", "note"))
-        table = []
+        table : list[list[str | Cell]] = []
         for strategy in an.order:
             mine = rows[rows["strategy"] == strategy]
             if mine.empty:
                 continue
-            line = [strategy, an.model[strategy]]
+            line: list[str | Cell] = [strategy, an.model[strategy]]
             for c in cores:
                 at = mine[mine["cores"] == c]
                 if at.empty:
@@ -150,7 +150,7 @@ def _interpreter_blocks(an: Analysis) -> list:
 def _latency_rows(an: Analysis, workload: str) -> tuple[dict, list]:
     rows = an.at_ref(workload)
     panels: dict[int, list] = {}
-    table = []
+    table : list[list[str | Cell]] = []
     for strategy in an.order:
         for _, r in rows[rows["strategy"] == strategy].sort_values("cores").iterrows():
             histogram = merged_histogram(an.run, r["cell_ids"])
@@ -168,7 +168,7 @@ def _latency_rows(an: Analysis, workload: str) -> tuple[dict, list]:
                 continue
             table.append([strategy, str(int(r["cores"]))] + [marked(ms(v), r) for v in values]
                          + [ms(top), count, source])
-    table.sort(key=lambda line: (int(line[1]), _sortable(line[4])))
+    table.sort(key=lambda line: (int(str(line[1])), _sortable(line[4])))
     return panels, table
 
 

@@ -83,6 +83,7 @@ class AsyncChannel:
     async def call(self, op: int, a: int = 0, b: int = 0, c: int = 0) -> Reply:
         if self._writer is None:
             await self._connect()
+        assert self._writer is not None  # _connect() opened it or raised
         future = asyncio.get_running_loop().create_future()
         self._pending.append(future)
         self._writer.write(FRAME.pack(op, a, b, c))

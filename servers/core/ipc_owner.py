@@ -42,6 +42,7 @@ def serve_owner(listener: socket.socket, handle: Handler) -> None:
     while True:
         for key, _ in selector.select():
             sock = key.fileobj
+            assert isinstance(sock, socket.socket)  # only sockets are registered
             if sock is listener:
                 conn, _ = listener.accept()
                 if same_group(conn):

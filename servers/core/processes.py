@@ -306,6 +306,7 @@ def _worker_body(spec: registry.Strategy, plan: Plan, opts: Options, work: Work,
 
 def run(spec: registry.Strategy, opts: Options, work: Work, workers: int) -> None:
     """Start helpers and ``workers`` worker processes, then supervise until stopped."""
+    assert spec.factory is not None, "a foreign strategy is exec'd, never built here"
     plan: Plan = spec.factory(opts.keys, work, workers)
     if plan.http == "async":
         from . import asyncserve  # noqa: F401  import aiohttp once, before forking

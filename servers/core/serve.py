@@ -83,6 +83,7 @@ def run(spec: registry.Strategy, opts: Options) -> None:
         from . import processes  # forks workers; see processes.py
         processes.run(spec, opts, work, workers)
         return
+    assert spec.factory is not None, "a foreign strategy is exec'd, never built here"
     store = spec.factory(opts.keys, work)
     slot = gcstats.local_slot()
     app = App(spec, store, work, opts.keys, workers, [slot], opts.gc)
