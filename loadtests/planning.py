@@ -13,12 +13,12 @@ from .profiles import Overrides, Plan, PlanError
 from .topology import Topology
 from .workloads import WORKLOADS
 
-# From whole runs on this 2-core machine: starting, checking and stopping a server and
-# the engine and writing the record add to a cell's warm-up and window ~0.6 s with wrk
-# (24 cells of 1 s + 2 s in 85 s) and ~1.8 s with Locust (28 open-loop cells of 1 s + 3 s
-# in 2m42s); the contract and stress checks ~2.5 s per strategy, the knob check ~4 s per
-# execution model; the report ~20 s.
-CELL_OVERHEAD_S = {"wrk": 0.6, "locust": 1.8}
+# From the default run on this 2-core machine: starting, checking and stopping a server
+# and the engine and writing the record add to a cell's warm-up and window ~0.5 s with
+# wrk (85 cells of 1 s + 1 s in 209 s) and ~1.3 s with Locust (49 open-loop cells of
+# 1 s + 2 s in 211 s); the contract and stress checks ~2.5 s per strategy, the knob check
+# ~4 s per execution model; the report ~20 s.
+CELL_OVERHEAD_S = {"wrk": 0.5, "locust": 1.3}
 VERIFY_S_PER_STRATEGY = 2.5
 KNOB_CHECK_S = 4.0
 REPORT_S = 20.0

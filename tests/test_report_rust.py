@@ -47,7 +47,8 @@ def test_summary_names_the_fastest_rust_apart(tmp_path: Path) -> None:
 
 def test_discipline_claim_cites_both_languages(tmp_path: Path) -> None:
     claim = claim_discipline(_analysis(write_run(tmp_path, damaged=False)))
-    assert claim.verdict.startswith("Rust: the discipline decides (cpu"), claim.verdict
+    assert claim.verdict.startswith("Rust: the discipline decides;"), claim.verdict
+    assert re.search(r"on cpu at 2 cores rust-ownership", claim.answer), claim.answer
     assert "; CPython: not in CPython: the execution model decides" in claim.verdict
     assert re.search(r"rust-ownership [\d,]+ req/s against rust-global-lock's [\d,]+", claim.answer)
     assert "CPython: No in-process discipline gains" in claim.answer
