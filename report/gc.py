@@ -148,14 +148,19 @@ def mode_sets(table: pd.DataFrame) -> list[ModeSet]:
 
 def timeline_cell(run: Run, frame: pd.DataFrame) -> str | None:
     """The cell whose timeline is drawn: one with a latency timeline and the longest GC
-    pause (collector on), so a reader sees whether the spikes line up with pauses."""
+    pause (collector on), so a reader sees whether the spikes line up with pauses; a cell
+    of a workload that makes garbage (the one the GC claim is about) before any other."""
     if frame.empty:
         return None
     have = frame[frame["cell_id"].map(lambda c: bool((run.records.get(c) or {}).get("latency_timeline")))]
     if have.empty:
         return None
-    have = have.assign(_pause=pd.to_numeric(have["gc_pause_max_ms"], errors="coerce").fillna(-1))
-    return str(have.sort_values(["_pause", "cell_id"], ascending=[False, True]).iloc[0]["cell_id"])
+    garbage = (pd.to_numeric(have["garbage"], errors="coerce").fillna(0) if "garbage" in have
+               else pd.Series(0, index=have.index))
+    have = have.assign(_pause=pd.to_numeric(have["gc_pause_max_ms"], errors="coerce").fillna(-1),
+                       _garbage=garbage > 0)
+    return str(have.sort_values(["_garbage", "_pause", "cell_id"],
+                                ascending=[False, False, True]).iloc[0]["cell_id"])
 
 
 def timeline(run: Run, cell_id: str) -> tuple[np.ndarray, np.ndarray, list[tuple[float, float, int]]]:
