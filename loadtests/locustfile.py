@@ -52,6 +52,7 @@ class Recorder:
         self.uncorrected = hdr.new()       # open loop: from the actual send
         self.lag = hdr.new()               # open loop: the generator's own send lag, µs
         self.scheduled = 0                 # open loop: slots inside the window
+        self.open_loop = False             # set from --sb-rate when the test starts
         self.start = self.end = 0.0
         self.requests = 0          # completed inside the window
         self.errors: dict[str, int] = {}
@@ -81,7 +82,9 @@ class Recorder:
                     "lag_hdr": self.lag.encode().decode("ascii"), "scheduled": self.scheduled,
                     "timeline": {"bucket_ms": BUCKET_S * 1000, "start": self.start,
                                  "max_us": self.timeline}}
-                   if self.scheduled else {})}
+                   # Even with no slot in the window (a generator too starved to start its
+                   # users in time): the harness must learn it lagged, not that it is not open loop.
+                   if self.open_loop else {})}
 
 
 RECORDER = Recorder()
@@ -109,6 +112,7 @@ def _test_start(environment, **_) -> None:
         opts.sb_window = f"{start},{start + opts.sb_duration}"  # travels to workers
         _write(opts.sb_out, "window.json", {"start": start, "end": start + opts.sb_duration})
     RECORDER.start, RECORDER.end = map(float, opts.sb_window.split(","))
+    RECORDER.open_loop = opts.sb_rate > 0
     if not isinstance(environment.runner, MasterRunner):
         gevent.spawn(_report_after_window, environment)
 

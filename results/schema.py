@@ -180,7 +180,8 @@ FLAGS = (
     Flag("F", "failed", "at least one repeat of this cell failed and has no numbers"),
     Flag("G", "loadgen_lagging", "open loop: the generator fell behind its schedule (sent under "
          f"{ACHIEVED_SHARE:.0%} of the offered rate on busy CPUs, or its own send lag p99 over "
-         f"{LAG_P99_US / 1000:g} ms): the latency is not the server's and is not reported"),
+         f"{LAG_P99_US / 1000:g} ms, or none of its schedule ran in the window): the "
+         "latency is not the server's and is not reported"),
     Flag("B", "busy_machine", "other processes used the run's CPUs during the window: "
          "the machine was not quiet"),
 )

@@ -3,7 +3,7 @@
 - A server that stalls once for 200 ms under a fixed offered rate: the corrected
   tail (from each request's slot) shows the stall for every request scheduled
   during it; the uncorrected tail (from the send) hides it.
-- A rate Locust cannot keep on its CPU (a CPU hog shares it) is flagged
+- A rate Locust cannot keep on its CPU (busy loops share it) is flagged
   `loadgen_lagging`; a rate beyond what Locust offers at all is skipped.
 - Bad rates, fractions without a capacity cell, connections above the
   descriptor limit: one line, exit 2, nothing started.
@@ -144,20 +144,19 @@ strategies = ["stateless"]
 workloads = ["read-heavy"]
 cores = [1]
 users = [60]
-rates = [4000]
+rates = [4900]
 """)
-    # 4000 req/s is within what Locust offers on a core of its own (engines/locust.py), but
-    # it shares this one with busy loops that the scheduler favours where it may (nice -5,
-    # as root): Locust is left a small share of the core.
-    def pinned_and_favoured() -> None:
+    # 4900 req/s is within what Locust offers on a core of its own (engines/locust.py, at
+    # ~85% of that core), but it shares this one with three busy loops at its own priority.
+    # Measured here (10 runs): 3.1k-3.6k req/s achieved, send lag p99 11-15 ms, so both
+    # documented reasons hold with margin. (Higher-priority loops once starved it in CI
+    # until no user started inside the window; tests/test_lagging.py pins that case without
+    # depending on the scheduler.)
+    def pinned() -> None:
         os.sched_setaffinity(0, {loadgen_cpu})
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, -5)
-        except PermissionError:
-            pass  # not root: three equal busy loops still leave Locust about a quarter
 
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
-                             preexec_fn=pinned_and_favoured) for _ in range(3)]
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=pinned)
+            for _ in range(3)]
     try:
         done = sharebench("run", "--profile", "lag", "--profile-file", str(toml),
                           "--loadgen-cpus", str(loadgen_cpu), "--results", str(tmp_path))
@@ -166,12 +165,12 @@ rates = [4000]
             hog.kill()
             hog.wait()
     assert done.returncode == 0, done.stderr
-    row = rows_of(tmp_path)["stateless.read-heavy.locust.c1.u60.o4000.r0"]
+    row = rows_of(tmp_path)["stateless.read-heavy.locust.c1.u60.o4900.r0"]
     assert row["status"] == "ok", row["reason"]
     why = (row["rps"], row["send_lag_p99_us"], row["loadgen_cpus_busy"])
     assert row["loadgen_lagging"] == "True", why
     # ... and for one of the documented reasons
-    assert float(row["rps"]) < 0.95 * 4000 or float(row["send_lag_p99_us"]) > 5000, why
+    assert float(row["rps"]) < 0.95 * 4900 or float(row["send_lag_p99_us"]) > 5000, why
 
 
 BLOCK = """

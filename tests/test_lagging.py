@@ -1,0 +1,61 @@
+"""When an open-loop generator counts as lagging, below the processes.
+
+CI once starved Locust so hard (three busy loops at a higher priority on its core) that
+its users had not started when the window closed: no slot ran inside the window, its
+report carried no open-loop fields, and the cell failed as "not open-loop aware" instead
+of being flagged `loadgen_lagging`. The real-process version of this is in
+tests/test_open_loop.py; these pin the two pieces without depending on the scheduler.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from loadtests import hdr
+from loadtests.cell import _open_loop
+from loadtests.engines import Part
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def part(scheduled: int, lag_us: int = 100, count: int = 0) -> Part:
+    latency, lag = hdr.new(), hdr.new()
+    for _ in range(count):
+        latency.record_value(500)
+        lag.record_value(lag_us)
+    encoded = latency.encode().decode("ascii")
+    return Part(requests=count, errors={}, acked_incr=0, uncertain_incr=0, first_request=0.0,
+                hdr=encoded, hdr_uncorrected=encoded, lag_hdr=lag.encode().decode("ascii"),
+                scheduled=scheduled)
+
+
+def test_a_recorder_with_no_slot_in_the_window_still_reports_open_loop() -> None:
+    # In a process of its own: importing the locustfile lets gevent patch the interpreter.
+    code = ("import json; from loadtests.locustfile import Recorder\n"
+            "r = Recorder(); closed = r.report(); r.open_loop = True\n"
+            "print(json.dumps([sorted(closed), r.report()]))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    closed_keys, report = json.loads(done.stdout.splitlines()[-1])
+    assert "hdr_uncorrected" not in closed_keys  # closed loop: no open-loop fields
+    assert report["scheduled"] == 0 and "hdr_uncorrected" in report and "lag_hdr" in report
+
+
+def test_no_slot_in_the_window_is_lagging_even_on_idle_cpus() -> None:
+    record = {"rps": 0.0, "loadgen_cpus_busy": 0.1, "loadgen_cores": 1}
+    assert _open_loop([part(0), part(0)], record, offered=4000)["loadgen_lagging"] is True
+
+
+def test_a_kept_schedule_is_not_lagging_and_each_reason_alone_flags_it() -> None:
+    kept = {"rps": 3990.0, "loadgen_cpus_busy": 0.95, "loadgen_cores": 1}
+    assert _open_loop([part(8000, count=50)], kept, offered=4000)["loadgen_lagging"] is False
+    short_on_busy = {**kept, "rps": 3000.0}
+    assert _open_loop([part(8000, count=50)], short_on_busy, offered=4000)["loadgen_lagging"]
+    # short on idle CPUs is the server's queue, not the generator's
+    short_on_idle = {**short_on_busy, "loadgen_cpus_busy": 0.3}
+    assert not _open_loop([part(8000, count=50)], short_on_idle, offered=4000)["loadgen_lagging"]
+    late = _open_loop([part(8000, lag_us=20_000, count=50)], kept, offered=4000)
+    assert late["loadgen_lagging"] and late["send_lag_p99_us"] >= 19_000
