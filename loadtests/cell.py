@@ -126,6 +126,7 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         record["window_start_unix_s"] = round(start, 6)  # places gc_pauses on the window
         record["status"] = "ok"
     except (ServerError, LoadGenError, Survivors, OSError) as exc:
+        exc = _blame(exc, server, cell)
         record["reason"] = str(exc).splitlines()[0][:300]
         record["detail"] = str(exc)[-4000:]
         if server.proc is not None:
@@ -137,6 +138,15 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
             loadgen.stop()
         server.stop()
     return record
+
+
+def _blame(exc: Exception, server, cell: Cell) -> Exception:
+    """A load generator that failed because our server died (wrk cannot connect to a dead
+    port and exits 1) names the server as the cause, keeping the generator's own words."""
+    if isinstance(exc, LoadGenError) and server.proc is not None and not server.alive():
+        return ServerError(f"{cell.strategy} died during the cell; the load generator then "
+                           f"failed:\n{exc}")
+    return exc
 
 
 def _interpreter(server, cell: Cell) -> dict:
