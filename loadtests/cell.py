@@ -126,9 +126,9 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         record["window_start_unix_s"] = round(start, 6)  # places gc_pauses on the window
         record["status"] = "ok"
     except (ServerError, LoadGenError, Survivors, OSError) as exc:
-        exc = _blame(exc, server, cell)
-        record["reason"] = str(exc).splitlines()[0][:300]
-        record["detail"] = str(exc)[-4000:]
+        cause = _blame(exc, server, cell)
+        record["reason"] = str(cause).splitlines()[0][:300]
+        record["detail"] = str(cause)[-4000:]
         if server.proc is not None:
             record["server_stderr_tail"] = server.stderr_tail()
         if loadgen is not None:
