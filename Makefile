@@ -104,7 +104,7 @@ wrk:
 # Locust workers exit when their master does, and every cell has its own master:
 # this loop brings the worker back for the next cell until you press Ctrl-C.
 loadgen-worker: $(STAMP)
-	while true; do $(BIN)/python -m locust -f loadtests/locustfile.py --worker \
+	while true; do $(BIN)/python -m locust -f loadtests/engines/locustfile.py --worker \
 		--master-host $(MASTER) $(if $(MASTER_PORT),--master-port $(MASTER_PORT)) \
 		--loglevel WARNING || exit 1; sleep 0.5; done
 

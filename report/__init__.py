@@ -17,9 +17,9 @@ from pathlib import Path
 from results.atomic import write_bytes
 
 from .analysis import analyse
+from .claims import claims
 from .compare import Comparison, compare_runs, write_comparison
 from .compare import render as render_comparison
-from .claims import claims
 from .findings import five_lines
 from .load import Run, RunWarning, load_run
 from .render import to_html, to_markdown

@@ -8,9 +8,8 @@ Like pytest-benchmark, it warns when the two runs' machines differ.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 

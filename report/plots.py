@@ -7,10 +7,9 @@ Validity section).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import io
 import math
+from collections.abc import Sequence
 
 import matplotlib
 

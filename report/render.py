@@ -6,8 +6,8 @@ import html
 import re
 
 from results.schema import FLAG_NAMES
-from .doc import Bullets, Cell, Code, Document, Figure, Heading, Para, Table
 
+from .doc import Bullets, Cell, Code, Document, Figure, Heading, Para, Table
 
 CSS = """
 :root { --ink: #1d2127; --muted: #5b6470; --line: #d6dae0; --flag: #fff4d6; --alert: #b3261e; }

@@ -1,11 +1,10 @@
 """How strategies look and how numbers are written, the same in every plot and table."""
 from __future__ import annotations
 
-from typing import TypeGuard
-
 import math
 import numbers
 from dataclasses import dataclass
+from typing import TypeGuard
 
 # Numbers must not load matplotlib (report.analysis imports this module): colours are
 # kept as slots in matplotlib's tab20 palette and resolved only when a plot draws them.

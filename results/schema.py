@@ -100,7 +100,7 @@ COLUMNS: tuple[Column, ...] = tuple(
     + _cols("text", "", "what the gc_* figures cover: window (exactly) or cell (warm-up "
             "included); empty: the server reports no collector", "gc_scope")
 )
-# The garbage collector's figures of a cell (loadtests/gcwindow.py fills them).
+# The garbage collector's figures of a cell (loadtests/running/gcwindow.py fills them).
 GC_COLUMNS: tuple[Column, ...] = tuple(
     _cols("int", "count", "cyclic-collector runs, every generation and server process",
           "gc_collections")

@@ -21,7 +21,7 @@ sharing. The ledgers
 updates from the client-side count of acknowledged increments, not from them.
 
 Why the yield stays now that the preemption stress check exists
-(loadtests/stress.py, a 1 us switch interval): that check would catch this
+(loadtests/checks/stress.py, a 1 us switch interval): that check would catch this
 strategy without the yield, but it runs before measurement, on its own
 servers. The benchmark's cells and the concurrency test run at CPython's
 default interval, and there `unsafe` must lose updates, or its cells would

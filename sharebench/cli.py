@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import time
 from pathlib import Path
 
 EXIT_USAGE = 2
@@ -70,8 +69,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from loadtests import stress
-    from loadtests.verify import verify_strategy
+    from loadtests.checks import stress
+    from loadtests.checks.verify import verify_strategy
     from servers import discover
     found = discover()
     names = args.strategies or list(found)
@@ -98,83 +97,29 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import threading
-
-    from loadtests import interpreters, planning, profiles, sweep
-    from loadtests.store import RunStore
-    from servers import discover
-    root = Path(args.results)
+    from loadtests.planning import PlanError
+    from loadtests.running.run import Request, start
+    request = Request(
+        profile=args.profile, profile_file=Path(args.profile_file), results=Path(args.results),
+        strategies=args.strategies, workloads=args.workloads, cores=args.cores, users=args.users,
+        repeats=args.repeats, duration=args.duration, warmup=args.warmup, engine=args.engine,
+        rates=args.rates, loadgen_cpus=args.loadgen_cpus, target=args.target,
+        loadgen_workers=args.loadgen_workers, master_port=args.master_port, pythons=args.pythons,
+        resume=Path(args.resume) if args.resume else None, dry_run=args.dry_run,
+        topology_root=Path(args.topology_root) if args.topology_root else None,
+        machine_cores=args.machine_cores, argv=["sharebench", *sys.argv[1:]])
     try:
-        if args.resume:
-            store = RunStore(Path(args.resume))
-            if not (store.path / "manifest.json").is_file():
-                return _fail(f"--resume {args.resume}: no manifest.json there")
-        else:
-            topology = _topology(args)
-            overrides = profiles.overrides_from(args.strategies, args.workloads, args.cores,
-                                                args.users, args.repeats, args.duration,
-                                                args.warmup, args.engine, args.rates)
-            if args.target:
-                overrides.strategies = [profiles.target_strategy(args.target, list(discover()))]
-                overrides.cores = overrides.cores or [1]
-            pythons = interpreters.resolve_all(args.pythons) if args.pythons else []
-            plan, place = planning.prepare(args.profile, overrides, list(discover()), topology,
-                                           args.loadgen_cpus, Path(args.profile_file),
-                                           [i.label for i in pythons])
-            estimate = planning.estimate(plan)
-            if args.dry_run:
-                print("\n".join(planning.describe(plan, place, estimate, topology)))
-                for i in pythons:
-                    print(f"python {i.label}: {i.base} ({i.version}"
-                          f"{', free-threaded' if i.gil_disabled else ''})")
-                return 0
-            pythons = [interpreters.prepare(i, log=lambda m: print(m, file=sys.stderr,
-                                                                   flush=True)) for i in pythons]
-            print(f"sharebench: {len(plan.cells)} cells, estimated "
-                  f"{planning.minutes(estimate.total_s)} (`sharebench run --dry-run` lists them)",
-                  file=sys.stderr, flush=True)
-            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{plan.profile}"
-            store = RunStore.create(root, run_id)
-            store.write_manifest(sweep.new_manifest(
-                run_id, plan, place, overrides.as_dict(), ["sharebench", *sys.argv[1:]],
-                target=args.target, loadgen_workers=args.loadgen_workers,
-                master_port=args.master_port, pythons=pythons))
-    except profiles.PlanError as exc:
+        return start(request)
+    except PlanError as exc:
         return _fail(str(exc))
-    _warn_broken()
-    stop = threading.Event()
-    sweep.install_signal_handlers(stop)
-    manifest = sweep.run(store, stop)
-    print(f"sharebench: run {manifest['status']}: {store.path}")
-    return 0 if manifest["status"] == "complete" else 128 + (2 if "INT" in manifest.get(
-        "interrupted_by", "") else 15)
-
-
-def _topology(args: argparse.Namespace):
-    """The machine's topology, or a fake one for --dry-run; a warning when unreadable."""
-    from loadtests import topology
-    from loadtests.profiles import PlanError
-    if (args.topology_root or args.machine_cores) and not args.dry_run:
-        raise PlanError("--topology-root and --machine-cores describe another machine: "
-                        "only with --dry-run")
-    if args.machine_cores:
-        return topology.synthetic(args.machine_cores)
-    root = Path(args.topology_root) if args.topology_root else topology.SYSFS
-    if args.topology_root and not root.is_dir():
-        raise PlanError(f"--topology-root {root}: not a directory")
-    found = topology.discover(root)
-    if found.fallback:
-        print(f"sharebench: warning: CPU topology not read ({found.source.split(': ', 1)[1]}); "
-              "placing by CPU number, SMT siblings and NUMA nodes unknown",
-              file=sys.stderr, flush=True)
-    return found
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     import threading
 
-    from loadtests import calibrate, profiles, sweep
-    from loadtests.workloads import WORKLOADS
+    from loadtests.planning import profiles
+    from loadtests.planning.workloads import WORKLOADS
+    from loadtests.running import crosscheck, sweep
     from servers import discover
     known = list(discover())
     try:
@@ -183,14 +128,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         duration = profiles.parse_duration(args.duration) if args.duration else 4.0
     except profiles.PlanError as exc:
         return _fail(str(exc))
-    store, setup = calibrate.prepare(Path(args.results), args.run, names, duration,
+    store, setup = crosscheck.prepare(Path(args.results), args.run, names, duration,
                                      ["sharebench", *sys.argv[1:]])
     stop = threading.Event()
     sweep.install_signal_handlers(stop)
     try:
-        calibrate.calibrate(names, WORKLOADS, setup, store.path / "calibration.csv", stop)
-    except calibrate.CalibrationError as exc:
-        return _fail(str(exc))
+        crosscheck.crosscheck(names, WORKLOADS, setup, store.path / "calibration.csv", stop)
     finally:
         shutil.rmtree(setup.scratch, ignore_errors=True)
     print(f"sharebench: headroom written to {store.path / 'calibration.csv'}")
@@ -200,7 +143,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_soak(args: argparse.Namespace) -> int:
     import threading
 
-    from loadtests import profiles, soak
+    from loadtests.checks import soak
+    from loadtests.planning import profiles
     from servers import discover
     found = discover()
     try:
@@ -330,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.set_defaults(func=cmd_new)
 
     run = sub.add_parser("run", help="measure a sweep of cells (the benchmark)")
-    run.add_argument("--profile", default="default", help="a profile of loadtests/profiles.toml")
+    run.add_argument("--profile", default="default", help="a profile of loadtests/planning/profiles.toml")
     run.add_argument("--strategies", help="comma-separated, replaces the profile's")
     run.add_argument("--workloads", help="comma-separated, replaces the profile's")
     run.add_argument("--cores", help="server core counts, e.g. 1,2")
@@ -351,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--master-port", type=int, default=5557,
                      help="port the Locust master listens on for remote workers")
     run.add_argument("--profile-file", default=str(Path(__file__).resolve().parent.parent
-                                                   / "loadtests" / "profiles.toml"))
+                                                   / "loadtests" / "planning" / "profiles.toml"))
     run.add_argument("--results", default="results", help="where runs are written")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run: results/<id>")
     run.add_argument("--pythons", help="interpreters for the servers, e.g. 3.11,3.13 (pyenv "

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from loadtests.client import Client
-from loadtests.server import ServerProcess
+from loadtests.machine.client import Client
+from loadtests.machine.server import ServerProcess
 from servers import discover
 
 from .fuzzing import ANSWER_TIMEOUT_S, COUNTS, KEYS, Fuzzed, Ledger

@@ -50,8 +50,8 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from loadtests.client import Client
-from loadtests.server import ServerProcess
+from loadtests.machine.client import Client
+from loadtests.machine.server import ServerProcess
 
 KEYS = 64
 MAX_BODY = 64 * 1024

@@ -213,7 +213,7 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
         manifest["races"] = races
     (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
     (run / "microbench.json").write_text(json.dumps(_microbench()))
-    if damaged:  # the shape loadtests/calibrate.py writes
+    if damaged:  # the shape loadtests/running/crosscheck.py writes
         (run / "calibration.csv").write_text(
             "strategy,workload,users,wrk_rps,locust_rps,headroom,agree,locust_loadgen_cpu,"
             "locust_server_cpu,locust_loadgen_bound,note\n"

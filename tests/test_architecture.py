@@ -36,6 +36,41 @@ def test_stage_does_not_import_later_stages(stage: str) -> None:
     assert not offenders, f"{stage} must not import {sorted(FORBIDDEN[stage])}: {offenders}"
 
 
+# loadtests/ by stage, lowest first: a stage may import its own and the ones before it.
+# machine: processes, sockets, CPU and memory of this host; planning: profiles to cells,
+# no process started, no network; engines: wrk and Locust; checks: what a strategy must
+# pass (contract, races, knobs, soak); running: a run, cell by cell, and its manifest.
+STAGES = ["machine", "planning", "engines", "checks", "running"]
+
+
+def stage_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "loadtests" and parts[1] in STAGES else None
+
+
+def test_loadtests_modules_all_live_in_a_stage() -> None:
+    loose = [str(p.relative_to(REPO)) for p in (REPO / "loadtests").glob("*.py")
+             if p.name != "__init__.py"]
+    folders = sorted(p.name for p in (REPO / "loadtests").iterdir()
+                     if p.is_dir() and p.name != "__pycache__")
+    assert not loose, f"every loadtests module belongs to a stage folder: {loose}"
+    assert folders == sorted(STAGES), f"stage folders {folders} != {sorted(STAGES)}"
+
+
+def test_loadtests_stages_import_only_earlier_stages() -> None:
+    paths = sorted((REPO / "loadtests").rglob("*.py"))
+    modules = {module_name(path) for path in paths}
+    offenders = []
+    for path in paths:
+        here = stage_of(module_name(path))
+        for target in imported_modules(path, modules):
+            there = stage_of(target)
+            if here and there and STAGES.index(there) > STAGES.index(here):
+                offenders.append(f"{module_name(path)} -> {target}")
+    assert any(stage_of(module_name(p)) == "running" for p in paths), "the scan must see the stages"
+    assert not offenders, f"a stage imports a later one: {offenders}"
+
+
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(REPO).with_suffix("").parts)
     if parts[-1] == "__init__":

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from loadtests.client import Client
-from loadtests.hammer import THREADS, run_clients
+from loadtests.checks.hammer import THREADS, run_clients
+from loadtests.machine.client import Client
 
 from .conftest import SAFE, UNSAFE
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from loadtests.client import Client
-from loadtests.server import ServerProcess
-from loadtests.verify import CHECKS, KEYS, Target
+from loadtests.checks.verify import CHECKS, KEYS, Target
+from loadtests.machine.client import Client
+from loadtests.machine.server import ServerProcess
 
 from .conftest import STRATEGIES
 

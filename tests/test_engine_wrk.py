@@ -16,9 +16,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from loadtests.cell import Cell, Setup, run_cell
 from loadtests.engines import wrk_script
-from loadtests.workloads import WORKLOADS
+from loadtests.planning.cells import Cell
+from loadtests.planning.workloads import WORKLOADS
+from loadtests.running.cell import Setup, run_cell
 
 from .helpers import SHORT, load_run, sharebench
 

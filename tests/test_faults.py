@@ -178,7 +178,7 @@ def test_a_cpu_hog_on_our_cpus_is_flagged(tmp_path: Path) -> None:
                                "--results", str(tmp_path)], capture_output=True, text=True,
                               timeout=120)
     finally:
-        from loadtests.procs import stop_group
+        from loadtests.machine.groups import stop_group
         stop_group(hog)
     assert done.returncode == 0, done.stderr
     _, rows = load_run(tmp_path)
@@ -198,8 +198,9 @@ def test_a_taken_locust_master_port_is_retried_on_another(tmp_path: Path, monkey
     import threading
 
     from loadtests.engines import locust as loadgen
-    from loadtests.cell import Cell, Setup, run_cell
-    from loadtests.workloads import WORKLOADS
+    from loadtests.planning.cells import Cell
+    from loadtests.planning.workloads import WORKLOADS
+    from loadtests.running.cell import Setup, run_cell
 
     squatter = socket.socket()
     squatter.bind(("0.0.0.0", 0))  # Locust's master binds all interfaces

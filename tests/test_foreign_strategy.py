@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.client import Client
-from loadtests.hammer import run_clients
-from loadtests.server import ServerProcess
-from loadtests.verify import verify_strategy
+from loadtests.checks.hammer import run_clients
+from loadtests.checks.verify import verify_strategy
+from loadtests.machine.client import Client
+from loadtests.machine.server import ServerProcess
 from servers import discover
 
 REPO = Path(__file__).resolve().parent.parent

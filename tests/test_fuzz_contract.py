@@ -7,8 +7,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .fuzzing import (FAULTS, KEYS, Fuzzed, Shaped, assert_still_serving, check_answers, exchange,
-                      expected_statuses, fuzz, incr_shaped, key_ok, shaped, transfer_shaped)
+from .fuzzing import (
+    FAULTS,
+    KEYS,
+    Fuzzed,
+    Shaped,
+    assert_still_serving,
+    check_answers,
+    exchange,
+    expected_statuses,
+    fuzz,
+    incr_shaped,
+    key_ok,
+    shaped,
+    transfer_shaped,
+)
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 

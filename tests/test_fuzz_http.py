@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from .fuzzing import (MAX_BODY, Fuzzed, Shaped, assert_still_serving, exchange, fuzz, posts,
-                      request, shaped)
+from .fuzzing import MAX_BODY, Fuzzed, Shaped, assert_still_serving, exchange, fuzz, posts, request, shaped
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 

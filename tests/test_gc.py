@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from loadtests.client import Client
-from loadtests.gcwindow import window_gc
+from loadtests.machine.client import Client
+from loadtests.running.gcwindow import window_gc
 from servers.core import gcstats
 
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.client import Client
+from loadtests.machine.client import Client
 from servers.core import ipc
 
 from .conftest import STRATEGIES

@@ -13,9 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loadtests import hdr
-from loadtests.cell import _open_loop
-from loadtests.engines import Part
+from loadtests.engines import Part, hdr
+from loadtests.running.cell import _open_loop
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,7 +32,7 @@ def part(scheduled: int, lag_us: int = 100, count: int = 0) -> Part:
 
 def test_a_recorder_with_no_slot_in_the_window_still_reports_open_loop() -> None:
     # In a process of its own: importing the locustfile lets gevent patch the interpreter.
-    code = ("import json; from loadtests.locustfile import Recorder\n"
+    code = ("import json; from loadtests.engines.locustfile import Recorder\n"
             "r = Recorder(); closed = r.report(); r.open_loop = True\n"
             "print(json.dumps([sorted(closed), r.report()]))")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,

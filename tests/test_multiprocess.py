@@ -20,8 +20,8 @@ import time
 import psutil
 import pytest
 
-from loadtests.client import Client
-from loadtests.server import ServerProcess
+from loadtests.machine.client import Client
+from loadtests.machine.server import ServerProcess
 from servers.core.work import Work
 
 from .conftest import STRATEGIES

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.verify import verify_strategy
+from loadtests.checks.verify import verify_strategy
 
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
 
@@ -60,9 +60,9 @@ def test_readme_worked_example_conforms_and_keeps_updates(repo_copy: Path) -> No
     (repo_copy / "servers" / "rw_lock.py").write_text(example)
     env = {**os.environ, "PYTHONPATH": str(repo_copy)}
     assert verify_strategy("rw-lock", env=env, cwd=str(repo_copy)) == []
-    from loadtests.client import Client
-    from loadtests.server import ServerProcess
-    from loadtests.hammer import run_clients
+    from loadtests.checks.hammer import run_clients
+    from loadtests.machine.client import Client
+    from loadtests.machine.server import ServerProcess
     with ServerProcess("rw-lock", ["--keys", "64", "--hold-us", "300"],
                        env=env, cwd=str(repo_copy)) as server:
         got = run_clients(server.host, server.port)

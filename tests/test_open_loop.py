@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests import hdr
+from loadtests.engines import hdr
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 

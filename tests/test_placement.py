@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from loadtests import placement, topology
-from loadtests.profiles import PlanError, core_series
+from loadtests.machine import topology
+from loadtests.planning import PlanError, placement
+from loadtests.planning.profiles import core_series
 
 from .fake_sysfs import fake_sysfs
 

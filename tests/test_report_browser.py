@@ -14,7 +14,6 @@ from PIL import Image
 
 from report import SECTION_IDS
 
-
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 pytestmark = [pytest.mark.servers,  # starts real servers; make test-fast leaves it out
               pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed: `make test` "

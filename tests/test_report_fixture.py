@@ -22,9 +22,9 @@ def test_fixture_records_decode(tmp_path: Path) -> None:
 
 
 def test_report_reads_what_the_real_store_writes(tmp_path: Path) -> None:
-    """Records written through loadtests.store (its cells.csv, its noisy marks) load cleanly."""
-    from loadtests.store import RunStore
+    """Records written through results.store (its cells.csv, its noisy marks) load cleanly."""
     from report.load import load_run
+    from results.store import RunStore
     synthetic = write_run(tmp_path / "synthetic", damaged=False)
     store = RunStore.create(tmp_path / "results", synthetic.name)
     store.write_manifest(json.loads((synthetic / "manifest.json").read_text()))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loadtests.cell import merge_timelines
+from loadtests.running.cell import merge_timelines
 from report import RunWarning, build_report, gc
 from report.analysis import analyse
 from report.claims import claim_gc

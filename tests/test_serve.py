@@ -7,7 +7,7 @@ import time
 import psutil
 import pytest
 
-from loadtests.client import Client
+from loadtests.machine.client import Client
 from servers.core.work import Work
 
 from .conftest import STRATEGIES

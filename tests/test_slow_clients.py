@@ -13,12 +13,12 @@ import resource
 import socket
 import threading
 import time
-from contextlib import ExitStack
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 
-from loadtests.client import Client
+from loadtests.machine.client import Client
 from servers import get
 from servers.core import threaded
 from servers.core.app import App

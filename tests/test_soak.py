@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from loadtests.procs import stop_group
-from loadtests.soak import SAMPLE_COLUMNS, SUMMARY_COLUMNS, SoakError, parse_duration
+from loadtests.checks.soak import SAMPLE_COLUMNS, SUMMARY_COLUMNS, SoakError, parse_duration
+from loadtests.machine.groups import stop_group
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests import stress
+from loadtests.checks import stress
 
 from .conftest import SAFE, UNSAFE
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from loadtests import hdr
-from loadtests.server import ServerProcess
+from loadtests.engines import hdr
+from loadtests.machine.server import ServerProcess
 
 from .helpers import SHORT, by_id, load_run, sharebench
 
@@ -171,7 +171,7 @@ def test_master_and_worker_over_loopback(tmp_path: Path) -> None:
     master_port = _free_port()
     with ServerProcess("global-lock", ["--keys", "1024", "--hold-us", "20"]) as server:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "locust", "-f", "loadtests/locustfile.py", "--worker",
+            [sys.executable, "-m", "locust", "-f", "loadtests/engines/locustfile.py", "--worker",
              "--master-host", "127.0.0.1", "--master-port", str(master_port),
              "--loglevel", "WARNING"],
             cwd=Path(__file__).resolve().parent.parent, start_new_session=True,
@@ -181,7 +181,7 @@ def test_master_and_worker_over_loopback(tmp_path: Path) -> None:
                               "--loadgen-workers", "1", "--master-port", str(master_port),
                               *SHORT, "--results", str(tmp_path))
         finally:
-            from loadtests.procs import stop_group
+            from loadtests.machine.groups import stop_group
             stop_group(worker)
     assert done.returncode == 0, done.stderr
     manifest, rows = load_run(tmp_path)

@@ -1,6 +1,6 @@
 """What every load engine provides, so a cell is measured the same way whoever drives it.
 
-A session is one engine run for one cell: it starts, fixes a measured window
+A load run (`LoadRun`) is one engine run for one cell, as its `LoadSpec` asks: it starts, fixes a measured window
 (warm-up excluded), and after the window hands back one report per process that
 ran users or connections. A report (`Part`) has the same fields whatever the
 engine, so latency, errors and correctness are judged once, in cell.py.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NotRequired, Protocol, TypedDict
 
-from ..workloads import Workload
+from loadtests.planning.workloads import Workload
 
 
 class LoadGenError(RuntimeError):
@@ -45,8 +45,8 @@ class Part(TypedDict):
 
 
 @dataclass
-class Load:
-    """What a session is asked to do."""
+class LoadSpec:
+    """What a load run is asked to do."""
     url: str
     workload: Workload
     users: int                 # concurrent users (Locust) or connections (wrk)
@@ -61,14 +61,14 @@ class Load:
     arrivals: str = "constant"  # open loop: constant intervals or poisson
 
 
-class Session(Protocol):
+class LoadRun(Protocol):
     remote: bool
     cpus: set[int] | None
 
     @property
     def pid(self) -> int | None: ...
 
-    def start(self) -> Session: ...
+    def start(self) -> LoadRun: ...
 
     def window(self, stop: threading.Event) -> tuple[float, float]: ...
 

@@ -17,25 +17,19 @@ import time
 from pathlib import Path
 from typing import cast
 
-from ..procs import stop_group
-from ..server import tail
-from .base import Load, LoadGenError, Part, Stopped
+from loadtests.engines.base import LoadGenError, LoadSpec, Part, Stopped
+from loadtests.machine.groups import stop_group
+from loadtests.machine.server import tail
 
-LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfile.py"
+LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
 START_TIMEOUT_S = 30.0
-# Open loop: the most one Locust process offers on one core of this machine while keeping
-# its schedule. Measured (stateless server, read-heavy, 100 users, 3 s windows): 5000 req/s
-# kept (85% of its core, send lag p99 2.2 ms); 7000 fell behind (6440 achieved, core
-# full). Closed loop drives ~9k, but a schedule needs headroom. A planned rate above this
-# times the load-generator CPUs is skipped, never measured by another engine instead.
-MAX_OPEN_RPS_PER_PROCESS = 5000
 
 
-class LocustSession:
+class LocustRun:
     """``processes`` run users: local forked workers, or workers on other hosts
     (``remote``: then only a master runs here, on ``master_port``)."""
 
-    def __init__(self, load: Load, drain: float = 0.5) -> None:
+    def __init__(self, load: LoadSpec, drain: float = 0.5) -> None:
         self.load = load
         self.url, self.workload, self.users = load.url, load.workload, load.users
         self.warmup, self.duration, self.out = load.warmup, load.duration, load.out
@@ -71,7 +65,7 @@ class LocustSession:
                     "--master-port", str(self.master_port)]
         return cmd
 
-    def start(self) -> LocustSession:
+    def start(self) -> LocustRun:
         self.out.mkdir(parents=True, exist_ok=True)
         self._log = open(self.out / "locust.log", "wb")
         cpus = self.cpus

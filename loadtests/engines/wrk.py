@@ -28,11 +28,11 @@ import threading
 import time
 from pathlib import Path
 
-from .. import hdr
-from ..procs import stop_group
-from ..server import tail
-from .base import Load, LoadGenError, Part, Stopped
-from .wrk_script import REPORT_PREFIX, lua
+from loadtests.engines import hdr
+from loadtests.engines.base import LoadGenError, LoadSpec, Part, Stopped
+from loadtests.engines.wrk_script import REPORT_PREFIX, lua
+from loadtests.machine.groups import stop_group
+from loadtests.machine.server import tail
 
 TIMEOUT_S = 5        # wrk keeps a 1 µs bucket per µs up to this: 40 MB of histogram
 START_SLACK_S = 30.0
@@ -42,10 +42,10 @@ def whole_seconds(seconds: float) -> int:
     return max(1, math.ceil(seconds - 1e-9))
 
 
-class WrkSession:
+class WrkRun:
     remote = False
 
-    def __init__(self, load: Load) -> None:
+    def __init__(self, load: LoadSpec) -> None:
         self.load = load
         self.cpus = load.cpus
         self.threads = max(1, min(load.processes, load.users))
@@ -72,7 +72,7 @@ class WrkSession:
                 stdin=subprocess.DEVNULL, start_new_session=True,
                 preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
 
-    def start(self) -> WrkSession:
+    def start(self) -> WrkRun:
         if not shutil.which("wrk"):
             raise LoadGenError("wrk is not installed: `make wrk` installs Debian's wrk")
         self.load.out.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ wrk.py), and one unit per increment keeps that bound tight.
 """
 from __future__ import annotations
 
-from ..workloads import Workload
+from loadtests.planning.workloads import Workload
 
 REPORT_PREFIX = "SHAREBENCH "
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from ..analysis import Analysis, flatten
-from ..doc import Bullets, Code, Heading, Para, Section, Table
 from ..claims import claims
+from ..doc import Bullets, Code, Heading, Para, Section, Table
 from ..style import num, sig
 
 

@@ -8,9 +8,9 @@ import pandas as pd
 from .. import interpreters, plots
 from ..aggregate import flagged, merged_histogram, percentiles
 from ..analysis import Analysis, logical_cores, scaling
-from ..usl import MIN_POINTS, USLFit
 from ..doc import Cell, Heading, Para, Section, Table
 from ..style import ms, num, percent, ratio, sig, spread
+from ..usl import MIN_POINTS, USLFit
 from .common import cores_label, figure, legend, loadgen_caption, marked, slug
 from .gc import gc_blocks
 from .openloop import open_loop_blocks

@@ -3,8 +3,15 @@ from __future__ import annotations
 
 from ..analysis import GROUP_TITLE, PYTHON, Analysis, scaling
 from ..doc import Bullets, Heading, Para, Section, Table
-from ..findings import (common_flags, correctness_headline, ranking, spread_text, strategy_finding,
-                        tied_with, validity_headline)
+from ..findings import (
+    common_flags,
+    correctness_headline,
+    ranking,
+    spread_text,
+    strategy_finding,
+    tied_with,
+    validity_headline,
+)
 from ..style import ms, num, ratio, spread
 from .common import cores_label, legend, loadgen_caption, marked
 

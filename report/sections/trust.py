@@ -7,8 +7,8 @@ import pandas as pd
 
 from ..aggregate import FLAGS, flagged, marks
 from ..analysis import Analysis, correctness
-from ..doc import Bullets, Cell, Heading, Para, Section, Table
 from ..claims import claim_races
+from ..doc import Bullets, Cell, Heading, Para, Section, Table
 from ..findings import correctness_headline, validity_headline
 from ..style import num, percent, sig, spread
 from .common import cores_label, legend

@@ -28,9 +28,24 @@ from __future__ import annotations
 
 from .ipc_client import AsyncChannel, AsyncStoreClient, Channel, Peers, StoreClient
 from .ipc_owner import Session, run_owner, serve_owner, serve_sessions, store_handler
-from .ipc_transport import (CONNECT_TIMEOUT_S, FAILED, FRAME, GET, INCR, OK, TOTALS, TRANSFER,
-                            Handler, IpcError, Reply, address, recv_exact, same_group,
-                            unix_connect, unix_listener)
+from .ipc_transport import (
+                            CONNECT_TIMEOUT_S,
+                            FAILED,
+                            FRAME,
+                            GET,
+                            INCR,
+                            OK,
+                            TOTALS,
+                            TRANSFER,
+                            Handler,
+                            IpcError,
+                            Reply,
+                            address,
+                            recv_exact,
+                            same_group,
+                            unix_connect,
+                            unix_listener,
+)
 
 __all__ = ["AsyncChannel", "AsyncStoreClient", "CONNECT_TIMEOUT_S", "Channel", "FAILED", "FRAME",
            "GET", "Handler", "INCR", "IpcError", "OK", "Peers", "Reply", "Session", "StoreClient",

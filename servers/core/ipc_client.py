@@ -11,8 +11,7 @@ import queue
 from collections import deque
 from collections.abc import Iterator
 
-from .ipc_transport import (FRAME, GET, INCR, OK, TOTALS, TRANSFER, IpcError, Reply, recv_exact,
-                            unix_connect)
+from .ipc_transport import FRAME, GET, INCR, OK, TOTALS, TRANSFER, IpcError, Reply, recv_exact, unix_connect
 from .state import Totals
 
 

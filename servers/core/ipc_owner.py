@@ -14,12 +14,23 @@ import selectors
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import astuple
 from typing import Protocol
-from collections.abc import Callable
 
-from .ipc_transport import (FAILED, FRAME, GET, INCR, OK, TOTALS, TRANSFER, Handler, Reply,
-                            same_group, unix_listener)
+from .ipc_transport import (
+    FAILED,
+    FRAME,
+    GET,
+    INCR,
+    OK,
+    TOTALS,
+    TRANSFER,
+    Handler,
+    Reply,
+    same_group,
+    unix_listener,
+)
 from .state import PlainState
 
 

@@ -26,7 +26,7 @@ then the helpers (SIGKILL: they ignore SIGTERM so that workers can finish
 their requests first), and reaps every child before it exits.
 
 A child that dies: the leader hears it at once (SIGCHLD). A helper's death is
-always fatal. A worker is replaced only if its plan says workers hold no
+always fatal. A worker is replaced only if its layout says workers hold no
 state (``respawn = True``); otherwise the leader prints why on stderr, stops
 the whole group and exits with status 3: loud, never a silent loss.
 
@@ -52,9 +52,9 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn, Protocol
-from collections.abc import Callable
 
 from . import gcstats, registry
 from .app import App
@@ -76,14 +76,14 @@ Ready = Callable[[], None]  # a child calls it once it can serve
 
 @dataclass(frozen=True)
 class Helper:
-    """A process a plan needs besides its HTTP workers. ``run(ready)`` binds what it
+    """A process a layout needs besides its HTTP workers. ``run(ready)`` binds what it
     serves, calls ready(), then serves until killed. Its death is always fatal."""
     name: str
     run: Callable[[Ready], None]
     why: str  # printed if it dies: what was lost
 
 
-class Plan(Protocol):
+class Layout(Protocol):
     """What a ``model="processes"`` strategy class provides; the registry's factory
     builds it in the leader, before any fork, as ``cls(keys, work, workers)``."""
     http: str      # "threads" or "async": the HTTP layer each worker runs
@@ -282,7 +282,7 @@ def _helper_body(helper: Helper, reserved: socket.socket, gc_mode: str,
     return body
 
 
-def _worker_body(spec: registry.Strategy, plan: Plan, opts: Options, work: Work, workers: int,
+def _worker_body(spec: registry.Strategy, layout: Layout, opts: Options, work: Work, workers: int,
                  counts: memoryview, index: int, reserved: socket.socket,
                  gc_slots: list) -> Callable[[Ready], None]:
     host, port = reserved.getsockname()[:2]
@@ -290,8 +290,8 @@ def _worker_body(spec: registry.Strategy, plan: Plan, opts: Options, work: Work,
     def body(ready: Ready) -> None:
         reserved.close()
         listener = listen(host, port, reuse_port=True)
-        store = plan.attach(index)
-        threads = plan.http == "threads"
+        store = layout.attach(index)
+        threads = layout.http == "threads"
         app = ProcessApp(spec, store, work, opts.keys, workers, counts, index, threads,
                          gc_slots, opts.gc)
         start_gc(opts.gc, gc_slots[index])
@@ -307,11 +307,11 @@ def _worker_body(spec: registry.Strategy, plan: Plan, opts: Options, work: Work,
 def run(spec: registry.Strategy, opts: Options, work: Work, workers: int) -> None:
     """Start helpers and ``workers`` worker processes, then supervise until stopped."""
     assert spec.factory is not None, "a foreign strategy is exec'd, never built here"
-    plan: Plan = spec.factory(opts.keys, work, workers)
-    if plan.http == "async":
+    layout: Layout = spec.factory(opts.keys, work, workers)
+    if layout.http == "async":
         from . import asyncserve  # noqa: F401  import aiohttp once, before forking
     counts = shared_ints(workers)
-    helpers = plan.helpers()
+    helpers = layout.helpers()
     gc_memory = shared_ints(gcstats.SLOT * (workers + len(helpers)))  # workers', then helpers'
     gc_slots = [gc_memory[gcstats.SLOT * n:gcstats.SLOT * (n + 1)]
                 for n in range(workers + len(helpers))]
@@ -323,9 +323,9 @@ def run(spec: registry.Strategy, opts: Options, work: Work, workers: int) -> Non
         for n, helper in enumerate(helpers):
             body = _helper_body(helper, reserved, opts.gc, gc_slots[workers + n])
             supervisor.start(Child(helper.name, body, helper.why, True))
-        why = "" if plan.respawn else plan.why
+        why = "" if layout.respawn else layout.why
         for index in range(workers):
-            body = _worker_body(spec, plan, opts, work, workers, counts, index, reserved, gc_slots)
+            body = _worker_body(spec, layout, opts, work, workers, counts, index, reserved, gc_slots)
             supervisor.start(Child(f"worker-{index}", body, why, False))
         announce(spec, reserved, workers, work)
         code = supervisor.supervise()

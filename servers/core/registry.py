@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 
 from . import foreign
 
@@ -27,7 +27,7 @@ class Strategy:
     rule: str            # the one rule of its discipline
     safe: bool           # False: races on purpose; never ranked
     stateful: bool       # False: touches no shared state; no correctness check
-    factory: Callable | None  # (keys, work) -> store; "processes": (keys, work, workers) -> Plan;
+    factory: Callable | None  # (keys, work) -> store; "processes": (keys, work, workers) -> processes.Layout;
     #                           None for a strategy in another language (see ``manifest``)
     module: str               # the Python module, or the strategy's directory
     language: str = "python"

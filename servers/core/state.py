@@ -7,8 +7,8 @@ them exact: a single global counter would be a second piece of shared state.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

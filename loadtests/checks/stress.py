@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .client import Client
-from .hammer import THREADS, run_clients
-from .server import ServerError, ServerProcess
+from loadtests.checks.hammer import THREADS, run_clients
+from loadtests.machine.client import Client
+from loadtests.machine.server import ServerError, ServerProcess
 
 SWITCH_INTERVAL_S = 1e-6
 HOLDS_US = (300, 0)       # with a window between read and write, and with none

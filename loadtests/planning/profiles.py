@@ -8,59 +8,16 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import engines, rates
-from .cell import Cell
-from .workloads import WORKLOADS
+from loadtests.machine.limits import FD_MARGIN, fd_limit
+from loadtests.planning import PlanError, engines, rates
+from loadtests.planning.cells import Cell, Overrides, Plan
+from loadtests.planning.workloads import WORKLOADS
 
 PROFILES_FILE = Path(__file__).with_name("profiles.toml")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-class PlanError(ValueError):
-    """A bad profile, override or name; the message names it and the valid choices."""
-
-
-@dataclass
-class Overrides:
-    strategies: list[str] | None = None
-    workloads: list[str] | None = None
-    cores: list[int] | None = None
-    users: list[int] | None = None
-    repeats: int | None = None
-    duration: float | None = None
-    warmup: float | None = None
-    engine: str | None = None
-    rates: list[str] | None = None   # replaces `rates` of blocks that have them (open loop)
-
-    def as_dict(self) -> dict:
-        return {k: v for k, v in vars(self).items() if v is not None}
-
-
-@dataclass
-class Plan:
-    profile: str
-    description: str
-    warmup: float
-    duration: float
-    cells: list[Cell] = field(default_factory=list)
-    arrivals: str = "constant"        # open loop: constant intervals or poisson
-    slo_ms: dict[str, float] = field(default_factory=dict)  # workload -> p99 target
-
-    @property
-    def strategies(self) -> list[str]:
-        return sorted({cell.strategy for cell in self.cells})
-
-    @property
-    def workloads(self) -> list[str]:
-        return sorted({cell.workload for cell in self.cells})
-
-    @property
-    def engines(self) -> list[str]:
-        return sorted({cell.engine for cell in self.cells})
 
 
 def parse_duration(text: str | float | int, what: str = "duration",
@@ -213,16 +170,16 @@ def _check_open(plan: Plan) -> None:
     """Before anything starts: open cells on an engine that keeps a schedule, a capacity
     cell behind every fraction, and no connection count above the descriptor limit."""
     closed = {(c.strategy, c.workload, c.cores) for c in plan.cells if not c.rate}
-    limit = rates.fd_limit()
+    limit = fd_limit()
     for cell in plan.cells:
-        if cell.users + rates.FD_MARGIN > limit:
+        if cell.users + FD_MARGIN > limit:
             raise PlanError(f"{cell.users} connections is more than this machine allows: the "
                             f"file-descriptor hard limit is {limit} (ulimit -Hn), and each side "
-                            f"needs {rates.FD_MARGIN} more; raise it or use fewer users")
+                            f"needs {FD_MARGIN} more; raise it or use fewer users")
         if not cell.rate:
             continue
-        if cell.engine not in rates.OPEN_ENGINES:
-            raise PlanError(f"open-loop rates need engine {' or '.join(rates.OPEN_ENGINES)}; "
+        if cell.engine not in engines.OPEN_ENGINES:
+            raise PlanError(f"open-loop rates need engine {' or '.join(engines.OPEN_ENGINES)}; "
                             f"{cell.engine} cannot keep a schedule ({cell.id})")
         if rates.is_fraction(cell.rate) and (cell.strategy, cell.workload, cell.cores) not in closed:
             raise PlanError(f"rate {cell.rate} is a fraction of capacity, but the plan has no "
@@ -287,20 +244,3 @@ def overrides_from(strategies: str | None = None, workloads: str | None = None,
         duration=parse_duration(duration, "DURATION") if duration else None,
         warmup=parse_duration(warmup, "WARMUP") if warmup else None,
         engine=engine or None)
-
-
-def target_strategy(url: str, known: list[str]) -> str:
-    """The strategy a remote TARGET serves, from its /health; it must answer now."""
-    from .client import Client  # late: planning needs no network unless TARGET is given
-    match = re.match(r"^http://([^/:]+|\[[^\]]+\]):(\d+)/?$", url)
-    if not match:
-        raise PlanError(f"bad TARGET {url!r}: use http://host:port")
-    try:
-        status, doc = Client(match[1].strip("[]"), int(match[2]), timeout=5).get("/health")
-    except OSError as exc:
-        raise PlanError(f"TARGET {url} does not answer: {exc}") from None
-    name = doc.get("strategy") if status == 200 else None
-    if name not in known:
-        raise PlanError(f"TARGET {url} /health answered {status} {doc}: expected a strategy "
-                        f"of this version ({', '.join(known)})")
-    return name

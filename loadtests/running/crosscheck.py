@@ -14,21 +14,18 @@ import threading
 import time
 from pathlib import Path
 
+from loadtests.planning import placement
+from loadtests.planning.cells import Cell, Plan
+from loadtests.planning.workloads import WORKLOADS as ALL_WORKLOADS
+from loadtests.planning.workloads import Workload
+from loadtests.running import sweep
+from loadtests.running.cell import Setup, run_cell
+from loadtests.running.manifest import new_manifest
 from results.atomic import write_text
-
-from . import placement, sweep
-from .cell import Cell, Setup, run_cell
-from .profiles import Plan
-from .store import RunStore
-from .workloads import WORKLOADS as ALL_WORKLOADS
-from .workloads import Workload
+from results.store import RunStore
 
 WORKLOADS = ("cpu", "read-heavy")
 AGREE = 0.10  # on `cpu`, wrk and Locust must agree within 10%
-
-
-class CalibrationError(RuntimeError):
-    pass
 
 
 def prepare(results: Path, run: str | None, names: list[str], duration: float,
@@ -44,7 +41,7 @@ def prepare(results: Path, run: str | None, names: list[str], duration: float,
                  for w in WORKLOADS for n in names for e in ("wrk", "locust")]
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-calibrate"
         store = RunStore.create(results, run_id)
-        manifest = sweep.new_manifest(run_id, Plan("calibrate", "wrk beside Locust", 1.0,
+        manifest = new_manifest(run_id, Plan("calibrate", "wrk beside Locust", 1.0,
                                                    duration, cells),
                                       placement.default(), {}, argv)
         manifest["status"] = "complete"
@@ -61,7 +58,7 @@ def _figure(record: dict) -> float | None:
     return record.get("rps") if record["status"] == "ok" else None
 
 
-def calibrate(strategies: list[str], workloads: dict[str, Workload], setup: Setup,
+def crosscheck(strategies: list[str], workloads: dict[str, Workload], setup: Setup,
               out: Path, stop: threading.Event, log=print) -> list[dict]:
     rows: list[dict] = []
     for workload_name in WORKLOADS:
@@ -83,7 +80,7 @@ def calibrate(strategies: list[str], workloads: dict[str, Workload], setup: Setu
                    "locust_loadgen_cpu": locust.get("loadgen_cpu"),
                    "note": "; ".join(r["reason"] for r in (wrk, locust) if r.get("reason"))}
             rows.append(row)
-            log(f"calibrate {name:<18} {workload_name:<10} wrk {wrk_rps or 0:>8.0f} req/s  "
+            log(f"crosscheck {name:<18} {workload_name:<10} wrk {wrk_rps or 0:>8.0f} req/s  "
                 f"locust {locust_rps or 0:>8.0f} req/s  wrk/locust x{ratio}"
                 + ("" if row["agree"] is None else "  agree" if row["agree"] else "  DISAGREE"))
             _write(out, rows)

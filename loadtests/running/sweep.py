@@ -6,9 +6,6 @@ manifest says the run was interrupted, so ``--resume`` can finish it.
 """
 from __future__ import annotations
 
-import datetime as dt
-import os
-import shlex
 import shutil
 import sys
 import tempfile
@@ -16,62 +13,21 @@ import threading
 import time
 from pathlib import Path
 
+from loadtests.checks import knobs
+from loadtests.checks.stress import describe, stress_strategy
+from loadtests.checks.verify import verify_strategy
+from loadtests.engines import Stopped
+from loadtests.machine import signals
+from loadtests.machine.limits import raise_fd_limit
+from loadtests.machine.server import ServerError
+from loadtests.planning import rates
+from loadtests.planning.cells import Cell
+from loadtests.planning.workloads import WORKLOADS
+from loadtests.running.cell import Setup, run_cell
+from loadtests.running.manifest import now
 from results import schema
-from servers import broken, discover
-from servers.core.work import calibrate
-
-from . import environment, knobs, rates, signals
-from .cell import Cell, Setup, run_cell
-from .engines import Stopped
-from .placement import Placement
-from .profiles import Plan
-from .server import ServerError
-from .store import RunStore
-from .stress import describe, stress_strategy
-from .verify import verify_strategy
-from .workloads import WORKLOADS
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _calibrate_on(cpu: int) -> float:
-    """The work loop's speed on a server CPU, shared by every server of the run so
-    that every strategy does exactly the same work per request."""
-    before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {cpu})
-    try:
-        return calibrate(rounds=20)
-    finally:
-        os.sched_setaffinity(0, before)
-
-
-def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
-                 argv: list[str], target: str | None = None, loadgen_workers: int = 0,
-                 master_port: int = 5557, pythons: list | None = None) -> dict:
-    specs = discover()
-    return {
-        "format_version": schema.FORMAT_VERSION,
-        "pythons": {i.label: i.to_dict() for i in pythons or []},
-        "target": target, "loadgen_workers": loadgen_workers, "master_port": master_port,
-        "run_id": run_id, "profile": plan.profile, "description": plan.description,
-        "overrides": overrides, "command": " ".join(shlex.quote(a) for a in argv),
-        "matrix": [{"cell_id": c.id, **vars(c)} for c in plan.cells],
-        "strategies": {n: {"model": specs[n].model, "safety": specs[n].safety,
-                           "language": specs[n].language,
-                           "rust": specs[n].rust, "rule": specs[n].rule}
-                       for n in plan.strategies},
-        "workloads": {n: WORKLOADS[n].to_dict() for n in plan.workloads},
-        "placement": placement.describe(sorted({c.cores for c in plan.cells})),
-        "timing": {"warmup_s": plan.warmup, "duration_s": plan.duration},
-        "arrivals": plan.arrivals, "slo_ms": plan.slo_ms,
-        "nofile": rates.raise_fd_limit(),
-        "loops_per_us": _calibrate_on(placement.server_order[0]),
-        "environment": environment.collect(),
-        "broken_strategies": broken(),  # modules that failed to import: not measured
-        "contract": {}, "races": {}, "started": _now(), "ended": None, "status": "running",
-    }
+from results.store import RunStore
+from servers import discover
 
 
 def install_signal_handlers(stop: threading.Event) -> dict:
@@ -99,7 +55,7 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
              for m in manifest["matrix"]]
     contract = _verify(manifest, store, out, stop)
     setup = setup_from(manifest)
-    rates.raise_fd_limit()  # servers and Locust inherit it: thousands of connections need it
+    raise_fd_limit()  # servers and Locust inherit it: thousands of connections need it
     if "knob_check" not in manifest and not manifest.get("target") and not stop.is_set():
         manifest["knob_check"] = _check_knobs(manifest, setup, contract, stop, out)
         store.write_manifest(manifest)
@@ -127,7 +83,7 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     finally:
         shutil.rmtree(setup.scratch, ignore_errors=True)
     manifest = store.manifest()
-    manifest["ended"] = _now()
+    manifest["ended"] = now()
     if stop.is_set():
         manifest["status"] = "interrupted"
         manifest["interrupted_by"] = getattr(stop, "signal", "stop")

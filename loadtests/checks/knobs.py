@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 
-from . import measure
-from .client import Client
-from .server import ServerError, ServerProcess
+from loadtests.machine import measure
+from loadtests.machine.client import Client
+from loadtests.machine.server import ServerError, ServerProcess
 
 KNOB_US = 300.0
 REQUESTS = 2000

@@ -14,10 +14,11 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from .procs import Survivors, stop_group
+from loadtests.machine.groups import Survivors, stop_group
 
-PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROJECT = str(Path(__file__).resolve().parents[2])
 READY = re.compile(rb"serving (\S+) on http://(\S+):(\d+) pid=(\d+) workers=(\d+)")
 
 

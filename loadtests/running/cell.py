@@ -7,39 +7,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadtests import engines
+from loadtests.checks import correctness
+from loadtests.engines import LoadGenError, LoadRun, LoadSpec, Part, Stopped, hdr
+from loadtests.engines import locust as locust_engine
+from loadtests.machine import measure
+from loadtests.machine.client import Client
+from loadtests.machine.groups import Survivors
+from loadtests.machine.server import ServerError, ServerProcess
+from loadtests.planning.cells import Cell
+from loadtests.planning.workloads import Workload
+from loadtests.running import gcwindow
 from results import schema
 from results.schema import BUSY, OTHER_CPU
-
-from . import correctness, engines, gcwindow, hdr, measure
-from .client import Client
-from .engines import Load, LoadGenError, Part, Session, Stopped
-from .engines import locust as locust_engine
-from .procs import Survivors
-from .server import ServerError, ServerProcess
-from .workloads import Workload
-
-
-@dataclass(frozen=True)
-class Cell:
-    strategy: str
-    workload: str
-    cores: int
-    users: int
-    repeat: int
-    engine: str = schema.DEFAULT_ENGINE
-    python: str = ""   # an interpreter of the matrix (--pythons), "" for the harness's own
-    rate: str = ""   # open loop: "2000" req/s, or "0.85x" of capacity; "" closed loop
-    warmup: float = 0.0    # this cell's own warm-up and window, s (a block's `warmup`,
-    duration: float = 0.0  # `duration`); 0: the run's
-
-    @property
-    def id(self) -> str:
-        return schema.cell_id(self.strategy, self.workload, self.engine, self.cores,
-                              self.users, self.repeat, self.python, self.rate)
-
-    @property
-    def mode(self) -> str:
-        return schema.mode_of(self.rate)
 
 
 @dataclass
@@ -162,18 +142,18 @@ BIND_ATTEMPTS = 3
 
 
 def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
-                   stop: threading.Event, offered: float) -> tuple[Session, tuple[float, float]]:
+                   stop: threading.Event, offered: float) -> tuple[LoadRun, tuple[float, float]]:
     """Start the cell's engine and wait for its window. Local multi-process Locust needs
     a port for its master: chosen free, and chosen again if someone takes it first."""
     for attempt in range(1, BIND_ATTEMPTS + 1):
         remote = bool(setup.remote_workers) and cell.engine == "locust"
-        load = Load(url, workload, cell.users, cell.warmup or setup.warmup,
+        load = LoadSpec(url, workload, cell.users, cell.warmup or setup.warmup,
                     cell.duration or setup.duration,
                     setup.scratch / cell.id / f"attempt-{attempt}", cpus=setup.loadgen_cpus,
                     processes=setup.remote_workers if remote else len(setup.loadgen_cpus),
                     remote=remote, master_port=setup.master_port if remote else locust_engine.free_port(),
                     rate=offered if cell.rate else 0.0, arrivals=setup.arrivals)
-        loadgen = engines.session(cell.engine, load)
+        loadgen = engines.load_run(cell.engine, load)
         loadgen.start()
         try:
             return loadgen, loadgen.window(stop)
@@ -196,7 +176,7 @@ def _stats(server) -> dict:
     return doc
 
 
-def _sample_window(server, loadgen: Session, start: float, end: float,
+def _sample_window(server, loadgen: LoadRun, start: float, end: float,
                    stop: threading.Event) -> dict:
     """CPU seconds of both process trees at the window's edges; peak server RSS inside it.
     A remote server (or remote Locust workers) cannot be sampled from here: None."""

@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 PACKAGES = ("aiohttp", "locust", "gevent", "hdrhistogram", "psutil", "pandas", "matplotlib", "scipy")
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _read(path: str) -> str | None:

@@ -10,7 +10,7 @@ the load generator's CPUs (flagged shared_cpu).
 
 How many cores the load generator gets: enough to keep up with the server on
 the plan's heaviest workload, from the engine's cost per request
-(engines.CPU_US_PER_REQUEST) against the server's (Workload.server_us): the
+(planning/engines.py) against the server's (Workload.server_us): the
 fraction lg / (lg + server) of the physical cores, at least one, at most half.
 Without workloads to size it by, a fixed half.
 
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .profiles import PlanError
-from .topology import Topology, discover
+from loadtests.machine.topology import Topology, discover
+from loadtests.planning import PlanError
 
 MAX_LOADGEN_FRACTION = 0.5
 

@@ -37,7 +37,7 @@ import gevent
 from locust import FastHttpUser, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests import hdr
+from loadtests.engines import hdr
 from results.atomic import write_text
 
 REPORT_MESSAGE = "sharebench_report"

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .client import Client
+from loadtests.machine.client import Client
 
 THREADS = 16
 OPS_PER_THREAD = 60

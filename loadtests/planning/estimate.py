@@ -1,17 +1,11 @@
-"""From a profile, overrides and the machine's topology to a plan, its placement and
-an estimate of how long it takes: shared by ``sharebench run`` and ``run --dry-run``."""
+"""How long a plan takes, and the plan as lines for ``make plan``."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
-from . import placement as placing
-from . import profiles
-from .engines import CPU_US_PER_REQUEST
-from .placement import Placement
-from .profiles import Overrides, Plan, PlanError
-from .topology import Topology
-from .workloads import WORKLOADS
+from loadtests.machine.topology import Topology
+from loadtests.planning.cells import Plan
+from loadtests.planning.placement import Placement
 
 # From the default run on this 2-core machine: starting, checking and stopping a server
 # and the engine and writing the record add to a cell's warm-up and window ~0.5 s with
@@ -22,30 +16,6 @@ CELL_OVERHEAD_S = {"wrk": 0.5, "locust": 1.3}
 VERIFY_S_PER_STRATEGY = 2.5
 KNOB_CHECK_S = 4.0
 REPORT_S = 20.0
-
-
-def prepare(profile: str, overrides: Overrides, strategies: list[str], topology: Topology,
-            loadgen_cpus: str | None = None, path: Path = profiles.PROFILES_FILE,
-            pythons: list[str] | None = None) -> tuple[Plan, Placement]:
-    """The placement (its load generator sized by the plan's workloads), then the plan
-    (its ``cores = "all"`` bounded by the server's share of that placement)."""
-    if loadgen_cpus:
-        place = placing.explicit(loadgen_cpus, topology)
-    else:
-        pairs = [(WORKLOADS[w].server_us, CPU_US_PER_REQUEST[e])
-                 for w, e in profiles.load_pairs(profile, overrides, path)
-                 if w in WORKLOADS and e in CPU_US_PER_REQUEST]
-        fraction = placing.loadgen_fraction(pairs)
-        place = placing.default(topology, fraction=fraction)
-    plan = profiles.build(profile, overrides, strategies, machine_cores=len(topology.cpus),
-                          path=path, server_share=place.share)
-    if pythons:  # each cell under every interpreter, back to back: both see the same machine
-        plan.cells = [replace(cell, python=label) for cell in plan.cells for label in pythons]
-    for cores in sorted({cell.cores for cell in plan.cells}):
-        if cores > len(place.server_order):
-            raise PlanError(f"bad core count {cores}: the server can have at most "
-                            f"{len(place.server_order)} CPUs here")
-    return plan, place
 
 
 @dataclass(frozen=True)

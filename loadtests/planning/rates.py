@@ -8,14 +8,10 @@ is skipped with the reason, never measured by another engine under the label.
 """
 from __future__ import annotations
 
-import resource
 import statistics
 
-from .cell import Cell
-from .engines import locust as locust_engine
-
-FD_MARGIN = 64  # descriptors a process needs besides its connections (logs, pipes, modules)
-OPEN_ENGINES = ("locust",)  # engines that can keep a schedule (wrk is closed loop)
+from loadtests.planning.cells import Cell
+from loadtests.planning.engines import MAX_OPEN_RPS_PER_PROCESS
 
 
 def parse_rate(value: str | int | float) -> str:
@@ -46,19 +42,6 @@ def is_fraction(rate: str) -> bool:
     return rate.endswith("x")
 
 
-def fd_limit() -> int:
-    """What this process (and its children, which inherit it) may raise its limit to."""
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-
-
-def raise_fd_limit() -> dict:
-    """Soft RLIMIT_NOFILE up to the hard limit, inherited by every server and Locust."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return {"soft_before": soft, "soft": hard, "hard": hard}
-
-
 def capacity(cell: Cell, records: list[dict]) -> float | None:
     """The strategy's closed-loop capacity here: the best median rps over repeats among the
     run's ok closed cells of the same strategy, workload and cores (any engine, any users)."""
@@ -71,7 +54,7 @@ def capacity(cell: Cell, records: list[dict]) -> float | None:
 
 
 def max_offer(engine: str, processes: int) -> float:
-    return locust_engine.MAX_OPEN_RPS_PER_PROCESS * processes if engine == "locust" else 0.0
+    return MAX_OPEN_RPS_PER_PROCESS * processes if engine == "locust" else 0.0
 
 
 def resolve(cell: Cell, records: list[dict], processes: int) -> tuple[float, str]:

@@ -16,9 +16,9 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .profiles import PlanError
+from loadtests.planning import PlanError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENVS = ROOT / ".venv-pythons"
 LOCK = ROOT / "requirements.lock"
 PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
@@ -84,24 +84,6 @@ def resolve_all(text: str) -> list[Interpreter]:
     if len(set(labels)) != len(labels):
         raise PlanError(f"bad PYTHONS {text!r}: two names are the same interpreter ({labels})")
     return found
-
-
-def prepare(interp: Interpreter, venvs: Path = VENVS, log=print) -> Interpreter:
-    """The interpreter's venv with what the servers need, made once and reused."""
-    venv = venvs / interp.label
-    python = venv / "bin" / "python"
-    stamp = venv / ".sharebench-ready"
-    if not stamp.is_file():
-        log(f"sharebench: making {venv} for Python {interp.version} (once)")
-        for cmd in ([interp.base, "-m", "venv", "--clear", str(venv)],
-                    [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                     "-c", str(LOCK), *SERVER_NEEDS]):
-            done = subprocess.run(cmd, capture_output=True, text=True)
-            if done.returncode != 0:
-                tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-                raise PlanError(f"cannot make {venv}: {' '.join(cmd[:3])}... failed: {tail[0]}")
-        stamp.write_text(interp.version + "\n")
-    return Interpreter(**{**asdict(interp), "python": str(python)})
 
 
 def _version_key(name: str) -> tuple:

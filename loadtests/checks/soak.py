@@ -32,14 +32,15 @@ import statistics
 import threading
 import time
 from dataclasses import astuple, dataclass, field
-from typing import Any
 from pathlib import Path
+from typing import Any
 
-
-from . import correctness, measure, profiles, signals
-from .client import Client
-from .procs import Survivors
-from .server import ServerError, ServerProcess
+from loadtests.checks import correctness
+from loadtests.machine import measure, signals
+from loadtests.machine.client import Client
+from loadtests.machine.groups import Survivors
+from loadtests.machine.server import ServerError, ServerProcess
+from loadtests.planning import profiles
 
 KEYS = 1024
 CONNECTIONS = 4         # per strategy, one client thread each
@@ -71,7 +72,7 @@ def parse_duration(text: str) -> float:
 # --- the load: paced keep-alive requests -------------------------------------------
 
 @dataclass
-class Load:
+class Counts:
     """One client thread's counts; only that thread writes them."""
     requests: int = 0        # answered
     errors: int = 0          # non-200 answers and failed connections
@@ -91,7 +92,7 @@ def _request(rng: random.Random) -> tuple[str, str, dict | None, int]:
                                  "amount": rng.randint(1, 1000)}, 0
 
 
-def _drive(port: int, rate: float, halt: threading.Event, load: Load, seed: int) -> None:
+def _drive(port: int, rate: float, halt: threading.Event, load: Counts, seed: int) -> None:
     """One connection's share of the load, paced at ``rate`` requests/s, until ``halt``."""
     rng, interval = random.Random(seed), 1.0 / rate
     due, used = time.monotonic() + rng.random() * interval, 0
@@ -143,7 +144,7 @@ class Subject:
     name: str
     safety: str
     server: ServerProcess
-    loads: list[Load] = field(default_factory=list)
+    loads: list[Counts] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     status: str = "ok"
@@ -153,7 +154,7 @@ class Subject:
         if self.status != "ok":
             return
         for index in range(CONNECTIONS):
-            load, seed = Load(), sum(self.name.encode()) * CONNECTIONS + index  # stable per run
+            load, seed = Counts(), sum(self.name.encode()) * CONNECTIONS + index  # stable per run
             thread = threading.Thread(target=_drive, daemon=True, name=f"soak-{self.name}-{index}",
                                       args=(self.server.port, rate / CONNECTIONS, halt, load, seed))
             self.loads.append(load)

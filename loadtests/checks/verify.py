@@ -8,11 +8,11 @@ message that says what the server did wrong.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from .client import Client, raw_exchange, status_of
-from .server import ServerError, ServerProcess
+from loadtests.machine.client import Client, raw_exchange, status_of
+from loadtests.machine.server import ServerError, ServerProcess
 
 KEYS = 64  # the keyspace verification servers are started with
 

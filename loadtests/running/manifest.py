@@ -1,0 +1,57 @@
+"""A new run's manifest: what it will measure, where, on what machine, and how."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+
+from loadtests.machine import environment
+from loadtests.machine.limits import raise_fd_limit
+from loadtests.planning.cells import Plan
+from loadtests.planning.placement import Placement
+from loadtests.planning.workloads import WORKLOADS
+from results import schema
+from servers import broken, discover
+from servers.core.work import calibrate
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _calibrate_on(cpu: int) -> float:
+    """The work loop's speed on a server CPU, shared by every server of the run so
+    that every strategy does exactly the same work per request."""
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        return calibrate(rounds=20)
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
+                 argv: list[str], target: str | None = None, loadgen_workers: int = 0,
+                 master_port: int = 5557, pythons: list | None = None) -> dict:
+    specs = discover()
+    return {
+        "format_version": schema.FORMAT_VERSION,
+        "pythons": {i.label: i.to_dict() for i in pythons or []},
+        "target": target, "loadgen_workers": loadgen_workers, "master_port": master_port,
+        "run_id": run_id, "profile": plan.profile, "description": plan.description,
+        "overrides": overrides, "command": " ".join(shlex.quote(a) for a in argv),
+        "matrix": [{"cell_id": c.id, **vars(c)} for c in plan.cells],
+        "strategies": {n: {"model": specs[n].model, "safety": specs[n].safety,
+                           "language": specs[n].language,
+                           "rust": specs[n].rust, "rule": specs[n].rule}
+                       for n in plan.strategies},
+        "workloads": {n: WORKLOADS[n].to_dict() for n in plan.workloads},
+        "placement": placement.describe(sorted({c.cores for c in plan.cells})),
+        "timing": {"warmup_s": plan.warmup, "duration_s": plan.duration},
+        "arrivals": plan.arrivals, "slo_ms": plan.slo_ms,
+        "nofile": raise_fd_limit(),
+        "loops_per_us": _calibrate_on(placement.server_order[0]),
+        "environment": environment.collect(),
+        "broken_strategies": broken(),  # modules that failed to import: not measured
+        "contract": {}, "races": {}, "started": now(), "ended": None, "status": "running",
+    }

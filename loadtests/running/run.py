@@ -1,0 +1,123 @@
+"""``sharebench run``, orchestrated: plan, say what it will cost, write the manifest,
+verify, measure every cell. The CLI parses the command line into a Request and calls
+``start``; everything a run does in order is here, in that order."""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from loadtests.machine import topology as machine
+from loadtests.machine.topology import Topology
+from loadtests.planning import PlanError, interpreters, profiles
+from loadtests.planning.estimate import describe, estimate, minutes
+from loadtests.planning.prepare import prepare
+from loadtests.running import sweep, venvs
+from loadtests.running.manifest import new_manifest
+from loadtests.running.target import target_strategy
+from results.store import RunStore
+from servers import broken, discover
+from servers.core.registry import source
+
+
+@dataclass
+class Request:
+    """What the user asked for, as text where the command line gave text (checked here)."""
+    profile: str = "default"
+    profile_file: Path = profiles.PROFILES_FILE
+    results: Path = Path("results")
+    strategies: str | None = None
+    workloads: str | None = None
+    cores: str | None = None
+    users: str | None = None
+    repeats: str | None = None
+    duration: str | None = None
+    warmup: str | None = None
+    engine: str | None = None
+    rates: str | None = None
+    loadgen_cpus: str | None = None
+    target: str | None = None
+    loadgen_workers: int = 0
+    master_port: int = 5557
+    pythons: str | None = None
+    resume: Path | None = None
+    dry_run: bool = False
+    topology_root: Path | None = None
+    machine_cores: int | None = None
+    argv: list[str] = field(default_factory=list)
+
+
+def start(request: Request, out: TextIO | None = None) -> int:
+    """Run (or, with dry_run, only plan) what ``request`` asks; the exit status. A bad
+    request raises PlanError before anything starts. Messages go to ``out`` (stderr)."""
+    out = out or sys.stderr
+    store = _resumed(request.resume) if request.resume else _new_run(request, out)
+    if store is None:
+        return 0
+    for key, error in broken().items():
+        print(f"sharebench: warning: {source(key)} and is not measured: {error}", file=out)
+    stop = threading.Event()
+    sweep.install_signal_handlers(stop)
+    manifest = sweep.run(store, stop)
+    print(f"sharebench: run {manifest['status']}: {store.path}")
+    if manifest["status"] == "complete":
+        return 0
+    return 128 + (2 if "INT" in manifest.get("interrupted_by", "") else 15)
+
+
+def _resumed(path: Path) -> RunStore:
+    store = RunStore(path)
+    if not (store.path / "manifest.json").is_file():
+        raise PlanError(f"--resume {path}: no manifest.json there")
+    return store
+
+
+def _new_run(request: Request, out: TextIO) -> RunStore | None:
+    """Plan the run; print it and return None for a dry run, else write its manifest."""
+    found = _topology(request, out)
+    overrides = profiles.overrides_from(request.strategies, request.workloads, request.cores,
+                                        request.users, request.repeats, request.duration,
+                                        request.warmup, request.engine, request.rates)
+    if request.target:
+        overrides.strategies = [target_strategy(request.target, list(discover()))]
+        overrides.cores = overrides.cores or [1]
+    pythons = interpreters.resolve_all(request.pythons) if request.pythons else []
+    plan, place = prepare(request.profile, overrides, list(discover()), found,
+                          request.loadgen_cpus, request.profile_file, [i.label for i in pythons])
+    cost = estimate(plan)
+    if request.dry_run:
+        print("\n".join(describe(plan, place, cost, found)))
+        for i in pythons:
+            print(f"python {i.label}: {i.base} ({i.version}"
+                  f"{', free-threaded' if i.gil_disabled else ''})")
+        return None
+    pythons = [venvs.prepare(i, log=lambda m: print(m, file=out, flush=True)) for i in pythons]
+    print(f"sharebench: {len(plan.cells)} cells, estimated {minutes(cost.total_s)} "
+          "(`sharebench run --dry-run` lists them)", file=out, flush=True)
+    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{plan.profile}"
+    store = RunStore.create(request.results, run_id)
+    store.write_manifest(new_manifest(
+        run_id, plan, place, overrides.as_dict(), request.argv, target=request.target,
+        loadgen_workers=request.loadgen_workers, master_port=request.master_port,
+        pythons=pythons))
+    return store
+
+
+def _topology(request: Request, out: TextIO) -> Topology:
+    """The machine's topology, or a fake one for a dry run; a warning when unreadable."""
+    if (request.topology_root or request.machine_cores) and not request.dry_run:
+        raise PlanError("--topology-root and --machine-cores describe another machine: "
+                        "only with --dry-run")
+    if request.machine_cores:
+        return machine.synthetic(request.machine_cores)
+    root = request.topology_root or machine.SYSFS
+    if request.topology_root and not root.is_dir():
+        raise PlanError(f"--topology-root {root}: not a directory")
+    found = machine.discover(root)
+    if found.fallback:
+        print(f"sharebench: warning: CPU topology not read ({found.source.split(': ', 1)[1]}); "
+              "placing by CPU number, SMT siblings and NUMA nodes unknown", file=out, flush=True)
+    return found
