@@ -17,12 +17,12 @@ from pathlib import Path
 from results.atomic import write_bytes
 
 from .analysis import analyse
-from .claims import claims
+from .claims import Claim, claims
 from .compare import Comparison, compare_runs, write_comparison
 from .compare import render as render_comparison
-from .findings import five_lines
 from .load import Run, RunWarning, load_run
 from .render import to_html, to_markdown
+from .terminal import summary_lines
 
 __all__ = ["Built", "Comparison", "Run", "RunWarning", "SECTION_IDS", "build_report", "compare_runs",
            "load_run", "render_comparison", "write_comparison"]
@@ -44,8 +44,9 @@ class Built:
     html: Path
     markdown: Path
     images: list[Path]
-    summary: list[str]                                   # the five lines
+    summary: list[str]                                   # the terminal summary: alerts, two tables
     problems: list[str] = field(default_factory=list)    # what could not be read
+    claims: list[Claim] = field(default_factory=list)    # the verdicts and their judgements
 
 
 def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Built:
@@ -53,7 +54,8 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Buil
     from .sections import document
     run = load_run(run_dir)
     analysis = analyse(run)
-    doc = document(analysis)
+    found = claims(analysis)
+    doc = document(analysis, found)
     out = Path(out_dir) if out_dir is not None else Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(FIGURE_GLOB):  # ours: a rebuild must not leave last build's figures
@@ -67,5 +69,5 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Buil
               "(manifest.json, cells/, cells.csv) alone.")
     write_bytes(out / "report.md", to_markdown(doc, footer).encode())
     write_bytes(out / "report.html", to_html(doc, footer.replace("`", "")).encode())
-    return Built(out / "report.html", out / "report.md", images, five_lines(analysis, claims(analysis)),
-                 list(run.problems))
+    return Built(out / "report.html", out / "report.md", images, summary_lines(analysis, found),
+                 list(run.problems), found)

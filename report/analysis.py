@@ -19,7 +19,7 @@ from results.schema import DISQUALIFYING, NOISY_CV
 
 from .aggregate import aggregate, reference_engine, reference_users
 from .load import Run
-from .style import Series, colour_slots
+from .style import Series, make_series
 from .usl import USLFit, fit_usl
 
 ROLE_ORDER = {"safe": 0, "no-state": 1, "unsafe": 2}
@@ -43,6 +43,9 @@ class Analysis:
     ref_engine: dict[str, str] = field(default_factory=dict)
     racy: dict[str, dict[str, Any]] = field(default_factory=dict)  # safe, yet raced under stress
     language: dict[str, str] = field(default_factory=dict)  # manifest; "python" when unrecorded
+    # Each strategy's declared traits (manifest `strategies`): discipline, parallel, ...
+    # Never inferred from a name or a language.
+    traits: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def at_ref(self, workload: str) -> pd.DataFrame:
         """Groups of a workload at its reference engine and user count."""
@@ -55,6 +58,11 @@ class Analysis:
 
     def lang(self, strategy: str) -> str:
         return self.language.get(strategy) or PYTHON
+
+    def discipline(self, strategy: str) -> str:
+        """Its declared sharing discipline; a manifest that declares none makes each strategy
+        its own."""
+        return str(self.traits.get(strategy, {}).get("discipline") or strategy)
 
     def languages(self) -> list[str]:
         """Python first (the strategies ranked), then each reference language present."""
@@ -199,14 +207,15 @@ def analyse(run: Run) -> Analysis:
     order = sorted(safety, key=lambda s: (language[s] != PYTHON, language[s],
                                           ROLE_ORDER.get(safety[s], 3),
                                           -(peak.get(s, 0) if pd.notna(peak.get(s, 0)) else 0), s))
-    slots = colour_slots(model)
-    series = [Series(s, safety[s], slots[s], model[s]) for s in order]
+    traits = {n: dict(d) for n, d in declared.items() if isinstance(d, dict)}
+    series = make_series(order, safety, model, language,
+                         {s: str(traits.get(s, {}).get("discipline") or s) for s in order})
     workloads = sorted(groups["workload"].unique()) if len(groups) else []
     ref_engine = {w: reference_engine(groups, w) for w in workloads}
     ref_users = {w: reference_users(groups[groups["engine"] == ref_engine[w]], w) for w in workloads}
     an = Analysis(run, groups, order, safety, model, series, workloads, ref_users,
                   ref_engine=ref_engine, racy=racy_strategies(run.manifest, safety),
-                  language=language)
+                  language=language, traits=traits)
     for workload in workloads:
         at_ref = run.cells[(run.cells["workload"] == workload) & (run.cells["status"] == "ok")
                            & (run.cells["users"] == ref_users[workload])

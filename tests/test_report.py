@@ -10,13 +10,17 @@ from pathlib import Path
 import pytest
 
 from report import SECTION_IDS, RunWarning, build_report
-from report.style import base_name, colour_slots
+from report.analysis import analyse
+from report.choices import choices
+from report.load import load_run
+from report.style import colour_slots
 from sharebench.cli import main
 
 from .report_run import CORRUPT, FAILED, STRATEGIES, write_run
 
-TITLES = ["1. Summary", "2. Multicore scaling", "3. Latency", "4. Efficiency and memory",
-          "5. Correctness", "6. Validity", "7. Microbenchmarks", "8. The claims", "9. Environment"]
+TITLES = ["The claims, answered by this run", "1. The claims", "2. Rankings", "3. Multicore scaling",
+          "4. Latency", "5. Efficiency and memory", "6. Correctness", "7. Validity",
+          "8. Microbenchmarks", "9. Environment"]
 
 
 def _build(run: Path):
@@ -37,7 +41,7 @@ def test_every_section_and_image_is_present(built_report) -> None:
     for section_id, title in zip(SECTION_IDS, TITLES):
         assert f'<section id="{section_id}"><h2>{title}</h2>' in html
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="[^"]+" data-file="([^"]+)"', html)
-    assert len(images) == len(built.images) >= 7  # scaling, latency, efficiency x2 workloads + users
+    assert len(images) == len(built.images) >= 8  # key, scaling, latency, efficiency x2 workloads, users
     for data, name in images:
         assert base64.b64decode(data) == (run / name).read_bytes()  # embedded = the PNG beside it
         assert (run / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -54,19 +58,16 @@ def test_markdown_carries_the_same_tables_and_the_plots(built_report) -> None:
         assert f"]({image.name})" in md and image.exists()
 
 
-def test_summary_is_five_generated_lines(built_report) -> None:
+def test_summary_leads_with_no_alert_when_nothing_changes_a_verdict(built_report) -> None:
     _, built = built_report
-    assert len(built.summary) == 5
-    first = built.summary[0]
-    assert "Every safe strategy kept every update" in first and "unsafe" in first
-    assert re.search(r"lost [\d,]+ of [\d,]+ acknowledged", first)
-    assert "global-lock-mp" in built.summary[1]  # the fastest safe strategy, from the numbers
-    assert "USL fit not possible" in built.summary[2]
+    assert built.summary[0].startswith("claim")  # no race, no lost update, a complete run
+    answers = _section(built.html.read_text(), "answers")
+    assert '<p class="alert">' not in answers
 
 
 def test_rankings_keep_unsafe_out_and_stateless_as_ceiling(built_report) -> None:
     _, built = built_report
-    summary = _section(built.html.read_text(), "summary")
+    summary = _section(built.html.read_text(), "rankings")
     assert "<td>unsafe, not ranked</td><td>unsafe</td>" in summary
     assert "<td>ceiling</td><td>stateless</td>" in summary
     assert "<td>1</td><td>global-lock-mp</td>" in summary
@@ -112,10 +113,11 @@ def test_failed_missing_and_corrupt_cells_are_said(built_report) -> None:
 
 def test_load_generator_limit_is_said_with_every_figure(built_report) -> None:
     _, built = built_report
-    captions = re.findall(r"<figcaption>(.*?)</figcaption>", built.html.read_text())
-    assert len(captions) == len(built.images)
-    for caption in captions:
-        assert "load generator was" in caption
+    figures = re.findall(r'data-file="([^"]+)"><figcaption>(.*?)</figcaption>', built.html.read_text())
+    assert len(figures) == len(built.images)
+    for name, caption in figures:
+        assert name == "fig-key.png" or "load generator was" in caption, name
+    captions = [caption for _, caption in figures]
     assert any("stateless at 2 cores/32 users" in c for c in captions)
 
 
@@ -128,11 +130,15 @@ def test_usl_says_not_possible_on_a_two_core_machine(built_report) -> None:
 
 def test_claims_are_answered_or_marked_not_measured(built_report) -> None:
     _, built = built_report
+    verdicts = {c.id: c.verdict for c in built.claims}
+    assert verdicts["discipline"].startswith("CPython: not in CPython: the execution model decides")
+    assert verdicts["races"] == "confirmed"
+    assert verdicts["async"] == "supported"  # async at 256 users: more req/s, less memory
+    assert verdicts["gc"].startswith("not measured")
     claims = _section(built.html.read_text(), "claims")
-    assert "not in CPython: the execution model decides" in claims
-    assert "Verdict: confirmed." in claims
-    assert "Verdict: supported." in claims  # async at 256 users: more req/s, less memory
-    assert "Verdict: not measured in this run." in claims and "collector in two modes" in claims
+    for claim in built.claims:
+        assert f"Verdict: {claim.verdict} ({claim.strength})." in claims
+    assert "collector in two modes" in claims
 
 
 def test_environment_and_reproduce_command(built_report) -> None:
@@ -157,8 +163,8 @@ def test_a_safe_strategy_losing_updates_leads_the_summary(tmp_path: Path) -> Non
     path.write_text(json.dumps(record))
     built = _build(run)
     assert built.summary[0].startswith("A SAFE STRATEGY LOST UPDATES: global-lock lost 5")
-    summary = _section(built.html.read_text(), "summary")
-    assert summary.index('<p class="alert">A SAFE STRATEGY') < summary.index("<table>")
+    answers = _section(built.html.read_text(), "answers")  # on the first screen, first
+    assert answers.index('<p class="alert">A SAFE STRATEGY') < answers.index("<table>")
 
 
 def test_a_run_with_no_finished_cell_still_renders(tmp_path: Path) -> None:
@@ -173,7 +179,7 @@ def test_a_run_with_no_finished_cell_still_renders(tmp_path: Path) -> None:
     html = built.html.read_text()
     assert "No cell finished in this run" in html and "interrupted by SIGINT" in html
     assert f"{len(manifest['matrix'])} planned cell(s) have no readable record" in html
-    assert built.images == [] and len(built.summary) == 5
+    assert built.images == [] and built.summary[0].startswith("The run is interrupted")
 
 
 def test_a_run_without_manifest_still_renders(tmp_path: Path) -> None:
@@ -194,19 +200,16 @@ def test_rebuild_replaces_stale_figures(tmp_path: Path) -> None:
     assert sorted(run.glob("fig-*.png")) == sorted(built.images)
 
 
-def test_colours_are_stable_and_pair_process_variants() -> None:
-    model = {"unsafe": "threads", "global-lock": "threads", "global-lock-mp": "processes",
-             "async": "async"}
-    first, second = colour_slots(model), colour_slots(dict(reversed(list(model.items()))))
-    assert first == second
-    assert len(set(first.values())) == len(model)  # every strategy its own colour
-    assert first["global-lock-mp"] == first["global-lock"] + 1  # one hue, the light shade
-    # The recorded model decides, not the name: an -mp name that runs threads is no variant.
-    assert base_name("global-lock-mp", "processes") == "global-lock"
-    assert base_name("global-lock-mp", "threads") == "global-lock-mp"
-    assert base_name("sharded", "processes") == "sharded"
-    odd = colour_slots({"global-lock": "threads", "global-lock-mp": "threads"})
-    assert odd["global-lock-mp"] % 2 == 0 and odd["global-lock-mp"] != odd["global-lock"]
+def test_colours_are_one_per_discipline_and_stable() -> None:
+    discipline = {"unsafe": "unsynchronised", "global-lock": "global-lock",
+                  "global-lock-mp": "global-lock", "rust-global-lock": "global-lock",
+                  "async": "event-loop"}
+    first, second = colour_slots(discipline), colour_slots(dict(reversed(list(discipline.items()))))
+    assert first == second  # the order they are listed in does not matter
+    assert first["global-lock"] == first["global-lock-mp"] == first["rust-global-lock"]
+    assert len({first["unsafe"], first["global-lock"], first["async"]}) == 3
+    many = colour_slots({f"s{i:02d}": f"s{i:02d}" for i in range(20)})
+    assert len(set(many.values())) == 20  # twenty disciplines, twenty colours
 
 
 def test_numbers_do_not_load_matplotlib() -> None:
@@ -225,7 +228,7 @@ def test_cli_report_prints_path_and_summary(tmp_path: Path, capsys: pytest.Captu
     assert main(["report", str(run)]) == 0
     out, err = capsys.readouterr()
     assert f"report: {run / 'report.html'}" in out
-    assert len([line for line in out.splitlines() if line.startswith("  ")]) == 5
+    assert out.splitlines()[0].startswith("claim")
     assert f"sharebench: warning: skipped {run / 'cells' / (CORRUPT + '.json')}" in err
     assert main(["report", str(tmp_path / "nope")]) == 2
 
@@ -236,7 +239,8 @@ def test_unknown_load_generator_limit_is_not_reported_as_clean(tmp_path: Path) -
         record = json.loads(path.read_text())
         record.update(loadgen_bound=None, loadgen_cpu=None, loadgen_cpu_s=None)
         path.write_text(json.dumps(record))
-    captions = re.findall(r"<figcaption>(.*?)</figcaption>", _build(run).html.read_text())
+    figures = re.findall(r'data-file="([^"]+)"><figcaption>(.*?)</figcaption>', _build(run).html.read_text())
+    captions = [caption for name, caption in figures if name != "fig-key.png"]
     assert captions and all("Whether it was the limit is unknown" in c for c in captions)
     assert not any("was not the limit in any cell" in c for c in captions)
 
@@ -248,14 +252,15 @@ def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> Non
     # ownership at 2 cores brought level with the leader, global-lock-mp (2,600 × 1.75, 1% noise)
     run = write_run(tmp_path, rps_scale={"ownership.cpu.c2": 2600 * 1.75 / (3100 * 1.02)},
                     damaged=False)
-    summary = build_report(run).summary
-    cpu = summary[1].split("; io:")[0]
-    assert re.search(r"cpu: (ownership|global-lock-mp) .* \(no measurable difference from "
-                     r"(global-lock-mp|ownership)\)", cpu), cpu
-    assert "spread" in summary[1]
+    def analysis(path: Path):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RunWarning)
+            return analyse(load_run(path))
+    cpu2 = next(c for c in choices(analysis(run)) if (c.workload, c.cores, c.language) == ("cpu", 2, "python"))
+    assert {cpu2.leader, *cpu2.ties} >= {"ownership", "global-lock-mp"}, cpu2
     level = write_run(tmp_path / "level", damaged=False,  # every strategy the same at 1 and 2 cores
                       rps_scale={f"{s}.cpu.c2": 1 / speedup for s, (_, _, _, speedup, _) in STRATEGIES.items()}
                       | {"global-lock-mp.io.c2": 0.5})  # its io cap doubles with the cores
     built = build_report(level)
-    assert "processes no measurable difference" in built.summary[2], built.summary[2]
-    assert "; CPython: no measurable difference;" in built.summary[4], built.summary[4]
+    cpython = next(c for c in built.claims if c.id == "discipline").judgements[0]
+    assert cpython.verdict == "no measurable difference" and not cpython.differs

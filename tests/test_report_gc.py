@@ -147,7 +147,13 @@ def test_report_shows_gc_table_and_figures(tmp_path: Path) -> None:
     assert any(n.startswith("fig-gc-timeline-global-lock-gc-") for n in names)
     html = built.html.read_text()
     assert "Garbage collector against the tail" in html and "longest pause ms" in html
-    assert "gc — supported" in built.summary[4]
+    gc_claim = next(c for c in built.claims if c.id == "gc")
+    judgement = gc_claim.judgements[0]
+    assert gc_claim.verdict.startswith("supported") and judgement.verdict == gc_claim.verdict
+    # on vs off, 30 ms against 3 ms: a difference, three repeats a side, far beyond their spread
+    assert judgement.differs and judgement.effect == pytest.approx(10, rel=0.1)
+    assert judgement.repeats == 3 and judgement.strength == "firm"
+    assert gc_claim.figure in names
 
 
 def test_load_processes_timelines_merge_by_max() -> None:

@@ -1,8 +1,6 @@
 """Pieces every section uses: marked cells, the marks legend, figures, load-generator captions."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
@@ -10,6 +8,7 @@ from ..aggregate import FLAGS, marks
 from ..doc import Cell, Figure, Para
 from ..findings import cores_text
 from ..plots import png
+from ..style import slug  # noqa: F401  (the sections import it from here)
 
 MARK_LEGEND = ("Marks: " + " · ".join(f"{f.mark} = {f.name}" for f in FLAGS)
                + " (explained under Validity). Numbers are medians over the ok repeats, "
@@ -20,17 +19,19 @@ def legend() -> Para:
     return Para(MARK_LEGEND, "note")
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
-
-
 def marked(text: str, row: pd.Series | dict) -> Cell:
     """A table cell carrying the group's validity marks."""
     return Cell(text, marks(row))
 
 
+KEY = "fig-key.png"
+
+
 def figure(fig: MplFigure, filename: str, title: str, caption: str) -> Figure:
-    return Figure(filename=filename, title=title, caption=caption, png=png(fig))
+    """A drawn figure; one that draws strategies points to the key (drawn once, under Scaling)."""
+    draws = filename != KEY and any(artist.get_gid() for artist in fig.findobj())
+    note = f" Strategies: see the key, [{KEY}](#{KEY.removesuffix('.png')})." if draws else ""
+    return Figure(filename=filename, title=title, caption=caption + note, png=png(fig))
 
 
 def cores_label(n: object) -> str:

@@ -9,9 +9,9 @@ from .. import interpreters, plots
 from ..aggregate import flagged, merged_histogram, percentiles
 from ..analysis import Analysis, logical_cores, scaling
 from ..doc import Cell, Heading, Para, Section, Table
-from ..style import ms, num, percent, ratio, sig, spread
+from ..style import MOST_SERIES, ms, num, percent, ratio, sig, spread
 from ..usl import MIN_POINTS, USLFit
-from .common import cores_label, figure, legend, loadgen_caption, marked, slug
+from .common import KEY, cores_label, figure, legend, loadgen_caption, marked, slug
 from .gc import gc_blocks
 from .openloop import open_loop_blocks
 
@@ -75,11 +75,18 @@ def _peak(fit: USLFit, measured: float) -> str:
 
 
 def scaling_section(an: Analysis) -> Section:
-    section = Section("scaling", "2. Multicore scaling")
+    section = Section("scaling", "3. Multicore scaling")
     section.add(Para("Throughput against the number of CPUs the server was pinned to, at each "
                      "workload's reference user count. Speedup is throughput over throughput at the "
                      "fewest cores; parallel efficiency is speedup over the ratio of cores (100% = "
                      "linear)."))
+    if an.series and not (an.groups.empty and an.run.open_cells.empty):  # a figure will need it
+        section.add(figure(plots.key(an.series), KEY, "Key to the strategies",
+                           "Every figure draws a strategy this way: colour = its sharing discipline "
+                           "(as the run's manifest declares it; a strategy with none declared is its "
+                           "own), marker = its execution model, line = its language. Panels split by "
+                           "language and model where one would hold more than "
+                           f"{MOST_SERIES} strategies."))
     for workload in an.workloads:
         users = an.ref_users[workload]
         rows = an.at_ref(workload)
@@ -181,7 +188,7 @@ def _sortable(cell) -> float:
 
 
 def latency_section(an: Analysis) -> Section:
-    section = Section("latency", "3. Latency")
+    section = Section("latency", "4. Latency")
     section.add(*open_loop_blocks(an))
     section.add(*gc_blocks(an))
     section.add(Para("Closed-loop latency at saturation, from the merged HDR histograms of each "
@@ -245,7 +252,7 @@ def _by_users(an: Analysis, workload: str, every: pd.DataFrame) -> list:
 
 
 def efficiency_section(an: Analysis) -> Section:
-    section = Section("efficiency", "4. Efficiency and memory")
+    section = Section("efficiency", "5. Efficiency and memory")
     section.add(Para("Requests per server CPU-second divide the work done by the CPU the server "
                      "actually used, so they stay comparable when the load generator, not the server, "
                      "was the limit (where req/s only gives a floor). Memory is the peak resident set of "
