@@ -143,7 +143,7 @@ def relative_range(low: object, high: object, mid: object, repeats: object) -> f
         return math.nan
     if not is_number(repeats) or repeats < 2:
         return math.nan
-    return (float(high) - float(low)) / abs(float(mid))  # type: ignore[arg-type]
+    return (float(high) - float(low)) / abs(float(mid))
 
 
 def widest(ranges: Iterable[float]) -> float:

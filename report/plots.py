@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -39,7 +40,7 @@ MOST_COLUMNS = 4       # panels side by side; more would squeeze their text
 NINES = (0.5, 0.9, 0.99, 0.999)  # the marked percentiles of a latency curve
 FLAGGED_NOTE = "hollow marker: flagged cell (see Validity)"
 KEY_NOTE = "Key to the strategies: fig-key.png (colour: discipline, marker: model, line: language)."
-STYLE = {"font.size": FONT_PT, "axes.titlesize": TITLE_PT, "axes.labelsize": FONT_PT,
+STYLE: dict[Any, float] = {"font.size": FONT_PT, "axes.titlesize": TITLE_PT, "axes.labelsize": FONT_PT,
          "xtick.labelsize": FONT_PT, "ytick.labelsize": FONT_PT, "legend.fontsize": FONT_PT,
          "figure.titlesize": TITLE_PT + 1}
 matplotlib.rcParams.update(STYLE)
@@ -55,17 +56,17 @@ def _figure(rows: int, cols: int, title: str, row_in: float = ROW_IN) -> tuple[M
 
 
 class Grid:
-    """Panels for (facet, metric) pairs: one facet lays its metrics side by side; several lay
-    out so the figure has the fewer rows (metrics down and facets across, or the reverse)."""
+    """Panels for (facet, metric) pairs: side by side when they all fit in a row; otherwise
+    metrics down and facets across, or the reverse, whichever makes fewer rows."""
 
     def __init__(self, parts: list[Facet], metrics: Sequence[str], title: str,
                  row_in: float = ROW_IN) -> None:
         self.parts, self.metrics = parts, list(metrics)
         n_f, n_m = len(parts), len(self.metrics)
-        if n_f == 1:
-            cols = min(n_m, MOST_COLUMNS)
-            rows = math.ceil(n_m / cols)
-            self._at = {(0, m): divmod(m, cols) for m in range(n_m)}
+        if n_f * n_m <= MOST_COLUMNS or n_f == 1:  # one row when they fit side by side
+            cols = min(n_f * n_m, MOST_COLUMNS)
+            self._at = {(f, m): divmod(f * n_m + m, cols) for f in range(n_f) for m in range(n_m)}
+            rows = math.ceil(n_f * n_m / cols)
         elif n_f > n_m and n_f <= MOST_COLUMNS:
             rows, cols = n_m, n_f
             self._at = {(f, m): (m, f) for f in range(n_f) for m in range(n_m)}
@@ -167,7 +168,7 @@ def scaling(workload: str, users: int | None, groups: pd.DataFrame, series: list
     """Throughput vs cores (with repeat ranges and USL curves) and speedup vs cores."""
     grid = Grid(facets(_drawn(series, groups)), ["throughput", "speedup"],
                 f"{workload} workload: throughput and speedup vs server cores ({users} users)",
-                row_in=2.2)
+                row_in=2.0)
     all_cores = sorted(int(c) for c in groups["cores"].dropna().unique())
     lo = all_cores[0] if all_cores else 1
     for part, metric, ax in grid.panels():
@@ -305,9 +306,9 @@ def efficiency(workload: str, users: int | None, groups: pd.DataFrame, series: l
 
 
 def hockey(workload: str, frame: pd.DataFrame, series: list[Series], slo_ms: float) -> MplFigure:
-    """Open loop: p50, p99, p99.9 (corrected) against achieved throughput, one line per
-    strategy; the SLO as a grey line on the p99 panel."""
-    metrics = [("p50_us", "p50"), ("p99_us", "p99"), ("p999_us", "p99.9")]
+    """Open loop: p99 and p99.9 (corrected) against achieved throughput, one line per
+    strategy; the SLO as a grey line on the p99 panel. (p50 is in the points table.)"""
+    metrics = [("p99_us", "p99"), ("p999_us", "p99.9")]
     grid = Grid(facets(_drawn(series, frame)), [label for _, label in metrics],
                 f"{workload} workload: latency vs achieved throughput "
                 "(open loop, corrected for coordinated omission)")

@@ -8,7 +8,7 @@ import re
 
 from ..doc import Bullets, Figure, Fold, Para, Section, Table
 
-MOST_ROWS = 5        # a longer table folds
+MOST_ROWS = 4        # a longer table folds
 MOST_TABLE_TEXT = 900  # characters in its cells: a wordier table folds too
 # Figures of detail: each shows again, cell by cell, what a figure left unfolded shows
 # (efficiency beside throughput, closed-loop latency at saturation beside open-loop

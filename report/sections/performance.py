@@ -11,7 +11,7 @@ from ..analysis import Analysis, logical_cores, scaling
 from ..doc import Cell, Heading, Para, Section, Table
 from ..style import MOST_SERIES, ms, num, percent, ratio, sig, spread
 from ..usl import MIN_POINTS, USLFit
-from .common import KEY, cores_label, figure, legend, loadgen_caption, marked, slug
+from .common import KEY, cores_label, figure, loadgen_caption, marked, slug
 from .gc import gc_blocks
 from .openloop import open_loop_blocks
 
@@ -127,7 +127,7 @@ def scaling_section(an: Analysis) -> Section:
                           numeric=set(range(2, 4 + len(cores)))))
         section.add(*_usl_blocks(an, workload))
     section.add(*_interpreter_blocks(an))
-    return section.add(legend())
+    return section
 
 
 def _interpreter_blocks(an: Analysis) -> list:
@@ -218,7 +218,7 @@ def latency_section(an: Analysis) -> Section:
         every = an.groups[an.groups["workload"] == workload]
         if every["users"].nunique() > 1:
             section.add(*_by_users(an, workload, every))
-    return section.add(legend())
+    return section
 
 
 def _by_users(an: Analysis, workload: str, every: pd.DataFrame) -> list:
@@ -274,7 +274,7 @@ def efficiency_section(an: Analysis) -> Section:
                            "RSS MiB", "load-gen CPU (cores busy)", "what limited it"], table,
                           caption=f"{users} users, by core count, most efficient first.",
                           numeric={1, 2, 3, 4, 5}))
-    return section.add(legend())
+    return section
 
 
 def _limit(r: pd.Series) -> str:
