@@ -21,15 +21,26 @@ def _fail(message: str) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from servers import broken, discover
-    from servers.core.registry import source
+    from servers.core.registry import source, unbuilt
     found = discover()
-    width = max(len(name) for name in found)
+    rows = [("name", "model", "safety", "language", "parallel", "interp-lock", "collector",
+             "discipline", "rule [analogue]")]
+    rows += [(s.name, s.model, s.safety, s.language, _yes(s.traits.parallel),
+              _yes(s.traits.interpreter_lock), _yes(s.traits.collector), s.traits.discipline,
+              f"{s.rule} [{s.analogue}]") for s in found.values()]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths)) + f"  {row[-1]}")
     for spec in found.values():
-        print(f"{spec.name:<{width}}  {spec.model:<9}  {spec.safety:<8}  {spec.language:<6}  "
-              f"{spec.rule} [{spec.rust}]")
+        if unbuilt(spec):
+            print(f"sharebench: note: {unbuilt(spec)}", file=sys.stderr)
     for key, error in broken().items():
         print(f"sharebench: warning: {source(key)}, not listed: {error}", file=sys.stderr)
     return 0
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -72,6 +83,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from loadtests.checks import stress
     from loadtests.checks.verify import verify_strategy
     from servers import discover
+    from servers.core import registry
     found = discover()
     names = args.strategies or list(found)
     unknown = [name for name in names if name not in found]
@@ -79,7 +91,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return _fail(f"unknown strategy {unknown[0]!r}; valid: {', '.join(found)}")
     failed = 0
     for name in names:
-        failures = verify_strategy(name)
+        try:
+            registry.build(found[name])  # before its server starts: a build takes longer
+            failures = verify_strategy(name)
+        except ValueError as exc:  # its build failed: one line
+            failures = [str(exc)]
         notes = []
         if not failures and found[name].stateful:  # the contract first; then races under stress
             result = stress.stress_strategy(name)

@@ -27,7 +27,7 @@ from servers import strategy
 from servers.core.state import PlainState, Totals
 
 
-@strategy("dies-midway", model="threads", rust="-", rule="crash after 500 requests")
+@strategy("dies-midway", model="threads", analogue="-", rule="crash after 500 requests")
 class DiesMidway:
     def __init__(self, keys, work):
         self._state, self._lock, self._count = PlainState(keys, work.hold), threading.Lock(), 0
@@ -60,7 +60,7 @@ EXITS_AT_START = '''"""exits-at-start: its store cannot be built."""
 from servers import strategy
 
 
-@strategy("exits-at-start", model="threads", rust="-", rule="never starts")
+@strategy("exits-at-start", model="threads", analogue="-", rule="never starts")
 class ExitsAtStart:
     def __init__(self, keys, work):
         raise RuntimeError("the store refuses to start: injected fault")

@@ -30,7 +30,7 @@ from servers.core.state import PlainState, Totals
 from servers.core.work import Work
 
 
-@strategy("read-outside", model="threads", rust="a Mutex around the write only",
+@strategy("read-outside", model="threads", analogue="a Mutex around the write only",
           rule="locks the write; reads the old value before taking the lock")
 class ReadOutside:
     def __init__(self, keys: int, work: Work) -> None:
@@ -68,7 +68,7 @@ from servers.core.state import PlainState, Totals
 from servers.core.work import Work
 
 
-@strategy("crashes", model="threads", rust="a panic", rule="dies on its 50th increment")
+@strategy("crashes", model="threads", analogue="a panic", rule="dies on its 50th increment")
 class Crashes:
     def __init__(self, keys: int, work: Work) -> None:
         self._state = PlainState(keys, work.hold)

@@ -41,9 +41,9 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "run_id": run_id, "profile": plan.profile, "description": plan.description,
         "overrides": overrides, "command": " ".join(shlex.quote(a) for a in argv),
         "matrix": [{"cell_id": c.id, **vars(c)} for c in plan.cells],
-        "strategies": {n: {"model": specs[n].model, "safety": specs[n].safety,
-                           "language": specs[n].language,
-                           "rust": specs[n].rust, "rule": specs[n].rule}
+        # What each strategy declared (servers/core/traits.py): the cells and the report
+        # read its traits from here, never from its language or name.
+        "strategies": {n: {**specs[n].traits.to_dict(), "rule": specs[n].rule}
                        for n in plan.strategies},
         "workloads": {n: WORKLOADS[n].to_dict() for n in plan.workloads},
         "placement": placement.describe(sorted({c.cores for c in plan.cells})),

@@ -28,6 +28,7 @@ from loadtests.running.manifest import now
 from results import schema
 from results.store import RunStore
 from servers import discover
+from servers.core import registry
 
 
 def install_signal_handlers(stop: threading.Event) -> dict:
@@ -107,6 +108,13 @@ def _verify(manifest: dict, store: RunStore, out,
     for name in manifest["strategies"]:
         failures[name] = []
         if manifest.get("target"):  # a remote server's state is not ours to disturb
+            continue
+        try:
+            if name in specs:
+                registry.build(specs[name])  # discovery builds nothing; a run does, first
+        except ValueError as exc:
+            failures[name] = [str(exc)]
+            print(f"sharebench: contract {name}: FAILED: {exc}", file=out, flush=True)
             continue
         for label, python in (pythons or {"": None}).items():
             found = verify_strategy(name, python=python)
