@@ -196,7 +196,8 @@ MARKS = {flag.name: flag.mark for flag in FLAGS}
 
 # manifest.json: the keys a run writes (results/README.md says what each means).
 MANIFEST_KEYS = ("format_version", "run_id", "profile", "description", "overrides", "command",
-                 "matrix", "strategies", "workloads", "placement", "timing", "arrivals", "slo_ms",
+                 "matrix", "strategies", "workloads", "placement", "timing", "budget", "arrivals",
+                 "slo_ms",
                  "nofile", "loops_per_us",
                  "environment", "broken_strategies", "contract", "races", "target", "loadgen_workers",
                  "master_port", "started", "ended", "status", "pythons")

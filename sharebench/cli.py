@@ -119,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         profile=args.profile, profile_file=Path(args.profile_file), results=Path(args.results),
         strategies=args.strategies, workloads=args.workloads, cores=args.cores, users=args.users,
         repeats=args.repeats, duration=args.duration, warmup=args.warmup, engine=args.engine,
-        rates=args.rates, loadgen_cpus=args.loadgen_cpus, target=args.target,
+        rates=args.rates, budget=args.budget, loadgen_cpus=args.loadgen_cpus, target=args.target,
         loadgen_workers=args.loadgen_workers, master_port=args.master_port, pythons=args.pythons,
         resume=Path(args.resume) if args.resume else None, dry_run=args.dry_run,
         topology_root=Path(args.topology_root) if args.topology_root else None,
@@ -302,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: each block's own)")
     run.add_argument("--rates", help="open-loop rates for blocks that have `rates`: req/s "
                      "(e.g. 500,2000) or fractions of capacity (e.g. 0.5x,0.95x)")
+    run.add_argument("--budget", help="the run's time budget, e.g. 15m, or none (default: the "
+                     "profile's): the plan trims repeats, windows, rates and core points to fit")
     run.add_argument("--loadgen-cpus", help="CPUs for the load generator, e.g. 1 (default: "
                      "whole physical cores, sized by the engine's cost per request)")
     run.add_argument("--target", help="a server someone else runs, e.g. http://host:8000 "

@@ -32,7 +32,8 @@ def _calibrate_on(cpu: int) -> float:
 
 def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
                  argv: list[str], target: str | None = None, loadgen_workers: int = 0,
-                 master_port: int = 5557, pythons: list | None = None) -> dict:
+                 master_port: int = 5557, pythons: list | None = None,
+                 budget: dict | None = None) -> dict:
     specs = discover()
     return {
         "format_version": schema.FORMAT_VERSION,
@@ -48,6 +49,7 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "workloads": {n: WORKLOADS[n].to_dict() for n in plan.workloads},
         "placement": placement.describe(sorted({c.cores for c in plan.cells})),
         "timing": {"warmup_s": plan.warmup, "duration_s": plan.duration},
+        "budget": budget or {},
         "arrivals": plan.arrivals, "slo_ms": plan.slo_ms,
         "nofile": raise_fd_limit(),
         "loops_per_us": _calibrate_on(placement.server_order[0]),
