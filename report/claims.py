@@ -228,8 +228,10 @@ def _stress_text(entry: dict) -> str:
     acked, lost = entry.get("acked"), entry.get("lost")
     share = (f" ({percent(lost / acked, 1)})" if isinstance(acked, (int, float)) and acked
              and isinstance(lost, (int, float)) else "")
+    torn = (f"; {num(entry['torn'])} of {num(entry['snapshots'])} /stats snapshots saw half a "
+            "transfer" if entry.get("torn") and entry.get("snapshots") else "")
     return (f"{'races' if entry.get('races') else 'no race'}: lost {num(lost)} of {num(acked)} "
-            f"acknowledged increments{share}")
+            f"acknowledged increments{share}{torn}")
 
 
 def _unsafe_rules(an: Analysis, unsafe) -> str:

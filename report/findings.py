@@ -162,8 +162,10 @@ def racy_text(an: Analysis) -> str:
                  and isinstance(lost, (int, float)) else "")
         interval = entry.get("switch_interval_s")
         every = f"every {float(interval) * 1e6:g} µs" if interval else "very often"
-        parts.append(f"{name} lost {num(lost)} of {num(acked)} acknowledged increments{share} "
-                     f"with its server switching threads {every}")
+        torn = (f" and {num(entry['torn'])} of {num(entry['snapshots'])} /stats snapshots saw "
+                "half a transfer" if entry.get("torn") and entry.get("snapshots") else "")
+        parts.append(f"{name} lost {num(lost)} of {num(acked)} acknowledged increments{share}"
+                     f"{torn} with its server switching threads {every}")
     return "; ".join(parts)
 
 

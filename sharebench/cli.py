@@ -98,7 +98,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             failures = [str(exc)]
         notes = []
         if not failures and found[name].stateful:  # the contract first; then races under stress
-            result = stress.stress_strategy(name)
+            result = stress.stress_strategy(name, found[name].traits.interpreter_lock)
             notes.append(stress.describe(result)
                          + (" (declared unsafe: expected)" if result["races"]
                             and not found[name].safe else ""))

@@ -125,7 +125,7 @@ def _verify(manifest: dict, store: RunStore, out,
         if stop is not None and stop.is_set():
             continue  # stopping: --resume checks what is left
         if not failures[name] and stateful and name not in races:  # --resume keeps its verdict
-            races[name] = stress_strategy(name)
+            races[name] = stress_strategy(name, specs[name].traits.interpreter_lock)
             said = describe(races[name]).splitlines()
             print(f"sharebench: stress {name}: {said[0]}", *said[1:], sep="\n    ", file=out,
                   flush=True)
