@@ -118,8 +118,8 @@ list: $(STAMP)
 	$(BIN)/sharebench list
 
 new-strategy: $(STAMP)
-	@test -n "$(NAME)" || { echo "usage: make new-strategy NAME=my-strategy"; exit 2; }
-	$(BIN)/sharebench new $(NAME)
+	@test -n "$(NAME)" || { echo "usage: make new-strategy NAME=my-strategy [MODEL=threads|async|processes] [LANGUAGE=rust]"; exit 2; }
+	$(BIN)/sharebench new $(NAME) $(if $(MODEL),--model $(MODEL)) $(if $(LANGUAGE),--language $(LANGUAGE))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks *.egg-info

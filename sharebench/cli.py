@@ -69,13 +69,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from servers.core.template import create
+    from servers.core.template import create, create_rust
     folder = Path(args.dir) if args.dir else Path(__file__).resolve().parent.parent / "servers"
+    model = args.model or "threads"
     try:
-        path = create(args.name, folder)
+        if args.language == "rust":
+            if model != "threads":
+                return _fail("--language rust writes a threads strategy (the library's "
+                             "threaded::main); an async one starts from "
+                             "servers/rust/src/bin/async.rs")
+            paths = create_rust(args.name, folder)
+        else:
+            paths = [create(args.name, folder, model)]
     except (ValueError, FileExistsError) as exc:
         return _fail(str(exc))
-    print(f"wrote {path}: edit its discipline, then `sharebench verify {args.name}`")
+    if args.name.endswith("-mp") and model != "processes":
+        print(f"sharebench: note: names ending in -mp are processes strategies by convention: "
+              f"`sharebench new {args.name} --model processes` writes one", file=sys.stderr)
+    build = "`make rust`, then " if args.language == "rust" else ""
+    print(f"wrote {', '.join(map(str, paths))}: edit its discipline, then "
+          f"{build}`sharebench verify {args.name}`")
     return 0
 
 
@@ -286,7 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     new = sub.add_parser("new", help="write a starting module for a new strategy")
     new.add_argument("name")
-    new.add_argument("--dir", help="where to write it (default: the servers package)")
+    new.add_argument("--model", choices=["threads", "async", "processes"],
+                     help="the execution model (default threads)")
+    new.add_argument("--language", choices=["python", "rust"], default="python",
+                     help="rust: a binary in servers/rust and its strategy.toml")
+    new.add_argument("--dir", help="the servers package to write into (default: this one)")
     new.set_defaults(func=cmd_new)
 
     run = sub.add_parser("run", help="measure a sweep of cells (the benchmark)")
