@@ -114,7 +114,9 @@ def _plan_copy(copy: Path, *flags: str) -> str:
     done = subprocess.run([sys.executable, "-m", "sharebench", "run", "--dry-run", *flags],
                           cwd=copy, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert not (copy / "added-rust" / "never-built").exists()  # planning builds nothing
+    # planning builds nothing: not the added strategy, not the Rust package (`make rust`)
+    assert not (copy / "servers" / "added-rust" / "never-built").exists()
+    assert not (copy / "build").exists()
     return done.stdout
 
 

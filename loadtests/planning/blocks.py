@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from loadtests.planning import PlanError
 from servers.core.traits import SELECTABLE
 
-TRIMMABLE = ("rates", "cores", "windows", "repeats")  # the axes the budget may trim, in order
+TRIMMABLE = ("rates", "cores", "repeats", "windows")  # the axes the budget may trim, in order
 FLOORS = ("rates", "cores", "repeats", "warmup", "duration")  # a block's `min` keys
 _BLOCK_KEYS = {"strategies", "workloads", "cores", "users", "repeats", "engine", "warmup",
                "duration", "rates", "claim", "min"}

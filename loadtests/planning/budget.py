@@ -2,9 +2,9 @@
 
 A profile may set ``budget = "15m"``. When its plan's estimate is over, the
 planner trims one notch at a time, re-estimating after each, until it fits:
-first the axis earliest in ``TRIMMABLE`` that some block can still give (rates,
-then the core axis, then repeats, then a block's own warm-up and window), from the block that costs
-most. Nothing goes below a block's floor (blocks.floors), no block and no
+the axes of ``TRIMMABLE`` in turn (rates, the core axis, repeats, a block's own
+warm-up and window; round robin, so that none is spent to its floor while
+another has room), each time from the block that costs most. Nothing goes below a block's floor (blocks.floors), no block and no
 strategy is dropped, and an axis the command line set is never touched. What
 was trimmed, and why, goes into ``make plan``'s output and the manifest
 (``budget``); a plan still over its budget at every floor says so too.
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from loadtests.planning.blocks import TRIMMABLE, Block, thin
 from loadtests.planning.cells import Plan
+from loadtests.planning.engines import timed
 
 MAX_STEPS = 1000  # each step trims one notch; a plan has far fewer notches than this
 
@@ -61,10 +62,11 @@ def fit(blocks: list[Block], make: Callable[[list[Block]], Plan],
     if budget_s is None:
         return plan, found
     first: dict[tuple[int, str], str] = {}   # (block, axis) -> the value as written
+    turn = [0]
     for _ in range(MAX_STEPS):
         if found.estimate_s <= budget_s:
             break
-        step = _next(blocks, make, order)
+        step = _next(blocks, make, order, turn)
         if step is None:
             break
         block, axis, before = step
@@ -78,13 +80,18 @@ def fit(blocks: list[Block], make: Callable[[list[Block]], Plan],
 
 
 def _next(blocks: list[Block], make: Callable[[list[Block]], Plan],
-          order: tuple[str, ...]) -> tuple[Block, str, str] | None:
-    """Trim one notch: the first axis of ``order`` some block can give, from the block
-    whose cells cost most. Returns (block, axis, its value before), or None at every floor."""
-    for axis in order:
+          order: tuple[str, ...], turn: list[int]) -> tuple[Block, str, str] | None:
+    """Trim one notch: the next axis of ``order`` in turn (round robin, so that no axis is
+    spent to its floor while another still has room) that some block can give: from a
+    block that carries no claim before one that does, then the one with the most notches
+    left above its floor, then the costliest. Returns (block, axis, its value before), or
+    None at every floor."""
+    for step in range(len(order)):
+        axis = order[(turn[0] + step) % len(order)]
         able = [b for b in blocks if axis not in b.fixed and _room(b, axis)]
         if able:
-            block = max(able, key=lambda b: _weight(b, make))
+            turn[0] = (turn[0] + step + 1) % len(order)
+            block = max(able, key=lambda b: (not b.claim, _notches(b, axis), _weight(b, make)))
             before = _axis(block, axis)
             _trim(block, axis)
             return block, axis, before
@@ -94,7 +101,20 @@ def _next(blocks: list[Block], make: Callable[[list[Block]], Plan],
 def _weight(block: Block, make: Callable[[list[Block]], Plan]) -> float:
     """Seconds of window the block's cells hold (what trimming it can save)."""
     plan = make([block])
-    return sum((c.warmup or plan.warmup) + (c.duration or plan.duration) for c in plan.cells)
+    return sum(timed(c.engine, c.warmup or plan.warmup) + timed(c.engine, c.duration or plan.duration)
+               for c in plan.cells)
+
+
+def _notches(block: Block, axis: str) -> float:
+    """How far above its floor the block is on ``axis`` (windows: as seconds)."""
+    floor = block.floors.get(axis, 0)
+    if axis == "rates":
+        return len(block.rates) - floor
+    if axis == "cores":
+        return len(block.cores) - floor
+    if axis == "repeats":
+        return block.repeats - floor
+    return sum(getattr(block, w) - block.floors.get(w, 0) for w in ("warmup", "duration"))
 
 
 def _room(block: Block, axis: str) -> bool:
@@ -109,8 +129,11 @@ def _room(block: Block, axis: str) -> bool:
 
 
 def _window_room(block: Block, which: str) -> bool:
-    """A window the block sets itself, above a floor it allows."""
-    return getattr(block, which) > block.floors.get(which, 0) > 0
+    """A window the block sets itself, above a floor it allows, that its engine would
+    really run shorter (wrk times whole seconds: 0.5 s is 1 s to it)."""
+    now, floor = getattr(block, which), block.floors.get(which, 0)
+    shorter = max(floor, now / 2)
+    return now > floor > 0 and timed(block.engine, shorter) < timed(block.engine, now)
 
 
 def _trim(block: Block, axis: str) -> None:
