@@ -31,7 +31,7 @@ class Setup:
     server_cpus: dict[int, set[int]]   # cores -> the CPU set the server is pinned to
     loops_per_us: float
     scratch: Path                      # Locust's working files, per cell
-    spec: dict                         # strategy name -> {"model", "safety"}
+    spec: dict                         # strategy name -> its manifest entry (declared traits)
     target: str | None = None          # a server someone else runs (distributed mode)
     remote_workers: int = 0            # Locust workers on other hosts; 0: local processes
     master_port: int = 5557            # where the Locust master listens for them
