@@ -25,8 +25,8 @@ from .usl import USLFit, fit_usl
 ROLE_ORDER = {"safe": 0, "no-state": 1, "unsafe": 2}
 PYTHON = "python"
 # A strategy in another language is a reference group beside CPython's, never ranked among
-# them: without an interpreter lock it answers a different question (issue 13).
-GROUP_TITLE = {"rust": "Rust reference (no interpreter lock)"}
+# them: it answers a different question (issue 13). What limits it (an interpreter lock or
+# none) is its declared trait, said in the group's title (group_title).
 
 
 @dataclass
@@ -43,8 +43,8 @@ class Analysis:
     ref_engine: dict[str, str] = field(default_factory=dict)
     racy: dict[str, dict[str, Any]] = field(default_factory=dict)  # safe, yet raced under stress
     language: dict[str, str] = field(default_factory=dict)  # manifest; "python" when unrecorded
-    # Each strategy's declared traits (manifest `strategies`): discipline, parallel, ...
-    # Never inferred from a name or a language.
+    # Each strategy's declared traits (manifest `strategies`, migrated for older runs):
+    # parallel, interpreter_lock, collector, discipline. Never inferred from the language.
     traits: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def at_ref(self, workload: str) -> pd.DataFrame:
@@ -59,10 +59,28 @@ class Analysis:
     def lang(self, strategy: str) -> str:
         return self.language.get(strategy) or PYTHON
 
+    def locked(self, strategy: str) -> bool:
+        """Its runtime serialises code (an interpreter lock, CPython's GIL)."""
+        return bool(self.traits.get(strategy, {}).get("interpreter_lock"))
+
+    def collected(self, strategy: str) -> bool:
+        """A tracing or cyclic garbage collector can pause it."""
+        return bool(self.traits.get(strategy, {}).get("collector"))
+
+    def parallel(self, strategy: str) -> bool:
+        return bool(self.traits.get(strategy, {}).get("parallel"))
+
     def discipline(self, strategy: str) -> str:
-        """Its declared sharing discipline; a manifest that declares none makes each strategy
-        its own."""
         return str(self.traits.get(strategy, {}).get("discipline") or strategy)
+
+    def group_title(self, language: str) -> str:
+        """'Rust reference (no interpreter lock)': a reference language's group, what limits
+        it said from its strategies' declared traits."""
+        members = [s for s in self.order if self.lang(s) == language]
+        title = f"{language.capitalize()} reference"
+        if members and not any(self.locked(s) for s in members):
+            title += " (no interpreter lock)"
+        return title
 
     def languages(self) -> list[str]:
         """Python first (the strategies ranked), then each reference language present."""

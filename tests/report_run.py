@@ -49,6 +49,7 @@ WIDE = {
     "async-mp": ("processes", "safe", 3300, 1.7, 31), "stm": ("threads", "safe", 2000, 1.0, 40),
     "rust-rwlock": ("threads", "safe", 28000, 1.8, 5), "rust-actor": ("threads", "safe", 20000, 1.2, 5),
     "rust-async": ("async", "safe", 29000, 1.85, 6)}
+WIDE_RUST = {"rust-rwlock", "rust-actor", "rust-async"}
 WIDE_DISCIPLINE = {"rwlock-mp": "rwlock", "rust-rwlock": "rwlock", "sharded-mp": "sharded",
                    "actor-mp": "message-passing", "actor": "message-passing",
                    "rust-actor": "message-passing", "async-mp": "event-loop", "rust-async": "event-loop"}
@@ -88,7 +89,7 @@ def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, us
         rps = rps1 * speedup ** np.log2(cores)  # the 1->2 speedup again at every doubling
     else:  # io: the 20 ms wait caps users/0.02; threads are capped at 64 connections
         cap = {"async": 5200, "global-lock-mp": 2800 * cores}.get(strategy, 2900)
-        cap = 1e9 if strategy.startswith("rust-") else cap  # a thread per connection, no interpreter lock
+        cap = 1e9 if strategy in RUST | WIDE_RUST else cap  # a thread per connection, no interpreter lock
         rps = min(users / 0.021, cap)
     if (strategy, workload, cores) == ("message-passing", "cpu", 2):
         rps *= rps_scale * (1 + 0.15 * (repeat % 3 - 1))  # -15%, 0, +15%: CV 15%, noisy
@@ -155,6 +156,24 @@ def _failed(cell: dict) -> dict:
     return out
 
 
+def _declared(strategies: dict, discipline: dict | None) -> dict:
+    """The manifest's `strategies`: declared as a format-2 run recorded them, the traits
+    derived by the migration; the discipline as given, or none at all (a run that declares
+    none: each strategy is its own)."""
+    found = schema.migrate_manifest({"strategies": {
+        name: {"model": spec[0], "safety": spec[1], "rust": "…",
+               "language": "rust" if name in RUST | WIDE_RUST else "python",
+               "rule": ("no synchronisation; the hold yields the GIL like any I/O "
+                        "would") if spec[1] == "unsafe" else "…"}
+        for name, spec in strategies.items()}}, 2)["strategies"]
+    for name, entry in found.items():
+        if discipline is None:
+            entry.pop("discipline", None)
+        else:
+            entry["discipline"] = discipline.get(name, name)
+    return found
+
+
 def _csv_value(value) -> str:
     return "" if value is None else str(value)
 
@@ -211,12 +230,7 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
         "matrix": matrix,
         "workloads": {name: {k: v for k, v in spec.items() if k != "users"}
                       for name, spec in WORKLOADS.items()},
-        "strategies": {name: {"model": spec[0], "safety": spec[1], "rust": "…",
-                              "language": "rust" if name.startswith("rust-") else "python",
-                              "rule": ("no synchronisation; the hold yields the GIL like any I/O "
-                                       "would") if spec[1] == "unsafe" else "…"}
-                              | ({"discipline": declared.get(name, name)} if disciplines else {})
-                       for name, spec in strategies.items()},
+        "strategies": _declared(strategies, declared if disciplines else None),
         "placement": {"server_cpus": {str(c): list(range(c)) for c in cores_list},
                       "loadgen_cpus": [machine - 1],
                       "shared": {str(c): c >= machine for c in cores_list}},

@@ -210,6 +210,9 @@ def test_colours_are_one_per_discipline_and_stable() -> None:
     assert len({first["unsafe"], first["global-lock"], first["async"]}) == 3
     many = colour_slots({f"s{i:02d}": f"s{i:02d}" for i in range(20)})
     assert len(set(many.values())) == 20  # twenty disciplines, twenty colours
+    # The declared family decides, not the name: an -mp name of its own family is no variant.
+    odd = colour_slots({"global-lock": "global-lock", "global-lock-mp": "global-lock-mp"})
+    assert odd["global-lock-mp"] != odd["global-lock"]
 
 
 def test_numbers_do_not_load_matplotlib() -> None:

@@ -2,7 +2,7 @@
 strategy (folded: the first screen's "what to use" is their summary)."""
 from __future__ import annotations
 
-from ..analysis import GROUP_TITLE, PYTHON, Analysis, scaling
+from ..analysis import PYTHON, Analysis, scaling
 from ..doc import Bullets, Fold, Heading, Para, Section, Table
 from ..findings import common_flags, ranking, spread_text, strategy_finding, tied_with
 from ..style import ms, num, ratio, spread
@@ -52,12 +52,13 @@ def _group(an: Analysis, section: Section, workload: str, language: str) -> set[
     ranked, reference = ranking(an, workload, language)
     if not ranked and not reference:
         return set()
-    title = GROUP_TITLE.get(language, f"{language} reference")
+    title = an.group_title(language)
     intro = []
     if language != PYTHON:
+        unlocked = not any(an.locked(row["strategy"]) for row in ranked + reference)
         intro.append(Para(f"{title}: ranked only among themselves, never against the Python "
-                          "strategies; without an interpreter lock the discipline, not the "
-                          "runtime, sets the limit.", "note"))
+                          "strategies" + ("; without an interpreter lock the discipline, not the "
+                                          "runtime, sets the limit" if unlocked else "") + ".", "note"))
     ties = tied_with(ranked)
     spread = spread_text(an, workload, language)
     head = "Python" if language == PYTHON else title
