@@ -12,10 +12,12 @@ import pytest
 from report import SECTION_IDS, RunWarning, build_report
 from report.analysis import analyse
 from report.choices import choices
+from report.claims import claims
 from report.load import load_run
 from report.style import colour_slots
 from sharebench.cli import main
 
+from .helpers import report_sections
 from .report_run import CORRUPT, FAILED, STRATEGIES, write_run
 
 TITLES = ["The claims, answered by this run", "1. The claims", "2. Rankings", "3. Multicore scaling",
@@ -161,9 +163,9 @@ def test_a_safe_strategy_losing_updates_leads_the_summary(tmp_path: Path) -> Non
     record = json.loads(path.read_text())
     record.update(correct=False, lost_updates=5, server_sum=record["acked_incr"] - 5)
     path.write_text(json.dumps(record))
-    built = _build(run)
-    assert built.summary[0].startswith("A SAFE STRATEGY LOST UPDATES: global-lock lost 5")
-    answers = _section(built.html.read_text(), "answers")  # on the first screen, first
+    html, summary = report_sections(run, "answers")
+    assert summary[0].startswith("A SAFE STRATEGY LOST UPDATES: global-lock lost 5")
+    answers = _section(html, "answers")  # on the first screen, first
     assert answers.index('<p class="alert">A SAFE STRATEGY') < answers.index("<table>")
 
 
@@ -230,8 +232,9 @@ def test_cli_report_prints_path_and_summary(tmp_path: Path, capsys: pytest.Captu
     run = write_run(tmp_path)
     assert main(["report", str(run)]) == 0
     out, err = capsys.readouterr()
-    assert f"report: {run / 'report.html'}" in out
-    assert out.splitlines()[0].startswith("claim")
+    lines = out.splitlines()  # the summary table within 100 columns, then the report's path
+    assert lines[0].startswith("claim") and all(len(line) <= 100 for line in lines[:-2])
+    assert lines[-2] == f"sharebench: report: {run / 'report.html'}"
     assert f"sharebench: warning: skipped {run / 'cells' / (CORRUPT + '.json')}" in err
     assert main(["report", str(tmp_path / "nope")]) == 2
 
@@ -251,7 +254,6 @@ def test_unknown_load_generator_limit_is_not_reported_as_clean(tmp_path: Path) -
 def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> None:
     """Two strategies whose repeats overlap are not ranked against each other, and a
     speedup whose core counts' repeats overlap does not count for the verdicts."""
-    from report import build_report
     # ownership at 2 cores brought level with the leader, global-lock-mp (2,600 × 1.75, 1% noise)
     run = write_run(tmp_path, rps_scale={"ownership.cpu.c2": 2600 * 1.75 / (3100 * 1.02)},
                     damaged=False)
@@ -264,6 +266,5 @@ def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> Non
     level = write_run(tmp_path / "level", damaged=False,  # every strategy the same at 1 and 2 cores
                       rps_scale={f"{s}.cpu.c2": 1 / speedup for s, (_, _, _, speedup, _) in STRATEGIES.items()}
                       | {"global-lock-mp.io.c2": 0.5})  # its io cap doubles with the cores
-    built = build_report(level)
-    cpython = next(c for c in built.claims if c.id == "discipline").judgements[0]
+    cpython = next(c for c in claims(analysis(level)) if c.id == "discipline").judgements[0]
     assert cpython.verdict == "no measurable difference" and not cpython.differs

@@ -129,15 +129,6 @@ def test_terminal_summary_is_a_table_within_100_columns(built_report) -> None:
     assert "verdict" in header and "firmness" in header
 
 
-def test_the_report_prints_its_summary_then_its_path(tmp_path: Path, capsys) -> None:
-    from sharebench.cli import main
-    run = write_run(tmp_path, damaged=False)
-    assert main(["report", str(run)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("claim") and all(len(line) <= WIDTH for line in lines[:-2])
-    assert lines[-2] == f"sharebench: report: {run / 'report.html'}"
-
-
 def test_a_strategy_looks_the_same_everywhere_and_a_discipline_shares_a_colour(tmp_path: Path) -> None:
     an = _analysis(write_run(tmp_path, damaged=False, wide=True))
     look = {s.strategy: s for s in an.series}

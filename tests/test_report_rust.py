@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from report import RunWarning, build_report
+from report import RunWarning
 from report.analysis import analyse
 from report.choices import choices
 from report.claims import claim_discipline
@@ -36,11 +36,9 @@ def test_rust_is_never_in_the_python_ranking(tmp_path: Path) -> None:
     assert ranked[0]["strategy"] == "rust-ownership"  # 30,000 × 1.9 against 26,000 × 1.3
 
 
-def test_what_to_use_names_the_fastest_rust_apart(tmp_path: Path) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RunWarning)
-        built = build_report(write_run(tmp_path, damaged=False))
-    an = _analysis(built.html.parent)
+def test_what_to_use_names_the_fastest_rust_apart(built_report) -> None:
+    run, built = built_report
+    an = _analysis(run)
     for c in choices(an):
         assert (c.leader in RUST) == (c.language == "rust") and all((t in RUST) == (c.language == "rust")
                                                                     for t in c.ties)
