@@ -8,12 +8,16 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from loadtests.machine.limits import FD_MARGIN, fd_limit
 from loadtests.planning import PlanError, engines, rates
 from loadtests.planning.cells import Cell, Overrides, Plan
 from loadtests.planning.workloads import WORKLOADS
+from servers.core.threaded import IDLE_TIMEOUT_S
+
+MAX_INTERVAL_S = IDLE_TIMEOUT_S / 2  # a paced connection's wait between requests, at most
 
 PROFILES_FILE = Path(__file__).with_name("profiles.toml")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
@@ -141,6 +145,7 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
         raise PlanError(f"RATES given, but profile {profile!r} has no open-loop block "
                         "(a block with `rates`) for them to replace")
     _check_open(plan)
+    _paced(plan)
     for engine in plan.engines:
         try:
             engines.check(engine)
@@ -194,7 +199,10 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
     workloads = ov.workloads or block.get("workloads", [])
     cores = ov.cores or block.get("cores", "all")
     cores = core_series(server_share, machine_cores) if cores == "all" else cores
-    users = ov.users or block.get("users", [])
+    users = ov.users or [_users(u) for u in block.get("users", [])]
+    workers = block.get("workers", 0)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise PlanError(f"bad workers {workers!r}: the servers' --workers, a whole number >= 1")
     repeats = ov.repeats or block.get("repeats", 1)
     engine = ov.engine or block.get("engine", "locust")
     check_names("engine", [engine], engines.ENGINES)
@@ -221,7 +229,40 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
                         for name in names:
                             per_repeat[repeat].append(
                                 Cell(name, workload, core_count, user_count, repeat, engine,
-                                     rate=rate, warmup=warmup, duration=duration))
+                                     rate=rate, warmup=warmup, duration=duration,
+                                     workers=workers))
+
+
+def most_connections() -> int:
+    """``users = "max"``: the most connections this machine's descriptor limit allows each
+    side (server and engine each hold one per connection, plus FD_MARGIN of their own),
+    in whole thousands."""
+    return max(1000, (fd_limit() - FD_MARGIN) // 1000 * 1000)
+
+
+def _users(value) -> int:
+    if value == "max":
+        return most_connections()
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise PlanError(f"bad users {value!r}: a whole number >= 1, or \"max\" (the most "
+                        "connections the file-descriptor limit allows)")
+    return value
+
+
+def _paced(plan: Plan) -> None:
+    """Paced wrk cells (open loop on wrk): a warm-up of at least one per-connection
+    interval, and an interval the servers let a connection idle through."""
+    for n, cell in enumerate(plan.cells):
+        if not (cell.rate and cell.engine == "wrk") or rates.is_fraction(cell.rate):
+            continue
+        interval = cell.users / float(cell.rate)
+        if interval > MAX_INTERVAL_S:
+            raise PlanError(f"{cell.users} connections at {cell.rate} req/s: each connection "
+                            f"would wait {interval:g} s between requests, over the "
+                            f"{MAX_INTERVAL_S:g} s the servers let one idle (half their "
+                            "keep-alive timeout); raise the rate or lower the users")
+        warmup = engines.paced_warmup(cell.warmup or plan.warmup, cell.users, float(cell.rate))
+        plan.cells[n] = replace(cell, warmup=warmup)
 
 
 def overrides_from(strategies: str | None = None, workloads: str | None = None,

@@ -41,6 +41,11 @@ from .http1 import Parser, Reject, reject, response
 IDLE_TIMEOUT_S = 30.0  # between requests of a connection that has sent one
 HEAD_TIMEOUT_S = 10.0  # a new connection: to send its first byte, then each read of its request
 MAX_SILENT = 4096      # connections held before their first byte; beyond, the oldest is closed
+# Connections taken from the backlog per turn of the accept loop. Unbounded, a storm of
+# connections (10,000 opened at once, each reconnecting when closed) kept the loop
+# accepting, and evicting the oldest beyond MAX_SILENT, without ever reaching the ones
+# that had spoken: no thread started at all.
+ACCEPTS_PER_TURN = 64
 READ_BYTES = 65536
 
 
@@ -124,8 +129,9 @@ def serve(app: App, listener: socket.socket, stop: threading.Event,
 
 def _accept(listener: socket.socket, waiting: selectors.BaseSelector,
             silent: dict[socket.socket, float], stop: threading.Event) -> None:
-    """Take every connection in the backlog; each waits for its first byte in ``waiting``."""
-    while True:
+    """Take connections from the backlog (ACCEPTS_PER_TURN at most); each waits for its
+    first byte in ``waiting``."""
+    for _ in range(ACCEPTS_PER_TURN):
         try:
             conn, _ = listener.accept()
         except BlockingIOError:
