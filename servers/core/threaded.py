@@ -41,10 +41,14 @@ from .http1 import Parser, Reject, reject, response
 IDLE_TIMEOUT_S = 30.0  # between requests of a connection that has sent one
 HEAD_TIMEOUT_S = 10.0  # a new connection: to send its first byte, then each read of its request
 MAX_SILENT = 4096      # connections held before their first byte; beyond, the oldest is closed
-# Connections taken from the backlog per turn of the accept loop. Unbounded, a storm of
-# connections (10,000 opened at once, each reconnecting when closed) kept the loop
-# accepting, and evicting the oldest beyond MAX_SILENT, without ever reaching the ones
-# that had spoken: no thread started at all.
+# A storm of connections (10,000 opened at once by a client that reconnects when closed)
+# once livelocked this loop: it evicted the oldest silent connection for every new one
+# beyond MAX_SILENT before the client, busy opening the rest, had sent its first byte,
+# so no connection ever spoke. Now the oldest is evicted only once it has had
+# SILENT_GRACE_S to speak; until then new connections wait in the kernel's backlog
+# (the loop stops accepting), and each turn accepts ACCEPTS_PER_TURN at most, so the
+# connections that have spoken get their threads between accepts.
+SILENT_GRACE_S = 1.0
 ACCEPTS_PER_TURN = 64
 READ_BYTES = 65536
 
@@ -106,6 +110,7 @@ def serve(app: App, listener: socket.socket, stop: threading.Event,
         waiting.register(listener, selectors.EVENT_READ)
         try:
             while not stop.is_set():
+                _listen_if_room(listener, waiting, silent)
                 for key, _ in waiting.select(0.2):  # the timeout: notice ``stop`` promptly
                     if key.fileobj is listener:
                         _accept(listener, waiting, silent, stop)
@@ -147,6 +152,28 @@ def _accept(listener: socket.socket, waiting: selectors.BaseSelector,
             _forget(waiting, silent, next(iter(silent))).close()
         silent[conn] = time.monotonic() + HEAD_TIMEOUT_S
         waiting.register(conn, selectors.EVENT_READ)
+        if not _room(silent):
+            waiting.unregister(listener)  # the backlog holds the rest until there is room
+            return
+
+
+def _room(silent: dict[socket.socket, float]) -> bool:
+    """Room for one more silent connection: under MAX_SILENT, or the oldest has had its
+    SILENT_GRACE_S to speak (it is evicted for the newcomer)."""
+    if len(silent) < MAX_SILENT:
+        return True
+    oldest = next(iter(silent.values())) - HEAD_TIMEOUT_S  # when it was accepted
+    return time.monotonic() - oldest >= SILENT_GRACE_S
+
+
+def _listen_if_room(listener: socket.socket, waiting: selectors.BaseSelector,
+                    silent: dict[socket.socket, float]) -> None:
+    """Accept again once _accept stopped for lack of room and there is room now."""
+    try:
+        waiting.get_key(listener)
+    except KeyError:
+        if _room(silent):
+            waiting.register(listener, selectors.EVENT_READ)
 
 
 def _forget(waiting: selectors.BaseSelector, silent: dict[socket.socket, float],
