@@ -84,4 +84,7 @@ class PacedWrkRun(WrkRun):
                  "uncertain_incr": max(0, found["sent_incr"] - found["answered_incr"]),
                  "first_request": found["first_answer"] or self._started,
                  "hdr": histograms["corrected"], "hdr_uncorrected": histograms["uncorrected"],
-                 "lag_hdr": histograms["lag"], "scheduled": found["scheduled"]}]
+                 "lag_hdr": histograms["lag"],
+                 # Requests the server never answered were waiting on it, not on wrk: a
+                 # window with no slot but those was the server's silence, not an idle engine.
+                 "scheduled": found["scheduled"] + found["unanswered"]}]

@@ -155,7 +155,7 @@ end
 
 -- Globals: done() reads each thread's.
 sent, sent_incr, answered_incr, acked_incr, seed = 0, 0, 0, 0, 0
-requests, status_errors, scheduled, unmatched, first_answer = 0, 0, 0, 0, 0
+requests, status_errors, scheduled, unmatched, first_answer, answers = 0, 0, 0, 0, 0, 0
 corrected, uncorrected, lag = {{}}, {{}}, {{}}
 local threads = {{}}
 local NONE = -1
@@ -278,6 +278,7 @@ function response(status, headers, body)
     answered_incr = answered_incr + 1
     if status < 300 then acked_incr = acked_incr + 1 end
   end
+  answers = answers + 1
   if first_answer == 0 then first_answer = now end
   if now < window_start or now >= window_end then return end
   requests = requests + 1
@@ -306,7 +307,7 @@ function done(summary, latency, requests_stats)
   local sum = {{}}
   local first = 0
   for _, name in ipairs({{"sent", "sent_incr", "answered_incr", "acked_incr", "requests",
-                         "status_errors", "scheduled", "unmatched"}}) do
+                         "status_errors", "scheduled", "unmatched", "answers"}}) do
     sum[name] = 0
     for _, t in ipairs(threads) do sum[name] = sum[name] + t:get(name) end
   end
@@ -316,10 +317,11 @@ function done(summary, latency, requests_stats)
   end
   local e = summary.errors
   io.write(string.format('{REPORT_PREFIX}{{"requests":%d,"window_s":%.6f,"sent":%d,"sent_incr":%d,' ..
-    '"answered_incr":%d,"acked_incr":%d,"scheduled":%d,"unmatched":%d,"first_answer":%.6f,' ..
+    '"answered_incr":%d,"acked_incr":%d,"scheduled":%d,"unanswered":%d,"unmatched":%d,' ..
+    '"first_answer":%.6f,' ..
     '"errors":{{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}},',
     sum.requests, window_end - window_start, sum.sent, sum.sent_incr, sum.answered_incr,
-    sum.acked_incr, sum.scheduled, sum.unmatched, first,
+    sum.acked_incr, sum.scheduled, sum.sent - sum.answers, sum.unmatched, first,
     e.connect, e.read, e.write, sum.status_errors, e.timeout))
   io.write('"corrected":' .. merged("corrected") .. ',"uncorrected":' .. merged("uncorrected") ..
     ',"lag":' .. merged("lag") .. '}}\\n')
