@@ -301,7 +301,7 @@ def connections_sentence(j: connections.Judgement) -> str:
     parts += [f"{name} did not ({failed[name]})" for name in j.asyncs + j.threads if name in failed]
     text = (f"At {num(at)} concurrent connections held open ({j.workload}, open loop, {j.rate} "
             f"req/s in total, paced by {j.engine}, p99 SLO {j.slo_ms:g} ms): " + "; ".join(parts)
-            + f". Verdict: {j.verdict}, because {j.why}.")
+            + f". {j.why[:1].upper()}{j.why[1:]}.")
     per = [c for c in j.costs if not math.isnan(c.kib_per_connection)]
     if per:
         text += (" Each open connection costs " + ", ".join(
@@ -309,13 +309,16 @@ def connections_sentence(j: connections.Judgement) -> str:
             for c in per) + " (slopes of peak RSS and threads over "
                  + ", ".join(num(u) for u in sorted({u for c in per for u in c.fitted}))
                  + " connections, where every connection was served).")
-    split = next((s for s in reversed(j.splits) if not math.isnan(s.framework)), None)
-    if split is not None:
-        text += (f" HTTP framework against execution model at {num(split.users)} connections: "
-                 f"aiohttp (async) spends {ratio(split.framework)} the server CPU per request of "
-                 "async-raw (the same loop and store on the threads' own parser)")
-        text += (f", and async-raw {ratio(split.model)} that of {split.thread} (the same parser "
-                 "on a thread per connection)." if not math.isnan(split.model) else ".")
+    framework = next((s for s in reversed(j.splits) if not math.isnan(s.framework)), None)
+    model = next((s for s in reversed(j.splits) if not math.isnan(s.model)), None)
+    if framework is not None:
+        text += (f" The HTTP framework's cost: at {num(framework.users)} connections aiohttp "
+                 f"(async) spent {ratio(framework.framework)} the server CPU per request of "
+                 "async-raw (the same loop and store on the threads' own parser).")
+    if model is not None:
+        text += (f" The execution model's: at {num(model.users)} connections async-raw spent "
+                 f"{ratio(model.model)} that of {model.thread} (the same parser, a thread per "
+                 "connection).")
     if at < 1000:
         text += f" The article speaks of thousands of connections; this was judged at {num(at)}."
     if j.repeats < 2:

@@ -42,7 +42,7 @@ def why_not(row: pd.Series | dict, slo_us: float) -> str:
     if not row["usable"]:
         return "the load generator fell behind" if row["lagging"] else (row["reasons"] or "failed")
     if row["rps"] < openloop.SUSTAINED * row["offered_rps"]:
-        cap = " (over its --workers thread cap)" if openloop.capped(row) else ""
+        cap = ": over its --workers thread cap" if openloop.capped(row) else ""
         return f"answered {row['rps']:.0f} of {row['offered_rps']:.0f} req/s{cap}"
     if row["errors"]:
         return f"{row['errors']:.0f} failed requests"
@@ -75,7 +75,8 @@ def costs(sweep: pd.DataFrame) -> list[Cost]:
         threads = served["server_threads"].astype(float)
         per_thread = (float(np.polyfit(x, threads.to_numpy(), 1)[0])
                       if threads.notna().all() else math.nan)
-        found.append(Cost(str(name), kib, per_thread, users))
+        # Rounded: a flat line's slope comes out as -5e-20, which means 0.
+        found.append(Cost(str(name), round(kib, 2) + 0.0, round(per_thread, 3) + 0.0, users))
     return found
 
 
@@ -92,16 +93,25 @@ class Split:
 
 
 def splits(sweep: pd.DataFrame, thread: str | None) -> list[Split]:
+    """Per connection count where `async` and `async-raw` were both measured. The model's
+    ratio needs a thread line that served every connection there: ``thread`` itself, or
+    ``thread`` with its --workers cap raised; none (nan) past the cap, where a capped
+    server serves only some of the connections and its CPU per request is not like for like."""
     found = []
     for users, here in sweep.groupby("users", sort=True):
+        if "label" not in here:
+            here = here.assign(label=here.apply(label, axis=1))
         row = {r["label"]: r for _, r in here[here["usable"] > 0].iterrows()}
         if not all(name in row for name in FRAMEWORK):
             continue
         cpu = {name: r.get("cpu_us_per_request") for name, r in row.items()}
         fw = _ratio(cpu[FRAMEWORK[0]], cpu[MODEL_RAW])
-        model = _ratio(cpu[MODEL_RAW], cpu.get(thread)) if thread in row else math.nan
-        shown = [*FRAMEWORK, *([thread] if thread in row else [])]
-        found.append(Split(int(users), fw, model, thread or "",
+        served = [name for name, r in sorted(row.items(), key=lambda item: "--workers" in item[0])
+                  if thread and r["strategy"] == thread and not openloop.capped(r)]
+        line = served[0] if served else None
+        model = _ratio(cpu[MODEL_RAW], cpu[line]) if line else math.nan
+        shown = [*FRAMEWORK, *([line] if line else [])]
+        found.append(Split(int(users), fw, model, line or thread or "",
                            {n: row[n]["p99_us"] / 1000 for n in shown},
                            {n: row[n]["rss_mb"] for n in shown}))
     return found
