@@ -26,8 +26,8 @@ MODEL_RAW = "async-raw"              # beside a thread strategy with the same pa
 def label(row: pd.Series | dict) -> str:
     """A sweep line's name: the strategy, and the --workers its cells gave the server."""
     workers = row.get("workers")
-    given = workers == workers and workers is not None and int(workers) > 0
-    return f"{row['strategy']} --workers {int(workers)}" if given else str(row["strategy"])
+    count = int(workers) if workers is not None and workers == workers else 0
+    return f"{row['strategy']} --workers {count}" if count > 0 else str(row["strategy"])
 
 
 def held(row: pd.Series | dict, slo_us: float) -> bool:

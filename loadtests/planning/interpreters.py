@@ -3,7 +3,7 @@
 A name resolves through pyenv (``~/.pyenv/versions/<name>*/bin/python``, the
 newest match) or is a path to a python. Each gets its own venv under
 ``.venv-pythons/<label>``, made on demand with what the servers import
-(aiohttp and uvloop, at the versions requirements.lock pins); the servers find the project
+(aiohttp, at the version requirements.lock pins); the servers find the project
 through PYTHONPATH (ServerProcess sets it), so nothing is installed twice. Everything is checked before
 any server starts: a missing or too-old interpreter is a PlanError.
 """
@@ -23,7 +23,7 @@ VENVS = ROOT / ".venv-pythons"
 LOCK = ROOT / "requirements.lock"
 PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
 MINIMUM = (3, 11)
-SERVER_NEEDS = ["aiohttp", "uvloop"]   # every third-party module servers/ imports
+SERVER_NEEDS = ["aiohttp"]   # every third-party module servers/ imports
 _PROBE = ("import json, sys, sysconfig; print(json.dumps({'version': sys.version.split()[0], "
           "'version_info': list(sys.version_info[:2]), 'executable': sys.executable, "
           "'implementation': sys.implementation.name, "

@@ -207,10 +207,11 @@ def _cost_blocks(sweep: pd.DataFrame) -> list:
         for sp in split:
             rows.append([num(sp.users), ratio(sp.framework), ratio(sp.model)]
                         + [f"{sig(sp.p99_ms.get(n, math.nan))} ms, {num(sp.rss_mb.get(n, math.nan), 1)} MiB"
-                           for n in (*connections.FRAMEWORK, thread)])
+                           for n in (*connections.FRAMEWORK, sp.thread)])
         blocks.append(Table(["connections", "framework: async / async-raw CPU per request",
                              f"model: async-raw / {thread} CPU per request",
-                             "async p99, RSS", "async-raw p99, RSS", f"{thread} p99, RSS"], rows,
+                             "async p99, RSS", "async-raw p99, RSS", f"{thread} p99, RSS "
+                             "(--workers raised where it says so)"], rows,
                             caption="HTTP framework against execution model, on the same cells: "
                                     "`async` (aiohttp) and `async-raw` share the event loop and "
                                     "the store and differ only in the HTTP code; `async-raw` and "

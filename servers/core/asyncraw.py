@@ -20,6 +20,7 @@ requests. One timer per connection, re-armed lazily: a request only moves a dead
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import socket
 import sys
@@ -49,7 +50,7 @@ class _Connection(asyncio.Protocol):
         self._eof = False      # the peer closed its side: answer what is buffered, then close
         self._closed = False
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         self._transport = transport
         self._deadline = self._loop.time() + HEAD_TIMEOUT_S
         self._timer = self._loop.call_at(self._deadline, self._expire)
@@ -113,7 +114,7 @@ class _Connection(asyncio.Protocol):
                 return
             self._busy = True
             task = self._loop.create_task(_finish(coro, waiting))
-            task.add_done_callback(lambda t, keep=keep_alive: self._resumed(t, keep))
+            task.add_done_callback(functools.partial(self._resumed, keep_alive=keep_alive))
             return
 
     def _resumed(self, task: asyncio.Task, keep_alive: bool) -> None:
@@ -203,11 +204,7 @@ async def _run(app: App, listener: socket.socket, backlog: int) -> None:
         server.close()
 
 
-def serve(app: App, listener: socket.socket, backlog: int, event_loop: str = "asyncio") -> None:
+def serve(app: App, listener: socket.socket, backlog: int) -> None:
     """Serve until SIGINT or SIGTERM; ``backlog``: the listener's kernel queue (asyncio
     would set its own, 100, otherwise)."""
-    if event_loop == "uvloop":
-        import uvloop  # PyPI's libuv-based loop: the async-raw-uvloop strategy
-        uvloop.run(_run(app, listener, backlog))
-        return
     asyncio.run(_run(app, listener, backlog))

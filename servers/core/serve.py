@@ -101,8 +101,7 @@ def run(spec: registry.Strategy, opts: Options) -> None:
     announce(spec, listener, workers, work)
     try:
         if spec.model == "async":
-            serve_loop(http_layer(spec.factory, spec.model), app, listener,
-                       getattr(spec.factory, "event_loop", "asyncio"))
+            serve_loop(http_layer(spec.factory, spec.model), app, listener)
         else:
             serve_threads(app, listener)
     finally:

@@ -81,12 +81,11 @@ def http_layer(factory, model: str) -> str:
     return layer
 
 
-def serve_loop(layer: str, app: App, listener: socket.socket, event_loop: str = "asyncio") -> None:
-    """One event loop until SIGINT or SIGTERM: aiohttp's, or the raw one (on asyncio's
-    own loop, or on uvloop's when the strategy names ``event_loop = "uvloop"``)."""
+def serve_loop(layer: str, app: App, listener: socket.socket) -> None:
+    """One event loop until SIGINT or SIGTERM: aiohttp's, or the raw one."""
     if layer == "async-raw":
         from . import asyncraw
-        asyncraw.serve(app, listener, BACKLOG, event_loop)
+        asyncraw.serve(app, listener, BACKLOG)
     else:
         from . import asyncserve  # aiohttp only where it is used
         asyncserve.serve(app, listener, BACKLOG)
