@@ -13,8 +13,8 @@ from servers import strategy
 from servers.async_loop import AsyncLoop
 
 
-@strategy("async-raw", model="async",
-          rust="tokio current_thread runtime, Rc<RefCell<State>>, hand-written HTTP",
+@strategy("async-raw", discipline="event-loop", model="async",
+          analogue="tokio current_thread runtime, Rc<RefCell<State>>, hand-written HTTP",
           rule="no lock: touch state only between awaits (asyncio.Protocol, the threads' HTTP parser)")
 class AsyncRaw(AsyncLoop):
     """The same store and discipline as `async`; only the HTTP layer differs."""

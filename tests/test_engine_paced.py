@@ -23,6 +23,7 @@ from loadtests.engines.wrk_paced import threads_for
 from loadtests.planning.cells import Cell
 from loadtests.planning.workloads import WORKLOADS
 from loadtests.running.cell import Setup, run_cell
+from servers import discover
 
 pytestmark = [pytest.mark.load,
               pytest.mark.skipif(not shutil.which("wrk"),
@@ -32,8 +33,10 @@ pytestmark = [pytest.mark.load,
 def _setup(tmp_path: Path, strategy: str, model: str, warmup: float = 1.0,
            duration: float = 2.0) -> Setup:
     cpus = sorted(os.sched_getaffinity(0))
+    traits = discover()[strategy].traits.to_dict()  # as a manifest has it
+    assert traits["model"] == model
     return Setup(warmup, duration, {cpus[-1]}, {1: {cpus[0]}}, 0.0, tmp_path,
-                 {strategy: {"model": model, "safety": "safe"}})
+                 {strategy: traits})
 
 
 def test_n_connections_at_interval_t_offer_n_over_t(tmp_path: Path) -> None:

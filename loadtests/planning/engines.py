@@ -3,6 +3,7 @@ sizes its share of the CPUs), the rate it can keep on a schedule, and how to ins
 The engines themselves (loadtests/engines/) run the load; this is their catalogue."""
 from __future__ import annotations
 
+import math
 import shutil
 
 ENGINES = ("locust", "wrk")
@@ -30,6 +31,14 @@ PACED_RAMP_S = 1.0
 def paced_warmup(warmup: float, users: int, rate: float) -> float:
     """A paced cell's warm-up: at least one per-connection interval and the ramp."""
     return max(warmup, users / rate + PACED_RAMP_S)
+
+
+def timed(engine: str, seconds: float) -> float:
+    """How long ``engine`` really runs a window of ``seconds``: wrk times whole seconds
+    (``-d``), at least one; Locust's windows are the harness's own, to the millisecond."""
+    if engine == "wrk":
+        return float(max(1, math.ceil(seconds - 1e-9)))
+    return seconds
 
 
 def check(name: str) -> None:
