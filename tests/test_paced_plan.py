@@ -31,7 +31,9 @@ rates = [{rate}]
 def _plan(tmp_path: Path, users: str, extra: str = "", rate: int = 2000):
     path = tmp_path / "profiles.toml"
     path.write_text(PACED.format(users=users, extra=extra, rate=rate))
-    return profiles.build("p", Overrides(), list(discover()), machine_cores=2, path=path)
+    traits = {name: spec.traits.to_dict() for name, spec in discover().items()}
+    plan, _ = profiles.build("p", Overrides(), traits, machine_cores=2, path=path)
+    return plan
 
 
 def test_the_largest_point_comes_from_the_descriptor_limit(tmp_path: Path) -> None:
