@@ -1,7 +1,10 @@
 """Judgements for the GC and async claims, read beside their bodies rather than from inside
-them: those bodies (claims.claim_gc, claims.claim_async) are being rewritten on their own
-(a live-heap axis; a 10,000-connection sweep), so each gets a thin adapter here that takes
-its verdict as given and finds the comparison that carries it in the same numbers.
+them. The async claim keeps its own record of the connection sweep (claims.Claim.sweep, a
+connections.Judgement: which lines held at each count, costs per connection); this turns
+it into the report's judgement (the comparison that carries the verdict, its effect and
+spread). The GC claim's body is being rewritten on its own (a live-heap axis), so it gets
+a thin adapter that takes its verdict as given and finds the comparison that carries it in
+the same numbers.
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import gc, openloop
+from . import connections, gc, openloop
 from .analysis import PYTHON, Analysis
 from .judgement import Judgement, not_judged, relative_range, widest
 from .style import ms, num, ratio
@@ -59,33 +62,64 @@ def _open_spread(an: Analysis, row: pd.Series) -> float:
     return relative_range(mine.min(), mine.max(), mine.median(), len(mine))
 
 
-def async_judgement(an: Analysis, verdict: str) -> Judgement:
-    """Async against the best thread strategy: answered rate at the most connections of the
-    connection sweep where Locust kept up for async, else throughput on the I/O workload."""
+def async_judgement(an: Analysis, claim: Any) -> Judgement:
+    """Async against the thread strategies: from the connection sweep's own judgement
+    (claim.sweep, report/connections.py) when the claim was judged there, else throughput
+    on the I/O workload."""
     what = "async against the best thread strategy"
-    if _not_measured(verdict):
-        return not_judged(verdict, what)
+    if _not_measured(claim.verdict):
+        return not_judged(claim.verdict, what)
+    if isinstance(claim.sweep, connections.Judgement):
+        return _from_sweep(an, claim.sweep)
     asyncs = [s for s in an.order if an.model.get(s) == "async" and an.ranked(s) and an.lang(s) == PYTHON]
     threads = [s for s in an.order if an.model.get(s) == "threads" and an.ranked(s)
                and an.lang(s) == PYTHON]
+    return _closed_async(an, claim.verdict, asyncs, threads)
+
+
+def _from_sweep(an: Analysis, found: connections.Judgement) -> Judgement:
+    """At the decisive connection count: where async and a thread line both held, memory per
+    connection decided (their fitted KiB, a slope: no spread over repeats); otherwise one held
+    and the other did not, and the answered rate (or, rate kept, the p99) carries it."""
     sweep = openloop.sweep_rows(openloop.groups(an.run))
-    if not sweep.empty and asyncs and threads:
-        usable = sweep[sweep["usable"] > 0]
-        mine = usable[usable["strategy"] == asyncs[0]]
-        if not mine.empty:
-            most = int(mine["users"].max())
-            a = mine[mine["users"] == most].iloc[0]
-            rivals = usable[(usable["users"] == most) & usable["strategy"].isin(threads)]
-            if not rivals.empty:
-                t = rivals.loc[rivals["rps"].idxmax()]
-                return Judgement(
-                    verdict, f"answered rate at {num(most)} connections, open loop at "
-                    f"{a['rate']} req/s ({a['strategy']} against {t['strategy']})",
-                    f"{num(a['rps'])} vs {num(t['rps'])} req/s answered, p99 {ms(a['p99_us'])} vs "
-                    f"{ms(t['p99_us'])} ms", a["rps"] / t["rps"] if t["rps"] else math.nan,
-                    widest(_open_spread(an, r) for r in (a, t)), int(min(a["usable"], t["usable"])),
-                    not verdict.startswith("no measurable"), int(a["lagging"] + t["lagging"]))
-    return _closed_async(an, verdict, asyncs, threads)
+    sweep = sweep.assign(label=sweep.apply(connections.label, axis=1))
+    rows = {r["label"]: r for _, r in sweep[(sweep["users"] == found.decisive)
+                                            & (sweep["usable"] > 0)].iterrows()}
+    held = found.held.get(found.decisive, [])
+    cost = {c.label: c.kib_per_connection for c in found.costs}
+
+    def pick(lines: list[str]) -> str | None:
+        """The line that carries a side: one that held (the lightest), else the fastest."""
+        ok = [n for n in lines if n in held] or [n for n in lines if n in rows]
+        if not ok:
+            return None
+        return min(ok, key=lambda n: cost.get(n, math.inf) if n in held else -rows[n]["rps"])
+    a, t = pick(found.asyncs), pick(found.threads)
+    where = (f"{num(found.decisive)} connections held open ({found.workload}, {found.rate} req/s "
+             f"in total, paced by {found.engine}, p99 SLO {found.slo_ms:g} ms)")
+    if a is None or t is None:
+        return Judgement(found.verdict, f"async and thread strategies at {where}", found.why,
+                         math.nan, math.nan, found.repeats, False, len(found.left_out))
+    ra, rt = rows[a], rows[t]
+    if a in held and t in held:  # memory per connection decided
+        ka, kt = cost.get(a, math.nan), cost.get(t, math.nan)
+        return Judgement(found.verdict, f"memory per open connection, both holding at {where}",
+                         f"{ka:.1f} vs {kt:.1f} KiB per connection ({a} vs {t})",
+                         ka / kt if kt else math.nan, math.nan, found.repeats,
+                         found.verdict == "supported", len(found.left_out))
+    kept = [r["rps"] >= openloop.SUSTAINED * r["offered_rps"] for r in (ra, rt)]
+    if all(kept):  # both answered the rate: the SLO (p99) told them apart
+        effect = ra["p99_us"] / rt["p99_us"] if rt["p99_us"] else math.nan
+        spread = widest(relative_range(r["p99_min"], r["p99_max"], r["p99_us"], r["usable"])
+                        for r in (ra, rt))
+    else:
+        effect = ra["rps"] / rt["rps"] if rt["rps"] else math.nan
+        spread = widest(_open_spread(an, r) for r in (ra, rt))
+    said = {n: "held" if n in held else "did not" for n in (a, t)}
+    return Judgement(found.verdict, f"which held the rate within the SLO at {where}",
+                     f"{a} {said[a]}, {t} {said[t]}: {num(ra['rps'])} vs {num(rt['rps'])} of "
+                     f"{num(ra['offered_rps'])} req/s, p99 {ms(ra['p99_us'])} vs {ms(rt['p99_us'])} ms",
+                     effect, spread, found.repeats, (a in held) != (t in held), len(found.left_out))
 
 
 def _closed_async(an: Analysis, verdict: str, asyncs: list[str], threads: list[str]) -> Judgement:

@@ -60,6 +60,9 @@ COLUMNS: tuple[Column, ...] = tuple(
     + _cols("bool", "", "whether the serving interpreter's GIL was on (its /health)", "gil_enabled")
     + _cols("int", "count", "CPUs the server was pinned to", "cores")
     + _cols("int", "count", "concurrent users (Locust) or connections (wrk)", "users")
+    + _cols("int", "count", "the server's --workers when the cell set it (a thread server's "
+            "connection cap, a process server's worker count); empty: the strategy's default",
+            "workers")
     + _cols("int", "index", "0-based repeat of the same cell", "repeat")
     + _cols("text", "", "closed (users send back to back) or open (requests start on a schedule)",
             "mode")
@@ -127,21 +130,25 @@ KEY = ["strategy", "workload", "engine", "cores", "users", "mode", "rate"]
 IDENTITY = ("strategy", "workload", "engine", "cores", "users", "repeat")  # and `rate`, open loop
 DEFAULT_ENGINE = "locust"  # what a format-1 run was measured with
 
-# <strategy>.<workload>.<engine>.c<cores>.u<users>[.o<rate>].r<repeat>[.py<label>]; format 1
-# had no engine part. `.o<rate>` marks an open-loop cell: `o2000` offers 2000 req/s,
-# `o0.85x` 0.85 of the strategy's capacity measured earlier in the run; closed cells have
-# none. A run over several interpreters (--pythons) adds .py<label>, e.g. ...r0.py3.13.
-CELL_ID = "{strategy}.{workload}.{engine}.c{cores}.u{users}{open}.r{repeat}"
+# <strategy>.<workload>.<engine>.c<cores>.u<users>[.w<workers>][.o<rate>].r<repeat>[.py<label>];
+# format 1 had no engine part. `.w<workers>` marks a cell that gave the server --workers
+# (e.g. a thread server's connection cap raised). `.o<rate>` marks an open-loop cell:
+# `o2000` offers 2000 req/s, `o0.85x` 0.85 of the strategy's capacity measured earlier in
+# the run; closed cells have none. A run over several interpreters (--pythons) adds
+# .py<label>, e.g. ...r0.py3.13.
+CELL_ID = "{strategy}.{workload}.{engine}.c{cores}.u{users}{workers}{open}.r{repeat}"
 RATE = r"\d+(?:\.\d+)?x?"
 _ID = re.compile(r"^(?P<strategy>[^.]+)\.(?P<workload>[^.]+)(?:\.(?P<engine>[a-z0-9]+))?"
-                 r"\.c(?P<cores>\d+)\.u(?P<users>\d+)(?:\.o(?P<rate>" + RATE + r"))?"
+                 r"\.c(?P<cores>\d+)\.u(?P<users>\d+)(?:\.w(?P<workers>\d+))?"
+                 r"(?:\.o(?P<rate>" + RATE + r"))?"
                  r"\.r(?P<repeat>\d+)(?:\.py(?P<python>\S+))?$")
 
 
 def cell_id(strategy: str, workload: str, engine: str, cores: int, users: int, repeat: int,
-            python: str = "", rate: str = "") -> str:
+            python: str = "", rate: str = "", workers: int = 0) -> str:
     base = CELL_ID.format(strategy=strategy, workload=workload, engine=engine, cores=cores,
-                          users=users, repeat=repeat, open=f".o{rate}" if rate else "")
+                          users=users, repeat=repeat, open=f".o{rate}" if rate else "",
+                          workers=f".w{workers}" if workers else "")
     return f"{base}.py{python}" if python else base
 
 
@@ -160,6 +167,10 @@ def parse_cell_id(text: str) -> dict[str, Any] | None:
     found["mode"] = mode_of(found["rate"])
     if not found["python"]:
         del found["python"]
+    if found["workers"]:
+        found["workers"] = int(found["workers"])
+    else:
+        del found["workers"]
     for name in ("cores", "users", "repeat"):
         found[name] = int(found[name])
     return found
@@ -212,7 +223,9 @@ def blank_record(**identity: Any) -> Record:
     if all(record.get(name) is not None for name in IDENTITY):
         record["cell_id"] = cell_id(record["strategy"], record["workload"], record["engine"],
                                     record["cores"], record["users"], record["repeat"],
-                                    python=identity.get("python") or "", rate=record["rate"])
+                                    python=identity.get("python") or "", rate=record["rate"],
+                                    workers=identity.get("workers") or 0)
+    record["workers"] = identity.get("workers") or None
     return record
 
 

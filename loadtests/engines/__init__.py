@@ -3,7 +3,9 @@
 - ``locust``: Python users (closed loop, or open loop for latency), distributed
   master/worker runs, Python scenarios. About 9k req/s per core here.
 - ``wrk``: Debian's wrk (C, epoll, LuaJIT scripts): drives servers at full
-  speed for a few µs of CPU per request, so throughput cells measure the server.
+  speed for a few µs of CPU per request, so throughput cells measure the server;
+  given a rate, paced (wrk_paced.py): thousands of connections held open, each
+  sending at a slow fixed pace.
 
 Both take the same workload definition (planning/workloads.py); each turns it into its
 own script. What the planner needs to know of each engine (its cost, the rate
@@ -17,6 +19,9 @@ __all__ = ["LoadGenError", "LoadRun", "LoadSpec", "Part", "Stopped", "load_run"]
 
 
 def load_run(engine: str, load: LoadSpec) -> LoadRun:
+    if engine == "wrk" and load.rate:
+        from loadtests.engines.wrk_paced import PacedWrkRun
+        return PacedWrkRun(load)
     if engine == "wrk":
         from loadtests.engines.wrk import WrkRun
         return WrkRun(load)

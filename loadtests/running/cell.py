@@ -82,6 +82,8 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
               "gc_mode": workload.server.get("gc", "default"),
               "offered_rps": round(offered, 1) if cell.rate else None})
     flags = workload.server_flags() + ["--loops-per-us", f"{setup.loops_per_us:.4f}"]
+    if cell.workers:
+        flags += ["--workers", str(cell.workers)]
     python = setup.pythons.get(cell.python)
     server = (RemoteServer(setup.target) if setup.target
               else ServerProcess(cell.strategy, flags, cpus=server_cpus, python=python))
