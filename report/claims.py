@@ -300,11 +300,13 @@ def _async_by_connections(an: Analysis, claim: Claim) -> bool:
     a = top[top["strategy"] == asyncs[0]].iloc[0]
     thread_rows = [r for _, r in top[top["strategy"].isin(threads)].iterrows()]
     kept = [r for r in thread_rows if held(r)]
+    caps = " / ".join(str(c) for c in sorted({c for r in thread_rows if openloop.capped(r)
+                                              for c in [openloop.cap(r)] if c is not None}))
     if held(a) and not kept:
         claim.verdict = "supported"
         why = ("every thread strategy fell short of the rate, failed requests or missed the SLO"
-               + (f" (beyond their --workers cap of {openloop.THREAD_CAP} connections: the cap is "
-                  "the finding)" if any(openloop.capped(r) for r in thread_rows) else ""))
+               + (f" (beyond their --workers cap of {caps} connections: the cap is the finding)"
+                  if caps else ""))
     elif held(a):
         best_t = min(kept, key=lambda r: r["rss_mb"])
         mem = a["rss_mb"] / best_t["rss_mb"] if best_t["rss_mb"] else float("nan")
@@ -331,7 +333,7 @@ def _async_by_connections(an: Analysis, claim: Claim) -> bool:
         if openloop.capped(r) and r["rps"] < openloop.SUSTAINED * r["offered_rps"]:
             claim.answer += (f" {r['strategy']} answered only {num(r['rps'])} of "
                              f"{num(r['offered_rps'])} req/s at {num(r['users'])} connections: its "
-                             f"--workers cap ({openloop.THREAD_CAP} threads) is the finding there.")
+                             f"--workers cap ({openloop.cap(r)} threads) is the finding there.")
     if beyond:
         claim.answer += (f" At {', '.join(num(u) for u in beyond)} connections Locust itself fell "
                          "behind (or failed) on this machine for async, so those cells judge nothing.")

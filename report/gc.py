@@ -152,7 +152,8 @@ def timeline_cell(run: Run, frame: pd.DataFrame) -> str | None:
     of a workload that makes garbage (the one the GC claim is about) before any other."""
     if frame.empty:
         return None
-    have = frame[frame["cell_id"].map(lambda c: bool((run.records.get(c) or {}).get("latency_timeline")))]
+    have = frame[frame["cell_id"].map(lambda c: c in run.records
+                                      and bool(run.records[c].latency_timeline))]
     if have.empty:
         return None
     garbage = (pd.to_numeric(have["garbage"], errors="coerce").fillna(0) if "garbage" in have
@@ -167,14 +168,14 @@ def timeline(run: Run, cell_id: str) -> tuple[np.ndarray, np.ndarray, list[tuple
     """(bucket starts in s from the window's start, max latency per bucket in ms, pauses as
     (start s from the window's start, duration ms, generation)). Buckets with no completed
     request are NaN."""
-    record = run.records.get(cell_id) or {}
-    line = record["latency_timeline"]
+    record = run.records[cell_id]
+    line = record.latency_timeline or {}
     step = float(line["bucket_ms"]) / 1000
     maxima = np.array(line["max_us"], dtype=float) / 1000
     maxima[maxima <= 0] = np.nan
-    start = float(record.get("window_start_unix_s") or line["start"])
+    start = float(record.window_start_unix_s or line["start"])
     offset = float(line["start"]) - start  # the same instant when both are the window's start
     x = offset + np.arange(len(maxima)) * step
-    pauses = [(p[0] / 1e6 - start, p[1] / 1000, int(p[2])) for p in record.get("gc_pauses") or []
+    pauses = [(p[0] / 1e6 - start, p[1] / 1000, int(p[2])) for p in record.gc_pauses or []
               if isinstance(p, (list, tuple)) and len(p) >= 3]
     return x, maxima, pauses

@@ -22,7 +22,6 @@ DEFAULT_SLO_MS = {"cpu": 20.0, "io": 50.0, "hot-key": 10.0, "write-heavy": 5.0,
                   "read-heavy": 5.0, "transfer": 5.0}
 FALLBACK_SLO_MS = 10.0
 SUSTAINED = 0.95  # achieved/offered below this: the server did not keep the rate
-THREAD_CAP = 1024  # thread strategies' default --workers: connections served at once (CONTRACT.md)
 
 _MEDIAN = ["offered_rps", "rps", "p50_us", "p99_us", "p999_us", "p50_uncorrected_us",
            "p99_uncorrected_us", "p999_uncorrected_us", "send_lag_p99_us", "rss_mb",
@@ -59,7 +58,9 @@ def groups(run: Run) -> pd.DataFrame:
             "reasons": "; ".join(sorted({r for r in group["reason"] if r})),
             "errors": float(_col(usable, "errors").fillna(0).sum()),
             "requests": float(_col(usable, "requests").fillna(0).sum()),
-            "cell_ids": list(usable["cell_id"])}
+            "cell_ids": list(usable["cell_id"]),
+            # what its server said it serves at once (its ready line): one per cell, the same
+            "connection_cap": _col(group, "connection_cap").max()}
         for name in _MEDIAN:
             values = _col(usable, name).dropna()
             row[name] = float(values.median()) if len(values) else math.nan
@@ -153,12 +154,14 @@ def sweep_rows(frame: pd.DataFrame, workload: str = "io") -> pd.DataFrame:
     return mine[mine["rate"] == rate].sort_values(["strategy", "users"])
 
 
+def cap(row: pd.Series | dict) -> int | None:
+    """The connections a group's server serves at once (a thread each, in a thread
+    strategy or a -mp one with a threaded front), as its cells recorded; None: no cap."""
+    found = row.get("connection_cap")
+    return int(found) if found is not None and found == found else None
+
+
 def capped(row: pd.Series | dict) -> bool:
-    """More connections than threads serve at once, in a server whose connections take a
-    thread each: a thread strategy, or a -mp one with a threaded front (seen: its tree
-    peaked at the cap's thread count)."""
-    if int(row.get("users") or 0) <= THREAD_CAP or row.get("model") == "async":
-        return False
-    threads = row.get("server_threads")
-    return row.get("model") == "threads" or (threads == threads and threads is not None
-                                              and threads >= THREAD_CAP)
+    """More connections than the server serves at once."""
+    found = cap(row)
+    return found is not None and int(row.get("users") or 0) > found

@@ -10,15 +10,9 @@ import pytest
 
 from loadtests.machine.client import Client
 from loadtests.machine.server import ServerProcess
-from servers import discover
 
-from .fuzzing import ANSWER_TIMEOUT_S, COUNTS, KEYS, Fuzzed, Ledger
-
-REPO = Path(__file__).resolve().parent.parent
-STRATEGIES = discover()
-STATEFUL = [name for name, spec in STRATEGIES.items() if spec.stateful]
-SAFE = [name for name in STATEFUL if STRATEGIES[name].safe]
-UNSAFE = [name for name in STATEFUL if not STRATEGIES[name].safe]
+from .fuzzing import ANSWER_TIMEOUT_S, COUNTS, KEYS, Fuzzed, Ledger, assert_still_serving
+from .helpers import REPO, STRATEGIES
 
 
 @pytest.fixture
@@ -59,13 +53,17 @@ def built_report(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module", params=sorted(STRATEGIES))
 def fuzzed(request) -> Iterator[Fuzzed]:
+    """One server per strategy for a fuzz module. After the module's last use, whichever
+    test that was: /health answers, the books balance, nothing crashed inside (a failure
+    there is an error of the fixture, not of the test that happened to run last)."""
     name = request.param
     with ServerProcess(name, ["--keys", str(KEYS)]) as server:
         client = Client(server.host, server.port, timeout=ANSWER_TIMEOUT_S)
-        yield Fuzzed(name, server, client, Ledger(STRATEGIES[name].stateful),
-                     COUNTS.setdefault(name, Counter()))
+        fz = Fuzzed(name, server, client, Ledger(STRATEGIES[name].stateful),
+                    COUNTS.setdefault(name, Counter()))
+        yield fz
+        assert_still_serving(fz)
         client.close()
-        assert server.alive(), f"{name} died while fuzzed:\n{server.stderr_tail()}"
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

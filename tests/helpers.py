@@ -1,4 +1,6 @@
-"""Helpers the end-to-end tests share: run the CLI, read back the run it wrote."""
+"""What the tests share: the repository's root, the registered strategies, and how the
+end-to-end tests run the CLI and read back the run it wrote. (Fixtures live in
+conftest.py; everything a test module imports comes from here.)"""
 from __future__ import annotations
 
 import csv
@@ -6,6 +8,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+from servers import discover
+
+REPO = Path(__file__).resolve().parent.parent
+STRATEGIES = discover()
+STATEFUL = [name for name, spec in STRATEGIES.items() if spec.stateful]
+SAFE = [name for name in STATEFUL if STRATEGIES[name].safe]
+UNSAFE = [name for name in STATEFUL if not STRATEGIES[name].safe]
 
 SHORT = ["--warmup", "0.5s", "--duration", "1.5s"]
 

@@ -30,8 +30,8 @@ pytestmark = [pytest.mark.load,  # runs load; make test-fast leaves it out
 
 def _setup(tmp_path: Path, strategy: str = "global-lock") -> Setup:
     cpus = sorted(os.sched_getaffinity(0))
-    return Setup(1.0, 2.0, {cpus[-1]}, {1: {cpus[0]}}, 0.0, tmp_path,
-                 {strategy: {"model": "threads", "safety": "safe"}})
+    return Setup(warmup=1.0, duration=2.0, loadgen_cpus={cpus[-1]}, server_cpus={1: {cpus[0]}},
+                 scratch=tmp_path, spec={strategy: {"model": "threads", "safety": "safe"}})
 
 
 def test_quick_profile_with_wrk_counts_and_finds_lost_updates(tmp_path: Path) -> None:
@@ -103,8 +103,8 @@ def test_wrk_killed_mid_cell_fails_that_cell(tmp_path: Path) -> None:
     record = run_cell(Cell("global-lock", "write-heavy", 1, 8, 0, "wrk"),
                       WORKLOADS["write-heavy"], _setup(tmp_path), threading.Event())
     stop.set()
-    assert record["status"] == "failed", record
-    assert "wrk exited with status -9" in record["reason"], record["reason"]
+    assert record.status == "failed", record
+    assert "wrk exited with status -9" in record.reason, record.reason
 
 
 def test_a_failing_wrk_script_fails_that_cell(tmp_path: Path, monkeypatch) -> None:
@@ -112,8 +112,8 @@ def test_a_failing_wrk_script_fails_that_cell(tmp_path: Path, monkeypatch) -> No
                         lambda workload: "function request( return nil end -- broken\n")
     record = run_cell(Cell("global-lock", "write-heavy", 1, 8, 0, "wrk"),
                       WORKLOADS["write-heavy"], _setup(tmp_path), threading.Event())
-    assert record["status"] == "failed" and "no report" in record["reason"], record
-    assert "workload.lua" in record["detail"], record["detail"]  # wrk said what failed
+    assert record.status == "failed" and "no report" in record.reason, record
+    assert "workload.lua" in record.detail, record.detail  # wrk said what failed
 
 
 # Killed in the warm-up, the server is dead before the measured wrk starts: wrk cannot
@@ -135,8 +135,8 @@ def test_a_server_that_dies_under_wrk_fails_that_cell(tmp_path: Path, phase: str
     record = run_cell(Cell("global-lock", "write-heavy", 1, 8, 0, "wrk"),
                       WORKLOADS["write-heavy"], _setup(tmp_path), threading.Event())
     killer.join(5)
-    assert record["status"] == "failed", record
-    assert record["reason"].startswith("global-lock died during the cell"), record["reason"]
+    assert record.status == "failed", record
+    assert record.reason.startswith("global-lock died during the cell"), record.reason
 
 
 def test_the_script_carries_the_workload_mix_and_skew() -> None:

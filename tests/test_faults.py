@@ -12,11 +12,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .helpers import SHORT, load_run
+from .helpers import REPO, SHORT, load_run
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
-REPO = Path(__file__).resolve().parent.parent
 
 DIES_MIDWAY = '''"""dies-midway: a global lock that SIGKILLs its own server after 500 requests."""
 import os
@@ -210,13 +209,13 @@ def test_a_taken_locust_master_port_is_retried_on_another(tmp_path: Path, monkey
     ports = iter([taken])
     monkeypatch.setattr(loadgen, "free_port", lambda: next(ports, None) or real_free_port())
     cpus = sorted(os.sched_getaffinity(0))
-    setup = Setup(0.5, 1.5, set(cpus), {1: {cpus[0]}}, 0.0, tmp_path,
-                  {"global-lock": {"model": "threads", "safety": "safe"}})
+    setup = Setup(warmup=0.5, duration=1.5, loadgen_cpus=set(cpus), server_cpus={1: {cpus[0]}},
+                  scratch=tmp_path, spec={"global-lock": {"model": "threads", "safety": "safe"}})
     try:
         record = run_cell(Cell("global-lock", "write-heavy", 1, 8, 0), WORKLOADS["write-heavy"],
                           setup, threading.Event())
     finally:
         squatter.close()
-    assert record["status"] == "ok", record.get("detail")
-    assert (tmp_path / record["cell_id"] / "attempt-1" / "locust.log").read_text().count("in use")
-    assert record["correct"] is True and record["rps"] > 0
+    assert record.status == "ok", record.detail
+    assert (tmp_path / record.cell_id / "attempt-1" / "locust.log").read_text().count("in use")
+    assert record.correct is True and record.rps > 0

@@ -18,7 +18,8 @@ from loadtests.machine.client import Client
 from loadtests.machine.server import ServerProcess
 from servers import discover
 
-REPO = Path(__file__).resolve().parent.parent
+from .helpers import REPO
+
 BINARY = REPO / "build" / "rust" / "release" / "rust-global-lock"  # built by `make rust`
 
 pytestmark = [pytest.mark.servers,  # starts real servers; make test-fast leaves it out

@@ -10,9 +10,10 @@ import pytest
 
 from loadtests.checks.verify import verify_strategy
 
+from .helpers import REPO
+
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 def sharebench(copy: Path, *args: str) -> subprocess.CompletedProcess:

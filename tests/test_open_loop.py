@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.engines import hdr
+from results import hdr
+
+from .helpers import REPO
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
-REPO = Path(__file__).resolve().parent.parent
 
 STALL_ONCE = '''"""stall-once (test only): global-lock that holds its lock for 200 ms, once, 2 s in."""
 import threading

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,11 @@ from report import RunWarning, build_report, gc
 from report.analysis import analyse
 from report.claims import claim_gc
 from report.load import load_run
-from results import schema
+from results import hdr
+from results.record import CellRecord
 
-from .report_run import _histogram, write_run
+from .report_run import histogram as latency_histogram
+from .report_run import write_run
 
 START = 1_735_732_800.0  # the window's start, epoch s
 WINDOW_S = 3.0
@@ -24,13 +27,13 @@ MODE_OF = {"gc": "default", "gc-off": "off", "gc-freeze": "freeze"}
 
 
 def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int,
-             tail_ms: float, pause_ms: float) -> dict:
+             tail_ms: float, pause_ms: float) -> CellRecord:
     model = "processes" if strategy.endswith("-mp") else "threads"
     rust = strategy.startswith("rust-")
     mode = MODE_OF[workload]
-    histogram = _histogram(rng, 900, 0.3, 3000)
-    record = schema.blank_record(strategy=strategy, model=model, safety="safe", workload=workload,
-                                 engine="locust", cores=1, users=16, repeat=repeat, rate="1000")
+    histogram = latency_histogram(rng, 900, 0.3, 3000)
+    record = CellRecord(strategy=strategy, model=model, safety="safe", workload=workload,
+                        engine="locust", cores=1, users=16, repeat=repeat, rate="1000")
     wobble = 1 + 0.03 * (repeat - 1)  # -3%, 0, +3%: repeats of one mode overlap, modes apart
     pauses = [] if mode == "off" else [[(START + t) * 1e6, pause_ms * 1000 * (0.2 if g == 0 else 1), g]
                                        for t, g in ((0.5, 0), (1.2, 2), (2.4, 0))]
@@ -38,8 +41,8 @@ def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int
     for start_us, pause_us, _ in pauses:  # the spike lands in the bucket after the pause began
         index = int((start_us / 1e6 - START) / 0.05) + 1
         timeline[index] = int(pause_us + 1000)
-    record.update(
-        status="ok", reason="", duration_s=WINDOW_S, requests=3000, rps=1000.0, offered_rps=1000.0,
+    record = replace(
+        record, status="ok", reason="", duration_s=WINDOW_S, requests=3000, rps=1000.0, offered_rps=1000.0,
         p50_us=900, p90_us=1500, p99_us=tail_ms * 300 * wobble, p999_us=tail_ms * 1000 * wobble,
         max_us=tail_ms * 1300 * wobble, mean_us=1000, errors=0, loadgen_lagging=False,
         server_cpu=0.4, loadgen_cpu=0.3, server_cores=1, loadgen_cores=1, loadgen_bound=False,
@@ -48,7 +51,7 @@ def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int
         gc_collections=len(pauses) * 40, gc_pauses_dropped=0,
         gc_pause_total_ms=round(sum(p[1] for p in pauses) / 1000, 3),
         gc_pause_max_ms=round(max((p[1] for p in pauses), default=0) / 1000, 3) * wobble,
-        hdr=histogram.encode().decode(), gc_pauses=pauses, window_start_unix_s=START,
+        hdr=hdr.encode(histogram), gc_pauses=pauses, window_start_unix_s=START,
         latency_timeline={"bucket_ms": 50, "start": START, "max_us": timeline})
     return record
 
@@ -65,12 +68,12 @@ def write_gc_run(root: Path, off_tail_ms: float = 3.0, rust_tail_ms: float | Non
         for workload, (tail, pause) in modes.items():
             for repeat in range(3):
                 cell = _gc_cell(rng, strategy, workload, repeat, tail, pause)
-                (run / "cells" / f"{cell['cell_id']}.json").write_text(json.dumps(cell))
+                (run / "cells" / f"{cell.cell_id}.json").write_text(json.dumps(cell.to_json()))
     for repeat in range(3 if rust_tail_ms is not None else 0):
-        cell = _gc_cell(rng, "rust-global-lock", "gc", repeat, rust_tail_ms, 0)
-        cell.update(gc_collections=None, gc_pause_total_ms=None, gc_pause_max_ms=None,
-                    gc_pauses=None, gc_pauses_dropped=None)
-        (run / "cells" / f"{cell['cell_id']}.json").write_text(json.dumps(cell))
+        cell = replace(_gc_cell(rng, "rust-global-lock", "gc", repeat, rust_tail_ms, 0),
+                       gc_collections=None, gc_pause_total_ms=None, gc_pause_max_ms=None,
+                       gc_pauses=None, gc_pauses_dropped=None)
+        (run / "cells" / f"{cell.cell_id}.json").write_text(json.dumps(cell.to_json()))
     return run
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from loadtests.checks import stress
 
-from .conftest import SAFE, UNSAFE
+from .helpers import SAFE, UNSAFE
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from loadtests.engines import hdr
 from loadtests.machine.server import ServerProcess
+from results import hdr
 
 from .helpers import SHORT, by_id, load_run, sharebench
 

@@ -209,7 +209,7 @@ def summarise(subject: Subject, target_rps: float, warmup: float, wall: float) -
                    server_requests=stats["requests"])
         if subject.safety == "safe":  # an increment never answered may or may not be applied
             row["correct"] = correctness.verdict(acked, uncertain, stats["sum"], stats["incr_applied"],
-                                                 subject.safety)["correct"]
+                                                 subject.safety).correct
     return row
 
 

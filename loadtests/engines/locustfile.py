@@ -37,7 +37,7 @@ import gevent
 from locust import FastHttpUser, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests.engines import hdr
+from results import hdr
 from results.atomic import write_text
 
 REPORT_MESSAGE = "sharebench_report"
@@ -77,9 +77,9 @@ class Recorder:
                 "acked_incr": self.acked_incr,
                 "uncertain_incr": self.uncertain_incr + self.in_flight_incr,
                 "first_request": self.first_request,
-                "hdr": self.hist.encode().decode("ascii"),
-                **({"hdr_uncorrected": self.uncorrected.encode().decode("ascii"),
-                    "lag_hdr": self.lag.encode().decode("ascii"), "scheduled": self.scheduled,
+                "hdr": hdr.encode(self.hist),
+                **({"hdr_uncorrected": hdr.encode(self.uncorrected),
+                    "lag_hdr": hdr.encode(self.lag), "scheduled": self.scheduled,
                     "timeline": {"bucket_ms": BUCKET_S * 1000, "start": self.start,
                                  "max_us": self.timeline}}
                    # Even with no slot in the window (a generator too starved to start its

@@ -22,6 +22,7 @@ from loadtests.running import sweep
 from loadtests.running.cell import Setup, run_cell
 from loadtests.running.manifest import new_manifest
 from results.atomic import write_text
+from results.record import CellRecord
 from results.store import RunStore
 
 WORKLOADS = ("cpu", "read-heavy")
@@ -54,8 +55,8 @@ def prepare(results: Path, run: str | None, names: list[str], duration: float,
     return store, setup
 
 
-def _figure(record: dict) -> float | None:
-    return record.get("rps") if record["status"] == "ok" else None
+def _rps(record: CellRecord) -> float | None:
+    return record.rps if record.status == "ok" else None
 
 
 def crosscheck(strategies: list[str], workloads: dict[str, Workload], setup: Setup,
@@ -68,17 +69,17 @@ def crosscheck(strategies: list[str], workloads: dict[str, Workload], setup: Set
                 return rows
             wrk, locust = (run_cell(Cell(name, workload_name, 1, workload.users, 0, engine),
                                     workload, setup, stop) for engine in ("wrk", "locust"))
-            wrk_rps, locust_rps = _figure(wrk), _figure(locust)
+            wrk_rps, locust_rps = _rps(wrk), _rps(locust)
             ratio = round(wrk_rps / locust_rps, 3) if wrk_rps and locust_rps else None
             row = {"strategy": name, "workload": workload_name, "users": workload.users,
                    "wrk_rps": wrk_rps, "locust_rps": locust_rps, "headroom": ratio,
                    # the cross-check: only where the server, not an engine, is the limit
                    "agree": (abs(ratio - 1) <= AGREE if ratio and workload_name == "cpu" else None),
-                   "wrk_loadgen_bound": wrk.get("loadgen_bound"),
-                   "locust_loadgen_bound": locust.get("loadgen_bound"),
-                   "wrk_server_cpu": wrk.get("server_cpu"), "locust_server_cpu": locust.get("server_cpu"),
-                   "locust_loadgen_cpu": locust.get("loadgen_cpu"),
-                   "note": "; ".join(r["reason"] for r in (wrk, locust) if r.get("reason"))}
+                   "wrk_loadgen_bound": wrk.loadgen_bound,
+                   "locust_loadgen_bound": locust.loadgen_bound,
+                   "wrk_server_cpu": wrk.server_cpu, "locust_server_cpu": locust.server_cpu,
+                   "locust_loadgen_cpu": locust.loadgen_cpu,
+                   "note": "; ".join(r.reason for r in (wrk, locust) if r.reason)}
             rows.append(row)
             log(f"crosscheck {name:<18} {workload_name:<10} wrk {wrk_rps or 0:>8.0f} req/s  "
                 f"locust {locust_rps or 0:>8.0f} req/s  wrk/locust x{ratio}"

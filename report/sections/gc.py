@@ -54,7 +54,7 @@ def gc_blocks(an: Analysis) -> list:
     cell_id = gc.timeline_cell(an.run, frame)
     if cell_id is not None:
         x, maxima, pauses = gc.timeline(an.run, cell_id)
-        bucket = float(an.run.records[cell_id]["latency_timeline"]["bucket_ms"])
+        bucket = float((an.run.records[cell_id].latency_timeline or {})["bucket_ms"])
         longest = max((p[1] for p in pauses), default=0.0)
         blocks.append(figure(plots.gc_timeline(cell_id, x, maxima, pauses, bucket),
                              f"fig-gc-timeline-{slug(cell_id)}.png",

@@ -140,7 +140,7 @@ def connection_blocks(an: Analysis, frame: pd.DataFrame, sweep: pd.DataFrame) ->
                              "Log scales except memory; hollow: some requests failed."))
     rows = []
     for _, r in sweep.iterrows():
-        cap = (f"capped: serves {openloop.THREAD_CAP} connections at once (--workers)"
+        cap = (f"capped: serves {openloop.cap(r)} connections at once"
                if openloop.capped(r) else "")
         if not r["usable"]:
             why = "Locust fell behind (G)" if r["lagging"] else (r["reasons"] or "failed")
@@ -152,7 +152,7 @@ def connection_blocks(an: Analysis, frame: pd.DataFrame, sweep: pd.DataFrame) ->
     blocks.append(Table(["strategy", "connections", "answered req/s", "RSS MiB", "threads",
                          "open fds", "p99 ms", "errors", "design limit"], rows,
                         caption="The connection sweep. A thread strategy serves at most --workers "
-                                f"connections at once (default {openloop.THREAD_CAP}, CONTRACT.md); "
+                                "connections at once (its connection cap, as its ready line said); "
                                 "beyond that, connections wait for a free thread: the cap, not "
                                 "the load, is then the finding: requests on connections no thread "
                                 "takes go unanswered, so they lower the answered rate rather than "

@@ -71,11 +71,11 @@ def run(spec: registry.Strategy, opts: Options) -> None:
         # --garbage, --gc and --switch-interval are CPython's (its collector, its GIL):
         # checked like every flag, and meaningless to a server without them.
         from . import foreign
-        Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, 0.0, opts.garbage)  # checks; no calibration
+        Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.garbage, measure=False)  # checks
         foreign.exec_server(foreign.command(
             spec.manifest, spec.name, opts.port, opts.host, opts.workers, opts.keys,
-            opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us))
-    work = Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us, opts.garbage)
+            opts.cpu_us, opts.hold_us, opts.io_ms))
+    work = Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.garbage)
     if opts.switch_interval is not None:
         # Before any fork: the interval is interpreter state, so forked workers inherit it.
         sys.setswitchinterval(opts.switch_interval)
@@ -89,7 +89,8 @@ def run(spec: registry.Strategy, opts: Options) -> None:
     app = App(spec, store, work, opts.keys, workers, [slot], opts.gc)
     start_gc(opts.gc, slot)
     listener = listen(opts.host, opts.port)
-    announce(spec, listener, workers, work)
+    # a thread per connection, at most `workers` at once; one event loop takes any number
+    announce(spec, listener, workers, workers if spec.model == "threads" else None)
     try:
         if spec.model == "async":
             from . import asyncserve  # aiohttp only where it is used
