@@ -126,10 +126,9 @@ def load_run(path: str | Path) -> Run:
     run.planned = _planned(stored.matrix)
     every = run.cells if run.all_cells is None else run.all_cells
     have = set(every["cell_id"]) if len(every) else set()
-    if len(run.cells):
-        is_open = run.cells["mode"] == "open"
-        run.open_cells = run.cells[is_open].reset_index(drop=True)
-        run.cells = run.cells[~is_open].reset_index(drop=True)
+    is_open = run.cells["mode"] == "open"
+    run.open_cells = run.cells[is_open].reset_index(drop=True)
+    run.cells = run.cells[~is_open].reset_index(drop=True)
     run.missing = run.planned[~run.planned["cell_id"].isin(have)].reset_index(drop=True)
     if stored.calibration is not None:
         run.calibration = pd.DataFrame(stored.calibration)

@@ -34,7 +34,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from servers import get
-    from servers.core.serve import Options, check, run
+    from servers.core.serve import Options, check_options, run
     try:
         spec = get(args.strategy)
     except KeyError as exc:
@@ -48,7 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                    garbage=garbage, gc=args.gc,
                    switch_interval=args.switch_interval)
     try:
-        check(spec, opts)
+        check_options(spec, opts)
         run(spec, opts)
     except ValueError as exc:
         return _fail(str(exc))
@@ -128,7 +128,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         duration = profiles.parse_duration(args.duration) if args.duration else 4.0
     except profiles.PlanError as exc:
         return _fail(str(exc))
-    store, setup = crosscheck.prepare(Path(args.results), args.run, names, duration,
+    store, setup = crosscheck.target_run(Path(args.results), args.run, names, duration,
                                      ["sharebench", *sys.argv[1:]])
     stop = threading.Event()
     sweep.install_signal_handlers(stop)

@@ -25,7 +25,7 @@ def sharebench(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
                           text=True, timeout=timeout)
 
 
-def load_run(results: Path) -> tuple[dict, list[dict]]:
+def read_latest(results: Path) -> tuple[dict, list[dict]]:
     run = (results / "latest").resolve()
     manifest = json.loads((run / "manifest.json").read_text())
     with open(run / "cells.csv") as fh:

@@ -21,7 +21,7 @@ from loadtests.planning.cells import Cell
 from loadtests.planning.workloads import WORKLOADS
 from loadtests.running.cell import Setup, run_cell
 
-from .helpers import SHORT, load_run, sharebench
+from .helpers import SHORT, read_latest, sharebench
 
 pytestmark = [pytest.mark.load,  # runs load; make test-fast leaves it out
               pytest.mark.skipif(not shutil.which("wrk"),
@@ -38,7 +38,7 @@ def test_quick_profile_with_wrk_counts_and_finds_lost_updates(tmp_path: Path) ->
     done = sharebench("run", "--profile", "quick", "--engine", "wrk", *SHORT,
                       "--results", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    manifest, rows = load_run(tmp_path)
+    manifest, rows = read_latest(tmp_path)
     assert {m["engine"] for m in manifest["matrix"]} == {"wrk"}
     cells = {row["strategy"]: row for row in rows}
     for row in cells.values():

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .helpers import REPO, SHORT, load_run
+from .helpers import REPO, SHORT, read_latest
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
@@ -94,7 +94,7 @@ def test_crashing_and_unstartable_servers_fail_their_cells_only(faulty_repo: Pat
                   "dies-midway,exits-at-start,global-lock", *SHORT, "--results", str(results))
     assert done.returncode == 0, done.stderr
     assert "broken_import.py failed to import" in done.stderr
-    manifest, rows = load_run(results)
+    manifest, rows = read_latest(results)
     assert manifest["status"] == "complete"
     assert "broken_import" in manifest["broken_strategies"]
     cells = {row["strategy"]: row for row in rows}
@@ -137,7 +137,7 @@ def test_locust_killed_mid_cell_fails_that_cell_and_the_run_goes_on(tmp_path: Pa
     victim.kill()    # by pid: a process this test's own child started
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
-    _, rows = load_run(tmp_path)
+    _, rows = read_latest(tmp_path)
     cells = {row["strategy"]: row for row in rows}
     assert cells["global-lock"]["status"] == "failed"
     assert "locust" in cells["global-lock"]["reason"], cells["global-lock"]["reason"]
@@ -159,9 +159,9 @@ def test_resume_skips_a_corrupt_record_and_measures_that_cell_again(tmp_path: Pa
     resumed = subprocess.run([sys.executable, "-m", "sharebench", "run", "--resume", str(run)],
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"skipping unreadable cell record {victim}" in resumed.stderr
+    assert f"sharebench: warning: skipped {victim}: not readable JSON" in resumed.stderr
     assert "1 of 2 cells to measure" in resumed.stderr
-    _, rows = load_run(tmp_path)
+    _, rows = read_latest(tmp_path)
     assert len(rows) == 2 and all(row["status"] == "ok" for row in rows)
 
 
@@ -180,7 +180,7 @@ def test_a_cpu_hog_on_our_cpus_is_flagged(tmp_path: Path) -> None:
         from loadtests.machine.groups import stop_group
         stop_group(hog)
     assert done.returncode == 0, done.stderr
-    _, rows = load_run(tmp_path)
+    _, rows = read_latest(tmp_path)
     row = rows[0]
     assert row["busy_machine"] == "True", (row["other_cpu"], row)
     # Our hog can take one CPU at most; more "other" CPU means someone else was loading the

@@ -68,7 +68,7 @@ def test_plan_multiplies_cells_by_interpreters(capsys) -> None:
 
 @pytest.mark.skipif(not PYENV_313, reason="no pyenv 3.13 on this machine")
 def test_a_server_runs_under_the_interpreter_asked_for(serve, tmp_path) -> None:
-    interp = venvs.prepare(interpreters.resolve("3.13"), log=lambda _: None)
+    interp = venvs.ensure(interpreters.resolve("3.13"), log=lambda _: None)
     server = serve("global-lock", python=interp.python)
     status, health = Client(server.host, server.port).get("/health")
     assert status == 200 and health["python"] == interp.version

@@ -1,4 +1,5 @@
-"""`sharebench serve`: clean exits on signals, bound to loopback, knobs calibrated."""
+"""`sharebench serve`: clean exits on signals, bound to loopback, the ready line, knobs that
+cost what they say."""
 from __future__ import annotations
 
 import signal

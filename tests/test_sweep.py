@@ -17,7 +17,7 @@ import pytest
 from loadtests.machine.server import ServerProcess
 from results import hdr
 
-from .helpers import SHORT, by_id, load_run, sharebench
+from .helpers import SHORT, by_id, read_latest, sharebench
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 def test_quick_profile_end_to_end(tmp_path: Path) -> None:
     done = sharebench("run", "--profile", "quick", "--results", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    manifest, rows = load_run(tmp_path)
+    manifest, rows = read_latest(tmp_path)
     assert manifest["status"] == "complete" and manifest["ended"]
     assert {"cpu_model", "kernel", "python", "gc_thresholds", "packages", "git_commit"} \
         <= set(manifest["environment"])
@@ -76,7 +76,7 @@ def test_validity_flags(tmp_path: Path) -> None:
                       "--workloads", "read-heavy,cpu", "--cores", "1,2", "--users", "32",
                       *SHORT, "--results", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    _, rows = load_run(tmp_path)
+    _, rows = read_latest(tmp_path)
     cells = by_id(rows)
     fast, slow = cells["stateless.read-heavy.locust.c1.u32.r0"], cells["stateless.cpu.locust.c1.u32.r0"]
     # On a machine others are loading, both sides starve and busy_machine disqualifies the
@@ -126,7 +126,7 @@ def test_interrupt_then_resume(tmp_path: Path) -> None:
     alive = [pid for pid in seen if psutil.pid_exists(pid)
              and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"left behind: {alive}"
-    manifest, rows = load_run(tmp_path)
+    manifest, rows = read_latest(tmp_path)
     assert manifest["status"] == "interrupted" and manifest["interrupted_by"] == "SIGINT"
     kept = len(rows)
     assert 1 <= kept < len(manifest["matrix"]), err
@@ -135,7 +135,7 @@ def test_interrupt_then_resume(tmp_path: Path) -> None:
     resumed = sharebench("run", "--resume", str((tmp_path / "latest").resolve()))
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(manifest['matrix']) - kept} of {len(manifest['matrix'])} cells" in resumed.stderr
-    manifest, rows = load_run(tmp_path)
+    manifest, rows = read_latest(tmp_path)
     assert manifest["status"] == "complete"
     assert sorted(row["cell_id"] for row in rows) == sorted(c["cell_id"] for c in manifest["matrix"])
 
@@ -184,7 +184,7 @@ def test_master_and_worker_over_loopback(tmp_path: Path) -> None:
             from loadtests.machine.groups import stop_group
             stop_group(worker)
     assert done.returncode == 0, done.stderr
-    manifest, rows = load_run(tmp_path)
+    manifest, rows = read_latest(tmp_path)
     assert manifest["target"] == server.url and manifest["loadgen_workers"] == 1
     assert len(rows) == 1 and rows[0]["strategy"] == "global-lock"
     row = rows[0]

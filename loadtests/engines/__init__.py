@@ -1,7 +1,8 @@
 """LoadSpec engines behind one interface (base.LoadRun): Locust and wrk.
 
 - ``locust``: Python users (closed loop, or open loop for latency), distributed
-  master/worker runs, Python scenarios. About 9k req/s per core here.
+  master/worker runs, Python scenarios. Its cost per request is what sizes it
+  (README, "Two engines", for what it holds per core).
 - ``wrk``: Debian's wrk (C, epoll, LuaJIT scripts): drives servers at full
   speed for a few µs of CPU per request, so throughput cells measure the server.
 
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 from loadtests.engines.base import LoadGenError, LoadRun, LoadSpec, Part, Stopped
 
-__all__ = ["LoadGenError", "LoadRun", "LoadSpec", "Part", "Stopped", "load_run"]
+__all__ = ["LoadGenError", "LoadRun", "LoadSpec", "Part", "Stopped", "create"]
 
 
-def load_run(engine: str, load: LoadSpec) -> LoadRun:
+def create(engine: str, load: LoadSpec) -> LoadRun:
     if engine == "wrk":
         from loadtests.engines.wrk import WrkRun
         return WrkRun(load)

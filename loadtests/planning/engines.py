@@ -7,8 +7,8 @@ import shutil
 
 ENGINES = ("locust", "wrk")
 INSTALL = {"wrk": "`make wrk` (apt-get install wrk) installs Debian's wrk"}
-# Load-generator CPU per request, which sizes its share of the machine (placement.py):
-# Locust's is about 100 µs, wrk's a few (README, "Two engines": `make calibrate`).
+# Load-generator CPU per request, which sizes its share of the machine (placement.py),
+# as measured by `make calibrate` (README, "Two engines").
 CPU_US_PER_REQUEST = {"locust": 100.0, "wrk": 5.0}
 OPEN_ENGINES = ("locust",)  # engines that can keep a schedule (wrk is closed loop)
 # Open loop: the most one Locust process offers on one core while keeping its schedule
@@ -17,7 +17,7 @@ OPEN_ENGINES = ("locust",)  # engines that can keep a schedule (wrk is closed lo
 MAX_OPEN_RPS_PER_PROCESS = 5000
 
 
-def check(name: str) -> None:
+def check_engine(name: str) -> None:
     """Raise ValueError if the engine is unknown or cannot run on this machine."""
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; valid: {', '.join(ENGINES)}")

@@ -143,7 +143,7 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
     _check_open(plan)
     for engine in plan.engines:
         try:
-            engines.check(engine)
+            engines.check_engine(engine)
         except ValueError as exc:
             raise PlanError(str(exc)) from None
     return plan

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 GARBAGE = 100  # objects in cycles per request in the gc workloads: a gen-0 collection every ~7 requests
 
 
-# One single-process server answers ~64k requests/s to wrk on this machine's cores
-# (`make calibrate`): ~16 us of CPU per request before any work knob.
+# A single-process server's own CPU per request before any work knob: what its
+# best `make calibrate` cell under wrk implies (README, "Two engines").
 SERVER_BASE_US = 16.0
 
 

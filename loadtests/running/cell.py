@@ -188,7 +188,7 @@ def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
                     processes=setup.remote_workers if remote else len(setup.loadgen_cpus),
                     remote=remote, master_port=setup.master_port if remote else locust_engine.free_port(),
                     rate=offered if cell.rate else 0.0, arrivals=setup.arrivals)
-        loadgen = engines.load_run(cell.engine, load)
+        loadgen = engines.create(cell.engine, load)
         loadgen.start()
         try:
             return loadgen, loadgen.window(stop)

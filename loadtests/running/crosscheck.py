@@ -16,8 +16,7 @@ from pathlib import Path
 
 from loadtests.planning import placement
 from loadtests.planning.cells import Cell, Plan
-from loadtests.planning.workloads import WORKLOADS as ALL_WORKLOADS
-from loadtests.planning.workloads import Workload
+from loadtests.planning.workloads import WORKLOADS, Workload
 from loadtests.running import sweep
 from loadtests.running.cell import Setup, run_cell
 from loadtests.running.manifest import new_manifest
@@ -25,11 +24,11 @@ from results.atomic import write_text
 from results.record import CellRecord
 from results.store import RunStore
 
-WORKLOADS = ("cpu", "read-heavy")
+CHECKED_WORKLOADS = ("cpu", "read-heavy")
 AGREE = 0.10  # on `cpu`, wrk and Locust must agree within 10%
 
 
-def prepare(results: Path, run: str | None, names: list[str], duration: float,
+def target_run(results: Path, run: str | None, names: list[str], duration: float,
             argv: list[str]) -> tuple[RunStore, Setup]:
     """The run calibration.csv belongs to — the one given, else results/latest (so its
     report shows the agreement), else a new calibrate-only run — and how to measure."""
@@ -38,8 +37,8 @@ def prepare(results: Path, run: str | None, names: list[str], duration: float,
         store = RunStore(Path(run) if run else latest.resolve())
         manifest = store.manifest()
     else:
-        cells = [Cell(n, w, 1, ALL_WORKLOADS[w].users, 0, e)
-                 for w in WORKLOADS for n in names for e in ("wrk", "locust")]
+        cells = [Cell(n, w, 1, WORKLOADS[w].users, 0, e)
+                 for w in CHECKED_WORKLOADS for n in names for e in ("wrk", "locust")]
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-calibrate"
         store = RunStore.create(results, run_id)
         manifest = new_manifest(run_id, Plan("calibrate", "wrk beside Locust", 1.0,
@@ -62,7 +61,7 @@ def _rps(record: CellRecord) -> float | None:
 def crosscheck(strategies: list[str], workloads: dict[str, Workload], setup: Setup,
               out: Path, stop: threading.Event, log=print) -> list[dict]:
     rows: list[dict] = []
-    for workload_name in WORKLOADS:
+    for workload_name in CHECKED_WORKLOADS:
         workload = workloads[workload_name]
         for name in strategies:
             if stop.is_set():
@@ -84,11 +83,11 @@ def crosscheck(strategies: list[str], workloads: dict[str, Workload], setup: Set
             log(f"crosscheck {name:<18} {workload_name:<10} wrk {wrk_rps or 0:>8.0f} req/s  "
                 f"locust {locust_rps or 0:>8.0f} req/s  wrk/locust x{ratio}"
                 + ("" if row["agree"] is None else "  agree" if row["agree"] else "  DISAGREE"))
-            _write(out, rows)
+            _write_csv(out, rows)
     return rows
 
 
-def _write(path: Path, rows: list[dict]) -> None:
+def _write_csv(path: Path, rows: list[dict]) -> None:
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, list(rows[0]))
     writer.writeheader()

@@ -5,10 +5,10 @@ from ..analysis import Analysis
 from ..doc import Document
 from .context import claims_section, environment_section, microbench_section
 from .performance import efficiency_section, latency_section, scaling_section
-from .summary import summary
+from .summary import summary_section
 from .trust import correctness_section, validity_section
 
-BUILDERS = (summary, scaling_section, latency_section, efficiency_section, correctness_section,
+BUILDERS = (summary_section, scaling_section, latency_section, efficiency_section, correctness_section,
             validity_section, microbench_section, claims_section, environment_section)
 SECTION_IDS = ("summary", "scaling", "latency", "efficiency", "correctness", "validity",
                "microbenchmarks", "claims", "environment")

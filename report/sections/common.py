@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
 from ..aggregate import FLAGS, marks
-from ..doc import Cell, Figure, Para
+from ..doc import Figure, Para, TableCell
 from ..findings import cores_text
 from ..plots import png
 
@@ -24,9 +24,9 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
 
 
-def marked(text: str, row: pd.Series | dict) -> Cell:
+def marked(text: str, row: pd.Series | dict) -> TableCell:
     """A table cell carrying the group's validity marks."""
-    return Cell(text, marks(row))
+    return TableCell(text, marks(row))
 
 
 def figure(fig: MplFigure, filename: str, title: str, caption: str) -> Figure:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .. import openloop, plots
 from ..analysis import Analysis
-from ..doc import Cell, Heading, Para, Table
+from ..doc import Heading, Para, Table, TableCell
 from ..style import ms, num, sig
 from .common import figure, slug
 
@@ -41,7 +41,7 @@ def _capacity_table(an: Analysis, workload: str, frame: pd.DataFrame) -> list:
            "at least": "every measured rate was sustained: a floor",
            "below": "not even the lowest rate measured was sustained: a ceiling",
            "none": "no usable point"}
-    rows: list[list[str | Cell]] = []
+    rows: list[list[str | TableCell]] = []
     rank = 0
     for c in found:
         ranked = an.ranked(c.strategy)
@@ -53,7 +53,7 @@ def _capacity_table(an: Analysis, workload: str, frame: pd.DataFrame) -> list:
         verdict = ("no measurable difference from the one above (repeats overlap)"
                    if c.same_as_above else "")
         rows.append([str(rank) if ranked else "—", c.strategy, str(c.cores), str(c.users),
-                     Cell(value), spread, how[c.how], verdict])
+                     TableCell(value), spread, how[c.how], verdict])
     return [Table(["rank", "strategy", "cores", "users", "req/s at p99 ≤ SLO", "repeats' range",
                    "how", "note"], rows,
                   caption=f"Capacity at SLO on {workload}: the highest offered rate each strategy "
@@ -63,7 +63,7 @@ def _capacity_table(an: Analysis, workload: str, frame: pd.DataFrame) -> list:
 
 
 def _points_table(frame: pd.DataFrame) -> Table:
-    rows: list[list[str | Cell]] = []
+    rows: list[list[str | TableCell]] = []
     for _, r in frame.sort_values(["strategy", "offered_rps"]).iterrows():
         if not r["usable"]:
             continue

@@ -8,7 +8,7 @@ import pandas as pd
 from .. import interpreters, plots
 from ..aggregate import flagged, merged_histogram, percentiles
 from ..analysis import Analysis, logical_cores, scaling
-from ..doc import Cell, Heading, Para, Section, Table
+from ..doc import Heading, Para, Section, Table, TableCell
 from ..style import ms, num, percent, ratio, sig, spread
 from ..usl import MIN_POINTS, USLFit
 from .common import cores_label, figure, legend, loadgen_caption, marked, slug
@@ -35,7 +35,7 @@ def _usl_blocks(an: Analysis, workload: str) -> list:
                      f"{MIN_POINTS} or more core counts; through 3 points a curve fits exactly and "
                      "says nothing of its own error, so a fitted N* would be meaningless and none "
                      "is printed.", "note")]
-    rows : list[list[str | Cell]] = []
+    rows : list[list[str | TableCell]] = []
     measured = an.at_ref(workload)["cores"].max()
     for strategy, fit in fits.items():
         if fit.ok:
@@ -43,7 +43,7 @@ def _usl_blocks(an: Analysis, workload: str) -> list:
                          _with_ci(fit.kappa, fit.kappa_ci, 4), _peak(fit, measured),
                          f"{fit.r2:.3f}", f"{fit.rms_pct:.1f}%", str(fit.points), num(fit.lam)])
         else:
-            rows.append([strategy, Cell(f"not possible: {fit.reason}"), "", "", "", "", str(fit.points), ""])
+            rows.append([strategy, TableCell(f"not possible: {fit.reason}"), "", "", "", "", str(fit.points), ""])
     level = next((f.level for f in fits.values() if f.ok), 0.9)
     return [Table(["strategy", "σ contention", "κ coherency", "peak N* (cores)", "R²", "RMS error",
                    "core counts", "λ req/s per core"], rows,
@@ -95,16 +95,16 @@ def scaling_section(an: Analysis) -> Section:
         else:
             section.add(Para(f"Measured at {cores_label(cores[0]) if cores else 'no'} core count only: "
                              "no scaling to plot for this workload.", "note"))
-        table : list[list[str | Cell]] = []
+        table : list[list[str | TableCell]] = []
         for strategy in an.order:
             mine = rows[rows["strategy"] == strategy]
             if mine.empty:
                 continue
-            line: list[str | Cell] = [strategy, an.model[strategy]]
+            line: list[str | TableCell] = [strategy, an.model[strategy]]
             for c in cores:
                 at = mine[mine["cores"] == c]
                 if at.empty:
-                    line.append(Cell("missing"))
+                    line.append(TableCell("missing"))
                 elif pd.isna(at.iloc[0]["rps"]):
                     line.append(marked("failed", at.iloc[0]))
                 else:
@@ -150,7 +150,7 @@ def _interpreter_blocks(an: Analysis) -> list:
 def _latency_rows(an: Analysis, workload: str) -> tuple[dict, list]:
     rows = an.at_ref(workload)
     panels: dict[int, list] = {}
-    table : list[list[str | Cell]] = []
+    table : list[list[str | TableCell]] = []
     for strategy in an.order:
         for _, r in rows[rows["strategy"] == strategy].sort_values("cores").iterrows():
             histogram = merged_histogram(an.run, r["cell_ids"])
@@ -173,7 +173,7 @@ def _latency_rows(an: Analysis, workload: str) -> tuple[dict, list]:
 
 
 def _sortable(cell) -> float:
-    text = cell.text if isinstance(cell, Cell) else str(cell)
+    text = cell.text if isinstance(cell, TableCell) else str(cell)
     try:
         return float(text.replace(",", ""))
     except ValueError:
@@ -224,7 +224,7 @@ def _by_users(an: Analysis, workload: str, every: pd.DataFrame) -> list:
         line: list = [strategy, str(int(cores))]
         for u in users:
             r = at.get(u)
-            line.append(Cell("missing") if r is None else
+            line.append(TableCell("missing") if r is None else
                         marked(num(r["rps"]) if pd.notna(r["rps"]) else "failed", r))
         for u in users:
             r = at.get(u)

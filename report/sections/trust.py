@@ -10,22 +10,22 @@ from results.schema import NOISY_CV
 from ..aggregate import FLAGS, flagged, marks
 from ..analysis import Analysis, correctness
 from ..claims import claim_races
-from ..doc import Bullets, Cell, Heading, Para, Section, Table
+from ..doc import Bullets, Heading, Para, Section, Table, TableCell
 from ..findings import correctness_headline, validity_headline
 from ..style import num, percent, sig, spread
 from .common import cores_label, legend
 
 
-def _verdict(row) -> Cell:
+def _correctness_cell(row) -> TableCell:
     if row.safety == "no-state":
-        return Cell("not applicable: no shared state")
+        return TableCell("not applicable: no shared state")
     if row.checked == 0:
-        return Cell("not checked: no finished cell")
+        return TableCell("not checked: no finished cell")
     if row.held == row.checked and row.lost == 0:
-        return Cell("held")
+        return TableCell("held")
     if row.safety == "unsafe":
-        return Cell("FAILED, as designed", "")
-    return Cell("FAILED: a safe strategy lost updates")
+        return TableCell("FAILED, as designed", "")
+    return TableCell("FAILED: a safe strategy lost updates")
 
 
 def correctness_section(an: Analysis) -> Section:
@@ -39,7 +39,7 @@ def correctness_section(an: Analysis) -> Section:
                          _rank=table["safety"].map(rank))
     table = table.sort_values(["_bad", "_rank", "strategy"], ascending=[False, True, True])
     rows = [[r.strategy, r.safety, r.model, str(r.checked), f"{r.held} of {r.checked}",
-             num(r.lost), num(r.acked), num(r.uncertain), percent(r.lost_share, 2), _verdict(r)]
+             num(r.lost), num(r.acked), num(r.uncertain), percent(r.lost_share, 2), _correctness_cell(r)]
             for r in table.itertuples()]
     section.add(Table(["strategy", "safety", "model", "cells checked", "invariant held", "lost updates",
                        "acknowledged increments", "unanswered increments", "lost share", "verdict"], rows,

@@ -22,7 +22,7 @@ from .serving import THREAD_WORKERS, Options, announce, listen, serve_threads, s
 from .work import Work
 
 MAX_PROCESSES = 256    # --workers for the processes model: a typo must not fork-bomb the box
-SWITCH_INTERVAL_S = (1e-6, 1.0)  # --switch-interval bounds: 1 us is the stress check's
+SWITCH_INTERVAL_BOUNDS_S = (1e-6, 1.0)  # --switch-interval bounds: 1 us is the stress check's
 
 
 def cores() -> int:
@@ -38,7 +38,7 @@ def default_workers(model: str) -> int:
     return cores()
 
 
-def check(spec: registry.Strategy, opts: Options) -> int:
+def check_options(spec: registry.Strategy, opts: Options) -> int:
     """Validate options before anything starts; returns the worker count."""
     if not 1 <= opts.keys <= 10_000_000:
         raise ValueError(f"--keys must be in 1..10000000, got {opts.keys}")
@@ -46,7 +46,7 @@ def check(spec: registry.Strategy, opts: Options) -> int:
         raise ValueError(f"--port must be in 0..65535, got {opts.port}")
     if opts.gc not in gcstats.MODES:
         raise ValueError(f"--gc must be one of {', '.join(gcstats.MODES)}, got {opts.gc!r}")
-    low, high = SWITCH_INTERVAL_S
+    low, high = SWITCH_INTERVAL_BOUNDS_S
     if opts.switch_interval is not None and not low <= opts.switch_interval <= high:
         raise ValueError(f"--switch-interval must be in {low:g}..{high:g} seconds, "
                          f"got {opts.switch_interval:g}")
@@ -66,7 +66,7 @@ def check(spec: registry.Strategy, opts: Options) -> int:
 
 
 def run(spec: registry.Strategy, opts: Options) -> None:
-    workers = check(spec, opts)
+    workers = check_options(spec, opts)
     if spec.manifest is not None:  # another language: this process becomes that server
         # --garbage, --gc and --switch-interval are CPython's (its collector, its GIL):
         # checked like every flag, and meaningless to a server without them.

@@ -1,9 +1,10 @@
 """HTTP/1.1 over plain sockets, one thread per connection (the threads model).
 
-Written here rather than taken from http.server for two measured reasons:
-http.server sends headers and body in two writes, which with Nagle and delayed
-ACK stalls ~44 ms per response, and its per-request overhead would dominate
-the sharing disciplines we want to compare. Each response leaves in one
+Written here rather than taken from http.server for two measured reasons
+(README, "Measured here"): http.server sends headers and body in two writes,
+which with Nagle and delayed ACK stalls every response for a delayed-ACK
+timeout, and its per-request overhead would dominate the sharing disciplines
+we want to compare. Each response leaves in one
 sendall() on a TCP_NODELAY socket.
 
 Connections are persistent (Locust keeps them open), so a thread lives as long
