@@ -84,6 +84,9 @@ def _block_html(block) -> str:
         return f"<pre><code>{html.escape(block.text)}</code></pre>"
     if isinstance(block, Table):
         return _table_html(block)
+    if isinstance(block, Figure) and not block.png:  # built without figures
+        return (f'<figure data-file="{html.escape(block.filename)}"><figcaption>'
+                f"{_inline(block.caption)}</figcaption></figure>")
     if isinstance(block, Figure):
         data = base64.b64encode(block.png).decode()
         return (f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(block.title)}" '

@@ -36,7 +36,7 @@ def test_rust_is_never_in_the_python_ranking(tmp_path: Path) -> None:
 def test_summary_names_the_fastest_rust_apart(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
-        built = build_report(write_run(tmp_path, damaged=False))
+        built = build_report(write_run(tmp_path, damaged=False), figures=False)
     python, _, rust = built.summary[1].partition("Rust reference (no interpreter lock), fastest:")
     assert "global-lock-mp" in python and not any(name in python for name in RUST)
     assert re.search(r"cpu: rust-ownership [\d,]+ req/s at 2 cores", rust), rust

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import pandas as pd
 from matplotlib.figure import Figure as MplFigure
@@ -29,8 +32,23 @@ def marked(text: str, row: pd.Series | dict) -> TableCell:
     return TableCell(text, marks(row))
 
 
-def figure(fig: MplFigure, filename: str, title: str, caption: str) -> Figure:
-    return Figure(filename=filename, title=title, caption=caption, png=png(fig))
+# Off while a document is built without figures (its text, tables and captions only).
+_DRAWING: ContextVar[bool] = ContextVar("drawing", default=True)
+
+
+@contextmanager
+def drawing(on: bool) -> Iterator[None]:
+    token = _DRAWING.set(on)
+    try:
+        yield
+    finally:
+        _DRAWING.reset(token)
+
+
+def figure(draw: Callable[[], MplFigure], filename: str, title: str, caption: str) -> Figure:
+    """A figure of the report; ``draw`` runs only when figures are drawn."""
+    return Figure(filename=filename, title=title, caption=caption,
+                  png=png(draw()) if _DRAWING.get() else b"")
 
 
 def cores_label(n: object) -> str:

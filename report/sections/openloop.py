@@ -3,6 +3,7 @@ and the connection sweep. Numbers come from report/openloop.py."""
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pandas as pd
 
@@ -101,7 +102,7 @@ def open_loop_blocks(an: Analysis) -> list:
         slo = openloop.slo_ms(an.run, workload)
         blocks.append(Heading(f"{workload} workload: latency under offered load"))
         if not usable.empty:
-            blocks.append(figure(plots.hockey(workload, usable, series, slo),
+            blocks.append(figure(partial(plots.hockey, workload, usable, series, slo),
                                  f"fig-hockey-{slug(workload)}.png",
                                  f"{workload}: latency vs achieved throughput",
                                  "Open loop, one point per offered rate (median of repeats), "
@@ -109,7 +110,7 @@ def open_loop_blocks(an: Analysis) -> list:
                                  "Locust-lagging cells are left out."))
             if not shown_once:
                 shown_once = True
-                blocks.append(figure(plots.corrected_vs_uncorrected(workload, usable, series),
+                blocks.append(figure(partial(plots.corrected_vs_uncorrected, workload, usable, series),
                                      f"fig-omission-{slug(workload)}.png",
                                      f"{workload}: what coordinated omission hides",
                                      "The same cells' p99.9 counted from the schedule (left) and "
@@ -133,8 +134,8 @@ def connection_blocks(an: Analysis, frame: pd.DataFrame, sweep: pd.DataFrame) ->
                          "still answers in time. Server figures are peaks of its whole process "
                          "tree, sampled from /proc every 0.25 s.")]
     if not usable.empty:
-        blocks.append(figure(plots.connections(workload, usable, an.series_of(set(usable["strategy"])),
-                                               str(rate)),
+        blocks.append(figure(partial(plots.connections, workload, usable,
+                                     an.series_of(set(usable["strategy"])), str(rate)),
                              f"fig-connections-{slug(workload)}.png",
                              f"{workload}: cost of concurrent connections",
                              "Log scales except memory; hollow: some requests failed."))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pandas as pd
 
@@ -87,8 +88,8 @@ def scaling_section(an: Analysis) -> Section:
         fits = {s: an.fits[(workload, s)] for s in an.order if (workload, s) in an.fits}
         cores = sorted(int(c) for c in rows["cores"].dropna().unique())
         if len(cores) > 1:
-            fig = plots.scaling(workload, users, rows, an.series_of(rows["strategy"]), fits)
-            section.add(figure(fig, f"fig-scaling-{slug(workload)}.png",
+            draw = partial(plots.scaling, workload, users, rows, an.series_of(rows["strategy"]), fits)
+            section.add(figure(draw, f"fig-scaling-{slug(workload)}.png",
                                f"{workload}: throughput and speedup vs cores",
                                "Lines: median over repeats; bars: min–max; thin curves: USL fit where "
                                "possible, shaded: its bootstrap confidence band. " + loadgen_caption(rows)))
@@ -197,8 +198,8 @@ def latency_section(an: Analysis) -> Section:
         shown = an.at_ref(workload)
         if panels:
             strategies = {s.strategy for p in panels.values() for s, _, _ in p}
-            fig = plots.latency(workload, users, panels, an.series_of(strategies))
-            section.add(figure(fig, f"fig-latency-{slug(workload)}.png",
+            draw = partial(plots.latency, workload, users, panels, an.series_of(strategies))
+            section.add(figure(draw, f"fig-latency-{slug(workload)}.png",
                                f"{workload}: latency percentiles",
                                "Percentile curves p50…p99.9 on a 'nines' axis; markers at p50, p90, p99, "
                                "p99.9. " + loadgen_caption(shown)))
@@ -215,7 +216,6 @@ def latency_section(an: Analysis) -> Section:
 
 
 def _by_users(an: Analysis, workload: str, every: pd.DataFrame) -> list:
-    fig = plots.by_users(workload, every, an.series_of(every["strategy"]))
     users = sorted(int(u) for u in every["users"].dropna().unique())
     top = users[-1]
     rows = []
@@ -236,7 +236,8 @@ def _by_users(an: Analysis, workload: str, every: pd.DataFrame) -> list:
     columns = (["strategy", "cores"] + [f"req/s at {u} users" for u in users]
                + [f"p99 ms at {u} users" for u in users] + [f"RSS MiB at {top} users"])
     return [Heading(f"{workload} workload: latency vs concurrent users"),
-            figure(fig, f"fig-users-{slug(workload)}.png", f"{workload}: by concurrent users",
+            figure(partial(plots.by_users, workload, every, an.series_of(every["strategy"])),
+                   f"fig-users-{slug(workload)}.png", f"{workload}: by concurrent users",
                    "Throughput, p99 latency and server memory as the number of concurrent users "
                    "grows, one column per core count. " + loadgen_caption(every)),
             Table(columns, [line for _, _, line in rows],
@@ -254,8 +255,8 @@ def efficiency_section(an: Analysis) -> Section:
         users = an.ref_users[workload]
         rows = an.at_ref(workload)
         section.add(Heading(f"{workload} workload, {users} users"))
-        fig = plots.efficiency(workload, users, rows, an.series_of(rows["strategy"]))
-        section.add(figure(fig, f"fig-efficiency-{slug(workload)}.png",
+        draw = partial(plots.efficiency, workload, users, rows, an.series_of(rows["strategy"]))
+        section.add(figure(draw, f"fig-efficiency-{slug(workload)}.png",
                            f"{workload}: efficiency and memory",
                            "Bars: medians; a hollow bar is a flagged cell. " + loadgen_caption(rows)))
         table = []
