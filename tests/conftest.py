@@ -1,7 +1,6 @@
 """Shared fixtures: real server processes on free loopback ports."""
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from loadtests.machine.client import Client
 from loadtests.machine.server import ServerProcess
 
 from .fuzzing import ANSWER_TIMEOUT_S, COUNTS, KEYS, Fuzzed, Ledger, assert_still_serving
-from .helpers import REPO, STRATEGIES
+from .helpers import STRATEGIES, copy_repo
 
 
 @pytest.fixture
@@ -32,10 +31,7 @@ def serve():
 
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
-    for package in ("servers", "loadtests", "sharebench"):
-        shutil.copytree(REPO / package, tmp_path / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path
+    return copy_repo(tmp_path / "repo")
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from results.record import CellRecord
 COLUMNS = list(schema.COLUMN_NAMES)
 
 # name: (model, safety, req/s at 1 core on cpu, 1->2 core speedup, base RSS MiB)
-STRATEGIES = {
+SYNTHETIC = {
     "async": ("async", "safe", 3600, 1.00, 30),
     "global-lock": ("threads", "safe", 2900, 1.03, 34),
     "global-lock-mp": ("processes", "safe", 2600, 1.75, 33),
@@ -66,7 +67,7 @@ def histogram(rng: np.random.Generator, median_us: float, spread: float, count: 
 
 def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, users: int,
           repeat: int, rps_scale: float, machine: int = 2) -> CellRecord:
-    model, safety, rps1, speedup, rss = STRATEGIES[strategy]
+    model, safety, rps1, speedup, rss = SYNTHETIC[strategy]
     knobs = WORKLOADS[workload]["knobs"]
     cell_id = ids.cell_id(strategy, workload, "locust", cores, users, repeat)
     if workload == "cpu":
@@ -137,7 +138,7 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
     (run / "cells").mkdir(parents=True)
     matrix, rows = [], []
     for workload, spec in WORKLOADS.items():
-        for strategy in STRATEGIES:
+        for strategy in SYNTHETIC:
             for cores in cores_list:
                 for users in spec["users"]:
                     for repeat in range(repeats if workload == "cpu" else 1):
@@ -178,13 +179,13 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
                               "language": "rust" if name in RUST else "python",
                               "rule": ("no synchronisation; the hold yields the GIL like any I/O "
                                        "would") if spec[1] == "unsafe" else "…"}
-                       for name, spec in STRATEGIES.items()},
+                       for name, spec in SYNTHETIC.items()},
         "placement": {"server_cpus": {str(c): list(range(c)) for c in cores_list},
                       "loadgen_cpus": [machine - 1],
                       "shared": {str(c): c >= machine for c in cores_list}},
         "timing": {"warmup_s": 2.0, "duration_s": DURATION},
         "environment": env,
-        "contract": {name: [] for name in STRATEGIES},
+        "contract": {name: [] for name in SYNTHETIC},
         "knob_check": [{"strategy": "global-lock", "knob": "cpu_us", "asked_us": 300.0,
                         "measured_us": 306.0, "base_us": 70.0, "error": 0.02},
                        {"strategy": "async", "knob": "cpu_us", "error": None,
@@ -204,6 +205,16 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
             "global-lock,cpu,32,3010.0,2900.0,1.04,True,0.3,0.97,False,\n"
             "async,cpu,32,3500.0,2900.0,1.21,False,0.3,0.97,False,\n")
     return run
+
+
+def analysis_of(run: Path):
+    """The report's analysis of ``run``, its read warnings (the designed damage) silenced."""
+    from report import RunWarning
+    from report.analysis import analyse
+    from report.load import load_run
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunWarning)
+        return analyse(load_run(run))
 
 
 def _microbench() -> dict:

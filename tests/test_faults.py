@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .helpers import REPO, SHORT, read_latest
+from .helpers import SHORT, copy_repo, read_latest, sharebench
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
@@ -72,26 +71,19 @@ raise ImportError("injected: this strategy module cannot be imported")
 
 @pytest.fixture
 def faulty_repo(tmp_path: Path) -> Path:
-    copy = tmp_path / "repo"
-    for package in ("servers", "loadtests", "sharebench"):
-        shutil.copytree(REPO / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = copy_repo(tmp_path / "repo")
     (copy / "servers" / "dies_midway.py").write_text(DIES_MIDWAY)
     (copy / "servers" / "exits_at_start.py").write_text(EXITS_AT_START)
     (copy / "servers" / "broken_import.py").write_text(BROKEN_IMPORT)
     return copy
 
 
-def run_in(copy: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(copy)}
-    return subprocess.run([sys.executable, "-m", "sharebench", *args], cwd=copy, env=env,
-                          capture_output=True, text=True, timeout=240)
-
-
 def test_crashing_and_unstartable_servers_fail_their_cells_only(faulty_repo: Path,
                                                                 tmp_path: Path) -> None:
     results = tmp_path / "results"
-    done = run_in(faulty_repo, "run", "--profile", "quick", "--strategies",
-                  "dies-midway,exits-at-start,global-lock", *SHORT, "--results", str(results))
+    done = sharebench("run", "--profile", "quick", "--strategies",
+                      "dies-midway,exits-at-start,global-lock", *SHORT, "--results", str(results),
+                      repo=faulty_repo)
     assert done.returncode == 0, done.stderr
     assert "broken_import.py failed to import" in done.stderr
     manifest, rows = read_latest(results)
@@ -109,10 +101,10 @@ def test_crashing_and_unstartable_servers_fail_their_cells_only(faulty_repo: Pat
 
 
 def test_broken_module_does_not_break_listing_or_serving(faulty_repo: Path) -> None:
-    listed = run_in(faulty_repo, "list")
+    listed = sharebench("list", repo=faulty_repo)
     assert listed.returncode == 0 and "global-lock" in listed.stdout
     assert "broken_import.py failed to import" in listed.stderr
-    served = run_in(faulty_repo, "run", "--profile", "quick", "--strategies", "broken-import")
+    served = sharebench("run", "--profile", "quick", "--strategies", "broken-import", repo=faulty_repo)
     assert served.returncode == 2 and "injected: this strategy module" in served.stderr
 
 

@@ -19,7 +19,7 @@ from results import hdr
 from .helpers import REPO
 
 
-def part(scheduled: int, lag_us: int = 100, count: int = 0) -> Part:
+def one_report(scheduled: int, lag_us: int = 100, count: int = 0) -> Part:
     latency, lag = hdr.new(), hdr.new()
     for _ in range(count):
         latency.record_value(500)
@@ -43,7 +43,7 @@ def test_a_recorder_with_no_slot_in_the_window_still_reports_open_loop() -> None
 
 
 def test_no_slot_in_the_window_is_lagging_even_on_idle_cpus() -> None:
-    found = open_loop([part(0), part(0)], rps=0.0, offered=4000, loadgen_cpus_busy=0.1,
+    found = open_loop([one_report(0), one_report(0)], rps=0.0, offered=4000, loadgen_cpus_busy=0.1,
                       loadgen_cores=1)
     assert found.loadgen_lagging is True
 
@@ -52,10 +52,10 @@ def test_a_kept_schedule_is_not_lagging_and_each_reason_alone_flags_it() -> None
     def lagging(one: Part, rps: float = 3990.0, busy: float = 0.95) -> bool:
         return open_loop([one], rps=rps, offered=4000, loadgen_cpus_busy=busy,
                          loadgen_cores=1).loadgen_lagging
-    assert lagging(part(8000, count=50)) is False
-    assert lagging(part(8000, count=50), rps=3000.0) is True  # short on busy CPUs
+    assert lagging(one_report(8000, count=50)) is False
+    assert lagging(one_report(8000, count=50), rps=3000.0) is True  # short on busy CPUs
     # short on idle CPUs is the server's queue, not the generator's
-    assert lagging(part(8000, count=50), rps=3000.0, busy=0.3) is False
-    late = open_loop([part(8000, lag_us=20_000, count=50)], rps=3990.0, offered=4000,
+    assert lagging(one_report(8000, count=50), rps=3000.0, busy=0.3) is False
+    late = open_loop([one_report(8000, lag_us=20_000, count=50)], rps=3990.0, offered=4000,
                      loadgen_cpus_busy=0.95, loadgen_cores=1)
     assert late.loadgen_lagging and late.send_lag_p99_us >= 19_000

@@ -13,7 +13,7 @@ from report import SECTION_IDS, RunWarning, build_report, summarise
 from report.style import base_name, colour_slots
 from sharebench.cli import main
 
-from .report_run import CORRUPT, FAILED, STRATEGIES, write_run
+from .report_run import CORRUPT, FAILED, SYNTHETIC, write_run
 
 TITLES = ["1. Summary", "2. Multicore scaling", "3. Latency", "4. Efficiency and memory",
           "5. Correctness", "6. Validity", "7. Microbenchmarks", "8. The claims", "9. Environment"]
@@ -255,7 +255,7 @@ def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> Non
                      r"(global-lock-mp|ownership)\)", cpu), cpu
     assert "spread" in summary[1]
     level = write_run(tmp_path / "level", damaged=False,  # every strategy the same at 1 and 2 cores
-                      rps_scale={f"{s}.cpu.c2": 1 / speedup for s, (_, _, _, speedup, _) in STRATEGIES.items()}
+                      rps_scale={f"{s}.cpu.c2": 1 / speedup for s, (_, _, _, speedup, _) in SYNTHETIC.items()}
                       | {"global-lock-mp.io.c2": 0.5})  # its io cap doubles with the cores
     summary = summarise(level)
     assert "processes no measurable difference" in summary[2], summary[2]

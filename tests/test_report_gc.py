@@ -12,14 +12,12 @@ import pytest
 
 from loadtests.running.cell import merge_timelines
 from report import RunWarning, build_report, gc
-from report.analysis import analyse
 from report.claims import claim_gc
-from report.load import load_run
 from results import hdr
 from results.record import CellRecord
 
+from .report_run import analysis_of, write_run
 from .report_run import histogram as latency_histogram
-from .report_run import write_run
 
 START = 1_735_732_800.0  # the window's start, epoch s
 WINDOW_S = 3.0
@@ -79,14 +77,9 @@ def write_gc_run(root: Path, off_tail_ms: float = 3.0, rust_tail_ms: float | Non
     return run
 
 
-def _analysis(run: Path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RunWarning)
-        return analyse(load_run(run))
-
 
 def test_gc_claim_is_answered_with_numbers(tmp_path: Path) -> None:
-    claim = claim_gc(_analysis(write_gc_run(tmp_path)))
+    claim = claim_gc(analysis_of(write_gc_run(tmp_path)))
     assert claim.verdict == "supported: the collector's pauses reach the tail"
     assert "open loop" in claim.answer and "1000 req/s offered" in claim.answer
     assert "p99.9 30.0 ms on vs 3.00 ms off" in claim.answer
@@ -97,31 +90,31 @@ def test_gc_claim_is_answered_with_numbers(tmp_path: Path) -> None:
 
 def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> None:
     # Off as slow as on (within the repeats' spread) for global-lock; -mp is 9 ms on, 30 off.
-    claim = claim_gc(_analysis(write_gc_run(tmp_path, off_tail_ms=30)))
+    claim = claim_gc(analysis_of(write_gc_run(tmp_path, off_tail_ms=30)))
     assert "with it off, no measurable difference in p99.9 or max" in claim.answer
     assert claim.verdict == "contradicted: the tail was worse with the collector off"
 
 
 def test_gc_claim_compares_against_rust_without_a_collector(tmp_path: Path) -> None:
-    claim = claim_gc(_analysis(write_gc_run(tmp_path, rust_tail_ms=2.0)))
+    claim = claim_gc(analysis_of(write_gc_run(tmp_path, rust_tail_ms=2.0)))
     assert ("Against rust-global-lock (no collector) at the same offered rate: global-lock with its "
             "collector on has p99.9 30.0 ms against 2.00 ms") in claim.answer, claim.answer
     assert any(line.startswith("rust-global-lock (Rust, no collector), 1000 req/s offered")
                for line in claim.evidence)
     # As slow as global-lock's own tail: the repeats overlap, no verdict from noise.
-    level = claim_gc(_analysis(write_gc_run(tmp_path / "level", rust_tail_ms=30.0)))
+    level = claim_gc(analysis_of(write_gc_run(tmp_path / "level", rust_tail_ms=30.0)))
     assert "no measurable difference from global-lock with its collector on" in level.answer
-    assert "Against rust" not in claim_gc(_analysis(write_gc_run(tmp_path / "none"))).answer
+    assert "Against rust" not in claim_gc(analysis_of(write_gc_run(tmp_path / "none"))).answer
 
 
 def test_gc_claim_not_measured_without_gc_cells(tmp_path: Path) -> None:
-    claim = claim_gc(_analysis(write_run(tmp_path, damaged=False)))
+    claim = claim_gc(analysis_of(write_run(tmp_path, damaged=False)))
     assert claim.verdict == "not measured in this run"
     assert claim.answer.startswith("Not measured in this run")
 
 
 def test_gc_figures_per_cell(tmp_path: Path) -> None:
-    an = _analysis(write_gc_run(tmp_path))
+    an = analysis_of(write_gc_run(tmp_path))
     frame = gc.cells(an.run)
     assert set(frame["mode"]) == {"open"}  # open-loop cells preferred to the closed ones
     table = gc.groups(frame)
@@ -132,7 +125,7 @@ def test_gc_figures_per_cell(tmp_path: Path) -> None:
 
 
 def test_timeline_places_pauses_on_the_window(tmp_path: Path) -> None:
-    an = _analysis(write_gc_run(tmp_path))
+    an = analysis_of(write_gc_run(tmp_path))
     cell_id = gc.timeline_cell(an.run, gc.cells(an.run))
     assert cell_id is not None and cell_id.startswith("global-lock.gc.")  # the longest pause
     x, maxima, pauses = gc.timeline(an.run, cell_id)

@@ -7,10 +7,8 @@ packages, as the template test does, so the real registry never holds it.
 """
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import pytest
 
 from loadtests.checks import stress
 
-from .helpers import SAFE, UNSAFE
+from .helpers import SAFE, UNSAFE, in_copy, sharebench
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
@@ -94,16 +92,14 @@ class Crashes:
 
 def _in_copy(copy: Path, module: str, text: str) -> dict:
     (copy / "servers" / f"{module}.py").write_text(text)
-    return {"env": {**os.environ, "PYTHONPATH": str(copy)}, "cwd": str(copy)}
+    return in_copy(copy)
 
 
 def _verify(copy: Path, name: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(copy)}
-    return subprocess.run([sys.executable, "-m", "sharebench", "verify", name], cwd=copy,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return sharebench("verify", name, repo=copy, timeout=120)
 
 
-def test_stress_catches_a_read_outside_the_lock(repo_copy: Path) -> None:  # noqa: F811
+def test_stress_catches_a_read_outside_the_lock(repo_copy: Path) -> None:
     where = _in_copy(repo_copy, "read_outside", READ_OUTSIDE)
     result = stress.stress_strategy("read-outside", **where)
     assert not result["error"], result["error"]
@@ -118,7 +114,7 @@ def test_stress_catches_a_read_outside_the_lock(repo_copy: Path) -> None:  # noq
     assert found and 0 < int(found[1]) < int(found[2]), verified.stdout
 
 
-def test_a_server_crashing_under_stress_fails_with_its_stderr(repo_copy: Path) -> None:  # noqa: F811
+def test_a_server_crashing_under_stress_fails_with_its_stderr(repo_copy: Path) -> None:
     where = _in_copy(repo_copy, "crashes", CRASHES)
     started = time.monotonic()
     result = stress.stress_strategy("crashes", **where)
