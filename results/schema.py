@@ -149,6 +149,21 @@ FLAG_NAMES = {flag.mark: flag.name for flag in FLAGS}
 DISQUALIFYING = ("loadgen_bound", "errors", "failed", "busy_machine")
 MARKS = {flag.name: flag.mark for flag in FLAGS}
 
+# calibration.csv (`make calibrate`): one row per strategy and workload, wrk beside Locust.
+CALIBRATION_COLUMNS = ("strategy", "workload", "users", "wrk_rps", "locust_rps", "headroom", "agree",
+                       "wrk_loadgen_bound", "locust_loadgen_bound", "wrk_server_cpu",
+                       "locust_server_cpu", "locust_loadgen_cpu", "note")
+
+# results/soak-<stamp>/ (`make soak`): soak.csv, every sample; summary.csv, per strategy.
+SOAK_SAMPLE_COLUMNS = ("t_s", "strategy", "rss_mib", "processes", "threads", "fds", "requests",
+                       "errors")
+SOAK_SUMMARY_COLUMNS = ("strategy", "status", "server_pid", "duration_s", "target_rps",
+                        "achieved_rps", "requests", "errors", "warmup_s", "start_rss_mib",
+                        "end_rss_mib", "peak_rss_mib", "growth_mib", "growth_pct_per_hour",
+                        "slope_mib_per_hour", "start_threads", "end_threads", "start_fds",
+                        "end_fds", "acked_incr", "uncertain_incr", "server_sum",
+                        "server_incr_applied", "server_requests", "correct")
+
 # manifest.json: the keys a run writes (results/README.md says what each means).
 MANIFEST_KEYS = ("format_version", "run_id", "profile", "description", "overrides", "command",
                  "matrix", "strategies", "workloads", "placement", "timing", "arrivals", "slo_ms",

@@ -56,6 +56,15 @@ class RunStore:
         """Cells with a readable record: what --resume need not measure again."""
         return {record.cell_id for record in self.records()}
 
+    def write_calibration(self, rows: list[dict[str, Any]]) -> None:
+        """calibration.csv: every row so far (schema.CALIBRATION_COLUMNS), rewritten whole."""
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, schema.CALIBRATION_COLUMNS)
+        writer.writeheader()
+        writer.writerows({name: "" if row.get(name) is None else row[name]
+                          for name in schema.CALIBRATION_COLUMNS} for row in rows)
+        write_text(self.path / read.CALIBRATION, text.getvalue())
+
     def write_csv(self) -> None:
         records = self.records()
         schema.mark_noisy(records)

@@ -133,7 +133,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     stop = threading.Event()
     sweep.install_signal_handlers(stop)
     try:
-        crosscheck.crosscheck(names, WORKLOADS, setup, store.path / "calibration.csv", stop)
+        crosscheck.crosscheck(names, WORKLOADS, setup, store, stop)
     finally:
         shutil.rmtree(setup.scratch, ignore_errors=True)
     print(f"sharebench: headroom written to {store.path / 'calibration.csv'}")

@@ -43,6 +43,12 @@ def test_readme_documents_every_record_only_field_and_manifest_key() -> None:
     documented = readme_names("manifest.json")
     assert sorted(documented) == sorted(schema.MANIFEST_KEYS), (
         set(documented) ^ set(schema.MANIFEST_KEYS))
+    soak = README.split("## soak-", 1)[1].split("\n## ", 1)[0]
+    for columns in (schema.SOAK_SAMPLE_COLUMNS, schema.SOAK_SUMMARY_COLUMNS):
+        assert not [name for name in columns if f"`{name}`" not in soak]
+    documented = readme_names("calibration.csv")
+    assert sorted(documented) == sorted(schema.CALIBRATION_COLUMNS), (
+        set(documented) ^ set(schema.CALIBRATION_COLUMNS))
 
 
 def test_columns_are_the_record_fields_with_their_one_definition() -> None:

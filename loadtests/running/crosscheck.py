@@ -8,8 +8,6 @@ both carry their flags and CPU figures.
 """
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import time
 from pathlib import Path
@@ -20,7 +18,6 @@ from loadtests.planning.workloads import WORKLOADS, Workload
 from loadtests.running import sweep
 from loadtests.running.cell import Setup, run_cell
 from loadtests.running.manifest import new_manifest
-from results.atomic import write_text
 from results.record import CellRecord
 from results.store import RunStore
 
@@ -59,7 +56,8 @@ def _rps(record: CellRecord) -> float | None:
 
 
 def crosscheck(strategies: list[str], workloads: dict[str, Workload], setup: Setup,
-              out: Path, stop: threading.Event, log=print) -> list[dict]:
+               store: RunStore, stop: threading.Event, log=print) -> list[dict]:
+    """Each strategy under wrk and under Locust; calibration.csv rewritten after each."""
     rows: list[dict] = []
     for workload_name in CHECKED_WORKLOADS:
         workload = workloads[workload_name]
@@ -83,13 +81,6 @@ def crosscheck(strategies: list[str], workloads: dict[str, Workload], setup: Set
             log(f"crosscheck {name:<18} {workload_name:<10} wrk {wrk_rps or 0:>8.0f} req/s  "
                 f"locust {locust_rps or 0:>8.0f} req/s  wrk/locust x{ratio}"
                 + ("" if row["agree"] is None else "  agree" if row["agree"] else "  DISAGREE"))
-            _write_csv(out, rows)
+            store.write_calibration(rows)
     return rows
 
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    text = io.StringIO(newline="")
-    writer = csv.DictWriter(text, list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text(path, text.getvalue())
