@@ -52,8 +52,8 @@ def cells(run: Run) -> pd.DataFrame:
 
 
 def no_collector(run: Run, foreign: set[str], rate: str, cores: int, users: int) -> pd.DataFrame:
-    """Groups (as `groups` makes them) of the `gc` workload served by a strategy in another
-    language (`foreign`: Rust has no collector) at this offered rate, cores and users: the
+    """Groups (as `groups` makes them) of the `gc` workload served by a strategy that
+    declares no collector (`foreign`, e.g. a Rust one) at this offered rate, cores and users: the
     tail without a collector beside CPython's. Dirty cells are left out as in `cells`."""
     for frame in (run.open_cells, run.cells):
         if frame.empty:

@@ -61,7 +61,8 @@ def read_manifest(path: Path, warn: Warn = to_stderr) -> tuple[dict[str, Any], i
         return {}, schema.FORMAT_VERSION
     manifest = read_json(found, warn)
     manifest = manifest if isinstance(manifest, dict) else {}
-    return manifest, schema.check_readable(manifest, str(found))
+    version = schema.check_readable(manifest, str(found))
+    return schema.migrate_manifest(manifest, version), version
 
 
 def _with_identity(doc: dict[str, Any]) -> dict[str, Any]:

@@ -18,9 +18,11 @@ from results import ids
 from results.record import FIELDS, CellRecord
 
 # 1: round 1 (no `format_version` key, Locust only). 2: engines, `engine` in the id.
-# 3: `connection_cap` in every record; `loops_per_us` gone from the manifest.
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+# 3: each strategy's declared traits in the manifest (`analogue` for `rust`, `parallel`,
+# `interpreter_lock`, `collector`, `discipline`, ...); older runs get them by migration.
+# 4: `connection_cap` in every record; `loops_per_us` gone from the manifest.
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 
 # Thresholds behind the validity flags (the report explains each with these numbers).
 BUSY = 0.9            # a side using >= 90% of what it can use is saturated
@@ -166,8 +168,8 @@ SOAK_SUMMARY_COLUMNS = ("strategy", "status", "server_pid", "duration_s", "targe
 
 # manifest.json: the keys a run writes (results/README.md says what each means).
 MANIFEST_KEYS = ("format_version", "run_id", "profile", "description", "overrides", "command",
-                 "matrix", "strategies", "workloads", "placement", "timing", "arrivals", "slo_ms",
-                 "nofile", "knob_check",
+                 "matrix", "strategies", "workloads", "placement", "timing", "budget", "arrivals",
+                 "slo_ms", "nofile", "knob_check",
                  "environment", "broken_strategies", "contract", "races", "target", "loadgen_workers",
                  "master_port", "started", "ended", "status", "interrupted_by", "pythons")
 
@@ -188,10 +190,10 @@ def check_readable(manifest: dict[str, Any], where: str) -> int:
     return version
 
 
-# Formats 1 and 2 did not record a server's connection cap. Every thread server of those
+# Formats 1 to 3 did not record a server's connection cap. Every thread server of those
 # runs served at the threads model's default --workers (the harness never passed one),
 # which CONTRACT.md gave as 1024; a -mp server's cap is left unknown.
-FORMAT_2_THREAD_CAP = 1024
+FORMAT_3_THREAD_CAP = 1024
 
 
 def migrate_identity(doc: dict[str, Any], version: int) -> dict[str, Any]:
@@ -207,6 +209,44 @@ def migrate_identity(doc: dict[str, Any], version: int) -> dict[str, Any]:
 def migrate_record(doc: dict[str, Any], version: int) -> dict[str, Any]:
     """A stored record of an older format, brought to this one."""
     migrate_identity(doc, version)
-    if version < 3 and "connection_cap" not in doc:
-        doc["connection_cap"] = FORMAT_2_THREAD_CAP if doc.get("model") == "threads" else None
+    if version < 4 and "connection_cap" not in doc:
+        doc["connection_cap"] = FORMAT_3_THREAD_CAP if doc.get("model") == "threads" else None
     return doc
+
+
+# The sharing-discipline families of the strategies that existed before format 3, for
+# migrating their runs; any other strategy's family is its own name (as it defaults to).
+_FAMILIES = {"global-lock-mp": "global-lock", "rust-global-lock": "global-lock",
+             "ownership-mp": "ownership", "rust-ownership": "ownership",
+             "message-passing-mp": "message-passing", "rust-message-passing": "message-passing",
+             "async": "event-loop", "async-mp": "event-loop", "rust-async": "event-loop",
+             "unsafe": "unsynchronised", "rust-racy": "unsynchronised"}
+
+
+def migrate_manifest(manifest: dict[str, Any], version: int) -> dict[str, Any]:
+    """A manifest of an older format, its strategies given the traits format 3 declares.
+
+    The one place that derives traits: before format 3 the harness read a strategy's
+    language as its traits (Python: the GIL and the cyclic collector, parallel only as
+    processes; any other language: neither, and parallel), and that is what those runs
+    measured under. Nothing else infers a trait; a format-3 manifest is left as written.
+    (A format-3 manifest's `loops_per_us` is read and ignored.)
+    """
+    strategies = manifest.get("strategies")
+    if version >= 3 or not isinstance(strategies, dict):
+        return manifest
+    for name, entry in strategies.items():
+        if not isinstance(entry, dict):
+            continue
+        language = str(entry.get("language") or "python")
+        python = language == "python"
+        safety = entry.get("safety", "safe")
+        entry.setdefault("language", language)
+        entry.setdefault("analogue", entry.pop("rust", ""))
+        entry.setdefault("safe", safety != "unsafe")
+        entry.setdefault("stateful", safety != "no-state")
+        entry.setdefault("interpreter_lock", python)
+        entry.setdefault("collector", python)
+        entry.setdefault("parallel", entry.get("model") == "processes" or not python)
+        entry.setdefault("discipline", _FAMILIES.get(str(name), str(name)))
+    return manifest

@@ -35,6 +35,7 @@ class RunStore:
         return store
 
     def manifest(self) -> dict[str, Any]:
+        """The manifest, brought to this format (a run resumed from an older one)."""
         return read.read_manifest(self.path)[0]
 
     def version(self) -> int:

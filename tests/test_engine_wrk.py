@@ -20,6 +20,7 @@ from loadtests.engines import wrk_script
 from loadtests.planning.cells import Cell
 from loadtests.planning.workloads import WORKLOADS
 from loadtests.running.cell import Setup, run_cell
+from servers import discover
 
 from .helpers import SHORT, read_latest, sharebench
 
@@ -31,7 +32,8 @@ pytestmark = [pytest.mark.load,  # runs load; make test-fast leaves it out
 def _setup(tmp_path: Path, strategy: str = "global-lock") -> Setup:
     cpus = sorted(os.sched_getaffinity(0))
     return Setup(warmup=1.0, duration=2.0, loadgen_cpus={cpus[-1]}, server_cpus={1: {cpus[0]}},
-                 scratch=tmp_path, spec={strategy: {"model": "threads", "safety": "safe"}})
+                 scratch=tmp_path,
+                 spec={strategy: discover()[strategy].traits.to_dict()})  # as a manifest has it
 
 
 def test_quick_profile_with_wrk_counts_and_finds_lost_updates(tmp_path: Path) -> None:

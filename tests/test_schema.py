@@ -170,18 +170,20 @@ def test_a_format_1_run_is_migrated(tmp_path: Path) -> None:
     assert list(run.planned["engine"]) == ["locust"]
 
 
-def test_a_format_2_run_gets_its_thread_servers_cap(tmp_path: Path) -> None:
-    """Format 2 recorded no connection cap: a thread server then served at the default."""
+@pytest.mark.parametrize("version", [2, 3])
+def test_an_older_run_gets_its_thread_servers_cap(tmp_path: Path, version: int) -> None:
+    """Formats 1 to 3 recorded no connection cap: a thread server then served at the default."""
     run = _format1_run(tmp_path)
     manifest = json.loads((run / "manifest.json").read_text())
-    manifest.update(format_version=2, loops_per_us=41.7)  # an old key, read and ignored
+    manifest.update(format_version=version, loops_per_us=41.7)  # an old key, read and ignored
     (run / "manifest.json").write_text(json.dumps(manifest))
     stored = read.read_run(run)
-    assert stored.version == 2 and stored.records[0].connection_cap == schema.FORMAT_2_THREAD_CAP
+    assert stored.version == version
+    assert stored.records[0].connection_cap == schema.FORMAT_3_THREAD_CAP
     assert stored.records[0].engine == "locust"  # as its id says
-    manifest["format_version"] = 3
+    manifest["format_version"] = schema.FORMAT_VERSION
     (run / "manifest.json").write_text(json.dumps(manifest))
-    assert read.read_run(run).records[0].connection_cap is None  # format 3 says it, or not
+    assert read.read_run(run).records[0].connection_cap is None  # this format says it, or not
 
 
 def test_an_unknown_format_gets_a_clear_message(tmp_path: Path) -> None:

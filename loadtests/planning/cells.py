@@ -41,6 +41,7 @@ class Overrides:
     warmup: float | None = None
     engine: str | None = None
     rates: list[str] | None = None   # replaces `rates` of blocks that have them (open loop)
+    budget: float | str | None = None  # seconds, or "none": replaces the profile's `budget`
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if v is not None}

@@ -8,10 +8,14 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from loadtests.machine.limits import FD_MARGIN, fd_limit
-from loadtests.planning import PlanError, engines, rates
+from loadtests.planning import PlanError, budget, engines, rates
+from loadtests.planning.blocks import TRIMMABLE, Block, check_block, floors, select
+from loadtests.planning.budget import Budget
 from loadtests.planning.cells import Cell, Overrides, Plan
 from loadtests.planning.workloads import WORKLOADS
 
@@ -95,12 +99,16 @@ def load_pairs(profile: str, overrides: Overrides, path: Path = PROFILES_FILE
                    for w in (overrides.workloads or b.get("workloads", []))})
 
 
-def build(profile: str, overrides: Overrides, strategies: list[str],
+def build(profile: str, overrides: Overrides, strategies: Mapping[str, Mapping],
           machine_cores: int | None = None, path: Path = PROFILES_FILE,
-          server_share: int | None = None) -> Plan:
-    """The plan for ``profile`` with ``overrides``; ``strategies`` are the registered names.
-    ``machine_cores`` bounds explicit core counts (the CPUs we may use); ``server_share``,
-    the physical cores the server has to itself, bounds ``cores = "all"``."""
+          server_share: int | None = None,
+          expand: Callable[[Plan], Plan] = lambda plan: plan,
+          cost: Callable[[Plan], float] | None = None) -> tuple[Plan, Budget]:
+    """The plan for ``profile`` with ``overrides``; ``strategies``: each registered name and
+    its declared traits (blocks select by them). ``machine_cores`` bounds explicit core
+    counts (the CPUs we may use); ``server_share``, the physical cores the server has to
+    itself, bounds ``cores = "all"``. ``expand`` turns the profile's cells into the run's
+    (one per interpreter); ``cost`` estimates a plan's seconds for its budget."""
     machine_cores = machine_cores or len(os.sched_getaffinity(0))
     server_share = server_share or max(1, machine_cores // 2)
     profiles = load_profiles(path)
@@ -110,7 +118,7 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
     try:
         warmup = overrides.warmup or parse_duration(doc.get("warmup", "2s"), "warmup")
         duration = overrides.duration or parse_duration(doc.get("duration", "5s"), "duration")
-        blocks = doc["blocks"]
+        written = doc["blocks"]
     except KeyError as exc:
         raise PlanError(f"profile {profile!r} lacks {exc}") from None
     for kind, names, valid in (("strategy", overrides.strategies, strategies),
@@ -120,23 +128,21 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
         if count > machine_cores:
             raise PlanError(f"bad core count {count}: this machine has {machine_cores} "
                             f"(valid: 1..{machine_cores})")
-    plan = Plan(profile, doc.get("description", ""), warmup, duration,
-                arrivals=_arrivals(doc.get("arrivals", "constant")), slo_ms=_slo(doc.get("slo_ms", {})))
-    per_repeat: list[list[Cell]] = []
-    for block in blocks:
-        _block_cells(block, overrides, strategies, machine_cores, server_share, per_repeat)
-    seen: set[str] = set()
-    # Repeats are interleaved (every cell once, then again), so slow drift of the
-    # machine shows up as noise between repeats instead of biasing one strategy.
-    for repeat_cells in per_repeat:
-        for cell in repeat_cells:
-            if cell.id not in seen:
-                seen.add(cell.id)
-                plan.cells.append(cell)
+    header = Plan(profile, doc.get("description", ""), warmup, duration,
+                  arrivals=_arrivals(doc.get("arrivals", "constant")),
+                  slo_ms=_slo(doc.get("slo_ms", {})))
+    resolved = [_block(n, block, overrides, strategies, machine_cores, server_share, profile)
+                for n, block in enumerate(written, 1)]
+    limit = overrides.budget if overrides.budget is not None else doc.get("budget")
+    budget_s = None if limit in (None, "none") else parse_duration(limit, "budget", most=86400)
+
+    def make(blocks: list[Block]) -> Plan:
+        return expand(_cells(header, blocks))
+
+    plan, found = budget.fit(resolved, make, cost or (lambda _: 0.0), budget_s,
+                             _trim_order(doc.get("trim"), profile))
     if not plan.cells:
         raise PlanError(f"profile {profile!r} with these overrides has no cells to run")
-    # Open-loop cells last: a fraction of capacity needs its closed-loop cell measured first.
-    plan.cells.sort(key=lambda cell: bool(cell.rate))
     if overrides.rates and not any(cell.rate for cell in plan.cells):
         raise PlanError(f"RATES given, but profile {profile!r} has no open-loop block "
                         "(a block with `rates`) for them to replace")
@@ -146,7 +152,45 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
             engines.check_engine(engine)
         except ValueError as exc:
             raise PlanError(str(exc)) from None
+    return plan, found
+
+
+def _cells(header: Plan, blocks: list[Block]) -> Plan:
+    """The cells of ``blocks``, repeats interleaved (every cell once, then again), so slow
+    drift of the machine shows up as noise between repeats instead of biasing one
+    strategy; open-loop cells last (a fraction of capacity needs its closed-loop cell)."""
+    plan = replace(header, cells=[])
+    per_repeat: list[list[Cell]] = []
+    for block in blocks:
+        while len(per_repeat) < block.repeats:
+            per_repeat.append([])
+        for repeat in range(block.repeats):
+            for workload in block.workloads:
+                for user_count in block.users or [WORKLOADS[workload].users]:
+                    for core_count in block.cores:
+                        for rate in block.rates:
+                            for name in block.strategies:
+                                per_repeat[repeat].append(
+                                    Cell(name, workload, core_count, user_count, repeat,
+                                         block.engine, rate=rate, warmup=block.warmup,
+                                         duration=block.duration))
+    seen: set[str] = set()
+    for repeat_cells in per_repeat:
+        for cell in repeat_cells:
+            if cell.id not in seen:
+                seen.add(cell.id)
+                plan.cells.append(cell)
+    plan.cells.sort(key=lambda cell: bool(cell.rate))
     return plan
+
+
+def _trim_order(order: object, profile: str) -> tuple[str, ...]:
+    if order is None:
+        return TRIMMABLE
+    if not isinstance(order, list) or set(order) - set(TRIMMABLE):
+        raise PlanError(f"profile {profile!r}: trim must be a list of {', '.join(TRIMMABLE)}, "
+                        f"got {order!r}")
+    return tuple(order)
 
 
 def _arrivals(value: str) -> str:
@@ -187,13 +231,17 @@ def _check_open(plan: Plan) -> None:
                             "cores to measure it: add one, or give rates in requests/s")
 
 
-def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_cores: int,
-                 server_share: int, per_repeat: list[list[Cell]]) -> None:
-    names = ov.strategies or block.get("strategies", "all")
-    names = strategies if names == "all" else names
+def _block(index: int, block: dict, ov: Overrides, strategies: Mapping[str, Mapping],
+           machine_cores: int, server_share: int, profile: str) -> Block:
+    where = f"profile {profile!r} block {index}"
+    if not isinstance(block, dict):
+        raise PlanError(f"{where}: a block is a table, got {block!r}")
+    check_block(block, where)
+    names = ov.strategies or select(block.get("strategies", "all"), strategies, where, check_names)
     workloads = ov.workloads or block.get("workloads", [])
     cores = ov.cores or block.get("cores", "all")
-    cores = core_series(server_share, machine_cores) if cores == "all" else cores
+    every_core = cores == "all"
+    cores = core_series(server_share, machine_cores) if every_core else cores
     users = ov.users or block.get("users", [])
     repeats = ov.repeats or block.get("repeats", 1)
     engine = ov.engine or block.get("engine", "locust")
@@ -208,27 +256,24 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
         block_rates = (ov.rates or rates.parse_rates(planned)) if planned is not None else [""]
     except ValueError as exc:
         raise PlanError(str(exc)) from None
-    check_names("strategy", names, strategies)
     check_names("workload", workloads, WORKLOADS)
     cores = [c for c in cores if c <= machine_cores]  # a profile may plan for bigger machines
-    while len(per_repeat) < repeats:
-        per_repeat.append([])
-    for repeat in range(repeats):
-        for workload in workloads:
-            for user_count in users or [WORKLOADS[workload].users]:
-                for core_count in cores:
-                    for rate in block_rates:
-                        for name in names:
-                            per_repeat[repeat].append(
-                                Cell(name, workload, core_count, user_count, repeat, engine,
-                                     rate=rate, warmup=warmup, duration=duration))
+    fixed = {axis for axis, given in (("rates", ov.rates), ("cores", ov.cores),
+                                      ("repeats", ov.repeats),
+                                      ("windows", ov.duration or ov.warmup))
+             if given}
+    return Block(index, names, workloads, cores, users, repeats, engine, block_rates,
+                 warmup=warmup, duration=duration, claim=str(block.get("claim", "")),
+                 floors=floors(block, repeats, block_rates, cores, every_core, warmup,
+                               duration, parse_duration, where),
+                 fixed=fixed)
 
 
 def overrides_from(strategies: str | None = None, workloads: str | None = None,
                    cores: str | None = None, users: str | None = None,
                    repeats: str | None = None, duration: str | None = None,
                    warmup: str | None = None, engine: str | None = None,
-                   rates_text: str | None = None) -> Overrides:
+                   rates_text: str | None = None, budget_text: str | None = None) -> Overrides:
     """Overrides from command-line text (empty means "not given")."""
     try:
         planned_rates = rates.parse_rates(rates_text) if rates_text else None
@@ -243,4 +288,6 @@ def overrides_from(strategies: str | None = None, workloads: str | None = None,
         repeats=parse_int_list(repeats, "REPEATS")[0] if repeats else None,
         duration=parse_duration(duration, "DURATION") if duration else None,
         warmup=parse_duration(warmup, "WARMUP") if warmup else None,
-        engine=engine or None)
+        engine=engine or None,
+        budget=(budget_text if budget_text == "none"
+                else parse_duration(budget_text, "BUDGET", most=86400)) if budget_text else None)

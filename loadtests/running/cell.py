@@ -38,7 +38,7 @@ class Setup:
     loadgen_cpus: set[int]
     server_cpus: dict[int, set[int]]   # cores -> the CPU set the server is pinned to
     scratch: Path                      # Locust's working files, per cell
-    spec: dict                         # strategy name -> {"model", "safety", "language"}
+    spec: dict                         # strategy name -> its manifest entry (declared traits)
     target: str | None = None          # a server someone else runs (distributed mode)
     remote_workers: int = 0            # Locust workers on other hosts; 0: local processes
     master_port: int = 5557            # where the Locust master listens for them
@@ -122,10 +122,8 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
             raise ServerError(f"{cell.strategy} died during the cell")
         after = _stats(server)
         latency = _latency(parts, start, end)
-        # A single-process server runs Python on about one core whatever it is given (GIL);
-        # a compiled server's threads (or several processes) can use every core it was given.
-        parallel = spec["model"] == "processes" or spec.get("language", "python") != "python"
-        cpu = _cpu(window, latency.rps, parallel, record.server_cores, record.loadgen_cores)
+        cpu = _cpu(window, latency.rps, bool(spec["parallel"]), record.server_cores,
+                   record.loadgen_cores)
         record.fill(latency, cpu)
         if cell.rate:
             record.fill(open_loop(parts, latency.rps, offered, cpu.loadgen_cpus_busy,
@@ -340,8 +338,7 @@ class Cpu:
 
 def _cpu(window: Window, rps: float, parallel: bool, server_cores: int | None,
          loadgen_cores: int | None) -> Cpu:
-    """``parallel``: the server can use every core it was given (processes, or no
-    interpreter lock); else about one."""
+    """``parallel``: the strategy's declared trait (it can use every core it was given)."""
     wall = window.wall
     server_s, loadgen_s = window.server_s, window.loadgen_s
     found = Cpu(server_cpu_s=server_s, loadgen_cpu_s=loadgen_s, rss_mb=window.rss_mb,
@@ -355,6 +352,9 @@ def _cpu(window: Window, rps: float, parallel: bool, server_cores: int | None,
     if loadgen_s is not None:
         found.loadgen_cpu_s, found.loadgen_cpu = round(loadgen_s, 3), round(loadgen_s / wall, 3)
     if server_s is not None and loadgen_s is not None and server_cores and loadgen_cores:
+        # A strategy that cannot handle requests in parallel (one CPython process: the GIL)
+        # runs on about one core whatever it is given; a parallel one can use every core it
+        # was given. Its declared trait says which (the manifest's `strategies`).
         capacity = server_cores if parallel else 1
         loadgen_busy = window.loadgen_cpus_s / wall
         server_busy = window.server_cpus_s / wall

@@ -72,6 +72,7 @@ def run(spec: registry.Strategy, opts: Options) -> None:
         # checked like every flag, and meaningless to a server without them.
         from . import foreign
         Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.garbage, measure=False)  # checks
+        registry.build(spec)  # its program, if missing (discovery never builds)
         foreign.exec_server(foreign.command(
             spec.manifest, spec.name, opts.port, opts.host, opts.workers, opts.keys,
             opts.cpu_us, opts.hold_us, opts.io_ms))
