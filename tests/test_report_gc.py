@@ -54,12 +54,11 @@ def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int
     return record
 
 
-def write_gc_run(root: Path, off_tail_ms: float = 3.0, rust_tail_ms: float | None = None,
-                 **base) -> Path:
-    """The fixture run (``base``: write_run's arguments) plus gc / gc-off / gc-freeze cells
-    of global-lock and global-lock-mp, and with `rust_tail_ms` gc cells of rust-global-lock
-    (no collector: no gc figures)."""
-    run = write_run(root, damaged=False, **base)
+def write_gc_run(root: Path, off_tail_ms: float = 3.0, rust_tail_ms: float | None = None) -> Path:
+    """A small fixture run (one repeat, one core: the gc figures and claim read only the
+    cells added here) plus gc / gc-off / gc-freeze cells of global-lock and global-lock-mp,
+    and with `rust_tail_ms` gc cells of rust-global-lock (no collector: no gc figures)."""
+    run = write_run(root, damaged=False, repeats=1, cores_list=(1,))
     rng = np.random.default_rng(3)
     # (tail ms, longest pause ms) per mode: one process pays the whole heap's pauses.
     shape = {"global-lock": {"gc": (30, 25), "gc-off": (off_tail_ms, 0), "gc-freeze": (10, 8)},
@@ -136,7 +135,7 @@ def test_timeline_places_pauses_on_the_window(tmp_path: Path) -> None:
 
 
 def test_report_shows_gc_table_and_figures(tmp_path: Path) -> None:
-    run = write_gc_run(tmp_path, repeats=1, cores_list=(1,))  # the gc figures, few others
+    run = write_gc_run(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
         built = build_report(run)
