@@ -22,10 +22,10 @@ DEFAULT_SLO_MS = {"cpu": 20.0, "io": 50.0, "hot-key": 10.0, "write-heavy": 5.0,
 FALLBACK_SLO_MS = 10.0
 SUSTAINED = 0.95  # achieved/offered below this: the server did not keep the rate
 
-_MEDIAN = ["offered_rps", "rps", "p50_us", "p99_us", "p999_us", "p50_uncorrected_us",
+_MEDIAN = ["offered_rps", "rps", "p50_us", "p99_us", "p999_us", "max_us", "p50_uncorrected_us",
            "p99_uncorrected_us", "p999_uncorrected_us", "send_lag_p99_us", "rss_mb",
-           "server_threads", "server_fds"]
-GROUP = ["workload", "strategy", "cores", "users", "rate"]
+           "server_threads", "server_fds", "cpu_us_per_request"]
+GROUP = ["workload", "strategy", "engine", "workers", "cores", "users", "rate"]
 
 
 def slo_ms(run: Run, workload: str) -> float:
@@ -40,6 +40,7 @@ def groups(run: Run) -> pd.DataFrame:
     cells = run.open_cells
     if cells.empty:
         return pd.DataFrame(columns=GROUP)
+    cells = cells.assign(workers=cells["workers"].fillna(0).astype(int))
     rows = []
     for key, group in cells.groupby(GROUP, sort=True, dropna=False):
         ok = group[group["status"] == "ok"]
@@ -138,15 +139,18 @@ def capacity_at_slo(run: Run, frame: pd.DataFrame, workload: str, order: list[st
 
 
 def sweep_rows(frame: pd.DataFrame, workload: str = "io") -> pd.DataFrame:
-    """The connection sweep: one workload at one rate, several connection counts."""
+    """The connection sweep: one workload, engine and rate, several connection counts (of
+    several, the one reaching the most connections, then with the most counts)."""
     mine = frame[frame["workload"] == workload]
     if mine.empty:
         return mine
-    by_rate = mine.groupby("rate")["users"].nunique()
-    if by_rate.max() < 2:
+    by = mine.groupby(["engine", "rate"])["users"].agg(["nunique", "max"])
+    by = by[by["nunique"] >= 2]
+    if by.empty:
         return mine.iloc[0:0]
-    rate = by_rate.idxmax()
-    return mine[mine["rate"] == rate].sort_values(["strategy", "users"])
+    engine, rate = by.sort_values(["max", "nunique"]).index[-1]
+    return mine[(mine["engine"] == engine) & (mine["rate"] == rate)].sort_values(
+        ["strategy", "workers", "users"])
 
 
 def cap(row: pd.Series | dict) -> int | None:
@@ -157,6 +161,7 @@ def cap(row: pd.Series | dict) -> int | None:
 
 
 def capped(row: pd.Series | dict) -> bool:
-    """More connections than the server serves at once."""
+    """More connections than the server serves at once (as its cells recorded its cap: a
+    cell that raised it with --workers past its connections is not capped)."""
     found = cap(row)
     return found is not None and int(row.get("users") or 0) > found

@@ -60,6 +60,9 @@ class CellRecord:
     gil_enabled: bool | None = column("", "whether the serving interpreter's GIL was on (its /health)")
     cores: int = identity("count", "CPUs the server was pinned to")
     users: int = identity("count", "concurrent users (Locust) or connections (wrk)")
+    workers: int | None = column("count", "the server's --workers when the cell set it (a thread "
+                                 "server's connection cap, a process server's worker count; "
+                                 "also .w<N> in the id); empty: the strategy's default")
     repeat: int = identity("index", "0-based repeat of the same cell")
     mode: str = field(default="closed", metadata={
         "unit": "", "meaning": "closed (users send back to back) or open (requests start on a "
@@ -152,7 +155,8 @@ class CellRecord:
         self.mode = ids.mode_of(self.rate)
         if not self.cell_id:
             self.cell_id = ids.cell_id(self.strategy, self.workload, self.engine, self.cores,
-                                       self.users, self.repeat, self.python or "", self.rate)
+                                       self.users, self.repeat, self.python or "", self.rate,
+                                       self.workers or 0)
 
     def fill(self, *parts: Any) -> None:
         """Copy the fields of each part (a dataclass whose field names are record fields)."""

@@ -110,11 +110,12 @@ def is_noisy(rps: Sequence[float]) -> bool:
 
 def mark_noisy(records: Sequence[CellRecord]) -> None:
     """Set `noisy` on every ok record from the ok repeats of its cell (same KEY, same
-    interpreter: repeats under 3.11 and 3.13 are not repeats of one cell)."""
+    --workers, same interpreter: repeats under 3.11 and 3.13 are not repeats of one cell)."""
     groups: dict[tuple, list[CellRecord]] = {}
     for record in records:
         if record.status == "ok":
-            key = tuple(getattr(record, name) for name in ids.KEY) + (record.python or "",)
+            key = tuple(getattr(record, name) for name in ids.KEY) + (record.workers or 0,
+                                                                      record.python or "")
             groups.setdefault(key, []).append(record)
     for group in groups.values():
         noisy = is_noisy([r.rps for r in group if r.rps is not None])

@@ -110,5 +110,5 @@ def test_report_has_the_curves_the_capacity_table_and_the_connection_sweep(tmp_p
     from report.claims import claim_async
     claim = claim_async(an)
     assert claim.verdict == "supported" and "2,000 concurrent connections" in claim.answer, claim.answer
-    assert "the cap is the finding" in claim.answer
+    assert "over its --workers thread cap" in claim.answer
     assert any("100 of 500 req/s answered" in line for line in claim.evidence), claim.evidence

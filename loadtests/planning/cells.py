@@ -19,11 +19,12 @@ class Cell:
     rate: str = ""   # open loop: "2000" req/s, or "0.85x" of capacity; "" closed loop
     warmup: float = 0.0    # this cell's own warm-up and window, s (a block's `warmup`,
     duration: float = 0.0  # `duration`); 0: the run's
+    workers: int = 0       # the server's --workers (a block's `workers`); 0: its default
 
     @property
     def id(self) -> str:
         return ids.cell_id(self.strategy, self.workload, self.engine, self.cores,
-                              self.users, self.repeat, self.python, self.rate)
+                           self.users, self.repeat, self.python, self.rate, self.workers)
 
     @property
     def mode(self) -> str:

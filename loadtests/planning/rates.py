@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 
 from loadtests.planning.cells import Cell
-from loadtests.planning.engines import MAX_OPEN_RPS_PER_PROCESS
+from loadtests.planning.engines import MAX_OPEN_RPS_PER_PROCESS, MAX_PACED_RPS_PER_CPU
 from results.record import CellRecord
 
 
@@ -55,7 +55,8 @@ def capacity(cell: Cell, records: list[CellRecord]) -> float | None:
 
 
 def max_offer(engine: str, processes: int) -> float:
-    return MAX_OPEN_RPS_PER_PROCESS * processes if engine == "locust" else 0.0
+    per = {"locust": MAX_OPEN_RPS_PER_PROCESS, "wrk": MAX_PACED_RPS_PER_CPU}
+    return per.get(engine, 0.0) * processes
 
 
 def resolve(cell: Cell, records: list[CellRecord], processes: int) -> tuple[float, str]:

@@ -95,8 +95,8 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
     server_cpus, loadgen_cpus = setup.server_cpus.get(cell.cores, set()), setup.loadgen_cpus
     record = CellRecord(
         strategy=cell.strategy, workload=cell.workload, engine=cell.engine, cores=cell.cores,
-        users=cell.users, repeat=cell.repeat, python=cell.python, rate=cell.rate,
-        model=spec["model"], safety=spec["safety"], status="failed", reason="",
+        users=cell.users, workers=cell.workers or None, repeat=cell.repeat, python=cell.python,
+        rate=cell.rate, model=spec["model"], safety=spec["safety"], status="failed", reason="",
         server_cores=len(server_cpus) if not setup.target else None,
         loadgen_cores=len(loadgen_cpus) if not setup.remote_workers else None,
         shared_cpu=bool(server_cpus & loadgen_cpus) if not setup.target else None,
@@ -104,10 +104,10 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         io_ms=workload.knob("io_ms"), garbage=int(workload.knob("garbage")),
         gc_mode=workload.gc_mode,
         offered_rps=round(offered, 1) if cell.rate else None)
+    flags = workload.server_flags() + (["--workers", str(cell.workers)] if cell.workers else [])
     python = setup.pythons.get(cell.python)
     server = (RemoteServer(setup.target) if setup.target
-              else ServerProcess(cell.strategy, workload.server_flags(), cpus=server_cpus,
-                                 python=python))
+              else ServerProcess(cell.strategy, flags, cpus=server_cpus, python=python))
     loadgen = None
     try:
         server.start()

@@ -46,7 +46,7 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     manifest = store.manifest()
     cells = [Cell(**{k: m[k] for k in ids.IDENTITY if k in m}, python=m.get("python", ""),
                   rate=m.get("rate") or "", warmup=m.get("warmup") or 0.0,
-                  duration=m.get("duration") or 0.0)
+                  duration=m.get("duration") or 0.0, workers=m.get("workers") or 0)
              for m in manifest["matrix"]]
     contract = _verify(manifest, store, out, stop)
     setup = setup_from(manifest)

@@ -18,7 +18,16 @@ import sys
 
 from . import gcstats, registry
 from .app import App
-from .serving import THREAD_WORKERS, Options, announce, listen, serve_threads, start_gc
+from .serving import (
+    THREAD_WORKERS,
+    Options,
+    announce,
+    http_layer,
+    listen,
+    serve_loop,
+    serve_threads,
+    start_gc,
+)
 from .work import Work
 
 MAX_PROCESSES = 256    # --workers for the processes model: a typo must not fork-bomb the box
@@ -94,8 +103,7 @@ def run(spec: registry.Strategy, opts: Options) -> None:
     announce(spec, listener, workers, workers if spec.model == "threads" else None)
     try:
         if spec.model == "async":
-            from . import asyncserve  # aiohttp only where it is used
-            asyncserve.serve(app, listener)
+            serve_loop(http_layer(spec.factory, spec.model), app, listener)
         else:
             serve_threads(app, listener)
     finally:

@@ -17,6 +17,11 @@ from . import gcstats, registry
 from .app import App
 
 THREAD_WORKERS = 1024  # default connection cap of the threads model (see threaded.py)
+BACKLOG = 1024         # pending connections the kernel queues per listening socket
+# The HTTP layers a server runs: a thread per connection (threaded.py), aiohttp on one
+# event loop (asyncserve.py), or one raw event loop with the threads' parser (asyncraw.py).
+# A strategy class names its own in ``http``; an async one without it runs aiohttp.
+HTTP_LAYERS = ("threads", "async", "async-raw")
 
 
 @dataclass
@@ -40,7 +45,7 @@ def listen(host: str, port: int, reuse_port: bool = False) -> socket.socket:
     if reuse_port:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.listen(1024)
+    sock.listen(BACKLOG)
     return sock
 
 
@@ -67,3 +72,21 @@ def serve_threads(app: App, listener: socket.socket, connections: int | None = N
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     threaded.serve(app, listener, stop, connections)
+
+
+def http_layer(factory, model: str) -> str:
+    """The HTTP layer a strategy's class asks for (``http``), else its model's."""
+    layer = getattr(factory, "http", "threads" if model == "threads" else "async")
+    if layer not in HTTP_LAYERS:
+        raise ValueError(f"http = {layer!r}: must be one of {', '.join(HTTP_LAYERS)}")
+    return layer
+
+
+def serve_loop(layer: str, app: App, listener: socket.socket) -> None:
+    """One event loop until SIGINT or SIGTERM: aiohttp's, or the raw one."""
+    if layer == "async-raw":
+        from . import asyncraw
+        asyncraw.serve(app, listener, BACKLOG)
+    else:
+        from . import asyncserve  # aiohttp only where it is used
+        asyncserve.serve(app, listener, BACKLOG)
