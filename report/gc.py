@@ -16,18 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from results.schema import NOISY_CV
-
+from .analysis import overlap
 from .load import Run
 
 GROUP = ["workload", "gc_mode", "strategy", "mode", "rate", "cores", "users"]
 TAIL = ("p99_us", "p999_us", "max_us")
 MODES = ("default", "off", "freeze")
 MODE_TEXT = {"default": "on", "off": "off", "freeze": "frozen"}
-
-
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
 
 
 def cells(run: Run) -> pd.DataFrame:
@@ -37,8 +32,8 @@ def cells(run: Run) -> pd.DataFrame:
         if frame.empty or "gc_scope" not in frame:
             continue
         ok = frame[(frame["status"] == "ok") & (frame["gc_scope"] != "")]
-        dirty = (_col(ok, "loadgen_lagging").fillna(False).astype(bool)
-                 | _col(ok, "busy_machine").fillna(False).astype(bool))
+        dirty = (ok["loadgen_lagging"].fillna(False).astype(bool)
+                 | ok["busy_machine"].fillna(False).astype(bool))
         if dirty.all():
             continue
         left_out = int(dirty.sum())
@@ -66,8 +61,8 @@ def no_collector(run: Run, foreign: set[str], rate: str, cores: int, users: int)
         ok = frame[(frame["status"] == "ok") & (frame["workload"] == "gc")
                    & frame["strategy"].isin(foreign) & (frame["rate"].astype(str) == str(rate))
                    & (frame["cores"] == cores) & (frame["users"] == users)]
-        dirty = (_col(ok, "loadgen_lagging").fillna(False).astype(bool)
-                 | _col(ok, "busy_machine").fillna(False).astype(bool))
+        dirty = (ok["loadgen_lagging"].fillna(False).astype(bool)
+                 | ok["busy_machine"].fillna(False).astype(bool))
         ok = ok[~dirty].copy()
         if ok.empty:
             continue
@@ -88,7 +83,7 @@ def groups(frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, group in frame.groupby(GROUP, sort=True, dropna=False):
         row = dict(zip(GROUP, key)) | {"model": group["model"].iloc[0], "repeats": len(group),
-                                       "offered_rps": float(_col(group, "offered_rps").median()),
+                                       "offered_rps": float(group["offered_rps"].median()),
                                        "rps": float(group["rps"].median()),
                                        "scope": ", ".join(sorted(set(group["gc_scope"]))),
                                        "cell_ids": list(group["cell_id"])}
@@ -104,17 +99,10 @@ def groups(frame: pd.DataFrame) -> pd.DataFrame:
 def apart(a: pd.Series | dict, b: pd.Series | dict, name: str) -> bool:
     """Do two groups' repeats of `name` not overlap (min–max)? Only then is a difference
     measurable. A group of one repeat has no spread, so nothing about it is measurable: a
-    tail is the noisiest figure there is (one run's p99.9 moved 2x between two runs here)."""
-    if a["repeats"] < 2 or b["repeats"] < 2:
+    tail is the noisiest figure there is (README, "Measured here": how far one moved)."""
+    if a["repeats"] < 2 or b["repeats"] < 2 or pd.isna(a[name]) or pd.isna(b[name]):
         return False
-
-    def span(row) -> tuple[float, float]:
-        low, high, mid = row[f"{name}_min"], row[f"{name}_max"], row[name]
-        if low == high:
-            return mid * (1 - NOISY_CV), mid * (1 + NOISY_CV)
-        return low, high
-    (a_low, a_high), (b_low, b_high) = span(a), span(b)
-    return a_high < b_low or b_high < a_low
+    return not overlap(a, b, name)
 
 
 @dataclass
@@ -152,7 +140,8 @@ def timeline_cell(run: Run, frame: pd.DataFrame) -> str | None:
     of a workload that makes garbage (the one the GC claim is about) before any other."""
     if frame.empty:
         return None
-    have = frame[frame["cell_id"].map(lambda c: bool((run.records.get(c) or {}).get("latency_timeline")))]
+    have = frame[frame["cell_id"].map(lambda c: c in run.records
+                                      and bool(run.records[c].latency_timeline))]
     if have.empty:
         return None
     garbage = (pd.to_numeric(have["garbage"], errors="coerce").fillna(0) if "garbage" in have
@@ -167,14 +156,14 @@ def timeline(run: Run, cell_id: str) -> tuple[np.ndarray, np.ndarray, list[tuple
     """(bucket starts in s from the window's start, max latency per bucket in ms, pauses as
     (start s from the window's start, duration ms, generation)). Buckets with no completed
     request are NaN."""
-    record = run.records.get(cell_id) or {}
-    line = record["latency_timeline"]
+    record = run.records[cell_id]
+    line = record.latency_timeline or {}
     step = float(line["bucket_ms"]) / 1000
     maxima = np.array(line["max_us"], dtype=float) / 1000
     maxima[maxima <= 0] = np.nan
-    start = float(record.get("window_start_unix_s") or line["start"])
+    start = float(record.window_start_unix_s or line["start"])
     offset = float(line["start"]) - start  # the same instant when both are the window's start
     x = offset + np.arange(len(maxima)) * step
-    pauses = [(p[0] / 1e6 - start, p[1] / 1000, int(p[2])) for p in record.get("gc_pauses") or []
+    pauses = [(p[0] / 1e6 - start, p[1] / 1000, int(p[2])) for p in record.gc_pauses or []
               if isinstance(p, (list, tuple)) and len(p) >= 3]
     return x, maxima, pauses

@@ -7,7 +7,7 @@ import re
 
 from results.schema import FLAG_NAMES
 
-from .doc import Bullets, Cell, Code, Document, Figure, Fold, Heading, Para, Table
+from .doc import Bullets, Code, Document, Figure, Fold, Heading, Para, Table, TableCell
 
 CSS = """
 :root { --ink: #1d2127; --muted: #5b6470; --line: #d6dae0; --flag: #fff4d6; --alert: #b3261e; }
@@ -61,8 +61,8 @@ def _inline(text: str) -> str:
     return LINK.sub(r'<a href="\2">\1</a>', escaped)
 
 
-def _cell_html(value: str | Cell, numeric: bool) -> str:
-    cell = value if isinstance(value, Cell) else Cell(str(value))
+def _cell_html(value: str | TableCell, numeric: bool) -> str:
+    cell = value if isinstance(value, TableCell) else TableCell(str(value))
     short = len(cell.text) <= 24  # names and numbers: never broken across lines
     classes = [c for c in ("num" if numeric else "", "flagged" if cell.marks else "",
                            "nw" if short else "") if c]
@@ -85,6 +85,17 @@ def _table_html(table: Table) -> str:
             f"<tbody>{body}</tbody></table></div>")
 
 
+def _figure_html(block: Figure) -> str:
+    """A figure with its anchor (the answers link to it); built without figures, its caption."""
+    anchor, name = html.escape(block.filename.removesuffix(".png")), html.escape(block.filename)
+    caption = f"<figcaption>{_inline(block.caption)}</figcaption>"
+    if not block.png:
+        return f'<figure id="{anchor}" data-file="{name}">{caption}</figure>'
+    data = base64.b64encode(block.png).decode()
+    return (f'<figure id="{anchor}"><img src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(block.title)}" data-file="{name}">{caption}</figure>')
+
+
 def _block_html(block) -> str:
     if isinstance(block, Heading):
         anchor = f' id="{html.escape(block.id)}"' if block.id else ""
@@ -101,11 +112,7 @@ def _block_html(block) -> str:
     if isinstance(block, Table):
         return _table_html(block)
     if isinstance(block, Figure):
-        data = base64.b64encode(block.png).decode()
-        anchor = html.escape(block.filename.removesuffix(".png"))
-        return (f'<figure id="{anchor}"><img src="data:image/png;base64,{data}" alt="{html.escape(block.title)}" '
-                f'data-file="{html.escape(block.filename)}"><figcaption>{_inline(block.caption)}'
-                "</figcaption></figure>")
+        return _figure_html(block)
     raise TypeError(f"unknown block {type(block).__name__}")
 
 
@@ -129,8 +136,8 @@ def to_html(doc: Document, footer: str = "") -> str:
             f"<footer>{html.escape(footer)}</footer></body></html>\n")
 
 
-def _md_cell(value: str | Cell) -> str:
-    cell = value if isinstance(value, Cell) else Cell(str(value))
+def _md_cell(value: str | TableCell) -> str:
+    cell = value if isinstance(value, TableCell) else TableCell(str(value))
     text = cell.text + (f" [{cell.marks}]" if cell.marks else "")
     return text.replace("|", "\\|").replace("\n", " ") or " "
 

@@ -45,7 +45,7 @@ def _yes(flag: bool) -> str:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from servers import get
-    from servers.core.serve import Options, check, run
+    from servers.core.serve import Options, check_options, run
     try:
         spec = get(args.strategy)
     except KeyError as exc:
@@ -56,10 +56,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _fail(f"--garbage must be an integer, got {args.garbage!r}")
     opts = Options(port=args.port, host=args.host, workers=args.workers, keys=args.keys,
                    cpu_us=args.cpu_us, hold_us=args.hold_us, io_ms=args.io_ms,
-                   loops_per_us=args.loops_per_us, garbage=garbage, gc=args.gc,
+                   garbage=garbage, gc=args.gc,
                    switch_interval=args.switch_interval)
     try:
-        check(spec, opts)
+        check_options(spec, opts)
         run(spec, opts)
     except ValueError as exc:
         return _fail(str(exc))
@@ -157,12 +157,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         duration = profiles.parse_duration(args.duration) if args.duration else 4.0
     except profiles.PlanError as exc:
         return _fail(str(exc))
-    store, setup = crosscheck.prepare(Path(args.results), args.run, names, duration,
+    store, setup = crosscheck.target_run(Path(args.results), args.run, names, duration,
                                      ["sharebench", *sys.argv[1:]])
     stop = threading.Event()
     sweep.install_signal_handlers(stop)
     try:
-        crosscheck.crosscheck(names, WORKLOADS, setup, store.path / "calibration.csv", stop)
+        crosscheck.crosscheck(names, WORKLOADS, setup, store, stop)
     finally:
         shutil.rmtree(setup.scratch, ignore_errors=True)
     print(f"sharebench: headroom written to {store.path / 'calibration.csv'}")
@@ -287,8 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cpu-us", type=_knob, default=0.0, help="CPU work outside the state")
     serve.add_argument("--hold-us", type=_knob, default=0.0, help="CPU work while holding it")
     serve.add_argument("--io-ms", type=_knob, default=0.0, help="simulated wait outside it")
-    serve.add_argument("--loops-per-us", type=float, default=None,
-                       help="skip calibration and use this work-loop speed")
+    # Accepted and ignored for one release (servers time their own loop now): older
+    # scripts and foreign servers' launchers may still pass it.
+    serve.add_argument("--loops-per-us", type=float, default=None, help=argparse.SUPPRESS)
     serve.add_argument("--garbage", default="0",
                        help="objects left in reference cycles per request (0..100000)")
     serve.add_argument("--gc", default="default", help="the cyclic collector: default, off "

@@ -35,8 +35,8 @@ def _setup(tmp_path: Path, strategy: str, model: str, warmup: float = 1.0,
     cpus = sorted(os.sched_getaffinity(0))
     traits = discover()[strategy].traits.to_dict()  # as a manifest has it
     assert traits["model"] == model
-    return Setup(warmup, duration, {cpus[-1]}, {1: {cpus[0]}}, 0.0, tmp_path,
-                 {strategy: traits})
+    return Setup(warmup=warmup, duration=duration, loadgen_cpus={cpus[-1]},
+                 server_cpus={1: {cpus[0]}}, scratch=tmp_path, spec={strategy: traits})
 
 
 def test_n_connections_at_interval_t_offer_n_over_t(tmp_path: Path) -> None:
@@ -46,16 +46,16 @@ def test_n_connections_at_interval_t_offer_n_over_t(tmp_path: Path) -> None:
     record = run_cell(Cell("async-raw", "read-heavy", 1, users, 0, "wrk", rate=f"{rate:g}"),
                       WORKLOADS["read-heavy"], _setup(tmp_path, "async-raw", "async"),
                       threading.Event(), rate)
-    assert record["status"] == "ok", record["reason"]
-    if record.get("busy_machine"):
+    assert record.status == "ok", record.reason
+    if record.busy_machine:
         pytest.skip("the machine was busy: the pace cannot be judged (other_cpu "
-                    f"{record.get('other_cpu')} cores)")
-    assert record["rps"] == pytest.approx(rate, rel=0.10), record
-    assert record["server_fds"] >= users, "every connection held open through the window"
-    assert record["errors"] == 0 and record["correct"] is True, record
-    assert record["acked_incr"] > 0 and not record["loadgen_lagging"], record
-    assert 0 < record["p50_us"] <= record["p99_us"] <= record["max_us"]
-    assert record["p99_uncorrected_us"] <= record["p99_us"] + 1000, "the slot comes before the send"
+                    f"{record.other_cpu} cores)")
+    assert record.rps == pytest.approx(rate, rel=0.10), record
+    assert record.server_fds >= users, "every connection held open through the window"
+    assert record.errors == 0 and record.correct is True, record
+    assert record.acked_incr > 0 and not record.loadgen_lagging, record
+    assert 0 < record.p50_us <= record.p99_us <= record.max_us
+    assert record.p99_uncorrected_us <= record.p99_us + 1000, "the slot comes before the send"
 
 
 def _kill_paced_wrk(scratch: Path, stop: threading.Event) -> None:
@@ -79,8 +79,8 @@ def test_paced_wrk_killed_mid_cell_fails_that_cell(tmp_path: Path) -> None:
     record = run_cell(Cell("global-lock", "io", 1, 50, 0, "wrk", rate="500"), WORKLOADS["io"],
                       _setup(tmp_path, "global-lock", "threads"), threading.Event(), 500.0)
     stop.set()
-    assert record["status"] == "failed", record
-    assert "wrk exited with status -9" in record["reason"], record["reason"]
+    assert record.status == "failed", record
+    assert "wrk exited with status -9" in record.reason, record.reason
 
 
 def test_a_server_that_dies_under_paced_wrk_fails_that_cell(tmp_path: Path) -> None:
@@ -103,8 +103,8 @@ def test_a_server_that_dies_under_paced_wrk_fails_that_cell(tmp_path: Path) -> N
     record = run_cell(Cell("global-lock", "io", 1, 50, 0, "wrk", rate="500"), WORKLOADS["io"],
                       _setup(tmp_path, "global-lock", "threads"), threading.Event(), 500.0)
     killer.join(5)
-    assert record["status"] == "failed", record
-    assert record["reason"].startswith("global-lock died during the cell"), record["reason"]
+    assert record.status == "failed", record
+    assert record.reason.startswith("global-lock died during the cell"), record.reason
 
 
 PACED = """

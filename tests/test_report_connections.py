@@ -9,52 +9,55 @@ from pathlib import Path
 
 import pytest
 
-from report import build_report, connections, openloop
+from report import build_report, connections
 from report.analysis import analyse
 from report.claims import claim_async
 from report.load import load_run
-from results import schema
+from results import ids, schema
+from results.record import CellRecord
 
 MODELS = {"global-lock": "threads", "async": "async", "async-raw": "async"}
 # Per strategy: (KiB per connection, threads per connection, CPU µs per request, p99 ms at 10k)
+DEFAULT_CAP = 1024  # the threads model's --workers when a cell gives none (CONTRACT.md)
 SHAPE = {"global-lock": (64.0, 1.0, 90.0, 12.0), "async": (10.0, 0.0, 220.0, 240.0),
          "async-raw": (6.0, 0.0, 160.0, 15.0)}
 
 
-def _cell(strategy: str, users: int, repeat: int, workers: int = 0) -> dict:
-    record = schema.blank_record(strategy=strategy, workload="io", engine="wrk", cores=1,
-                                 users=users, repeat=repeat, rate="2000", workers=workers)
+def _cell(strategy: str, users: int, repeat: int, workers: int = 0) -> CellRecord:
     kib, threads, cpu_us, p99_top = SHAPE[strategy]
-    capped = MODELS[strategy] == "threads" and users > (workers or openloop.THREAD_CAP)
-    served = min(users, workers or openloop.THREAD_CAP) if MODELS[strategy] == "threads" else users
+    cap = (workers or DEFAULT_CAP) if MODELS[strategy] == "threads" else None  # its ready line
+    capped = cap is not None and users > cap
+    served = min(users, cap) if cap is not None else users
     rps = 2000.0 * served / users if capped else 2000.0
-    record.update(model=MODELS[strategy], safety="safe", status="ok", reason="",
-                  offered_rps=2000.0, rps=rps, requests=int(rps * 2), duration_s=2.0,
-                  p50_us=11000, p90_us=12000,
-                  p99_us=int((p99_top if users == 10000 else 14.0) * 1000) + repeat * 100,
-                  p999_us=20000, max_us=30000, p50_uncorrected_us=11000, p99_uncorrected_us=13000,
-                  p999_uncorrected_us=15000, send_lag_p99_us=1500, errors=0,
-                  loadgen_lagging=False, rss_mb=20.0 + served * kib / 1024,
-                  server_threads=1 + served * threads, server_fds=users + 7,
-                  cpu_us_per_request=cpu_us)
-    return record
+    return CellRecord(strategy=strategy, workload="io", engine="wrk", cores=1, users=users,
+                      repeat=repeat, rate="2000", workers=workers or None, connection_cap=cap,
+                      model=MODELS[strategy], safety="safe", status="ok", reason="",
+                      offered_rps=2000.0, rps=rps, requests=int(rps * 2), duration_s=2.0,
+                      p50_us=11000, p90_us=12000,
+                      p99_us=int((p99_top if users == 10000 else 14.0) * 1000) + repeat * 100,
+                      p999_us=20000, max_us=30000, p50_uncorrected_us=11000, p99_uncorrected_us=13000,
+                      p999_uncorrected_us=15000, send_lag_p99_us=1500, errors=0,
+                      loadgen_lagging=False, rss_mb=20.0 + served * kib / 1024,
+                      server_threads=1 + served * threads, server_fds=users + 7,
+                      cpu_us_per_request=cpu_us)
 
 
-def _run(root: Path, records: list[dict]) -> Path:
+def _run(root: Path, records: list[CellRecord]) -> Path:
     run = root / "20260101-000000-connections"
     (run / "cells").mkdir(parents=True)
     manifest = {"format_version": schema.FORMAT_VERSION, "run_id": run.name,
                 "profile": "connections", "slo_ms": {"io": 50.0}, "status": "complete",
-                "matrix": [{k: r[k] for k in ("cell_id", *schema.IDENTITY, "rate")} for r in records],
+                "matrix": [{k: getattr(r, k) for k in ("cell_id", *ids.IDENTITY, "rate")}
+                           for r in records],
                 "strategies": {name: {"model": model, "safety": "safe", "language": "python"}
                                for name, model in MODELS.items()}}
     (run / "manifest.json").write_text(json.dumps(manifest))
     for r in records:
-        (run / "cells" / f"{r['cell_id']}.json").write_text(json.dumps(r))
+        (run / "cells" / f"{r.cell_id}.json").write_text(json.dumps(r.to_json()))
     return run
 
 
-def _records(raised: bool = False) -> list[dict]:
+def _records(raised: bool = False) -> list[CellRecord]:
     records = [_cell(s, users, repeat) for s in MODELS for users in (100, 1000, 10000)
                for repeat in (0, 1)]
     if raised:

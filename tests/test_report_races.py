@@ -13,7 +13,7 @@ from report.findings import ranking
 from report.load import load_run
 
 from .helpers import report_sections
-from .report_run import STRATEGIES, write_run
+from .report_run import SYNTHETIC, write_run
 
 
 def _entry(races: bool, lost: int = 0, acked: int = 9000) -> dict:
@@ -23,7 +23,7 @@ def _entry(races: bool, lost: int = 0, acked: int = 9000) -> dict:
 
 def stress(racy: str) -> dict:
     """Every stateful strategy checked; `racy` (declared safe) and `unsafe` lost updates."""
-    out = {name: _entry(False) for name, spec in STRATEGIES.items() if spec[1] != "no-state"}
+    out = {name: _entry(False) for name, spec in SYNTHETIC.items() if spec[1] != "no-state"}
     out[racy] = _entry(True, lost=5535)
     out["unsafe"] = _entry(True, lost=4000)
     return out

@@ -3,29 +3,19 @@ Python ones: ranked apart, named apart in the summary, and in the discipline cla
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 import pytest
 
-from report import RunWarning
-from report.analysis import analyse
 from report.choices import choices
 from report.claims import claim_discipline
 from report.findings import ranking
-from report.load import load_run
 
-from .report_run import RUST, write_run
-
-
-def _analysis(run: Path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RunWarning)
-        return analyse(load_run(run))
+from .report_run import RUST, analysis_of, write_run
 
 
 def test_rust_is_never_in_the_python_ranking(tmp_path: Path) -> None:
-    an = _analysis(write_run(tmp_path, damaged=False))
+    an = analysis_of(write_run(tmp_path, damaged=False))
     assert {an.lang(s) for s in RUST} == {"rust"} and an.lang("global-lock") == "python"
     for workload in an.workloads:
         ranked, reference = ranking(an, workload)
@@ -38,7 +28,7 @@ def test_rust_is_never_in_the_python_ranking(tmp_path: Path) -> None:
 
 def test_what_to_use_names_the_fastest_rust_apart(built_report) -> None:
     run, built = built_report
-    an = _analysis(run)
+    an = analysis_of(run)
     for c in choices(an):
         assert (c.leader in RUST) == (c.language == "rust") and all((t in RUST) == (c.language == "rust")
                                                                     for t in c.ties)
@@ -50,7 +40,7 @@ def test_what_to_use_names_the_fastest_rust_apart(built_report) -> None:
 
 
 def test_discipline_claim_cites_both_languages(tmp_path: Path) -> None:
-    claim = claim_discipline(_analysis(write_run(tmp_path, damaged=False)))
+    claim = claim_discipline(analysis_of(write_run(tmp_path, damaged=False)))
     cpython, rust = claim.judgements
     assert (cpython.label, rust.label) == ("CPython", "Rust")
     assert rust.verdict == "the discipline decides" and rust.differs
@@ -64,7 +54,7 @@ def test_discipline_claim_cites_both_languages(tmp_path: Path) -> None:
     level = write_run(tmp_path / "level", damaged=False,
                       rps_scale={"rust-global-lock.cpu.c2": 30000 * 1.9 / (26000 * 1.3),
                                  "rust-global-lock.io.c2": 1.0})
-    claim = claim_discipline(_analysis(level))
+    claim = claim_discipline(analysis_of(level))
     assert "on cpu at 2 cores no measurable difference between" in claim.answer, claim.answer
     assert claim.judgements[1].verdict == "no measurable difference between disciplines"
     assert not claim.judgements[1].differs

@@ -25,7 +25,7 @@ from servers.core.app import App
 from servers.core.serving import THREAD_WORKERS, listen
 from servers.core.work import Work
 
-from .conftest import STRATEGIES
+from .helpers import STRATEGIES
 
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
 

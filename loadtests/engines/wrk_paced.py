@@ -26,11 +26,11 @@ import shutil
 import threading
 import time
 
-from loadtests.engines import hdr
 from loadtests.engines.base import LoadGenError, LoadSpec, Part
 from loadtests.engines.wrk import START_SLACK_S, WrkRun, whole_seconds
 from loadtests.engines.wrk_script import paced_lua
 from loadtests.planning.engines import CONNECTIONS_PER_WRK_THREAD, paced_warmup
+from results import hdr
 
 DRAIN_S = 0.5  # the run goes on this long past the window, so no answer in it is cut off
 
@@ -76,7 +76,7 @@ class PacedWrkRun(WrkRun):
             histogram = hdr.new()
             for value, count in found[name]:
                 histogram.record_value(hdr.clamp_us(value), count)
-            histograms[name] = histogram.encode().decode("ascii")
+            histograms[name] = hdr.encode(histogram)
         errors = {("non-2xx" if kind == "status" else kind): count
                   for kind, count in found["errors"].items() if count}
         return [{"requests": found["requests"], "duration": found["window_s"], "errors": errors,

@@ -17,7 +17,7 @@ from loadtests.planning.workloads import Workload
 REPORT_PREFIX = "SHAREBENCH "
 
 
-def _cumulative(weights: list[float]) -> list[float]:
+def _cumulative_shares(weights: list[float]) -> list[float]:
     total = sum(weights)
     out, running = [], 0.0
     for weight in weights:
@@ -36,7 +36,7 @@ def _mix(workload: Workload) -> str:
     p_incr = p_get + mix.get("incr", 0) / total
     zipf = "nil"
     if workload.distribution == "zipf":
-        cum = _cumulative([1 / rank ** workload.zipf_s for rank in range(1, workload.keys + 1)])
+        cum = _cumulative_shares([1 / rank ** workload.zipf_s for rank in range(1, workload.keys + 1)])
         zipf = "{" + ",".join(f"{c:.9g}" for c in cum) + "}"
     return f"""local keys = {workload.keys}
 local p_get, p_incr = {p_get:.9g}, {p_incr:.9g}

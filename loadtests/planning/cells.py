@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from results import schema
+from results import ids
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class Cell:
     cores: int
     users: int
     repeat: int
-    engine: str = schema.DEFAULT_ENGINE
+    engine: str = ids.DEFAULT_ENGINE
     python: str = ""   # an interpreter of the matrix (--pythons), "" for the harness's own
     rate: str = ""   # open loop: "2000" req/s, or "0.85x" of capacity; "" closed loop
     warmup: float = 0.0    # this cell's own warm-up and window, s (a block's `warmup`,
@@ -23,12 +23,12 @@ class Cell:
 
     @property
     def id(self) -> str:
-        return schema.cell_id(self.strategy, self.workload, self.engine, self.cores,
-                              self.users, self.repeat, self.python, self.rate, self.workers)
+        return ids.cell_id(self.strategy, self.workload, self.engine, self.cores,
+                           self.users, self.repeat, self.python, self.rate, self.workers)
 
     @property
     def mode(self) -> str:
-        return schema.mode_of(self.rate)
+        return ids.mode_of(self.rate)
 
 
 @dataclass

@@ -8,8 +8,8 @@ import shutil
 
 ENGINES = ("locust", "wrk")
 INSTALL = {"wrk": "`make wrk` (apt-get install wrk) installs Debian's wrk"}
-# Load-generator CPU per request, which sizes its share of the machine (placement.py):
-# Locust's is about 100 µs, wrk's a few (README, "Two engines": `make calibrate`).
+# Load-generator CPU per request, which sizes its share of the machine (placement.py),
+# as measured by `make calibrate` (README, "Two engines").
 CPU_US_PER_REQUEST = {"locust": 100.0, "wrk": 5.0}
 # Engines that keep a schedule: Locust's open-loop users, and wrk paced by its Lua delay()
 # hook (engines/wrk_paced.py: thousands of connections, each at a slow fixed pace).
@@ -41,7 +41,7 @@ def timed(engine: str, seconds: float) -> float:
     return seconds
 
 
-def check(name: str) -> None:
+def check_engine(name: str) -> None:
     """Raise ValueError if the engine is unknown or cannot run on this machine."""
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; valid: {', '.join(ENGINES)}")

@@ -153,7 +153,7 @@ def build(profile: str, overrides: Overrides, strategies: Mapping[str, Mapping],
     _check_paced(plan)
     for engine in plan.engines:
         try:
-            engines.check(engine)
+            engines.check_engine(engine)
         except ValueError as exc:
             raise PlanError(str(exc)) from None
     return plan, found

@@ -12,6 +12,7 @@ import statistics
 
 from loadtests.planning.cells import Cell
 from loadtests.planning.engines import MAX_OPEN_RPS_PER_PROCESS, MAX_PACED_RPS_PER_CPU
+from results.record import CellRecord
 
 
 def parse_rate(value: str | int | float) -> str:
@@ -42,14 +43,14 @@ def is_fraction(rate: str) -> bool:
     return rate.endswith("x")
 
 
-def capacity(cell: Cell, records: list[dict]) -> float | None:
+def capacity(cell: Cell, records: list[CellRecord]) -> float | None:
     """The strategy's closed-loop capacity here: the best median rps over repeats among the
     run's ok closed cells of the same strategy, workload and cores (any engine, any users)."""
     groups: dict[tuple, list[float]] = {}
     for r in records:
-        if (r.get("status") == "ok" and not r.get("rate") and r.get("rps")
-                and (r["strategy"], r["workload"], r["cores"]) == (cell.strategy, cell.workload, cell.cores)):
-            groups.setdefault((r.get("engine"), r.get("users")), []).append(r["rps"])
+        if (r.status == "ok" and not r.rate and r.rps
+                and (r.strategy, r.workload, r.cores) == (cell.strategy, cell.workload, cell.cores)):
+            groups.setdefault((r.engine, r.users), []).append(r.rps)
     return max((statistics.median(v) for v in groups.values()), default=None)
 
 
@@ -58,7 +59,7 @@ def max_offer(engine: str, processes: int) -> float:
     return per.get(engine, 0.0) * processes
 
 
-def resolve(cell: Cell, records: list[dict], processes: int) -> tuple[float, str]:
+def resolve(cell: Cell, records: list[CellRecord], processes: int) -> tuple[float, str]:
     """(offered req/s, "") or (0, why the cell is not measured)."""
     if is_fraction(cell.rate):
         found = capacity(cell, records)

@@ -10,7 +10,7 @@ from loadtests.planning import PlanError
 from loadtests.planning.interpreters import LOCK, SERVER_NEEDS, VENVS, Interpreter
 
 
-def prepare(interp: Interpreter, venvs: Path = VENVS, log=print) -> Interpreter:
+def ensure(interp: Interpreter, venvs: Path = VENVS, log=print) -> Interpreter:
     """The interpreter's venv with what the servers need, made once and reused."""
     venv = venvs / interp.label
     python = venv / "bin" / "python"

@@ -8,6 +8,7 @@ from ..analysis import Analysis
 from ..claims import Claim, claims
 from ..doc import Document
 from .answers import answers
+from .common import drawing
 from .context import claims_section, environment_section, microbench_section
 from .fold import fold_detail
 from .identity import identity
@@ -19,11 +20,15 @@ SECTION_IDS = ("answers", "claims", "rankings", "scaling", "latency", "efficienc
                "validity", "microbenchmarks", "environment")
 
 
-def document(an: Analysis, found: list[Claim] | None = None) -> Document:
+def document(an: Analysis, found: list[Claim] | None = None, figures: bool = True) -> Document:
+    """The report's document: the answers first, every later section's detail folded.
+    ``found``: the claims, when the caller has judged them already; without ``figures``,
+    every figure is described (title, caption, file name) but not drawn."""
     found = claims(an) if found is None else found
-    sections = [answers(an, found), claims_section(an, found), rankings(an), scaling_section(an),
-                latency_section(an), efficiency_section(an), correctness_section(an, found),
-                validity_section(an), microbench_section(an), environment_section(an)]
+    with drawing(figures):
+        sections = [answers(an, found), claims_section(an, found), rankings(an), scaling_section(an),
+                    latency_section(an), efficiency_section(an), correctness_section(an, found),
+                    validity_section(an), microbench_section(an), environment_section(an)]
     for section in sections[1:]:
         fold_detail(section)
     return Document(title=f"sharebench report — {an.run.run_id}", subtitle=identity(an),

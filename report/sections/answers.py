@@ -7,7 +7,7 @@ from ..aggregate import FLAGS
 from ..analysis import Analysis
 from ..choices import choices
 from ..claims import Claim
-from ..doc import Cell, Heading, Para, Section, Table
+from ..doc import Heading, Para, Section, Table, TableCell
 from ..findings import correctness_headline
 from ..style import num, ratio
 
@@ -23,12 +23,12 @@ LIMITS = {f.name for f in FLAGS if f.name in ("loadgen_bound", "errors", "failed
 def answers(an: Analysis, found: list[Claim]) -> Section:
     section = Section("answers", "The claims, answered by this run")
     section.add(*_alerts(an))
-    rows: list[list[str | Cell]] = []
+    rows: list[list[str | TableCell]] = []
     for claim in found:
         for i, j in enumerate(claim.judgements):
             name = f"[{SHORT.get(claim.id, claim.claim)}](#claim-{claim.id})" if i == 0 else ""
             verdict = f"{j.label}: {j.verdict}" if j.label and len(claim.judgements) > 1 else j.verdict
-            rows.append([name, verdict, j.number, Cell(j.firmness())])
+            rows.append([name, verdict, j.number, TableCell(j.firmness())])
     section.add(Table(["claim", "verdict", "the number that carries it", "how firm (see below)"], rows,
                       caption="Firm, moderate or weak from the repeats and the effect against their "
                               "spread ([how](#strength)); flagged cells left out are counted. "
@@ -56,9 +56,9 @@ def _choices(an: Analysis) -> list:
     found = choices(an)
     if not found:
         return [Para("No workload has a safe strategy measured: nothing to choose from.", "note")]
-    rows: list[list[str | Cell]] = []
+    rows: list[list[str | TableCell]] = []
     for c in found:
-        rows.append([c.workload, str(c.cores), c.language.capitalize(), Cell(c.leader, c.marks),
+        rows.append([c.workload, str(c.cores), c.language.capitalize(), TableCell(c.leader, c.marks),
                      num(c.rps), ", ".join(c.ties) or "none",
                      f"{ratio(c.margin)} over {c.runner_up}" if c.runner_up else "—"])
     notes = []

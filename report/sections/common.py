@@ -1,11 +1,15 @@
 """Pieces every section uses: marked cells, the marks legend, figures, load-generator captions."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
 from ..aggregate import FLAGS, marks
-from ..doc import Cell, Figure, Para
+from ..doc import Figure, Para, TableCell
 from ..findings import cores_text
 from ..plots import png
 from ..style import slug  # noqa: F401  (the sections import it from here)
@@ -19,19 +23,35 @@ def legend() -> Para:
     return Para(MARK_LEGEND, "note")
 
 
-def marked(text: str, row: pd.Series | dict) -> Cell:
+def marked(text: str, row: pd.Series | dict) -> TableCell:
     """A table cell carrying the group's validity marks."""
-    return Cell(text, marks(row))
+    return TableCell(text, marks(row))
 
 
 KEY = "fig-key.png"
 
+# Off while a document is built without figures (its text, tables and captions only).
+_DRAWING: ContextVar[bool] = ContextVar("drawing", default=True)
 
-def figure(fig: MplFigure, filename: str, title: str, caption: str) -> Figure:
-    """A drawn figure; one that draws strategies points to the key (drawn once, under Scaling)."""
-    draws = filename != KEY and any(artist.get_gid() for artist in fig.findobj())
-    note = f" Strategies: see the key, [{KEY}](#{KEY.removesuffix('.png')})." if draws else ""
-    return Figure(filename=filename, title=title, caption=caption + note, png=png(fig))
+
+@contextmanager
+def drawing(on: bool) -> Iterator[None]:
+    token = _DRAWING.set(on)
+    try:
+        yield
+    finally:
+        _DRAWING.reset(token)
+
+
+def figure(draw: Callable[[], MplFigure], filename: str, title: str, caption: str,
+           strategies: bool = True) -> Figure:
+    """A figure of the report; ``draw`` runs only when figures are drawn. One that draws
+    ``strategies`` points to the key (drawn once, under Scaling): declared, not read from
+    the drawing, so a build without figures keeps the same caption."""
+    note = (f" Strategies: see the key, [{KEY}](#{KEY.removesuffix('.png')})."
+            if strategies and filename != KEY else "")
+    return Figure(filename=filename, title=title, caption=caption + note,
+                  png=png(draw()) if _DRAWING.get() else b"")
 
 
 def cores_label(n: object) -> str:

@@ -3,6 +3,8 @@ the window paused beside the same cells' tail; the tail with the collector on, o
 frozen; one cell's latency over time with its pauses marked. Numbers from report/gc.py."""
 from __future__ import annotations
 
+from functools import partial
+
 from .. import gc, plots
 from ..analysis import Analysis
 from ..doc import Heading, Para, Table
@@ -47,16 +49,16 @@ def gc_blocks(an: Analysis) -> list:
     sets = gc.mode_sets(table)
     if sets:
         note = f"{sets[0].rate} req/s offered" if sets[0].rate else "closed loop"
-        blocks.append(figure(plots.gc_tail(note, sets, an.series_of({s.strategy for s in sets})),
+        blocks.append(figure(partial(plots.gc_tail, note, sets, an.series_of({s.strategy for s in sets})),
                              "fig-gc-modes.png", "The tail with the collector on, off and frozen",
                              "Same workload and offered rate in each mode; bars: the repeats' "
                              "min–max. Where bars overlap there is no measurable difference."))
     cell_id = gc.timeline_cell(an.run, frame)
     if cell_id is not None:
         x, maxima, pauses = gc.timeline(an.run, cell_id)
-        bucket = float(an.run.records[cell_id]["latency_timeline"]["bucket_ms"])
+        bucket = float((an.run.records[cell_id].latency_timeline or {})["bucket_ms"])
         longest = max((p[1] for p in pauses), default=0.0)
-        blocks.append(figure(plots.gc_timeline(cell_id, x, maxima, pauses, bucket),
+        blocks.append(figure(partial(plots.gc_timeline, cell_id, x, maxima, pauses, bucket),
                              f"fig-gc-timeline-{slug(cell_id)}.png",
                              f"{cell_id}: latency over time, GC pauses marked",
                              f"The largest corrected latency of the requests completed in each "
@@ -64,5 +66,5 @@ def gc_blocks(an: Analysis) -> list:
                              f"{len(pauses)} collector pauses that began in it (the server's "
                              f"record, longest {sig(longest)} ms), on the same clock: a spike "
                              "that starts where a pause does is that pause. The cell with the "
-                             "longest pause is shown."))
+                             "longest pause is shown.", strategies=False))
     return blocks

@@ -3,12 +3,13 @@ and the connection sweep. Numbers come from report/openloop.py."""
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pandas as pd
 
 from .. import connections, openloop, plots
 from ..analysis import Analysis
-from ..doc import Cell, Heading, Para, Table
+from ..doc import Heading, Para, Table, TableCell
 from ..style import ms, num, ratio, sig
 from .common import figure, slug
 
@@ -41,7 +42,7 @@ def _capacity_table(an: Analysis, workload: str, frame: pd.DataFrame) -> list:
            "at least": "every measured rate was sustained: a floor",
            "below": "not even the lowest rate measured was sustained: a ceiling",
            "none": "no usable point"}
-    rows: list[list[str | Cell]] = []
+    rows: list[list[str | TableCell]] = []
     rank = 0
     for c in found:
         ranked = an.ranked(c.strategy)
@@ -53,7 +54,7 @@ def _capacity_table(an: Analysis, workload: str, frame: pd.DataFrame) -> list:
         verdict = ("no measurable difference from the one above (repeats overlap)"
                    if c.same_as_above else "")
         rows.append([str(rank) if ranked else "—", c.strategy, str(c.cores), str(c.users),
-                     Cell(value), spread, how[c.how], verdict])
+                     TableCell(value), spread, how[c.how], verdict])
     return [Table(["rank", "strategy", "cores", "users", "req/s at p99 ≤ SLO", "repeats' range",
                    "how", "note"], rows,
                   caption=f"Capacity at SLO on {workload}: the highest offered rate each strategy "
@@ -63,7 +64,7 @@ def _capacity_table(an: Analysis, workload: str, frame: pd.DataFrame) -> list:
 
 
 def _points_table(frame: pd.DataFrame) -> Table:
-    rows: list[list[str | Cell]] = []
+    rows: list[list[str | TableCell]] = []
     for _, r in frame.sort_values(["strategy", "offered_rps"]).iterrows():
         if not r["usable"]:
             continue
@@ -101,7 +102,7 @@ def open_loop_blocks(an: Analysis) -> list:
         slo = openloop.slo_ms(an.run, workload)
         blocks.append(Heading(f"{workload} workload: latency under offered load"))
         if not usable.empty:
-            blocks.append(figure(plots.hockey(workload, usable, series, slo),
+            blocks.append(figure(partial(plots.hockey, workload, usable, series, slo),
                                  f"fig-hockey-{slug(workload)}.png",
                                  f"{workload}: latency vs achieved throughput",
                                  "Open loop, one point per offered rate (median of repeats), "
@@ -109,7 +110,7 @@ def open_loop_blocks(an: Analysis) -> list:
                                  "Locust-lagging cells are left out."))
             if not shown_once:
                 shown_once = True
-                blocks.append(figure(plots.corrected_vs_uncorrected(workload, usable, series),
+                blocks.append(figure(partial(plots.corrected_vs_uncorrected, workload, usable, series),
                                      f"fig-omission-{slug(workload)}.png",
                                      f"{workload}: what coordinated omission hides",
                                      "The same cells' p99.9 counted from the schedule (left) and "
@@ -139,8 +140,8 @@ def connection_blocks(an: Analysis, frame: pd.DataFrame, sweep: pd.DataFrame) ->
                          "from /proc every 0.25 s.")]
     plain = usable[usable["workers"] == 0]
     if not plain.empty:
-        blocks.append(figure(plots.connections(workload, plain, an.series_of(set(plain["strategy"])),
-                                               str(rate)),
+        blocks.append(figure(partial(plots.connections, workload, plain,
+                                     an.series_of(set(plain["strategy"])), str(rate)),
                              f"fig-connections-{slug(workload)}.png",
                              f"{workload}: cost of concurrent connections",
                              "Log scales except memory; hollow: some requests failed. Cells that "
@@ -148,7 +149,7 @@ def connection_blocks(an: Analysis, frame: pd.DataFrame, sweep: pd.DataFrame) ->
     slo_us = openloop.slo_ms(an.run, workload) * 1000
     rows = []
     for _, r in sweep.iterrows():
-        cap = (f"capped: serves {openloop.THREAD_CAP} connections at once (--workers)"
+        cap = (f"capped: serves {openloop.cap(r)} connections at once"
                if openloop.capped(r) else "")
         if not r["usable"]:
             why = "the load generator fell behind (G)" if r["lagging"] else (r["reasons"] or "failed")
@@ -163,7 +164,7 @@ def connection_blocks(an: Analysis, frame: pd.DataFrame, sweep: pd.DataFrame) ->
                          "open fds", "p50 ms", "p99 ms", "errors", "held the rate within the SLO?"],
                         rows,
                         caption="The connection sweep. A thread strategy serves at most --workers "
-                                f"connections at once (default {openloop.THREAD_CAP}, CONTRACT.md); "
+                                "connections at once (its connection cap, as its ready line said); "
                                 "beyond that, further connections wait, unserved, for a thread "
                                 "that never frees (clients keep theirs alive): requests on them "
                                 "go unanswered, so they lower the answered rate rather than raise "

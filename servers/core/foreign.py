@@ -27,7 +27,7 @@ and ``ensure_built`` (called by ``serve``, ``verify`` and a run) runs the
 build; keeping it current after an edit is the build tool's job (``make
 rust``). The server is started as
 ``serve... --name NAME --port P --host H --keys K --cpu-us U --hold-us U
---io-ms M [--workers N] [--loops-per-us X]`` and must speak CONTRACT.md.
+--io-ms M [--workers N]`` and must speak CONTRACT.md.
 """
 from __future__ import annotations
 
@@ -160,16 +160,13 @@ def ensure_built(manifest: Manifest) -> None:
 
 
 def command(manifest: Manifest, name: str, port: int, host: str, workers: int | None,
-            keys: int, cpu_us: float, hold_us: float, io_ms: float,
-            loops_per_us: float | None) -> list[str]:
+            keys: int, cpu_us: float, hold_us: float, io_ms: float) -> list[str]:
     """The server's argv: the manifest's command and the contract's flags."""
     argv = [*manifest.serve, "--name", name, "--port", str(port), "--host", host,
             "--keys", str(keys), "--cpu-us", f"{cpu_us:g}", "--hold-us", f"{hold_us:g}",
             "--io-ms", f"{io_ms:g}"]
     if workers is not None:
         argv += ["--workers", str(workers)]
-    if loops_per_us is not None:
-        argv += ["--loops-per-us", f"{loops_per_us:g}"]
     return argv
 
 

@@ -9,7 +9,7 @@ A running server is one process group, led by ``sharebench serve``:
 
 Why fork, not spawn: the leader forks while it has exactly one thread and no
 event loop, so fork's hazards (a lock held by another thread, a shared
-selector) cannot arise; children inherit the calibrated Work and the
+selector) cannot arise; children inherit the Work (its loop already timed) and the
 strategy's shared memory and locks with nothing pickled, and start in a few
 milliseconds, which keeps a respawn cheap.
 
@@ -336,7 +336,8 @@ def run(spec: registry.Strategy, opts: Options, work: Work, workers: int) -> Non
         for index in range(workers):
             body = _worker_body(spec, layout, opts, work, workers, counts, index, reserved, gc_slots)
             supervisor.start(Child(f"worker-{index}", body, why, False))
-        announce(spec, reserved, workers, work)
+        # a threaded front: each worker serves up to the threads model's cap
+        announce(spec, reserved, workers, workers * THREAD_WORKERS if layout.http == "threads" else None)
         code = supervisor.supervise()
     except Fatal as exc:
         print(f"sharebench: {spec.name}: {exc}", file=sys.stderr, flush=True)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from . import gcstats, registry
 from .app import App
-from .work import Work
 
 THREAD_WORKERS = 1024  # default connection cap of the threads model (see threaded.py)
 BACKLOG = 1024         # pending connections the kernel queues per listening socket
@@ -34,7 +33,6 @@ class Options:
     cpu_us: float = 0
     hold_us: float = 0
     io_ms: float = 0
-    loops_per_us: float | None = None
     garbage: int = 0
     gc: str = "default"                   # gcstats.MODES
     switch_interval: float | None = None  # seconds; None: CPython's default (5 ms)
@@ -51,11 +49,14 @@ def listen(host: str, port: int, reuse_port: bool = False) -> socket.socket:
     return sock
 
 
-def announce(spec: registry.Strategy, listener: socket.socket, workers: int, work: Work) -> None:
-    """The ready line: printed once the server accepts connections (ServerProcess parses it)."""
+def announce(spec: registry.Strategy, listener: socket.socket, workers: int,
+             connection_cap: int | None) -> None:
+    """The ready line: printed once the server accepts connections (ServerProcess parses
+    it). ``connection_cap``: connections served at once; None for no cap of its own."""
     host, port = listener.getsockname()[:2]
+    cap = f" connection_cap={connection_cap}" if connection_cap else ""
     print(f"sharebench: serving {spec.name} on http://{host}:{port} pid={os.getpid()} "
-          f"workers={workers} loops_per_us={work.loops_per_us:.2f}", flush=True)
+          f"workers={workers}{cap}", flush=True)
 
 
 def start_gc(mode: str, slot) -> None:

@@ -1,12 +1,13 @@
 """HTTP/1.1 over plain sockets, one thread per connection (the threads model).
 
-Written here rather than taken from http.server for two measured reasons:
-http.server sends headers and body in two writes, which with Nagle and delayed
-ACK stalls ~44 ms per response, and its per-request overhead would dominate
-the sharing disciplines we want to compare. Each response leaves in one
-sendall() on a TCP_NODELAY socket. Requests are parsed, and responses made, by
-http1.py, which the raw event loop (asyncraw.py) shares: both execution models
-speak HTTP through the same code.
+Written here rather than taken from http.server for two measured reasons
+(README, "Measured here"): http.server sends headers and body in two writes,
+which with Nagle and delayed ACK stalls every response for a delayed-ACK
+timeout, and its per-request overhead would dominate the sharing disciplines
+we want to compare. Each response leaves in one sendall() on a TCP_NODELAY
+socket. Requests are parsed, and responses made, by http1.py, which the raw
+event loop (asyncraw.py) shares: both execution models speak HTTP through the
+same code.
 
 Connections are persistent (Locust keeps them open), so a thread lives as long
 as its connection. ``--workers`` caps how many connections are served at once;

@@ -89,7 +89,7 @@ pub fn main<S: Store>(opts: Options, store: impl FnOnce(usize, crate::work::Work
     let app = Arc::new(App::new(opts.name.clone(), opts.keys, workers, opts.work,
                                 store(opts.keys, opts.work)));
     let listener = cli::listen(&opts);
-    cli::announce(&opts, &listener, workers);
+    cli::announce(&opts, &listener, workers, Some(workers));
     serve(app, listener, workers)
 }
 
