@@ -267,3 +267,20 @@ def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> Non
                       | {"global-lock-mp.io.c2": 0.5})  # its io cap doubles with the cores
     cpython = next(c for c in claims(analysis_of(level)) if c.id == "discipline").judgements[0]
     assert cpython.verdict == "no measurable difference" and not cpython.differs
+
+
+def test_a_build_without_figures_keeps_captions_and_anchors(tmp_path: Path) -> None:
+    """Nothing drawn, yet every figure keeps its caption (the strategy figures pointing to the
+    key) and its anchor, so the answers' links to figures still land."""
+    from report.render import to_html
+    from report.sections import document
+    from report.sections.common import KEY
+    an = analysis_of(write_run(tmp_path, damaged=False, repeats=1, cores_list=(1,)))
+    found = claims(an)
+    doc = document(an, found, figures=False)
+    assert doc.figures and not any(f.png for f in doc.figures)
+    for f in doc.figures:
+        assert ("see the key" in f.caption) == (f.filename != KEY), f.filename
+    html = to_html(doc)
+    for name in [f.filename for f in doc.figures] + [c.figure for c in found if c.figure]:
+        assert f'id="{name.removesuffix(".png")}"' in html, name
