@@ -148,7 +148,7 @@ def _planned(manifest: dict[str, Any]) -> pd.DataFrame:
     rows = [row for row in matrix if isinstance(row, dict) and row.get("cell_id")]
     for row in rows:
         schema.migrate_record(row, schema.format_version(manifest))
-    frame = pd.DataFrame(rows, columns=["cell_id", *schema.IDENTITY, "python"])
+    frame = pd.DataFrame(rows, columns=["cell_id", *schema.IDENTITY, "python", "live_objects"])
     for column in INT_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     return frame

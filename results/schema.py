@@ -58,6 +58,8 @@ COLUMNS: tuple[Column, ...] = tuple(
     + _cols("bool", "", "whether the serving interpreter's GIL was on (its /health)", "gil_enabled")
     + _cols("int", "count", "CPUs the server was pinned to", "cores")
     + _cols("int", "count", "concurrent users (Locust) or connections (wrk)", "users")
+    + _cols("int", "objects", "the --live-objects knob: the live heap each serving process "
+            "held (0: none)", "live_objects")
     + _cols("int", "index", "0-based repeat of the same cell", "repeat")
     + _cols("text", "", "closed (users send back to back) or open (requests start on a schedule)",
             "mode")
@@ -97,6 +99,11 @@ COLUMNS: tuple[Column, ...] = tuple(
     + _cols("int", "objects/request", "the --garbage knob: objects each request left in "
             "reference cycles", "garbage")
     + _cols("text", "", "the server's --gc mode: default, off or freeze", "gc_mode")
+    + _cols("float", "share", "the --churn knob: share of state requests that replace a page "
+            "of heap entries", "churn")
+    + _cols("int", "objects", "what the server said it held at start-up (/health): its heap's "
+            "objects; those its collector tracked (Python only)", "heap_objects", "tracked_objects")
+    + _cols("text", "", "open loop: how the measured window's length was chosen", "window_basis")
     + _cols("text", "", "what the gc_* figures cover: window (exactly) or cell (warm-up "
             "included); empty: the server reports no collector", "gc_scope")
 )
@@ -108,12 +115,19 @@ GC_COLUMNS: tuple[Column, ...] = tuple(
             "gc_pause_total_ms", "gc_pause_max_ms")
     + _cols("int", "count", "pauses the server's rings no longer hold (0: gc_pauses complete)",
             "gc_pauses_dropped")
+    + _cols("int", "count", "full (generation 2) collections among gc_collections",
+            "gc_full_collections")
+    + _cols("float", "ms", "the longest pause of each generation", "gc_pause_max_gen0_ms",
+            "gc_pause_max_gen1_ms", "gc_pause_max_gen2_ms")
+    + _cols("float", "share", "gc_pause_total_ms over the window (summed over processes: a "
+            "multi-process server's can pass 1)", "gc_paused_share")
 )
 COLUMNS += GC_COLUMNS
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in COLUMNS)
 TEXT_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "text")
 BOOL_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "bool")
-INT_COLUMNS = ("cores", "users", "repeat")  # identity: never fractional, never NaN in an ok cell
+# identity: never fractional, never NaN in an ok cell
+INT_COLUMNS = ("cores", "users", "repeat", "live_objects")
 
 # Fields of a record that are not columns of cells.csv.
 RECORD_ONLY = ("hdr", "hdr_uncorrected", "lag_hdr", "errors_by_kind", "detail",
@@ -121,25 +135,30 @@ RECORD_ONLY = ("hdr", "hdr_uncorrected", "lag_hdr", "errors_by_kind", "detail",
                "latency_timeline")
 
 # One measurement, repeats aside: what the report groups by.
-KEY = ["strategy", "workload", "engine", "cores", "users", "mode", "rate"]
-IDENTITY = ("strategy", "workload", "engine", "cores", "users", "repeat")  # and `rate`, open loop
+KEY = ["strategy", "workload", "engine", "cores", "users", "live_objects", "mode", "rate"]
+# and `rate` (open loop) and `live_objects` (a live heap), each absent from ids without one
+IDENTITY = ("strategy", "workload", "engine", "cores", "users", "repeat")
 DEFAULT_ENGINE = "locust"  # what a format-1 run was measured with
 
-# <strategy>.<workload>.<engine>.c<cores>.u<users>[.o<rate>].r<repeat>[.py<label>]; format 1
-# had no engine part. `.o<rate>` marks an open-loop cell: `o2000` offers 2000 req/s,
-# `o0.85x` 0.85 of the strategy's capacity measured earlier in the run; closed cells have
-# none. A run over several interpreters (--pythons) adds .py<label>, e.g. ...r0.py3.13.
-CELL_ID = "{strategy}.{workload}.{engine}.c{cores}.u{users}{open}.r{repeat}"
+# <strategy>.<workload>.<engine>.c<cores>.u<users>[.h<live>][.o<rate>].r<repeat>[.py<label>];
+# format 1 had no engine part. `.h<live>` marks a server holding a live heap of that many
+# objects (--live-objects); cells without one have none, so their ids are as before.
+# `.o<rate>` marks an open-loop cell: `o2000` offers 2000 req/s, `o0.85x` 0.85 of the
+# strategy's capacity measured earlier in the run; closed cells have none. A run over
+# several interpreters (--pythons) adds .py<label>, e.g. ...r0.py3.13.
+CELL_ID = "{strategy}.{workload}.{engine}.c{cores}.u{users}{heap}{open}.r{repeat}"
 RATE = r"\d+(?:\.\d+)?x?"
 _ID = re.compile(r"^(?P<strategy>[^.]+)\.(?P<workload>[^.]+)(?:\.(?P<engine>[a-z0-9]+))?"
-                 r"\.c(?P<cores>\d+)\.u(?P<users>\d+)(?:\.o(?P<rate>" + RATE + r"))?"
+                 r"\.c(?P<cores>\d+)\.u(?P<users>\d+)(?:\.h(?P<live_objects>\d+))?"
+                 r"(?:\.o(?P<rate>" + RATE + r"))?"
                  r"\.r(?P<repeat>\d+)(?:\.py(?P<python>\S+))?$")
 
 
 def cell_id(strategy: str, workload: str, engine: str, cores: int, users: int, repeat: int,
-            python: str = "", rate: str = "") -> str:
+            python: str = "", rate: str = "", live_objects: int = 0) -> str:
     base = CELL_ID.format(strategy=strategy, workload=workload, engine=engine, cores=cores,
-                          users=users, repeat=repeat, open=f".o{rate}" if rate else "")
+                          users=users, repeat=repeat, open=f".o{rate}" if rate else "",
+                          heap=f".h{live_objects}" if live_objects else "")
     return f"{base}.py{python}" if python else base
 
 
@@ -156,9 +175,10 @@ def parse_cell_id(text: str) -> dict[str, Any] | None:
     found["engine"] = found["engine"] or DEFAULT_ENGINE
     found["rate"] = found["rate"] or ""
     found["mode"] = mode_of(found["rate"])
+    found["live_objects"] = found["live_objects"] or 0
     if not found["python"]:
         del found["python"]
-    for name in ("cores", "users", "repeat"):
+    for name in ("cores", "users", "repeat", "live_objects"):
         found[name] = int(found[name])
     return found
 
@@ -206,10 +226,12 @@ def blank_record(**identity: Any) -> Record:
     record.update(identity)
     record["rate"] = identity.get("rate") or ""
     record["mode"] = mode_of(record["rate"])
+    record["live_objects"] = identity.get("live_objects") or 0
     if all(record.get(name) is not None for name in IDENTITY):
         record["cell_id"] = cell_id(record["strategy"], record["workload"], record["engine"],
                                     record["cores"], record["users"], record["repeat"],
-                                    python=identity.get("python") or "", rate=record["rate"])
+                                    python=identity.get("python") or "", rate=record["rate"],
+                                    live_objects=record["live_objects"])
     return record
 
 
@@ -241,4 +263,6 @@ def migrate_record(record: Record, version: int) -> Record:
     # Open-loop cells came within format 2 and carry these; every earlier cell was closed.
     record["rate"] = record.get("rate") or ""
     record.setdefault("mode", mode_of(record["rate"]))
+    # So did the live heap: a record without the field held none.
+    record["live_objects"] = record.get("live_objects") or 0
     return record

@@ -37,7 +37,7 @@ def test_cell_id_round_trips_and_reads_format_1() -> None:
     assert schema.parse_cell_id(text) == {"cell_id": text, "strategy": "global-lock-mp",
                                           "workload": "hot-key", "engine": "wrk", "cores": 2,
                                           "users": 32, "repeat": 1, "rate": "",
-                                          "mode": "closed"}
+                                          "mode": "closed", "live_objects": 0}
     old = schema.parse_cell_id("unsafe.cpu.c1.u32.r0")  # round 1: Locust, no engine part
     assert old is not None and old["engine"] == "locust" and old["cores"] == 1
     assert schema.parse_cell_id("not-a-cell") is None

@@ -14,6 +14,7 @@ from loadtests.machine.limits import FD_MARGIN, fd_limit
 from loadtests.planning import PlanError, engines, rates
 from loadtests.planning.cells import Cell, Overrides, Plan
 from loadtests.planning.workloads import WORKLOADS
+from servers.core.heap import MAX_LIVE_OBJECTS
 
 PROFILES_FILE = Path(__file__).with_name("profiles.toml")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
@@ -140,6 +141,9 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
     if overrides.rates and not any(cell.rate for cell in plan.cells):
         raise PlanError(f"RATES given, but profile {profile!r} has no open-loop block "
                         "(a block with `rates`) for them to replace")
+    if overrides.live_objects and not any("live_objects" in block for block in blocks):
+        raise PlanError(f"LIVE_OBJECTS given, but profile {profile!r} has no block with "
+                        "`live_objects` for them to replace")
     _check_open(plan)
     for engine in plan.engines:
         try:
@@ -169,7 +173,7 @@ def _slo(table: dict) -> dict[str, float]:
 def _check_open(plan: Plan) -> None:
     """Before anything starts: open cells on an engine that keeps a schedule, a capacity
     cell behind every fraction, and no connection count above the descriptor limit."""
-    closed = {(c.strategy, c.workload, c.cores) for c in plan.cells if not c.rate}
+    closed = {(c.strategy, c.workload, c.cores, c.live_objects) for c in plan.cells if not c.rate}
     limit = fd_limit()
     for cell in plan.cells:
         if cell.users + FD_MARGIN > limit:
@@ -181,10 +185,13 @@ def _check_open(plan: Plan) -> None:
         if cell.engine not in engines.OPEN_ENGINES:
             raise PlanError(f"open-loop rates need engine {' or '.join(engines.OPEN_ENGINES)}; "
                             f"{cell.engine} cannot keep a schedule ({cell.id})")
-        if rates.is_fraction(cell.rate) and (cell.strategy, cell.workload, cell.cores) not in closed:
+        if rates.is_fraction(cell.rate) and not any(
+                (cell.strategy, workload, cell.cores, cell.live_objects) in closed
+                for workload in rates.capacity_workloads(cell.workload)):
+            heap = f" holding {cell.live_objects} live objects" if cell.live_objects else ""
             raise PlanError(f"rate {cell.rate} is a fraction of capacity, but the plan has no "
                             f"closed-loop cell of {cell.strategy}/{cell.workload} at {cell.cores} "
-                            "cores to measure it: add one, or give rates in requests/s")
+                            f"cores{heap} to measure it: add one, or give rates in requests/s")
 
 
 def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_cores: int,
@@ -208,6 +215,11 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
         block_rates = (ov.rates or rates.parse_rates(planned)) if planned is not None else [""]
     except ValueError as exc:
         raise PlanError(str(exc)) from None
+    # The live heap's axis: a block with `live_objects` measures each size (LIVE_OBJECTS=
+    # replaces it); one without measures servers with no live heap.
+    heaps = (ov.live_objects or parse_live_objects(block["live_objects"])
+             if "live_objects" in block else [0])
+    full, most = _gc_window(block, planned is not None, ov)
     check_names("strategy", names, strategies)
     check_names("workload", workloads, WORKLOADS)
     cores = [c for c in cores if c <= machine_cores]  # a profile may plan for bigger machines
@@ -217,18 +229,51 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
         for workload in workloads:
             for user_count in users or [WORKLOADS[workload].users]:
                 for core_count in cores:
-                    for rate in block_rates:
-                        for name in names:
-                            per_repeat[repeat].append(
-                                Cell(name, workload, core_count, user_count, repeat, engine,
-                                     rate=rate, warmup=warmup, duration=duration))
+                    for heap in heaps:
+                        for rate in block_rates:
+                            for name in names:
+                                per_repeat[repeat].append(
+                                    Cell(name, workload, core_count, user_count, repeat, engine,
+                                         rate=rate, warmup=warmup, duration=duration,
+                                         live_objects=heap, full_collections=full,
+                                         max_duration=most))
+
+
+def parse_live_objects(values: list | str) -> list[int]:
+    """A heap axis: whole numbers of live objects, 0..MAX_LIVE_OBJECTS (0: no heap)."""
+    items = values.split(",") if isinstance(values, str) else values
+    try:
+        heaps = [int(str(item).strip()) for item in items if str(item).strip()]
+    except ValueError:
+        raise PlanError(f"bad live_objects {values!r}: use whole numbers of objects, "
+                        "e.g. 0,100000,1000000") from None
+    if not heaps or not all(0 <= h <= MAX_LIVE_OBJECTS for h in heaps):
+        raise PlanError(f"bad live_objects {values!r}: give at least one, each in "
+                        f"0..{MAX_LIVE_OBJECTS}")
+    return list(dict.fromkeys(heaps))
+
+
+def _gc_window(block: dict, is_open: bool, ov: Overrides) -> tuple[int, float]:
+    """A block's `full_collections` (its open-loop windows hold that many full collections,
+    loadtests/planning/windows.py) and `max_duration` (the bound); (0, 0) when it has
+    none, or when DURATION= fixes every window."""
+    full = block.get("full_collections", 0)
+    if isinstance(full, bool) or not isinstance(full, int) or not 0 <= full <= 100:
+        raise PlanError(f"bad full_collections {full!r}: a whole number of collections, 0..100")
+    if not full or ov.duration:
+        return 0, 0.0
+    if not is_open:
+        raise PlanError("full_collections sizes open-loop windows: give the block `rates`")
+    if "max_duration" not in block:
+        raise PlanError("full_collections needs max_duration: the bound on a window's length")
+    return full, parse_duration(block["max_duration"], "max_duration")
 
 
 def overrides_from(strategies: str | None = None, workloads: str | None = None,
                    cores: str | None = None, users: str | None = None,
                    repeats: str | None = None, duration: str | None = None,
                    warmup: str | None = None, engine: str | None = None,
-                   rates_text: str | None = None) -> Overrides:
+                   rates_text: str | None = None, live_objects: str | None = None) -> Overrides:
     """Overrides from command-line text (empty means "not given")."""
     try:
         planned_rates = rates.parse_rates(rates_text) if rates_text else None
@@ -236,6 +281,7 @@ def overrides_from(strategies: str | None = None, workloads: str | None = None,
         raise PlanError(f"RATES: {exc}") from None
     return Overrides(
         rates=planned_rates,
+        live_objects=parse_live_objects(live_objects) if live_objects else None,
         strategies=parse_names(strategies) if strategies else None,
         workloads=parse_names(workloads) if workloads else None,
         cores=parse_int_list(cores, "CORES") if cores else None,

@@ -20,6 +20,7 @@ from loadtests.planning.workloads import Workload
 from loadtests.running import gcwindow
 from results import schema
 from results.schema import BUSY, OTHER_CPU
+from servers.core.heap import BUILD_S_PER_OBJECT
 
 
 @dataclass
@@ -82,9 +83,14 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
               "gc_mode": workload.server.get("gc", "default"),
               "offered_rps": round(offered, 1) if cell.rate else None})
     flags = workload.server_flags() + ["--loops-per-us", f"{setup.loops_per_us:.4f}"]
+    if cell.live_objects:
+        flags += ["--live-objects", str(cell.live_objects)]
     python = setup.pythons.get(cell.python)
+    # A live heap is built before the ready line, by each worker of an -mp server in turn.
+    start_timeout = 20.0 + BUILD_S_PER_OBJECT * cell.live_objects * max(1, cell.cores)
     server = (RemoteServer(setup.target) if setup.target
-              else ServerProcess(cell.strategy, flags, cpus=server_cpus, python=python))
+              else ServerProcess(cell.strategy, flags, cpus=server_cpus, python=python,
+                                 start_timeout=start_timeout))
     loadgen = None
     try:
         server.start()
@@ -130,12 +136,16 @@ def _blame(exc: Exception, server, cell: Cell) -> Exception:
 
 
 def _interpreter(server, cell: Cell) -> dict:
-    """The serving interpreter, from the server itself: its label and whether its GIL is on."""
+    """From the server itself: the serving interpreter's label, whether its GIL is on, and
+    the live heap it built (what it holds, what its collector tracked at start-up)."""
     status, doc = Client(server.host, server.port, timeout=5).get("/health")
     version = str(doc.get("python", "")) if status == 200 else ""
     gil = doc.get("gil_enabled") if status == 200 else None
     label = cell.python or ".".join(version.split(".")[:2]) + ("t" if gil is False else "")
-    return {"python": label if version else cell.python or None, "gil_enabled": gil}
+    heap = doc.get("heap") if status == 200 and isinstance(doc.get("heap"), dict) else {}
+    return {"python": label if version else cell.python or None, "gil_enabled": gil,
+            "heap_objects": heap.get("heap_objects"), "tracked_objects": heap.get("tracked_objects"),
+            "churn": heap.get("churn")}
 
 
 BIND_ATTEMPTS = 3

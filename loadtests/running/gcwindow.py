@@ -8,6 +8,10 @@ began inside the measured window are exact and every figure is the window's
 whole cell, warm-up included (``gc_scope`` "cell"), and ``gc_pauses`` holds
 only the pauses still in the rings. A server with no collector to report
 (no ``gc`` in /stats) leaves every figure empty.
+
+Full (generation 2) collections are counted apart, with the longest pause of
+each generation: a live heap makes the full ones long and rare, and a window
+holding none says nothing about them (``gc_full_collections`` 0).
 """
 from __future__ import annotations
 
@@ -36,8 +40,13 @@ def window_gc(before: dict, after: dict, start: float, end: float) -> dict:
     if doc["gc_pauses_dropped"] == 0:
         doc["gc_scope"] = "window"
         doc["gc_collections"] = len(inside)
+        doc["gc_full_collections"] = sum(1 for p in inside if p[2] == 2)
         doc["gc_pause_total_ms"] = round(sum(p[1] for p in inside) / 1000, 3)
         doc["gc_pause_max_ms"] = round(max((p[1] for p in inside), default=0.0) / 1000, 3)
+        for g in range(3):
+            doc[f"gc_pause_max_gen{g}_ms"] = round(
+                max((p[1] for p in inside if p[2] == g), default=0.0) / 1000, 3)
+        doc["gc_paused_share"] = _share(doc["gc_pause_total_ms"], start, end)
         return doc
     doc["gc_scope"] = "cell"
     doc["gc_collections"] = last["collections_total"] - first["collections_total"]
@@ -48,4 +57,17 @@ def window_gc(before: dict, after: dict, start: float, end: float) -> dict:
     if last["pause_max_us"] > first["pause_max_us"]:
         seen = max(seen, last["pause_max_us"])
     doc["gc_pause_max_ms"] = round(seen / 1000, 3)
+    counts = (first.get("collections") or [0, 0, 0], last.get("collections") or [0, 0, 0])
+    doc["gc_full_collections"] = counts[1][2] - counts[0][2]
+    lifetime = (first.get("pause_max_us_by_generation"), last.get("pause_max_us_by_generation"))
+    for g in range(3):  # the same rule per generation as for the longest pause above
+        seen_g = max((p[1] for p in inside if p[2] == g), default=0.0)
+        if lifetime[0] and lifetime[1] and lifetime[1][g] > lifetime[0][g]:
+            seen_g = max(seen_g, lifetime[1][g])
+        doc[f"gc_pause_max_gen{g}_ms"] = round(seen_g / 1000, 3)
+    doc["gc_paused_share"] = _share(doc["gc_pause_total_ms"], start, end)  # warm-up's too
     return doc
+
+
+def _share(total_ms: float, start: float, end: float) -> float | None:
+    return round(total_ms / 1000 / (end - start), 5) if end > start else None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from . import gcstats, registry
 from .app import App
+from .heap import DEFAULT_CHURN
 from .work import Work
 
 THREAD_WORKERS = 1024  # default connection cap of the threads model (see threaded.py)
@@ -31,6 +32,8 @@ class Options:
     io_ms: float = 0
     loops_per_us: float | None = None
     garbage: int = 0
+    live_objects: int = 0                 # heap.py: the live heap each serving process holds
+    churn: float = DEFAULT_CHURN          # share of state requests that replace heap entries
     gc: str = "default"                   # gcstats.MODES
     switch_interval: float | None = None  # seconds; None: CPython's default (5 ms)
 
