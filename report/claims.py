@@ -458,15 +458,17 @@ def claim_gc(an: Analysis) -> Claim:
             else "closed loop, where a user waits out a pause instead of queueing behind it: "
                  "this tail understates the pauses")
     churn = pd.to_numeric(frame.get("churn"), errors="coerce").dropna() if "churn" in frame else None
-    heaps = ("each server process holding the live heap said (none: no heap)"
-             + (f", churned by {num(float(churn.median()), 2)} of the requests" if churn is not None
-                and len(churn) else "") if found.heaps[-1] else "with no live heap")
+    share = (f"{num(float(churn.median()), 2)} of the requests" if churn is not None and len(churn)
+             else "some requests")
+    heaps = (f"each server process holding the live heap named below, {share} loading pages "
+             "of entries into it" if found.heaps[-1] else "with no live heap")
     left = judged.left_out
     claim.answer = (f"Measured in {loop}, {_load_text(found)}, on the gc workloads, {heaps}. "
                     + " ".join(_heap_sentence(found, judged, rust, heap) for heap in found.heaps)
                     + " " + _gc_conclusion(judged)
                     + (f" {len(left)} cell(s) left out, flagged (their latency is not the "
-                       f"server's): {', '.join(sorted({w for _, w in left}))}." if left else "")
+                       f"server's): {', '.join(sorted({w.replace(') ', '), ') for _, w in left}))}."
+                       if left else "")
                     + " " + refcount + " See the garbage-collector figures under Latency.")
     return claim
 
@@ -526,8 +528,10 @@ def _heap_judgement(found, frame: pd.DataFrame, rust: pd.DataFrame) -> Judgement
             if mine.empty:
                 continue
             side = _side(f"{found.strategy}, collector {gc.MODE_TEXT[mode]}", mine, "p999_us")
+            pauses = _side(side.label, mine, "full_pause_ms")  # what the tail is set against
             judged.comparisons.append(judge({"live_objects": heap, "collector": gc.MODE_TEXT[mode]},
-                                            "p999_us", side, ref, _no_full(mine)))
+                                            "p999_us", side, ref, _no_full(mine),
+                                            {"full_pause_ms": pauses}))
     on = [c for c in judged.comparisons if c.at["collector"] == "on" and c.judged]
     exceeding = [c for c in on if c.exceeds]
     reversed_ = [c for c in on if judge(c.at, c.metric, c.b, c.a).exceeds]
@@ -610,9 +614,14 @@ def _gc_conclusion(judged: Judgement) -> str:
     heap = (judged.at or {}).get("live_objects")
     if judged.finding == "exceeds":
         first = next(c for c in judged.comparisons if c.at == {"live_objects": heap, "collector": "on"})
+        below = [c.at["live_objects"] for c in judged.comparisons
+                 if c.at["collector"] == "on" and c.judged and c.at["live_objects"] < heap]
+        where = (f"not at {', '.join(_heap_text(h) for h in below)}" if below
+                 else "the smallest heap that could be judged")
         return (f"The collector's pauses exceed the tail without it from {_heap_text(heap)} "
-                f"(the smallest heap where they do): p99.9 {ms(first.a.median)} against "
-                f"{ms(first.b.median)} ms.")
+                f"({where}): p99.9 {ms(first.a.median)} against {ms(first.b.median)} ms, the "
+                f"longest full collection {sig(first.beside['full_pause_ms'].median)} ms (median over "
+                f"{first.a.repeats} repeats).")
     if judged.finding == "reversed":
         return f"The tail was worse without the collector, at {_heap_text(heap)}."
     if judged.finding == "no measurable difference":

@@ -52,6 +52,7 @@ class Comparison:
     a: Side
     b: Side
     why_not: str = ""          # set when the comparison cannot judge (then `exceeds` is False)
+    beside: dict = field(default_factory=dict)  # figures shown beside it, e.g. side A's pauses
 
     @property
     def effect(self) -> float:
@@ -73,14 +74,17 @@ class Comparison:
     def to_dict(self) -> dict:
         return {"at": self.at, "metric": self.metric, "a": self.a.to_dict(),
                 "b": self.b.to_dict(), "effect": self.effect, "spread": self.spread,
-                "judged": self.judged, "exceeds": self.exceeds, "why_not": self.why_not}
+                "judged": self.judged, "exceeds": self.exceeds, "why_not": self.why_not,
+                "beside": {k: v.to_dict() if isinstance(v, Side) else v
+                           for k, v in self.beside.items()}}
 
 
-def judge(at: dict, metric: str, a: Side, b: Side, why_not: str = "") -> Comparison:
+def judge(at: dict, metric: str, a: Side, b: Side, why_not: str = "",
+          beside: dict | None = None) -> Comparison:
     """A comparison, with the reason it cannot judge when the data say so."""
     if not why_not and min(a.repeats, b.repeats) < 2:
         why_not = "one repeat on a side: no spread to judge by"
-    return Comparison(at, metric, a, b, why_not)
+    return Comparison(at, metric, a, b, why_not, beside or {})
 
 
 @dataclass

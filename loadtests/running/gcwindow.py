@@ -70,4 +70,4 @@ def window_gc(before: dict, after: dict, start: float, end: float) -> dict:
 
 
 def _share(total_ms: float, start: float, end: float) -> float | None:
-    return round(total_ms / 1000 / (end - start), 5) if end > start else None
+    return round(total_ms / 1000 / (end - start), 6) if end > start else None
