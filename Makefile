@@ -18,7 +18,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(CORES),--cores $(CORES)) $(if $(USERS),--users $(USERS)) \
 	$(if $(REPEATS),--repeats $(REPEATS)) $(if $(DURATION),--duration $(DURATION)) \
 	$(if $(WARMUP),--warmup $(WARMUP)) $(if $(LOADGEN_CPUS),--loadgen-cpus $(LOADGEN_CPUS)) \
-	$(if $(ENGINE),--engine $(ENGINE)) $(if $(RATES),--rates $(RATES)) \
+	$(if $(ENGINE),--engine $(ENGINE)) $(if $(RATES),--rates $(RATES)) $(if $(BUDGET),--budget $(BUDGET)) \
 	$(if $(LIVE_OBJECTS),--live-objects $(LIVE_OBJECTS)) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
 	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS))
@@ -119,8 +119,8 @@ list: $(STAMP)
 	$(BIN)/sharebench list
 
 new-strategy: $(STAMP)
-	@test -n "$(NAME)" || { echo "usage: make new-strategy NAME=my-strategy"; exit 2; }
-	$(BIN)/sharebench new $(NAME)
+	@test -n "$(NAME)" || { echo "usage: make new-strategy NAME=my-strategy [MODEL=threads|async|processes] [LANGUAGE=rust]"; exit 2; }
+	$(BIN)/sharebench new $(NAME) $(if $(MODEL),--model $(MODEL)) $(if $(LANGUAGE),--language $(LANGUAGE))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks *.egg-info

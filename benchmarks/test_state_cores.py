@@ -13,10 +13,10 @@ import pytest
 from servers import discover
 from servers.core.work import Work
 
-# Python stores only: a strategy in another language has no state core to call from here
-# (it is measured through HTTP like every strategy).
+# Stores built in this process only: a strategy served by its own program (strategy.toml)
+# has no state core to call from here (it is measured through HTTP like every strategy).
 IN_PROCESS = [name for name, spec in discover().items()
-              if spec.model in ("threads", "async") and spec.language == "python"]
+              if spec.model in ("threads", "async") and spec.factory is not None]
 THREADS = 4
 OPS_PER_THREAD = 2_000
 KEYS = 1024

@@ -25,8 +25,8 @@ from .usl import USLFit, fit_usl
 ROLE_ORDER = {"safe": 0, "no-state": 1, "unsafe": 2}
 PYTHON = "python"
 # A strategy in another language is a reference group beside CPython's, never ranked among
-# them: without an interpreter lock it answers a different question (issue 13).
-GROUP_TITLE = {"rust": "Rust reference (no interpreter lock)"}
+# them: it answers a different question (issue 13). What limits it (an interpreter lock or
+# none) is its declared trait, said in the group's title (group_title).
 
 
 @dataclass
@@ -43,6 +43,9 @@ class Analysis:
     ref_engine: dict[str, str] = field(default_factory=dict)
     racy: dict[str, dict[str, Any]] = field(default_factory=dict)  # safe, yet raced under stress
     language: dict[str, str] = field(default_factory=dict)  # manifest; "python" when unrecorded
+    # Each strategy's declared traits (manifest `strategies`, migrated for older runs):
+    # parallel, interpreter_lock, collector, discipline. Never inferred from the language.
+    traits: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The live heap a workload's throughput is read at (its smallest: 0, no heap, where
     # measured); the heap axis itself is the garbage collector's (report/gc.py).
     ref_heap: dict[str, int] = field(default_factory=dict)
@@ -59,6 +62,29 @@ class Analysis:
 
     def lang(self, strategy: str) -> str:
         return self.language.get(strategy) or PYTHON
+
+    def locked(self, strategy: str) -> bool:
+        """Its runtime serialises code (an interpreter lock, CPython's GIL)."""
+        return bool(self.traits.get(strategy, {}).get("interpreter_lock"))
+
+    def collected(self, strategy: str) -> bool:
+        """A tracing or cyclic garbage collector can pause it."""
+        return bool(self.traits.get(strategy, {}).get("collector"))
+
+    def parallel(self, strategy: str) -> bool:
+        return bool(self.traits.get(strategy, {}).get("parallel"))
+
+    def discipline(self, strategy: str) -> str:
+        return str(self.traits.get(strategy, {}).get("discipline") or strategy)
+
+    def group_title(self, language: str) -> str:
+        """'Rust reference (no interpreter lock)': a reference language's group, what limits
+        it said from its strategies' declared traits."""
+        members = [s for s in self.order if self.lang(s) == language]
+        title = f"{language.capitalize()} reference"
+        if members and not any(self.locked(s) for s in members):
+            title += " (no interpreter lock)"
+        return title
 
     def languages(self) -> list[str]:
         """Python first (the strategies ranked), then each reference language present."""
@@ -209,7 +235,8 @@ def analyse(run: Run) -> Analysis:
     order = sorted(safety, key=lambda s: (language[s] != PYTHON, language[s],
                                           ROLE_ORDER.get(safety[s], 3),
                                           -(peak.get(s, 0) if pd.notna(peak.get(s, 0)) else 0), s))
-    slots = colour_slots(model)
+    traits = {n: dict(d) for n, d in declared.items() if isinstance(d, dict)}
+    slots = colour_slots({s: str(traits.get(s, {}).get("discipline") or s) for s in safety})
     series = [Series(s, safety[s], slots[s], model[s]) for s in order]
     workloads = sorted(groups["workload"].unique()) if len(groups) else []
     ref_engine = {w: reference_engine(groups, w) for w in workloads}
@@ -217,7 +244,7 @@ def analyse(run: Run) -> Analysis:
     ref_heap = {w: int(_heap(groups[groups["workload"] == w]).min()) for w in workloads}
     an = Analysis(run, groups, order, safety, model, series, workloads, ref_users,
                   ref_engine=ref_engine, racy=racy_strategies(run.manifest, safety),
-                  language=language, ref_heap=ref_heap)
+                  language=language, traits=traits, ref_heap=ref_heap)
     for workload in workloads:
         at_ref = run.cells[(run.cells["workload"] == workload) & (run.cells["status"] == "ok")
                            & (run.cells["users"] == ref_users[workload])

@@ -42,7 +42,8 @@ def claim_discipline(an: Analysis) -> Claim:
     for workload in an.workloads:
         for strategy in an.order:
             sc = scaling(an, workload, strategy)
-            if sc is None or an.safety[strategy] == "unsafe" or an.lang(strategy) != PYTHON:
+            # CPython's answer: the strategies under an interpreter lock (declared).
+            if sc is None or an.safety[strategy] == "unsafe" or not an.locked(strategy):
                 continue
             flagged_high |= flagged(sc["high"])
             usable = sc["measurable"] and sc["clean"]
@@ -93,16 +94,18 @@ def claim_discipline(an: Analysis) -> Claim:
 
 
 def _discipline_reference(an: Analysis, claim: Claim) -> tuple[str, str] | None:
-    """The claim where no interpreter lock stands in the way (the Rust strategies): on each
-    workload, do the disciplines' throughput at the most cores, or their speedups, differ
-    measurably? (verdict part, answer part), or None when no such strategy has two core counts."""
+    """The claim where no interpreter lock stands in the way (strategies that declare none,
+    the Rust ones here): on each workload, do the disciplines' throughput at the most cores,
+    or their speedups, differ measurably? (verdict part, answer part), or None when no such
+    strategy has two core counts."""
     for language in an.languages()[1:]:
         name = language.capitalize()
         decided, parts = [], []
         for workload in an.workloads:
             found = []
             for strategy in an.order:
-                if an.lang(strategy) != language or not an.ranked(strategy):
+                if (an.lang(strategy) != language or an.locked(strategy)
+                        or not an.ranked(strategy)):
                     continue
                 sc = scaling(an, workload, strategy)
                 if sc is None:
@@ -230,8 +233,10 @@ def _stress_text(entry: dict) -> str:
     acked, lost = entry.get("acked"), entry.get("lost")
     share = (f" ({percent(lost / acked, 1)})" if isinstance(acked, (int, float)) and acked
              and isinstance(lost, (int, float)) else "")
+    torn = (f"; {num(entry['torn'])} of {num(entry['snapshots'])} /stats snapshots saw half a "
+            "transfer" if entry.get("torn") and entry.get("snapshots") else "")
     return (f"{'races' if entry.get('races') else 'no race'}: lost {num(lost)} of {num(acked)} "
-            f"acknowledged increments{share}")
+            f"acknowledged increments{share}{torn}")
 
 
 def _unsafe_rules(an: Analysis, unsafe) -> str:
@@ -424,7 +429,7 @@ def claim_gc(an: Analysis) -> Claim:
                 + (f" ({thresholds} in this run)" if thresholds is not None else "")
                 + ", and a full collection walks every object it tracks.")
     frame = gc.cells(an.run)
-    foreign = {s for s in an.order if an.lang(s) != PYTHON}
+    foreign = {s for s in an.order if not an.collected(s)}  # declared: no collector
     rust = gc.no_collector(an.run, foreign)
     rank = {s: i for i, s in enumerate(an.order)}
     sets = sorted((s for s in gc.heap_sets(gc.groups(frame))

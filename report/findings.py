@@ -11,7 +11,7 @@ import pandas as pd
 from results.schema import FLAG_NAMES
 
 from .aggregate import FLAGS, flagged, marks
-from .analysis import GROUP_TITLE, PYTHON, Analysis, best, clean, correctness, overlap, scaling
+from .analysis import PYTHON, Analysis, best, clean, correctness, overlap, scaling
 from .style import ms, num, percent, ratio, sig
 
 NO_GAIN = 1.15       # a speedup below this is "no gain" from the extra cores
@@ -47,7 +47,7 @@ def common_flags(an: Analysis, workload: str) -> dict[int, set[str]]:
     return out
 
 
-def _why(model: str, sc: dict, language: str = PYTHON) -> str:
+def _why(model: str, sc: dict, locked: bool = True) -> str:
     """The interpretation of a speedup: chosen by the flags, the CPU used, the model, thresholds."""
     speedup, efficiency, high = sc["speedup"], sc["efficiency"], sc["high"]
     if high["loadgen_bound"]:
@@ -61,7 +61,7 @@ def _why(model: str, sc: dict, language: str = PYTHON) -> str:
         if pd.notna(busy) and busy < 0.8:
             return (f"the server kept only {sig(busy)} cores busy: it waited rather than computed, "
                     "so more cores cannot help")
-        if language != PYTHON:  # no interpreter lock: what serialises is the discipline itself
+        if not locked:  # no interpreter lock (declared): what serialises is the discipline itself
             return "no interpreter lock, so the sharing discipline itself serialised the work" + shared
         if model == "threads":
             return "threads in one CPython process share one GIL, so the extra core adds no throughput"
@@ -102,7 +102,7 @@ def strategy_finding(an: Analysis, workload: str, strategy: str,
         low, high = sc["low"], sc["high"]
         used = [low, high]
         parts.append(f"{ratio(sc['speedup'])} from {int(low['cores'])} to {cores_text(high['cores'])} "
-                     f"({num(low['rps'])} → {num(high['rps'])} req/s); {_why(an.model[strategy], sc, an.lang(strategy))}")
+                     f"({num(low['rps'])} → {num(high['rps'])} req/s); {_why(an.model[strategy], sc, an.locked(strategy))}")
     elif top["loadgen_bound"]:
         parts.append("the load generator was the limit, so req/s is a floor")
     parts += failed
@@ -162,8 +162,10 @@ def racy_text(an: Analysis) -> str:
                  and isinstance(lost, (int, float)) else "")
         interval = entry.get("switch_interval_s")
         every = f"every {float(interval) * 1e6:g} µs" if interval else "very often"
-        parts.append(f"{name} lost {num(lost)} of {num(acked)} acknowledged increments{share} "
-                     f"with its server switching threads {every}")
+        torn = (f" and {num(entry['torn'])} of {num(entry['snapshots'])} /stats snapshots saw "
+                "half a transfer" if entry.get("torn") and entry.get("snapshots") else "")
+        parts.append(f"{name} lost {num(lost)} of {num(acked)} acknowledged increments{share}"
+                     f"{torn} with its server switching threads {every}")
     return "; ".join(parts)
 
 
@@ -285,7 +287,7 @@ def five_lines(an: Analysis, answered: list) -> list[str]:
     for language in an.languages()[1:]:
         found = fastest(an, language)
         if found:
-            line += f" {GROUP_TITLE.get(language, language + ' reference')}, fastest: " \
+            line += f" {an.group_title(language)}, fastest: " \
                     + "; ".join(found) + "."
     verdicts = "; ".join(f"{c.id} — {c.verdict}" for c in answered)
     return [correctness_headline(an)[1], line,

@@ -91,8 +91,8 @@ def cells(run: Run) -> pd.DataFrame:
 
 
 def no_collector(run: Run, foreign: set[str], workload: str = "gc") -> pd.DataFrame:
-    """Cells of ``workload`` served by a strategy in another language (`foreign`: Rust has
-    no collector), flagged ones left out as in `cells`: the tail without a collector
+    """Cells of ``workload`` served by a strategy that declares no collector (`foreign`,
+    e.g. a Rust one), flagged ones left out as in `cells`: the tail without a collector
     beside CPython's. attrs["left_out"] as in `cells`."""
     for frame in (run.open_cells, run.cells):
         if frame.empty:

@@ -176,6 +176,7 @@ def load_run(path: str | Path) -> Run:
         manifest = _read_json(manifest_path, run)
         run.manifest = manifest if isinstance(manifest, dict) else {}
         run.version = schema.check_readable(run.manifest, str(manifest_path))
+        schema.migrate_manifest(run.manifest, run.version)
     else:
         run.warn(f"{manifest_path} is missing: no environment, placement or plan to report")
     records = _read_records(run)

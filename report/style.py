@@ -10,27 +10,21 @@ from typing import TypeGuard
 # kept as slots in matplotlib's tab20 palette and resolved only when a plot draws them.
 PALETTE = "tab20"
 PROCESS_MODEL = "processes"
-PROCESS_SUFFIX = "-mp"  # naming convention only; the recorded model says what is a process variant
 
 
-def base_name(strategy: str, model: str) -> str:
-    """`global-lock-mp` (model processes) -> `global-lock`: a process variant shares its thread
-    sibling's hue. The recorded model decides; a name ending in -mp alone proves nothing."""
-    if model == PROCESS_MODEL and strategy.endswith(PROCESS_SUFFIX):
-        return strategy[: -len(PROCESS_SUFFIX)]
-    return strategy
+def colour_slots(discipline: dict[str, str]) -> dict[str, int]:
+    """A fixed tab20 slot per strategy: one hue per sharing discipline (its declared family,
+    e.g. global-lock, global-lock-mp and rust-global-lock), from the family's index among
+    the sorted families.
 
-
-def colour_slots(model: dict[str, str]) -> dict[str, int]:
-    """A fixed tab20 slot per strategy, from its base name's index among the sorted base names.
-
-    tab20 comes in pairs of one hue: a strategy gets the dark shade of its pair
-    and its process variant (model `processes`) the light shade, so every strategy has its
-    own colour and a reader still pairs `x` with `x-mp` at a glance.
+    tab20 comes in pairs of one hue: the family's first form (by name) gets the dark shade
+    and its other forms (a process variant, another language's) the light one, so a reader
+    pairs the forms of one discipline at a glance; line styles tell the forms apart.
     """
-    bases = sorted({base_name(name, kind) for name, kind in model.items()})
-    return {name: 2 * (bases.index(base_name(name, kind)) % 10) + (kind == PROCESS_MODEL)
-            for name, kind in model.items()}
+    families = sorted(set(discipline.values()))
+    first = {family: min(n for n, f in discipline.items() if f == family) for family in families}
+    return {name: 2 * (families.index(family) % 10) + (name != first[family])
+            for name, family in discipline.items()}
 
 
 def line_style(safety: str, model: str) -> dict:

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 # 1: round 1 (no `format_version` key, Locust only). 2: engines, `engine` in the id.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# 3: each strategy's declared traits in the manifest (`analogue` for `rust`, `parallel`,
+# `interpreter_lock`, `collector`, `discipline`, ...); older runs get them by migration.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 Record = dict[str, Any]  # one cell record, as stored in cells/<cell-id>.json
 
@@ -214,7 +216,8 @@ MARKS = {flag.name: flag.mark for flag in FLAGS}
 
 # manifest.json: the keys a run writes (results/README.md says what each means).
 MANIFEST_KEYS = ("format_version", "run_id", "profile", "description", "overrides", "command",
-                 "matrix", "strategies", "workloads", "placement", "timing", "arrivals", "slo_ms",
+                 "matrix", "strategies", "workloads", "placement", "timing", "budget", "arrivals",
+                 "slo_ms",
                  "nofile", "loops_per_us",
                  "environment", "broken_strategies", "contract", "races", "target", "loadgen_workers",
                  "master_port", "started", "ended", "status", "pythons")
@@ -266,3 +269,40 @@ def migrate_record(record: Record, version: int) -> Record:
     # So did the live heap: a record without the field held none.
     record["live_objects"] = record.get("live_objects") or 0
     return record
+
+
+# The sharing-discipline families of the strategies that existed before format 3, for
+# migrating their runs; any other strategy's family is its own name (as it defaults to).
+_FAMILIES = {"global-lock-mp": "global-lock", "rust-global-lock": "global-lock",
+             "ownership-mp": "ownership", "rust-ownership": "ownership",
+             "message-passing-mp": "message-passing", "rust-message-passing": "message-passing",
+             "async": "event-loop", "async-mp": "event-loop", "rust-async": "event-loop",
+             "unsafe": "unsynchronised", "rust-racy": "unsynchronised"}
+
+
+def migrate_manifest(manifest: dict[str, Any], version: int) -> dict[str, Any]:
+    """A manifest of an older format, its strategies given the traits format 3 declares.
+
+    The one place that derives traits: before format 3 the harness read a strategy's
+    language as its traits (Python: the GIL and the cyclic collector, parallel only as
+    processes; any other language: neither, and parallel), and that is what those runs
+    measured under. Nothing else infers a trait; a format-3 manifest is left as written.
+    """
+    strategies = manifest.get("strategies")
+    if version >= 3 or not isinstance(strategies, dict):
+        return manifest
+    for name, entry in strategies.items():
+        if not isinstance(entry, dict):
+            continue
+        language = str(entry.get("language") or "python")
+        python = language == "python"
+        safety = entry.get("safety", "safe")
+        entry.setdefault("language", language)
+        entry.setdefault("analogue", entry.pop("rust", ""))
+        entry.setdefault("safe", safety != "unsafe")
+        entry.setdefault("stateful", safety != "no-state")
+        entry.setdefault("interpreter_lock", python)
+        entry.setdefault("collector", python)
+        entry.setdefault("parallel", entry.get("model") == "processes" or not python)
+        entry.setdefault("discipline", _FAMILIES.get(str(name), str(name)))
+    return manifest

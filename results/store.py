@@ -35,7 +35,9 @@ class RunStore:
         return store
 
     def manifest(self) -> dict:
-        return json.loads((self.path / "manifest.json").read_text())
+        """The manifest, brought to this format (a run resumed from an older one)."""
+        doc = json.loads((self.path / "manifest.json").read_text())
+        return schema.migrate_manifest(doc, schema.format_version(doc))
 
     def write_manifest(self, doc: dict) -> None:
         doc.setdefault("format_version", schema.FORMAT_VERSION)

@@ -11,7 +11,8 @@ from servers.core.state import PlainState, Totals
 from servers.core.work import Work
 
 
-@strategy("async", model="async", rust="tokio current_thread runtime, Rc<RefCell<State>>",
+@strategy("async", discipline="event-loop", model="async",
+          analogue="tokio current_thread runtime, Rc<RefCell<State>>",
           rule="no lock: touch state only between awaits")
 class AsyncLoop:
     def __init__(self, keys: int, work: Work) -> None:

@@ -23,8 +23,8 @@ from servers.core import ipc
 from servers.message_passing_mp import MessagePassingMP
 
 
-@strategy("async-mp", model="processes",
-          rust="tokio tasks on many cores + an owner task behind channels",
+@strategy("async-mp", discipline="event-loop", model="processes",
+          analogue="tokio tasks on many cores + an owner task behind channels",
           rule="event loops never block: the store is an owner process behind awaited streams")
 class AsyncMP(MessagePassingMP):
     """message-passing-mp's owner process, with event loops in front instead of threads."""

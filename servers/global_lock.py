@@ -13,7 +13,7 @@ from servers.core.state import PlainState, Totals
 from servers.core.work import Work
 
 
-@strategy("global-lock", model="threads", rust="Arc<Mutex<State>>",
+@strategy("global-lock", model="threads", analogue="Arc<Mutex<State>>",
           rule="one lock around the whole store")
 class GlobalLock:
     _lock: AbstractContextManager[Any]  # a thread lock; global-lock-mp puts a process-shared one

@@ -26,8 +26,8 @@ from servers.core.work import Work
 from servers.global_lock import GlobalLock
 
 
-@strategy("global-lock-mp", model="processes",
-          rust="Arc<Mutex<State>> across processes (shared memory + process-shared lock)",
+@strategy("global-lock-mp", discipline="global-lock", model="processes",
+          analogue="Arc<Mutex<State>> across processes (shared memory + process-shared lock)",
           rule="one cross-process lock around the shared-memory store")
 class GlobalLockMP(GlobalLock):
     """global-lock's operations, unchanged, over shared memory and a process-shared lock."""

@@ -15,7 +15,7 @@ from servers.core.state import PlainState, Totals
 from servers.core.work import Work
 
 
-@strategy("message-passing", model="threads", rust="mpsc channel to an owner + reply channel",
+@strategy("message-passing", model="threads", analogue="mpsc channel to an owner + reply channel",
           rule="only the owner thread touches the store")
 class MessagePassing:
     def __init__(self, keys: int, work: Work) -> None:

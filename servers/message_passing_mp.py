@@ -23,8 +23,8 @@ from servers.core.state import PlainState
 from servers.core.work import Work
 
 
-@strategy("message-passing-mp", model="processes",
-          rust="mpsc to an owner task + oneshot reply, across processes",
+@strategy("message-passing-mp", discipline="message-passing", model="processes",
+          analogue="mpsc to an owner task + oneshot reply, across processes",
           rule="only the owner process touches the store; workers send it messages")
 class MessagePassingMP:
     http = "threads"

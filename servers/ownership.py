@@ -14,7 +14,7 @@ from servers.core.state import PlainState, Totals
 from servers.core.work import Work
 
 
-@strategy("ownership", model="threads", rust="per-key Mutex (DashMap-style ownership)",
+@strategy("ownership", model="threads", analogue="per-key Mutex (DashMap-style ownership)",
           rule="lock only the keys a request touches, in ascending order")
 class Ownership:
     def __init__(self, keys: int, work: Work) -> None:

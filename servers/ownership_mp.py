@@ -179,8 +179,8 @@ class ShardedStore:
         return Totals(*(sum(column) for column in zip(*parts)))
 
 
-@strategy("ownership-mp", model="processes",
-          rust="thread-per-core shards (shared nothing), messages between shards",
+@strategy("ownership-mp", discipline="ownership", model="processes",
+          analogue="thread-per-core shards (shared nothing), messages between shards",
           rule="only a key's owner process touches it; other workers forward to the owner")
 class OwnershipMP:
     http = "threads"

@@ -10,7 +10,7 @@ from servers.core.state import Totals
 from servers.core.work import Work
 
 
-@strategy("stateless", model="threads", rust="no shared state (a constant handler)",
+@strategy("stateless", model="threads", analogue="no shared state (a constant handler)",
           rule="touch nothing shared: the throughput ceiling", stateful=False)
 class Stateless:
     def __init__(self, keys: int, work: Work) -> None:

@@ -39,7 +39,8 @@ from servers.core.state import PlainState, Totals
 from servers.core.work import Work
 
 
-@strategy("unsafe", model="threads", rust="static mut / UnsafeCell shared across threads",
+@strategy("unsafe", discipline="unsynchronised", model="threads",
+          analogue="static mut / UnsafeCell shared across threads",
           rule="no synchronisation; the hold yields the GIL like any I/O would", safe=False)
 class Unsafe:
     def __init__(self, keys: int, work: Work) -> None:

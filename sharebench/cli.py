@@ -21,15 +21,26 @@ def _fail(message: str) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from servers import broken, discover
-    from servers.core.registry import source
+    from servers.core.registry import source, unbuilt
     found = discover()
-    width = max(len(name) for name in found)
+    rows = [("name", "model", "safety", "language", "parallel", "interp-lock", "collector",
+             "discipline", "rule [analogue]")]
+    rows += [(s.name, s.model, s.safety, s.language, _yes(s.traits.parallel),
+              _yes(s.traits.interpreter_lock), _yes(s.traits.collector), s.traits.discipline,
+              f"{s.rule} [{s.analogue}]") for s in found.values()]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths)) + f"  {row[-1]}")
     for spec in found.values():
-        print(f"{spec.name:<{width}}  {spec.model:<9}  {spec.safety:<8}  {spec.language:<6}  "
-              f"{spec.rule} [{spec.rust}]")
+        if unbuilt(spec):
+            print(f"sharebench: note: {unbuilt(spec)}", file=sys.stderr)
     for key, error in broken().items():
         print(f"sharebench: warning: {source(key)}, not listed: {error}", file=sys.stderr)
     return 0
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -64,13 +75,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from servers.core.template import create
+    from servers.core.template import create, create_rust
     folder = Path(args.dir) if args.dir else Path(__file__).resolve().parent.parent / "servers"
+    model = args.model or "threads"
     try:
-        path = create(args.name, folder)
+        if args.language == "rust":
+            if model != "threads":
+                return _fail("--language rust writes a threads strategy (the library's "
+                             "threaded::main); an async one starts from "
+                             "servers/rust/src/bin/async.rs")
+            paths = create_rust(args.name, folder)
+        else:
+            paths = [create(args.name, folder, model)]
     except (ValueError, FileExistsError) as exc:
         return _fail(str(exc))
-    print(f"wrote {path}: edit its discipline, then `sharebench verify {args.name}`")
+    if args.name.endswith("-mp") and model != "processes":
+        print(f"sharebench: note: names ending in -mp are processes strategies by convention: "
+              f"`sharebench new {args.name} --model processes` writes one", file=sys.stderr)
+    build = "`make rust`, then " if args.language == "rust" else ""
+    print(f"wrote {', '.join(map(str, paths))}: edit its discipline, then "
+          f"{build}`sharebench verify {args.name}`")
     return 0
 
 
@@ -78,6 +102,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from loadtests.checks import stress
     from loadtests.checks.verify import verify_strategy
     from servers import discover
+    from servers.core import registry
     found = discover()
     names = args.strategies or list(found)
     unknown = [name for name in names if name not in found]
@@ -85,10 +110,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return _fail(f"unknown strategy {unknown[0]!r}; valid: {', '.join(found)}")
     failed = 0
     for name in names:
-        failures = verify_strategy(name)
+        try:
+            registry.build(found[name])  # before its server starts: a build takes longer
+            failures = verify_strategy(name)
+        except ValueError as exc:  # its build failed: one line
+            failures = [str(exc)]
         notes = []
         if not failures and found[name].stateful:  # the contract first; then races under stress
-            result = stress.stress_strategy(name)
+            result = stress.stress_strategy(name, found[name].traits.interpreter_lock)
             notes.append(stress.describe(result)
                          + (" (declared unsafe: expected)" if result["races"]
                             and not found[name].safe else ""))
@@ -109,8 +138,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         profile=args.profile, profile_file=Path(args.profile_file), results=Path(args.results),
         strategies=args.strategies, workloads=args.workloads, cores=args.cores, users=args.users,
         repeats=args.repeats, duration=args.duration, warmup=args.warmup, engine=args.engine,
-        rates=args.rates, live_objects=args.live_objects, loadgen_cpus=args.loadgen_cpus,
-        target=args.target,
+        rates=args.rates, budget=args.budget, live_objects=args.live_objects,
+        loadgen_cpus=args.loadgen_cpus, target=args.target,
         loadgen_workers=args.loadgen_workers, master_port=args.master_port, pythons=args.pythons,
         resume=Path(args.resume) if args.resume else None, dry_run=args.dry_run,
         topology_root=Path(args.topology_root) if args.topology_root else None,
@@ -284,7 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     new = sub.add_parser("new", help="write a starting module for a new strategy")
     new.add_argument("name")
-    new.add_argument("--dir", help="where to write it (default: the servers package)")
+    new.add_argument("--model", choices=["threads", "async", "processes"],
+                     help="the execution model (default threads)")
+    new.add_argument("--language", choices=["python", "rust"], default="python",
+                     help="rust: a binary in servers/rust and its strategy.toml")
+    new.add_argument("--dir", help="the servers package to write into (default: this one)")
     new.set_defaults(func=cmd_new)
 
     run = sub.add_parser("run", help="measure a sweep of cells (the benchmark)")
@@ -302,6 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "e.g. 0,1000000 (objects each server process holds)")
     run.add_argument("--rates", help="open-loop rates for blocks that have `rates`: req/s "
                      "(e.g. 500,2000) or fractions of capacity (e.g. 0.5x,0.95x)")
+    run.add_argument("--budget", help="the run's time budget, e.g. 15m, or none (default: the "
+                     "profile's): the plan trims repeats, windows, rates and core points to fit")
     run.add_argument("--loadgen-cpus", help="CPUs for the load generator, e.g. 1 (default: "
                      "whole physical cores, sized by the engine's cost per request)")
     run.add_argument("--target", help="a server someone else runs, e.g. http://host:8000 "

@@ -191,11 +191,13 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
         "matrix": matrix,
         "workloads": {name: {k: v for k, v in spec.items() if k != "users"}
                       for name, spec in WORKLOADS.items()},
-        "strategies": {name: {"model": spec[0], "safety": spec[1], "rust": "…",
-                              "language": "rust" if name in RUST else "python",
-                              "rule": ("no synchronisation; the hold yields the GIL like any I/O "
-                                       "would") if spec[1] == "unsafe" else "…"}
-                       for name, spec in STRATEGIES.items()},
+        # Declared as a format-2 run recorded them, the traits derived by the migration.
+        "strategies": schema.migrate_manifest({"strategies": {
+            name: {"model": spec[0], "safety": spec[1], "rust": "…",
+                   "language": "rust" if name in RUST else "python",
+                   "rule": ("no synchronisation; the hold yields the GIL like any I/O "
+                            "would") if spec[1] == "unsafe" else "…"}
+            for name, spec in STRATEGIES.items()}}, 2)["strategies"],
         "placement": {"server_cpus": {str(c): list(range(c)) for c in cores_list},
                       "loadgen_cpus": [machine - 1],
                       "shared": {str(c): c >= machine for c in cores_list}},

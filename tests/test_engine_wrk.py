@@ -20,6 +20,7 @@ from loadtests.engines import wrk_script
 from loadtests.planning.cells import Cell
 from loadtests.planning.workloads import WORKLOADS
 from loadtests.running.cell import Setup, run_cell
+from servers import discover
 
 from .helpers import SHORT, load_run, sharebench
 
@@ -31,7 +32,7 @@ pytestmark = [pytest.mark.load,  # runs load; make test-fast leaves it out
 def _setup(tmp_path: Path, strategy: str = "global-lock") -> Setup:
     cpus = sorted(os.sched_getaffinity(0))
     return Setup(1.0, 2.0, {cpus[-1]}, {1: {cpus[0]}}, 0.0, tmp_path,
-                 {strategy: {"model": "threads", "safety": "safe"}})
+                 {strategy: discover()[strategy].traits.to_dict()})  # as a manifest has it
 
 
 def test_quick_profile_with_wrk_counts_and_finds_lost_updates(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from servers import strategy
 from servers.core.state import PlainState, Totals
 
 
-@strategy("dies-midway", model="threads", rust="-", rule="crash after 500 requests")
+@strategy("dies-midway", model="threads", analogue="-", rule="crash after 500 requests")
 class DiesMidway:
     def __init__(self, keys, work):
         self._state, self._lock, self._count = PlainState(keys, work.hold), threading.Lock(), 0
@@ -60,7 +60,7 @@ EXITS_AT_START = '''"""exits-at-start: its store cannot be built."""
 from servers import strategy
 
 
-@strategy("exits-at-start", model="threads", rust="-", rule="never starts")
+@strategy("exits-at-start", model="threads", analogue="-", rule="never starts")
 class ExitsAtStart:
     def __init__(self, keys, work):
         raise RuntimeError("the store refuses to start: injected fault")
@@ -201,6 +201,7 @@ def test_a_taken_locust_master_port_is_retried_on_another(tmp_path: Path, monkey
     from loadtests.planning.cells import Cell
     from loadtests.planning.workloads import WORKLOADS
     from loadtests.running.cell import Setup, run_cell
+    from servers import discover
 
     squatter = socket.socket()
     squatter.bind(("0.0.0.0", 0))  # Locust's master binds all interfaces
@@ -211,7 +212,7 @@ def test_a_taken_locust_master_port_is_retried_on_another(tmp_path: Path, monkey
     monkeypatch.setattr(loadgen, "free_port", lambda: next(ports, None) or real_free_port())
     cpus = sorted(os.sched_getaffinity(0))
     setup = Setup(0.5, 1.5, set(cpus), {1: {cpus[0]}}, 0.0, tmp_path,
-                  {"global-lock": {"model": "threads", "safety": "safe"}})
+                  {"global-lock": discover()["global-lock"].traits.to_dict()})
     try:
         record = run_cell(Cell("global-lock", "write-heavy", 1, 8, 0), WORKLOADS["write-heavy"],
                           setup, threading.Event())

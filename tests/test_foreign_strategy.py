@@ -29,7 +29,8 @@ GOOD = f'''# a copy of rust-global-lock under another name, from a manifest alon
 name = "copied-lock"
 language = "rust"
 model = "threads"
-rust = "Arc<Mutex<State>>"
+analogue = "Arc<Mutex<State>>"
+discipline = "global-lock"
 rule = "one Mutex around the whole store"
 serve = ["{BINARY}"]
 '''
@@ -100,7 +101,9 @@ def test_directory_strategy_is_listed_verified_and_keeps_updates(repo_copy: Path
     listed = sharebench(repo_copy, "list")
     assert listed.returncode == 0, listed.stderr
     rows = {line.split()[0]: line.split() for line in listed.stdout.splitlines()}
-    assert rows["copied-lock"][1:4] == ["threads", "safe", "rust"], rows["copied-lock"]
+    # its declared traits, from its manifest: defaults for a language without a GIL
+    assert rows["copied-lock"][1:8] == ["threads", "safe", "rust", "yes", "no", "no",
+                                        "global-lock"], rows["copied-lock"]
     assert "global-lock" in rows  # the Python strategies are still there
     env = {**os.environ, "PYTHONPATH": str(repo_copy)}
     assert verify_strategy("copied-lock", env=env, cwd=str(repo_copy)) == []
@@ -114,14 +117,20 @@ def test_directory_strategy_is_listed_verified_and_keeps_updates(repo_copy: Path
     assert stats["sum"] == stats["incr_applied"] == got.acked, (got, stats)
 
 
-def test_missing_program_is_built_on_first_use(repo_copy: Path) -> None:
-    assert not (repo_copy / "servers" / "built-lock" / "server").exists()
+def test_listing_builds_nothing_and_serving_builds_on_first_use(repo_copy: Path) -> None:
+    program = repo_copy / "servers" / "built-lock" / "server"
     listed = sharebench(repo_copy, "list")
     assert "built-lock" in listed.stdout.split(), listed.stderr
-    assert "sharebench: building built-lock" in listed.stderr
-    assert (repo_copy / "servers" / "built-lock" / "server").exists()
+    assert not program.exists(), "listing must not build"
+    notes = [line for line in listed.stderr.splitlines() if "built-lock is not built" in line]
+    assert len(notes) == 1 and "`cp " in notes[0], listed.stderr  # one line: what to run
+    env = {**os.environ, "PYTHONPATH": str(repo_copy)}
+    with ServerProcess("built-lock", ["--keys", "64"], env=env, cwd=str(repo_copy),
+                       start_timeout=60) as server:
+        assert Client(server.host, server.port).get("/health")[1]["strategy"] == "built-lock"
+    assert program.exists()
     again = sharebench(repo_copy, "list")
-    assert "building built-lock" not in again.stderr, "built again although present"
+    assert "built-lock is not built" not in again.stderr
 
 
 def test_broken_manifests_and_builds_are_set_aside(repo_copy: Path) -> None:
@@ -129,15 +138,19 @@ def test_broken_manifests_and_builds_are_set_aside(repo_copy: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     names = [line.split()[0] for line in listed.stdout.splitlines()]
     assert "copied-lock" in names and "global-lock" in names
-    for bad in ("half-written", "typo-key", "never-builds"):
+    for bad in ("half-written", "typo-key"):
         assert bad not in names
         assert f"servers/{bad}/strategy.toml was set aside" in listed.stderr, listed.stderr
     assert "unknown key(s) saef" in listed.stderr
-    assert "injected: the compiler refused" in listed.stderr
+    assert "built-lock/strategy.toml: key 'rust' is now 'analogue'" in listed.stderr  # still read
+    # A build that fails is found when it runs, never by listing: serve says why, one line.
+    assert "never-builds" in names and "never-builds is not built" in listed.stderr
+    assert "injected: the compiler refused" not in listed.stderr.splitlines()  # never ran
     served = sharebench(repo_copy, "serve", "never-builds", "--port", "0")
     assert served.returncode == 2
-    assert "error: strategy servers/never-builds/strategy.toml was set aside" in served.stderr
-    assert "exit 3" in served.stderr
+    error = [line for line in served.stderr.splitlines() if line.startswith("sharebench: error")]
+    assert len(error) == 1 and "exit 3" in error[0], served.stderr
+    assert "injected: the compiler refused" in served.stderr
 
 
 def test_foreign_server_rejects_bad_flags_before_starting(repo_copy: Path) -> None:

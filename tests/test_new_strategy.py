@@ -1,7 +1,9 @@
-"""A strategy written by `sharebench new` passes the contract with no other change."""
+"""A strategy written by `sharebench new`, for every model and in Rust, passes `sharebench
+verify` with no other change."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,22 +17,50 @@ pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves i
 REPO = Path(__file__).resolve().parent.parent
 
 
-def sharebench(copy: Path, *args: str) -> subprocess.CompletedProcess:
+def sharebench(copy: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(copy)}  # the copy shadows the installed packages
     return subprocess.run([sys.executable, "-m", "sharebench", *args], cwd=copy, env=env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=timeout)
 
 
-def test_generated_strategy_is_listed_and_conforms(repo_copy: Path) -> None:
-    made = sharebench(repo_copy, "new", "fresh-idea")
+@pytest.mark.parametrize("model", ["threads", "async", "processes"])
+def test_generated_strategy_is_listed_and_verified(repo_copy: Path, model: str) -> None:
+    name = f"fresh-{model}"
+    made = sharebench(repo_copy, "new", name, "--model", model)
     assert made.returncode == 0, made.stderr
-    assert (repo_copy / "servers" / "fresh_idea.py").exists()
+    assert (repo_copy / "servers" / f"fresh_{model}.py").exists()
     listed = sharebench(repo_copy, "list")
-    assert any(line.split()[0] == "fresh-idea" for line in listed.stdout.splitlines()), listed.stdout
-    env = {**os.environ, "PYTHONPATH": str(repo_copy)}
-    assert verify_strategy("fresh-idea", env=env, cwd=str(repo_copy)) == []
-    # the real repository is untouched
-    assert not (REPO / "servers" / "fresh_idea.py").exists()
+    row = next(line.split() for line in listed.stdout.splitlines() if line.split()[0] == name)
+    assert row[1] == model, row
+    # `sharebench verify` as generated: the contract, then the preemption stress check
+    verified = sharebench(repo_copy, "verify", name)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "no race under preemption" in verified.stdout, verified.stdout
+    assert not (REPO / "servers" / f"fresh_{model}.py").exists()  # the real repository untouched
+
+
+@pytest.mark.slow  # builds the cargo package from scratch in the copy (~30 CPU-seconds)
+def test_generated_rust_strategy_builds_and_verifies(repo_copy: Path) -> None:
+    shutil.copy(REPO / "Makefile", repo_copy / "Makefile")  # its build command is `make rust`
+    made = sharebench(repo_copy, "new", "rust-fresh", "--language", "rust")
+    assert made.returncode == 0, made.stderr
+    cargo = (repo_copy / "servers" / "rust" / "Cargo.toml").read_text()
+    assert 'name = "rust-fresh"\npath = "src/bin/rust_fresh.rs"' in cargo
+    assert (repo_copy / "servers" / "rust-fresh" / "strategy.toml").is_file()
+    listed = sharebench(repo_copy, "list")
+    assert "rust-fresh is not built" in listed.stderr  # listing builds nothing
+    verified = sharebench(repo_copy, "verify", "rust-fresh", timeout=900)  # builds, then checks
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert (repo_copy / "build" / "rust" / "release" / "rust-fresh").exists()
+    assert "no race under preemption" in verified.stdout and "switch interval" not in \
+        verified.stdout
+
+
+def test_new_refuses_a_second_rust_binary_and_an_async_one(repo_copy: Path) -> None:
+    assert sharebench(repo_copy, "new", "rust-global-lock", "--language", "rust").returncode == 2
+    refused = sharebench(repo_copy, "new", "rust-loop", "--language", "rust", "--model", "async")
+    assert refused.returncode == 2 and "servers/rust/src/bin/async.rs" in refused.stderr
+    assert not (repo_copy / "servers" / "rust-loop").exists()
 
 
 @pytest.mark.parametrize("name", ["Bad_Name", "async", "1st", "a--b", "global-lock"])
@@ -56,14 +86,16 @@ def test_readme_worked_example_conforms_and_keeps_updates(repo_copy: Path) -> No
     """The README's "Adding a strategy" example, dropped in as written, is a correct strategy."""
     readme = (REPO / "README.md").read_text()
     blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
-    example = next(b for b in blocks if '@strategy("rw-lock"' in b)
-    (repo_copy / "servers" / "rw_lock.py").write_text(example)
+    example = next(b for b in blocks if '@strategy("rcu"' in b)
+    (repo_copy / "servers" / "rcu.py").write_text(example)
     env = {**os.environ, "PYTHONPATH": str(repo_copy)}
-    assert verify_strategy("rw-lock", env=env, cwd=str(repo_copy)) == []
+    assert verify_strategy("rcu", env=env, cwd=str(repo_copy)) == []
+    verified = sharebench(repo_copy, "verify", "rcu")  # and the stress check, reads included
+    assert verified.returncode == 0 and "no race" in verified.stdout, verified.stdout
     from loadtests.checks.hammer import run_clients
     from loadtests.machine.client import Client
     from loadtests.machine.server import ServerProcess
-    with ServerProcess("rw-lock", ["--keys", "64", "--hold-us", "300"],
+    with ServerProcess("rcu", ["--keys", "64", "--hold-us", "300"],
                        env=env, cwd=str(repo_copy)) as server:
         got = run_clients(server.host, server.port)
         stats = Client(server.host, server.port).get("/stats")[1]

@@ -35,7 +35,7 @@ from servers.core.state import PlainState, Totals
 from servers.core.work import Work
 
 
-@strategy("stall-once", model="threads", rust="-", rule="global lock; one 200 ms stall")
+@strategy("stall-once", model="threads", analogue="-", rule="global lock; one 200 ms stall")
 class StallOnce:
     def __init__(self, keys: int, work: Work) -> None:
         self._state = PlainState(keys, work.hold)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from report import SECTION_IDS, RunWarning, build_report
-from report.style import base_name, colour_slots
+from report.style import colour_slots
 from sharebench.cli import main
 
 from .report_run import CORRUPT, FAILED, STRATEGIES, write_run
@@ -194,18 +194,17 @@ def test_rebuild_replaces_stale_figures(tmp_path: Path) -> None:
     assert sorted(run.glob("fig-*.png")) == sorted(built.images)
 
 
-def test_colours_are_stable_and_pair_process_variants() -> None:
-    model = {"unsafe": "threads", "global-lock": "threads", "global-lock-mp": "processes",
-             "async": "async"}
-    first, second = colour_slots(model), colour_slots(dict(reversed(list(model.items()))))
-    assert first == second
-    assert len(set(first.values())) == len(model)  # every strategy its own colour
+def test_colours_are_stable_and_follow_the_declared_discipline() -> None:
+    discipline = {"unsafe": "unsynchronised", "global-lock": "global-lock",
+                  "global-lock-mp": "global-lock", "async": "event-loop",
+                  "rust-global-lock": "global-lock"}
+    first = colour_slots(discipline)
+    assert first == colour_slots(dict(reversed(list(discipline.items()))))
+    assert len({first[s] // 2 for s in discipline}) == 3  # one hue per discipline
     assert first["global-lock-mp"] == first["global-lock"] + 1  # one hue, the light shade
-    # The recorded model decides, not the name: an -mp name that runs threads is no variant.
-    assert base_name("global-lock-mp", "processes") == "global-lock"
-    assert base_name("global-lock-mp", "threads") == "global-lock-mp"
-    assert base_name("sharded", "processes") == "sharded"
-    odd = colour_slots({"global-lock": "threads", "global-lock-mp": "threads"})
+    assert first["rust-global-lock"] == first["global-lock"] + 1
+    # The declared family decides, not the name: an -mp name of its own family is no variant.
+    odd = colour_slots({"global-lock": "global-lock", "global-lock-mp": "global-lock-mp"})
     assert odd["global-lock-mp"] % 2 == 0 and odd["global-lock-mp"] != odd["global-lock"]
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from loadtests.checks import stress
 
-from .conftest import SAFE, UNSAFE
+from .conftest import SAFE, STRATEGIES, UNSAFE
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
@@ -30,7 +30,7 @@ from servers.core.state import PlainState, Totals
 from servers.core.work import Work
 
 
-@strategy("read-outside", model="threads", rust="a Mutex around the write only",
+@strategy("read-outside", model="threads", analogue="a Mutex around the write only",
           rule="locks the write; reads the old value before taking the lock")
 class ReadOutside:
     def __init__(self, keys: int, work: Work) -> None:
@@ -58,6 +58,45 @@ class ReadOutside:
             return self._state.totals()
 '''
 
+# Each step is locked, but not the transfer: between the debit and the credit the amount
+# is in neither key, and a /stats read there sees a sum short by it. Nothing is lost in
+# the end, so only a read during the run can tell.
+SPLIT_TRANSFER = '''
+import threading
+
+from servers import strategy
+from servers.core.state import PlainState, Totals
+from servers.core.work import Work
+
+
+@strategy("split-transfer", model="threads", analogue="two Mutex sections, one per key",
+          rule="debits under the lock, lets go, then credits under it")
+class SplitTransfer:
+    def __init__(self, keys: int, work: Work) -> None:
+        self._state = PlainState(keys, work.hold)
+        self._hold = work.hold
+        self._lock = threading.Lock()
+
+    def get(self, key: int) -> int:
+        with self._lock:
+            return self._state.get(key)
+
+    def incr(self, key: int, by: int) -> int:
+        with self._lock:
+            return self._state.incr(key, by)
+
+    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
+        with self._lock:
+            a = self._state.debit(src, amount)
+        self._hold()
+        with self._lock:
+            return a, self._state.credit(dst, amount)
+
+    def totals(self) -> Totals:
+        with self._lock:
+            return self._state.totals()
+'''
+
 CRASHES = '''
 import os
 import re
@@ -68,7 +107,7 @@ from servers.core.state import PlainState, Totals
 from servers.core.work import Work
 
 
-@strategy("crashes", model="threads", rust="a panic", rule="dies on its 50th increment")
+@strategy("crashes", model="threads", analogue="a panic", rule="dies on its 50th increment")
 class Crashes:
     def __init__(self, keys: int, work: Work) -> None:
         self._state = PlainState(keys, work.hold)
@@ -118,6 +157,35 @@ def test_stress_catches_a_read_outside_the_lock(repo_copy: Path) -> None:  # noq
     assert found and 0 < int(found[1]) < int(found[2]), verified.stdout
 
 
+def test_stress_catches_a_transfer_in_two_locked_steps(repo_copy: Path) -> None:
+    where = _in_copy(repo_copy, "split_transfer", SPLIT_TRANSFER)
+    result = stress.stress_strategy("split-transfer", **where)
+    assert not result["error"], result["error"]
+    # every increment kept and the sum conserved at the end: only the reads catch it
+    assert result["lost"] == 0 and all(r["sum"] == r["incr_applied"] for r in result["runs"])
+    assert result["races"] and result["torn"] > 0, result
+    torn = next(r["first_torn"] for r in result["runs"] if r["torn"])
+    assert torn["sum"] != torn["incr_applied"], torn
+    verified = _verify(repo_copy, "split-transfer")
+    assert verified.returncode == 1 and "FAILED" in verified.stdout, verified.stdout
+    assert re.search(r"[1-9]\d* of \d+ /stats snapshots saw half an operation", verified.stdout)
+
+
+def test_verify_names_only_what_the_server_was_given() -> None:
+    """No switch interval for a server without an interpreter lock: it never got the flag."""
+    rust = [n for n in SAFE if not STRATEGIES[n].traits.interpreter_lock][:1]
+    names = ["global-lock", *rust]
+    done = subprocess.run([sys.executable, "-m", "sharebench", "verify", *names],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = {line.split()[0]: line for line in done.stdout.splitlines() if "race" in line}
+    assert "switch interval 1e-06 s" in lines["no"] or "switch interval 1e-06 s" in done.stdout
+    for name in rust:
+        said = done.stdout.split(name, 1)[1].splitlines()[1]
+        assert "no race under preemption" in said and "switch interval" not in said, said
+        assert "0 of" in said and "/stats snapshots" in said
+
+
 def test_a_server_crashing_under_stress_fails_with_its_stderr(repo_copy: Path) -> None:  # noqa: F811
     where = _in_copy(repo_copy, "crashes", CRASHES)
     started = time.monotonic()
@@ -133,15 +201,15 @@ def test_a_server_crashing_under_stress_fails_with_its_stderr(repo_copy: Path) -
 
 @pytest.mark.parametrize("name", SAFE)
 def test_every_safe_strategy_passes_the_stress_check(name: str) -> None:
-    result = stress.stress_strategy(name)
+    result = stress.stress_strategy(name, STRATEGIES[name].traits.interpreter_lock)
     assert not result["error"], result["error"]
     assert not result["races"], stress.describe(result)
-    assert all(run["acked"] > 0 and run["requests"] > stress.THREADS for run in result["runs"]), \
-        result["runs"]
+    assert all(run["acked"] > 0 and run["requests"] > stress.THREADS and run["snapshots"] > 0
+               and run["torn"] == 0 for run in result["runs"]), result["runs"]
 
 
 @pytest.mark.parametrize("name", UNSAFE)
 def test_unsafe_races_under_stress_as_declared(name: str) -> None:
-    result = stress.stress_strategy(name)
+    result = stress.stress_strategy(name, STRATEGIES[name].traits.interpreter_lock)
     assert result["races"] and result["lost"] > 0, result
     assert not stress.judge(result, safe=False)  # declared unsafe: not a verify failure

@@ -20,7 +20,6 @@ sent_incr - that, and the server's sum must lie between that and sent_incr.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -33,13 +32,14 @@ from loadtests.engines.base import LoadGenError, LoadSpec, Part, Stopped
 from loadtests.engines.wrk_script import REPORT_PREFIX, lua
 from loadtests.machine.groups import stop_group
 from loadtests.machine.server import tail
+from loadtests.planning.engines import timed
 
 TIMEOUT_S = 5        # wrk keeps a 1 µs bucket per µs up to this: 40 MB of histogram
 START_SLACK_S = 30.0
 
 
 def whole_seconds(seconds: float) -> int:
-    return max(1, math.ceil(seconds - 1e-9))
+    return int(timed("wrk", seconds))  # the planner's estimate counts the same
 
 
 class WrkRun:

@@ -46,6 +46,7 @@ class Overrides:
     warmup: float | None = None
     engine: str | None = None
     rates: list[str] | None = None   # replaces `rates` of blocks that have them (open loop)
+    budget: float | str | None = None  # seconds, or "none": replaces the profile's `budget`
     live_objects: list[int] | None = None  # replaces `live_objects` of blocks that have them
 
     def as_dict(self) -> dict:

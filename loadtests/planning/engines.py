@@ -3,6 +3,7 @@ sizes its share of the CPUs), the rate it can keep on a schedule, and how to ins
 The engines themselves (loadtests/engines/) run the load; this is their catalogue."""
 from __future__ import annotations
 
+import math
 import shutil
 
 ENGINES = ("locust", "wrk")
@@ -15,6 +16,14 @@ OPEN_ENGINES = ("locust",)  # engines that can keep a schedule (wrk is closed lo
 # (README, "Latency under offered load", has the measurement). A planned rate above this
 # times the load-generator CPUs is skipped, never measured by another engine instead.
 MAX_OPEN_RPS_PER_PROCESS = 5000
+
+
+def timed(engine: str, seconds: float) -> float:
+    """How long ``engine`` really runs a window of ``seconds``: wrk times whole seconds
+    (``-d``), at least one; Locust's windows are the harness's own, to the millisecond."""
+    if engine == "wrk":
+        return float(max(1, math.ceil(seconds - 1e-9)))
+    return seconds
 
 
 def check(name: str) -> None:

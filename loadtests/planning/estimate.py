@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from loadtests.machine.topology import Topology
 from loadtests.planning import windows
 from loadtests.planning.cells import Plan
+from loadtests.planning.engines import timed
 from loadtests.planning.placement import Placement
 
 # From the default run on this 2-core machine: starting, checking and stopping a server
-# and the engine and writing the record add to a cell's warm-up and window ~0.5 s with
-# wrk (85 cells of 1 s + 1 s in 209 s) and ~1.3 s with Locust (49 open-loop cells of
-# 1 s + 2 s in 211 s); the contract and stress checks ~2.5 s per strategy, the knob check
-# ~4 s per execution model; the report ~20 s.
-CELL_OVERHEAD_S = {"wrk": 0.5, "locust": 1.3}
+# and the engine and writing the record add to a cell's warm-up and window (as the engine
+# times them: engines.timed) ~0.5 s with wrk (253 cells of 1 s + 1 s: 2.5 s each) and
+# ~1.6 s with Locust (62 open-loop cells of 1 s + 1.5-2 s: 4.1-4.5 s each); the contract
+# and stress checks ~2.5 s per strategy, the knob check ~4 s per execution model; the
+# report ~20 s.
+CELL_OVERHEAD_S = {"wrk": 0.5, "locust": 1.6}
 VERIFY_S_PER_STRATEGY = 2.5
 KNOB_CHECK_S = 4.0
 REPORT_S = 20.0
@@ -37,8 +39,8 @@ def estimate(plan: Plan, cells: int | None = None) -> Estimate:
     interpreters = len({cell.python for cell in plan.cells}) or 1
     # A window sized by the full collections it must hold counts at its bound: the
     # estimate is then an upper bound (windows.planned).
-    measured = sum((cell.warmup or plan.warmup)
-                   + windows.planned(cell, cell.duration or plan.duration)
+    measured = sum(timed(cell.engine, cell.warmup or plan.warmup)
+                   + timed(cell.engine, windows.planned(cell, cell.duration or plan.duration))
                    + CELL_OVERHEAD_S[cell.engine] + HEAP_BUILD_S_PER_OBJECT * cell.live_objects
                    for cell in plan.cells)
     per_cell = measured / len(plan.cells) if plan.cells else 0.0

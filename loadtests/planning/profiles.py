@@ -8,10 +8,14 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from loadtests.machine.limits import FD_MARGIN, fd_limit
-from loadtests.planning import PlanError, engines, rates
+from loadtests.planning import PlanError, budget, engines, rates
+from loadtests.planning.blocks import TRIMMABLE, Block, check_block, floors, select
+from loadtests.planning.budget import Budget
 from loadtests.planning.cells import Cell, Overrides, Plan
 from loadtests.planning.workloads import WORKLOADS
 from servers.core.heap import MAX_LIVE_OBJECTS
@@ -96,12 +100,16 @@ def load_pairs(profile: str, overrides: Overrides, path: Path = PROFILES_FILE
                    for w in (overrides.workloads or b.get("workloads", []))})
 
 
-def build(profile: str, overrides: Overrides, strategies: list[str],
+def build(profile: str, overrides: Overrides, strategies: Mapping[str, Mapping],
           machine_cores: int | None = None, path: Path = PROFILES_FILE,
-          server_share: int | None = None) -> Plan:
-    """The plan for ``profile`` with ``overrides``; ``strategies`` are the registered names.
-    ``machine_cores`` bounds explicit core counts (the CPUs we may use); ``server_share``,
-    the physical cores the server has to itself, bounds ``cores = "all"``."""
+          server_share: int | None = None,
+          expand: Callable[[Plan], Plan] = lambda plan: plan,
+          cost: Callable[[Plan], float] | None = None) -> tuple[Plan, Budget]:
+    """The plan for ``profile`` with ``overrides``; ``strategies``: each registered name and
+    its declared traits (blocks select by them). ``machine_cores`` bounds explicit core
+    counts (the CPUs we may use); ``server_share``, the physical cores the server has to
+    itself, bounds ``cores = "all"``. ``expand`` turns the profile's cells into the run's
+    (one per interpreter); ``cost`` estimates a plan's seconds for its budget."""
     machine_cores = machine_cores or len(os.sched_getaffinity(0))
     server_share = server_share or max(1, machine_cores // 2)
     profiles = load_profiles(path)
@@ -111,7 +119,7 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
     try:
         warmup = overrides.warmup or parse_duration(doc.get("warmup", "2s"), "warmup")
         duration = overrides.duration or parse_duration(doc.get("duration", "5s"), "duration")
-        blocks = doc["blocks"]
+        written = doc["blocks"]
     except KeyError as exc:
         raise PlanError(f"profile {profile!r} lacks {exc}") from None
     for kind, names, valid in (("strategy", overrides.strategies, strategies),
@@ -121,27 +129,25 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
         if count > machine_cores:
             raise PlanError(f"bad core count {count}: this machine has {machine_cores} "
                             f"(valid: 1..{machine_cores})")
-    plan = Plan(profile, doc.get("description", ""), warmup, duration,
-                arrivals=_arrivals(doc.get("arrivals", "constant")), slo_ms=_slo(doc.get("slo_ms", {})))
-    per_repeat: list[list[Cell]] = []
-    for block in blocks:
-        _block_cells(block, overrides, strategies, machine_cores, server_share, per_repeat)
-    seen: set[str] = set()
-    # Repeats are interleaved (every cell once, then again), so slow drift of the
-    # machine shows up as noise between repeats instead of biasing one strategy.
-    for repeat_cells in per_repeat:
-        for cell in repeat_cells:
-            if cell.id not in seen:
-                seen.add(cell.id)
-                plan.cells.append(cell)
+    header = Plan(profile, doc.get("description", ""), warmup, duration,
+                  arrivals=_arrivals(doc.get("arrivals", "constant")),
+                  slo_ms=_slo(doc.get("slo_ms", {})))
+    resolved = [_block(n, block, overrides, strategies, machine_cores, server_share, profile)
+                for n, block in enumerate(written, 1)]
+    limit = overrides.budget if overrides.budget is not None else doc.get("budget")
+    budget_s = None if limit in (None, "none") else parse_duration(limit, "budget", most=86400)
+
+    def make(blocks: list[Block]) -> Plan:
+        return expand(_cells(header, blocks))
+
+    plan, found = budget.fit(resolved, make, cost or (lambda _: 0.0), budget_s,
+                             _trim_order(doc.get("trim"), profile))
     if not plan.cells:
         raise PlanError(f"profile {profile!r} with these overrides has no cells to run")
-    # Open-loop cells last: a fraction of capacity needs its closed-loop cell measured first.
-    plan.cells.sort(key=lambda cell: bool(cell.rate))
     if overrides.rates and not any(cell.rate for cell in plan.cells):
         raise PlanError(f"RATES given, but profile {profile!r} has no open-loop block "
                         "(a block with `rates`) for them to replace")
-    if overrides.live_objects and not any("live_objects" in block for block in blocks):
+    if overrides.live_objects and not any("live_objects" in block for block in written):
         raise PlanError(f"LIVE_OBJECTS given, but profile {profile!r} has no block with "
                         "`live_objects` for them to replace")
     _check_open(plan)
@@ -150,7 +156,48 @@ def build(profile: str, overrides: Overrides, strategies: list[str],
             engines.check(engine)
         except ValueError as exc:
             raise PlanError(str(exc)) from None
+    return plan, found
+
+
+def _cells(header: Plan, blocks: list[Block]) -> Plan:
+    """The cells of ``blocks``, repeats interleaved (every cell once, then again), so slow
+    drift of the machine shows up as noise between repeats instead of biasing one
+    strategy; open-loop cells last (a fraction of capacity needs its closed-loop cell)."""
+    plan = replace(header, cells=[])
+    per_repeat: list[list[Cell]] = []
+    for block in blocks:
+        while len(per_repeat) < block.repeats:
+            per_repeat.append([])
+        for repeat in range(block.repeats):
+            for workload in block.workloads:
+                for user_count in block.users or [WORKLOADS[workload].users]:
+                    for core_count in block.cores:
+                        for heap in block.heaps:
+                            for rate in block.rates:
+                                for name in block.strategies:
+                                    per_repeat[repeat].append(
+                                        Cell(name, workload, core_count, user_count, repeat,
+                                             block.engine, rate=rate, warmup=block.warmup,
+                                             duration=block.duration, live_objects=heap,
+                                             full_collections=block.full_collections,
+                                             max_duration=block.max_duration))
+    seen: set[str] = set()
+    for repeat_cells in per_repeat:
+        for cell in repeat_cells:
+            if cell.id not in seen:
+                seen.add(cell.id)
+                plan.cells.append(cell)
+    plan.cells.sort(key=lambda cell: bool(cell.rate))
     return plan
+
+
+def _trim_order(order: object, profile: str) -> tuple[str, ...]:
+    if order is None:
+        return TRIMMABLE
+    if not isinstance(order, list) or set(order) - set(TRIMMABLE):
+        raise PlanError(f"profile {profile!r}: trim must be a list of {', '.join(TRIMMABLE)}, "
+                        f"got {order!r}")
+    return tuple(order)
 
 
 def _arrivals(value: str) -> str:
@@ -194,13 +241,17 @@ def _check_open(plan: Plan) -> None:
                             f"cores{heap} to measure it: add one, or give rates in requests/s")
 
 
-def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_cores: int,
-                 server_share: int, per_repeat: list[list[Cell]]) -> None:
-    names = ov.strategies or block.get("strategies", "all")
-    names = strategies if names == "all" else names
+def _block(index: int, block: dict, ov: Overrides, strategies: Mapping[str, Mapping],
+           machine_cores: int, server_share: int, profile: str) -> Block:
+    where = f"profile {profile!r} block {index}"
+    if not isinstance(block, dict):
+        raise PlanError(f"{where}: a block is a table, got {block!r}")
+    check_block(block, where)
+    names = ov.strategies or select(block.get("strategies", "all"), strategies, where, check_names)
     workloads = ov.workloads or block.get("workloads", [])
     cores = ov.cores or block.get("cores", "all")
-    cores = core_series(server_share, machine_cores) if cores == "all" else cores
+    every_core = cores == "all"
+    cores = core_series(server_share, machine_cores) if every_core else cores
     users = ov.users or block.get("users", [])
     repeats = ov.repeats or block.get("repeats", 1)
     engine = ov.engine or block.get("engine", "locust")
@@ -217,55 +268,52 @@ def _block_cells(block: dict, ov: Overrides, strategies: list[str], machine_core
         raise PlanError(str(exc)) from None
     # The live heap's axis: a block with `live_objects` measures each size (LIVE_OBJECTS=
     # replaces it); one without measures servers with no live heap.
-    heaps = (ov.live_objects or parse_live_objects(block["live_objects"])
+    heaps = (ov.live_objects or parse_live_objects(block["live_objects"], where)
              if "live_objects" in block else [0])
-    full, most = _gc_window(block, planned is not None, ov)
-    check_names("strategy", names, strategies)
+    full, most = _gc_window(block, planned is not None, ov, where)
     check_names("workload", workloads, WORKLOADS)
     cores = [c for c in cores if c <= machine_cores]  # a profile may plan for bigger machines
-    while len(per_repeat) < repeats:
-        per_repeat.append([])
-    for repeat in range(repeats):
-        for workload in workloads:
-            for user_count in users or [WORKLOADS[workload].users]:
-                for core_count in cores:
-                    for heap in heaps:
-                        for rate in block_rates:
-                            for name in names:
-                                per_repeat[repeat].append(
-                                    Cell(name, workload, core_count, user_count, repeat, engine,
-                                         rate=rate, warmup=warmup, duration=duration,
-                                         live_objects=heap, full_collections=full,
-                                         max_duration=most))
+    fixed = {axis for axis, given in (("rates", ov.rates), ("cores", ov.cores),
+                                      ("repeats", ov.repeats),
+                                      ("windows", ov.duration or ov.warmup))
+             if given}
+    return Block(index, names, workloads, cores, users, repeats, engine, block_rates,
+                 warmup=warmup, duration=duration, claim=str(block.get("claim", "")),
+                 floors=floors(block, repeats, block_rates, cores, every_core, warmup,
+                               duration, parse_duration, where),
+                 fixed=fixed, heaps=heaps, full_collections=full, max_duration=most)
 
 
-def parse_live_objects(values: list | str) -> list[int]:
+def parse_live_objects(values: list | str, where: str = "LIVE_OBJECTS") -> list[int]:
     """A heap axis: whole numbers of live objects, 0..MAX_LIVE_OBJECTS (0: no heap)."""
     items = values.split(",") if isinstance(values, str) else values
     try:
         heaps = [int(str(item).strip()) for item in items if str(item).strip()]
-    except ValueError:
-        raise PlanError(f"bad live_objects {values!r}: use whole numbers of objects, "
+    except (TypeError, ValueError):
+        raise PlanError(f"{where}: bad live_objects {values!r}: use whole numbers of objects, "
                         "e.g. 0,100000,1000000") from None
     if not heaps or not all(0 <= h <= MAX_LIVE_OBJECTS for h in heaps):
-        raise PlanError(f"bad live_objects {values!r}: give at least one, each in "
+        raise PlanError(f"{where}: bad live_objects {values!r}: give at least one, each in "
                         f"0..{MAX_LIVE_OBJECTS}")
     return list(dict.fromkeys(heaps))
 
 
-def _gc_window(block: dict, is_open: bool, ov: Overrides) -> tuple[int, float]:
+def _gc_window(block: dict, is_open: bool, ov: Overrides, where: str) -> tuple[int, float]:
     """A block's `full_collections` (its open-loop windows hold that many full collections,
     loadtests/planning/windows.py) and `max_duration` (the bound); (0, 0) when it has
     none, or when DURATION= fixes every window."""
     full = block.get("full_collections", 0)
     if isinstance(full, bool) or not isinstance(full, int) or not 0 <= full <= 100:
-        raise PlanError(f"bad full_collections {full!r}: a whole number of collections, 0..100")
+        raise PlanError(f"{where}: bad full_collections {full!r}: a whole number of "
+                        "collections, 0..100")
     if not full or ov.duration:
         return 0, 0.0
     if not is_open:
-        raise PlanError("full_collections sizes open-loop windows: give the block `rates`")
+        raise PlanError(f"{where}: full_collections sizes open-loop windows: give the block "
+                        "`rates`")
     if "max_duration" not in block:
-        raise PlanError("full_collections needs max_duration: the bound on a window's length")
+        raise PlanError(f"{where}: full_collections needs max_duration: the bound on a "
+                        "window's length")
     return full, parse_duration(block["max_duration"], "max_duration")
 
 
@@ -273,7 +321,8 @@ def overrides_from(strategies: str | None = None, workloads: str | None = None,
                    cores: str | None = None, users: str | None = None,
                    repeats: str | None = None, duration: str | None = None,
                    warmup: str | None = None, engine: str | None = None,
-                   rates_text: str | None = None, live_objects: str | None = None) -> Overrides:
+                   rates_text: str | None = None, budget_text: str | None = None,
+                   live_objects: str | None = None) -> Overrides:
     """Overrides from command-line text (empty means "not given")."""
     try:
         planned_rates = rates.parse_rates(rates_text) if rates_text else None
@@ -289,4 +338,6 @@ def overrides_from(strategies: str | None = None, workloads: str | None = None,
         repeats=parse_int_list(repeats, "REPEATS")[0] if repeats else None,
         duration=parse_duration(duration, "DURATION") if duration else None,
         warmup=parse_duration(warmup, "WARMUP") if warmup else None,
-        engine=engine or None)
+        engine=engine or None,
+        budget=(budget_text if budget_text == "none"
+                else parse_duration(budget_text, "BUDGET", most=86400)) if budget_text else None)

@@ -32,7 +32,7 @@ class Setup:
     server_cpus: dict[int, set[int]]   # cores -> the CPU set the server is pinned to
     loops_per_us: float
     scratch: Path                      # Locust's working files, per cell
-    spec: dict                         # strategy name -> {"model", "safety"}
+    spec: dict                         # strategy name -> its manifest entry (declared traits)
     target: str | None = None          # a server someone else runs (distributed mode)
     remote_workers: int = 0            # Locust workers on other hosts; 0: local processes
     master_port: int = 5557            # where the Locust master listens for them
@@ -104,7 +104,7 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
             raise ServerError(f"{cell.strategy} died during the cell")
         after = _stats(server)
         record.update(_latency(parts, start, end))
-        record.update(_cpu(samples, record, spec["model"], spec.get("language", "python")))
+        record.update(_cpu(samples, record, bool(spec["parallel"])))
         if cell.rate:
             record.update(_open_loop(parts, record, offered))
         record.update(_correctness(parts, before, after, spec["safety"]))
@@ -248,7 +248,7 @@ def _latency(parts: list[Part], start: float, end: float) -> dict:
             "hdr": merged.encode().decode("ascii")}
 
 
-def _cpu(samples: dict, record: dict, model: str, language: str = "python") -> dict:
+def _cpu(samples: dict, record: dict, parallel: bool) -> dict:
     wall = samples["wall"]
     server_s, loadgen_s = samples["server"], samples["loadgen"]
     doc = {"server_cpu_s": server_s, "loadgen_cpu_s": loadgen_s, "server_cpu": None,
@@ -265,9 +265,9 @@ def _cpu(samples: dict, record: dict, model: str, language: str = "python") -> d
     if loadgen_s is not None:
         doc.update(loadgen_cpu_s=round(loadgen_s, 3), loadgen_cpu=round(loadgen_s / wall, 3))
     if server_s is not None and loadgen_s is not None:
-        # A single-process server runs Python on about one core whatever it is given (GIL);
-        # a compiled server's threads (or several processes) can use every core it was given.
-        parallel = model == "processes" or language != "python"
+        # A strategy that cannot handle requests in parallel (one CPython process: the GIL)
+        # runs on about one core whatever it is given; a parallel one can use every core it
+        # was given. Its declared trait says which (the manifest's `strategies`).
         capacity = record["server_cores"] if parallel else 1
         loadgen_busy = samples["loadgen_cpus_busy"] / wall
         server_busy = samples["server_cpus_busy"] / wall

@@ -32,7 +32,8 @@ def _calibrate_on(cpu: int) -> float:
 
 def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
                  argv: list[str], target: str | None = None, loadgen_workers: int = 0,
-                 master_port: int = 5557, pythons: list | None = None) -> dict:
+                 master_port: int = 5557, pythons: list | None = None,
+                 budget: dict | None = None) -> dict:
     specs = discover()
     return {
         "format_version": schema.FORMAT_VERSION,
@@ -41,13 +42,14 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "run_id": run_id, "profile": plan.profile, "description": plan.description,
         "overrides": overrides, "command": " ".join(shlex.quote(a) for a in argv),
         "matrix": [{"cell_id": c.id, **vars(c)} for c in plan.cells],
-        "strategies": {n: {"model": specs[n].model, "safety": specs[n].safety,
-                           "language": specs[n].language,
-                           "rust": specs[n].rust, "rule": specs[n].rule}
+        # What each strategy declared (servers/core/traits.py): the cells and the report
+        # read its traits from here, never from its language or name.
+        "strategies": {n: {**specs[n].traits.to_dict(), "rule": specs[n].rule}
                        for n in plan.strategies},
         "workloads": {n: WORKLOADS[n].to_dict() for n in plan.workloads},
         "placement": placement.describe(sorted({c.cores for c in plan.cells})),
         "timing": {"warmup_s": plan.warmup, "duration_s": plan.duration},
+        "budget": budget or {},
         "arrivals": plan.arrivals, "slo_ms": plan.slo_ms,
         "nofile": raise_fd_limit(),
         "loops_per_us": _calibrate_on(placement.server_order[0]),

@@ -20,7 +20,7 @@ from loadtests.running.manifest import new_manifest
 from loadtests.running.target import target_strategy
 from results.store import RunStore
 from servers import broken, discover
-from servers.core.registry import source
+from servers.core.registry import source, unbuilt
 
 
 @dataclass
@@ -39,6 +39,7 @@ class Request:
     engine: str | None = None
     rates: str | None = None
     live_objects: str | None = None
+    budget: str | None = None
     loadgen_cpus: str | None = None
     target: str | None = None
     loadgen_workers: int = 0
@@ -82,16 +83,22 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
     overrides = profiles.overrides_from(request.strategies, request.workloads, request.cores,
                                         request.users, request.repeats, request.duration,
                                         request.warmup, request.engine, request.rates,
-                                        request.live_objects)
+                                        request.budget, request.live_objects)
     if request.target:
         overrides.strategies = [target_strategy(request.target, list(discover()))]
         overrides.cores = overrides.cores or [1]
     pythons = interpreters.resolve_all(request.pythons) if request.pythons else []
-    plan, place = prepare(request.profile, overrides, list(discover()), found,
-                          request.loadgen_cpus, request.profile_file, [i.label for i in pythons])
+    specs = discover()
+    plan, place, budget = prepare(request.profile, overrides,
+                                  {name: spec.traits.to_dict() for name, spec in specs.items()},
+                                  found, request.loadgen_cpus, request.profile_file,
+                                  [i.label for i in pythons])
     cost = estimate(plan)
     if request.dry_run:
-        print("\n".join(describe(plan, place, cost, found)))
+        print("\n".join(describe(plan, place, cost, found) + budget.describe()))
+        for name in plan.strategies:
+            if unbuilt(specs[name]):
+                print(f"sharebench: note: {unbuilt(specs[name])}", file=out)
         for i in pythons:
             print(f"python {i.label}: {i.base} ({i.version}"
                   f"{', free-threaded' if i.gil_disabled else ''})")
@@ -99,12 +106,14 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
     pythons = [venvs.prepare(i, log=lambda m: print(m, file=out, flush=True)) for i in pythons]
     print(f"sharebench: {len(plan.cells)} cells, estimated {minutes(cost.total_s)} "
           "(`sharebench run --dry-run` lists them)", file=out, flush=True)
+    for line in budget.describe():
+        print(f"sharebench: {line}", file=out, flush=True)
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{plan.profile}"
     store = RunStore.create(request.results, run_id)
     store.write_manifest(new_manifest(
         run_id, plan, place, overrides.as_dict(), request.argv, target=request.target,
         loadgen_workers=request.loadgen_workers, master_port=request.master_port,
-        pythons=pythons))
+        pythons=pythons, budget=budget.to_dict()))
     return store
 
 

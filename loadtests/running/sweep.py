@@ -29,6 +29,7 @@ from loadtests.running.manifest import now
 from results import schema
 from results.store import RunStore
 from servers import discover
+from servers.core import registry
 
 
 def install_signal_handlers(stop: threading.Event) -> dict:
@@ -116,6 +117,13 @@ def _verify(manifest: dict, store: RunStore, out,
         failures[name] = []
         if manifest.get("target"):  # a remote server's state is not ours to disturb
             continue
+        try:
+            if name in specs:
+                registry.build(specs[name])  # discovery builds nothing; a run does, first
+        except ValueError as exc:
+            failures[name] = [str(exc)]
+            print(f"sharebench: contract {name}: FAILED: {exc}", file=out, flush=True)
+            continue
         for label, python in (pythons or {"": None}).items():
             found = verify_strategy(name, python=python)
             failures[name] += [f"under Python {label}: {f}" if label else f for f in found]
@@ -125,7 +133,7 @@ def _verify(manifest: dict, store: RunStore, out,
         if stop is not None and stop.is_set():
             continue  # stopping: --resume checks what is left
         if not failures[name] and stateful and name not in races:  # --resume keeps its verdict
-            races[name] = stress_strategy(name)
+            races[name] = stress_strategy(name, specs[name].traits.interpreter_lock)
             said = describe(races[name]).splitlines()
             print(f"sharebench: stress {name}: {said[0]}", *said[1:], sep="\n    ", file=out,
                   flush=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import gc, plots
-from ..analysis import PYTHON, Analysis
+from ..analysis import Analysis
 from ..doc import Heading, Para, Table
 from ..style import ms, num, percent, sig
 from .common import figure, slug
@@ -32,7 +32,7 @@ def gc_blocks(an: Analysis) -> list:
            "out a pause before sending again, and the tail understates the pauses "
            "(coordinated omission). A profile with rates on the gc workloads measures it "
            "(`sharebench run --profile gc`)."))]
-    foreign = {s for s in an.order if an.lang(s) != PYTHON}
+    foreign = {s for s in an.order if not an.collected(s)}  # declared: no collector
     without = gc.groups(gc.no_collector(an.run, foreign))
     rows = []
     shown = pd.concat([table, without], ignore_index=True) if len(without) else table

@@ -1,7 +1,7 @@
 """Section 1: the ranking per workload and one generated finding per strategy."""
 from __future__ import annotations
 
-from ..analysis import GROUP_TITLE, PYTHON, Analysis, scaling
+from ..analysis import PYTHON, Analysis, scaling
 from ..doc import Bullets, Heading, Para, Section, Table
 from ..findings import (
     common_flags,
@@ -63,11 +63,13 @@ def _group(an: Analysis, section: Section, workload: str, language: str) -> set[
     ranked, reference = ranking(an, workload, language)
     if not ranked and not reference:
         return set()
-    title = GROUP_TITLE.get(language, f"{language} reference")
+    title = an.group_title(language)
     if language != PYTHON:
+        unlocked = not any(an.locked(row["strategy"]) for row in ranked + reference)
         section.add(Para(f"{title}: ranked only among themselves, never against the Python "
-                         "strategies above; without an interpreter lock the discipline, not the "
-                         "runtime, sets the limit.", "note"))
+                         "strategies above" + ("; without an interpreter lock the discipline, "
+                                               "not the runtime, sets the limit" if unlocked
+                                               else "") + ".", "note"))
     ties = tied_with(ranked)
     spread = spread_text(an, workload, language)
     if ties or spread:

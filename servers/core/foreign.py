@@ -10,16 +10,22 @@ that fails, sets the directory aside like a Python module that will not import.
     name = "rust-global-lock"
     language = "rust"
     model = "threads"                 # threads | async | processes
-    rust = "Arc<Mutex<State>>"
+    analogue = "Arc<Mutex<State>>"    # the old key `rust` is still read, with a warning
     rule = "one lock around the whole store"
+    discipline = "global-lock"        # optional, default: the name
     safe = true                       # optional, default true
     stateful = true                   # optional, default true
+    parallel = true                   # optional; traits.py has the defaults
+    interpreter_lock = false          # optional
+    collector = false                 # optional
     build = ["make", "-C", "../..", "rust"]            # optional; run in this directory
     serve = ["../../build/rust/release/rust-global-lock"]
 
-Relative paths in ``serve`` are relative to the directory. The build runs only
-when the program ``serve`` names is missing; keeping it current after an edit
-is the build tool's job (``make rust``). The server is started as
+Relative paths in ``serve`` are relative to the directory. Reading a manifest
+builds nothing: a strategy whose program is missing is listed as not built,
+and ``ensure_built`` (called by ``serve``, ``verify`` and a run) runs the
+build; keeping it current after an edit is the build tool's job (``make
+rust``). The server is started as
 ``serve... --name NAME --port P --host H --keys K --cpu-us U --hold-us U
 --io-ms M [--workers N] [--loops-per-us X] [--live-objects N --churn S]`` and
 must speak CONTRACT.md.
@@ -27,17 +33,23 @@ must speak CONTRACT.md.
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from .traits import FLAGS, TraitError, Traits, declare
 
 MANIFEST = "strategy.toml"
 BUILD_TIMEOUT_S = 1800  # a first build from Debian's crate sources on a slow machine
 
-_REQUIRED = {"name": str, "language": str, "model": str, "rust": str, "rule": str, "serve": list}
-_OPTIONAL = {"safe": bool, "stateful": bool, "build": list}
+_REQUIRED = {"name": str, "language": str, "model": str, "analogue": str, "rule": str,
+             "serve": list}
+_OPTIONAL = {**dict.fromkeys(FLAGS, bool), "discipline": str, "build": list}
+_OLD = {"rust": "analogue"}  # renamed keys, still read (with a one-line warning)
 
 
 class ManifestError(ValueError):
@@ -47,12 +59,8 @@ class ManifestError(ValueError):
 @dataclass(frozen=True)
 class Manifest:
     name: str
-    language: str
-    model: str
-    rust: str
+    traits: Traits
     rule: str
-    safe: bool
-    stateful: bool
     build: tuple[str, ...]
     serve: tuple[str, ...]   # argv, the program resolved against ``folder``
     folder: Path
@@ -70,6 +78,10 @@ def load(folder: Path, models: tuple[str, ...], valid_name) -> Manifest:
         doc = tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ManifestError(f"{path}: {exc}") from None
+    for old, new in _OLD.items():
+        if old in doc and new not in doc:
+            print(f"sharebench: warning: {path}: key {old!r} is now {new!r}", file=sys.stderr)
+            doc[new] = doc.pop(old)
     unknown = set(doc) - set(_REQUIRED) - set(_OPTIONAL)
     if unknown:
         raise ManifestError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; "
@@ -89,12 +101,32 @@ def load(folder: Path, models: tuple[str, ...], valid_name) -> Manifest:
         raise ManifestError(f"{path}: name {doc['name']!r} is not lower-case-with-hyphens")
     if doc["model"] not in models:
         raise ManifestError(f"{path}: model must be one of {models}, got {doc['model']!r}")
+    flags: dict[str, Any] = {flag: doc[flag] for flag in FLAGS if flag in doc}
+    try:
+        traits = declare(doc["name"], model=doc["model"], analogue=doc["analogue"],
+                         language=doc["language"], discipline=doc.get("discipline"), **flags)
+    except TraitError as exc:
+        raise ManifestError(f"{path}: {exc}") from None
     program = doc["serve"][0]
     if "/" in program:  # a path (not a command found on PATH): relative to the directory
         program = str((folder / program).resolve())
-    return Manifest(doc["name"], doc["language"], doc["model"], doc["rust"], doc["rule"],
-                    doc.get("safe", True), doc.get("stateful", True),
-                    tuple(doc.get("build", ())), (program, *doc["serve"][1:]), folder)
+    return Manifest(doc["name"], traits, doc["rule"], tuple(doc.get("build", ())),
+                    (program, *doc["serve"][1:]), folder)
+
+
+def is_built(manifest: Manifest) -> bool:
+    """Can its program run now? (A command found on PATH is taken as there.)"""
+    program = manifest.serve[0]
+    return "/" not in program or os.access(program, os.X_OK)
+
+
+def how_to_build(manifest: Manifest) -> str:
+    """One line for a strategy that is not built: what is missing and what to run."""
+    where = os.path.relpath(manifest.folder)
+    how = (f"`{shlex.join(manifest.build)}` in {where} builds it (so do `sharebench serve`, "
+           "`verify` and a run)" if manifest.build
+           else f"{where}/{MANIFEST} has no 'build' command")
+    return f"{manifest.name} is not built ({os.path.relpath(manifest.serve[0])} is missing): {how}"
 
 
 def ensure_built(manifest: Manifest) -> None:
@@ -104,7 +136,7 @@ def ensure_built(manifest: Manifest) -> None:
     ready line of `serve`).
     """
     program = manifest.serve[0]
-    if "/" not in program or os.access(program, os.X_OK):
+    if is_built(manifest):
         return
     if not manifest.build:
         raise ManifestError(f"{program} does not exist and {manifest.folder / MANIFEST} "

@@ -3,72 +3,104 @@ or one directory under servers/ with a strategy.toml (any language: foreign.py).
 
 Modelled on molotov's scenarios: the decorator records the class, discovery
 imports every module in the servers package and reads every manifest, and
-nothing else needs editing.
+nothing else needs editing. What a strategy is (its traits) is declared here,
+by its author (traits.py), never inferred from its language or name.
+
+Discovery has no side effects: it builds nothing. A foreign strategy whose
+program is missing is registered and reported as not built (``unbuilt``);
+``build`` makes it, and ``sharebench serve``, ``verify`` and a run call it.
 """
 from __future__ import annotations
 
 import importlib
 import pkgutil
-import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import foreign
+from .traits import MODELS, NAME, TraitError, Traits, declare
 
-MODELS = ("threads", "async", "processes")
+__all__ = ["MODELS", "Strategy", "broken", "build", "discover", "get", "strategy", "unbuilt"]
+
+VALID_NAME = NAME
 
 
 @dataclass(frozen=True)
 class Strategy:
     name: str
-    model: str           # threads | async | processes
-    rust: str            # the Rust analogue the articles talk about
+    traits: Traits
     rule: str            # the one rule of its discipline
-    safe: bool           # False: races on purpose; never ranked
-    stateful: bool       # False: touches no shared state; no correctness check
     factory: Callable | None  # (keys, work) -> store; "processes": (keys, work, workers) -> processes.Layout;
     #                           None for a strategy in another language (see ``manifest``)
     module: str               # the Python module, or the strategy's directory
-    language: str = "python"
     manifest: foreign.Manifest | None = None  # how to build and start a foreign strategy
+
+    # The traits the harness reads most, by name.
+    @property
+    def model(self) -> str:
+        return self.traits.model
+
+    @property
+    def language(self) -> str:
+        return self.traits.language
+
+    @property
+    def safe(self) -> bool:
+        return self.traits.safe
+
+    @property
+    def stateful(self) -> bool:
+        return self.traits.stateful
+
+    @property
+    def analogue(self) -> str:
+        return self.traits.analogue
 
     @property
     def safety(self) -> str:
-        if not self.stateful:
-            return "no-state"
-        return "safe" if self.safe else "unsafe"
+        return self.traits.safety
 
 
 _REGISTRY: dict[str, Strategy] = {}
 
 
-def strategy(name: str, *, model: str, rust: str, rule: str,
-             safe: bool = True, stateful: bool = True) -> Callable:
-    """Class decorator that registers a store class as a strategy."""
-    if model not in MODELS:
-        raise ValueError(f"strategy {name!r}: model must be one of {MODELS}, got {model!r}")
+def strategy(name: str, *, model: str, rule: str, analogue: str | None = None,
+             rust: str | None = None, safe: bool = True, stateful: bool = True,
+             parallel: bool | None = None, interpreter_lock: bool | None = None,
+             collector: bool | None = None, discipline: str | None = None) -> Callable:
+    """Class decorator that registers a store class as a strategy, with its traits
+    (traits.py; ``rust=`` is the old name of ``analogue``)."""
+    if rust is not None:
+        print(f"sharebench: warning: strategy {name!r}: rust= is now analogue=", file=sys.stderr)
+        analogue = analogue if analogue is not None else rust
+    if analogue is None:
+        raise TraitError(f"strategy {name!r}: analogue= (the Rust construct it corresponds to) "
+                         "is missing")
+    traits = declare(name, model=model, analogue=analogue, safe=safe, stateful=stateful,
+                     parallel=parallel, interpreter_lock=interpreter_lock, collector=collector,
+                     discipline=discipline)
 
     def register(cls):
         if name in _REGISTRY and _REGISTRY[name].module != cls.__module__:
             raise ValueError(f"strategy {name!r} registered twice: "
                              f"{_REGISTRY[name].module} and {cls.__module__}")
-        _REGISTRY[name] = Strategy(name, model, rust, rule, safe, stateful, cls, cls.__module__)
+        _REGISTRY[name] = Strategy(name, traits, rule, cls, cls.__module__)
         return cls
     return register
 
 
 _BROKEN: dict[str, str] = {}  # module or directory name -> why it could not be loaded
-VALID_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 def discover(package: str = "servers") -> dict[str, Strategy]:
     """Import every plain module of ``package``, read every strategy directory's
-    manifest, and return the registry, by name.
+    manifest, and return the registry, by name. Builds nothing.
 
-    A module that raises on import, or a directory whose manifest is malformed
-    or whose build fails, is set aside (see ``broken()``), so one bad strategy
-    cannot take down the listing, the other servers or a whole run.
+    A module that raises on import, or a directory whose manifest is malformed,
+    is set aside (see ``broken()``), so one bad strategy cannot take down the
+    listing, the other servers or a whole run.
     """
     pkg = importlib.import_module(package)
     for info in pkgutil.iter_modules(pkg.__path__):
@@ -94,15 +126,27 @@ def _load_foreign(folder: Path) -> None:
         if manifest.name in _REGISTRY:
             raise foreign.ManifestError(f"strategy {manifest.name!r} registered twice: "
                                         f"{_REGISTRY[manifest.name].module} and {folder}")
-        foreign.ensure_built(manifest)
-    except foreign.ManifestError as exc:
+    except (foreign.ManifestError, TraitError) as exc:
         _BROKEN[folder.name] = str(exc)
         _BROKEN_FOLDERS.add(folder.name)
         return
     _LOADED.add(str(folder))
-    _REGISTRY[manifest.name] = Strategy(manifest.name, manifest.model, manifest.rust,
-                                        manifest.rule, manifest.safe, manifest.stateful,
-                                        None, str(folder), manifest.language, manifest)
+    _REGISTRY[manifest.name] = Strategy(manifest.name, manifest.traits, manifest.rule,
+                                        None, str(folder), manifest)
+
+
+def unbuilt(spec: Strategy) -> str:
+    """'' if the strategy can be served now; else one line: what is missing, what to run."""
+    if spec.manifest is None or foreign.is_built(spec.manifest):
+        return ""
+    return foreign.how_to_build(spec.manifest)
+
+
+def build(spec: Strategy) -> None:
+    """Build a foreign strategy whose program is missing (its output on stderr); raise
+    foreign.ManifestError, one line, if that fails. A Python strategy needs nothing."""
+    if spec.manifest is not None:
+        foreign.ensure_built(spec.manifest)
 
 
 def broken() -> dict[str, str]:

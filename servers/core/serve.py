@@ -74,6 +74,7 @@ def run(spec: registry.Strategy, opts: Options) -> None:
         # heap is passed on: the server without a collector holds the same objects.
         from . import foreign
         Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, 0.0, opts.garbage)  # checks; no calibration
+        registry.build(spec)  # its program, if missing (discovery never builds)
         foreign.exec_server(foreign.command(
             spec.manifest, spec.name, opts.port, opts.host, opts.workers, opts.keys,
             opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us,

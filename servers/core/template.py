@@ -1,7 +1,10 @@
-"""``sharebench new NAME``: write a working starting module for a new strategy.
+"""``sharebench new NAME``: write a working starting point for a new strategy.
 
-The generated module is a complete strategy (a global lock) so it passes the
-contract checks as written; its author then replaces the discipline.
+One template per execution model (``--model threads|async|processes``), each a
+complete strategy that passes ``sharebench verify`` as written (a lock, or one
+event loop, around the store), and ``--language rust``: a binary in the cargo
+package of servers/rust (its source, its ``[[bin]]`` entry) and the strategy's
+directory with its strategy.toml. Its author then replaces the discipline.
 """
 from __future__ import annotations
 
@@ -9,23 +12,32 @@ import keyword
 import re
 from pathlib import Path
 
-_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+from .traits import MODELS
 
-TEMPLATE = '''"""{name} — TODO: one line on the sharing discipline.
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+LANGUAGES = ("python", "rust")
+
+_HEADER = '''"""{name} — TODO: one line on the sharing discipline.
 
 Rust analogue: TODO (e.g. `Arc<RwLock<State>>`).
-Rule: TODO, the one rule every request follows. Until you change it, this is a
-copy of global-lock: one lock around the whole store.
+Rule: TODO, the one rule every request follows. Until you change it, this is
+{what}.
 """
-import threading
+'''
+
+THREADS = _HEADER + '''import threading
 
 from servers import strategy
 from servers.core.state import PlainState, Totals
 from servers.core.work import Work
 
 
-@strategy("{name}", model="threads", rust="TODO", rule="TODO: one line")
+# Traits (servers/core/traits.py) default to what a CPython threads strategy is: the GIL,
+# the cyclic collector, not parallel. Say discipline="..." if it is a form of one that exists.
+@strategy("{name}", model="threads", analogue="TODO", rule="TODO: one line")
 class {cls}:
+    """Built once as cls(keys, work); its methods are called from connection threads."""
+
     def __init__(self, keys: int, work: Work) -> None:
         # PlainState holds the counters and does hold-us between read and write;
         # your discipline decides who may call it, and when.
@@ -44,24 +56,217 @@ class {cls}:
         with self._lock:
             return self._state.transfer(src, dst, amount)
 
-    def totals(self) -> Totals:
+    def totals(self) -> Totals:  # /stats: must be a consistent snapshot
         with self._lock:
             return self._state.totals()
 '''
+
+ASYNC = _HEADER + '''from servers import strategy
+from servers.core.state import PlainState, Totals
+from servers.core.work import Work
+
+
+@strategy("{name}", model="async", analogue="TODO", rule="TODO: one line")
+class {cls}:
+    """Built once as cls(keys, work); its methods are awaited on one aiohttp event loop.
+
+    Only one task runs at a time, so state touched with no await in between needs no
+    lock; an await between a read and its write lets another task in (a lost update).
+    """
+
+    def __init__(self, keys: int, work: Work) -> None:
+        self._state = PlainState(keys, work.hold)
+
+    async def get(self, key: int) -> int:
+        return self._state.get(key)
+
+    async def incr(self, key: int, by: int) -> int:
+        return self._state.incr(key, by)
+
+    async def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
+        return self._state.transfer(src, dst, amount)
+
+    async def totals(self) -> Totals:
+        return self._state.totals()
+'''
+
+PROCESSES = _HEADER + '''import multiprocessing
+
+from servers import strategy
+from servers.core.processes import Helper, shared_ints
+from servers.core.state import PlainState, Totals
+from servers.core.work import Work
+
+
+class Store:
+    """What one worker process serves with: the store operations (plain methods for
+    http = "threads"; ``async def`` ones for http = "async")."""
+
+    def __init__(self, state: PlainState, lock) -> None:
+        self._state, self._lock = state, lock
+
+    def get(self, key: int) -> int:
+        with self._lock:
+            return self._state.get(key)
+
+    def incr(self, key: int, by: int) -> int:
+        with self._lock:
+            return self._state.incr(key, by)
+
+    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
+        with self._lock:
+            return self._state.transfer(src, dst, amount)
+
+    def totals(self) -> Totals:
+        with self._lock:
+            return self._state.totals()
+
+
+# The processes protocol (servers/core/processes.py, `Layout`): the leader builds this
+# class once, before any fork, as cls(keys, work, workers); forks helpers() and then
+# `workers` worker processes (SO_REUSEPORT on one port), and in worker i calls attach(i)
+# for the store that worker serves with. Traits default to parallel, with a GIL per process.
+@strategy("{name}", model="processes", analogue="TODO", rule="TODO: one line")
+class {cls}:
+    http = "threads"   # each worker's HTTP layer: "threads" (a thread per connection) or "async"
+    respawn = False    # True only if a worker holds no state: then a dead one is replaced
+    why = "it may have died holding the lock"  # respawn False: what a worker's death loses
+
+    def __init__(self, keys: int, work: Work, workers: int) -> None:
+        # Made before the fork, so every worker inherits them: anonymous shared memory
+        # (values, applied, sent) and a lock every process shares.
+        ints = shared_ints(3 * keys)
+        self._state = PlainState.over(ints[:keys], ints[keys:2 * keys], ints[2 * keys:],
+                                      work.hold)
+        self._lock = multiprocessing.get_context("fork").Lock()
+
+    def helpers(self) -> list[Helper]:
+        """Processes besides the workers (an owner of the store, say): Helper(name, run, why),
+        run(ready) binds what it serves, calls ready(), serves until killed; its death is fatal."""
+        return []
+
+    def attach(self, index: int) -> Store:
+        """In worker ``index`` (0..workers-1), after the fork: the store it serves with."""
+        return Store(self._state, self._lock)
+'''
+
+RUST = '''//! {name} — TODO: one line on the sharing discipline.
+//!
+//! Rule: TODO, the one rule every request follows. Until you change it, this is
+//! rust-global-lock's: one Mutex around the whole store.
+//!
+//! The library (servers/rust/src/lib.rs) speaks the contract once: `state` has the
+//! counters (`Slot`), their read–hold–write steps (`state::incr`, `state::transfer`)
+//! and the `Store` trait a discipline implements; `threaded::main` serves it with a
+//! thread per connection. Build: `make rust`; then `sharebench verify {name}`.
+use std::sync::Mutex;
+
+use sharebench::state::{{self, lock, pair, Slot, Store, Totals}};
+use sharebench::work::Work;
+use sharebench::{{cli, threaded}};
+
+struct {cls} {{
+    slots: Mutex<Vec<Slot>>,
+    work: Work,
+}}
+
+impl Store for {cls} {{
+    fn get(&self, key: usize) -> i64 {{
+        lock(&self.slots)[key].value
+    }}
+
+    fn incr(&self, key: usize, by: i64) -> i64 {{
+        state::incr(&mut lock(&self.slots)[key], by, &self.work)
+    }}
+
+    fn transfer(&self, src: usize, dst: usize, amount: i64) -> (i64, i64) {{
+        let mut slots = lock(&self.slots);
+        let (a, b) = pair(&mut slots, src, dst);
+        state::transfer(a, b, amount, &self.work)
+    }}
+
+    // /stats: must be a consistent snapshot.
+    fn totals(&self) -> Totals {{
+        let mut totals = Totals::default();
+        lock(&self.slots).iter().for_each(|slot| totals.add(slot));
+        totals
+    }}
+}}
+
+fn main() {{
+    threaded::main(cli::parse("{name}"), |keys, work| {cls} {{
+        slots: Mutex::new(vec![Slot::default(); keys]),
+        work,
+    }})
+}}
+'''
+
+MANIFEST = '''# {name}: a Rust strategy (source: servers/rust/src/bin/{module}.rs).
+name = "{name}"
+language = "rust"
+model = "threads"
+analogue = "TODO"
+rule = "TODO: one line"
+# Traits default to what a Rust server is: parallel, no interpreter lock, no collector.
+# discipline = "global-lock"   # the family it is a form of (default: its name)
+build = ["make", "--no-print-directory", "-C", "../..", "rust"]
+serve = ["../../build/rust/release/{name}"]
+'''
+
+WHAT = {"threads": "a copy of global-lock: one lock around the whole store",
+        "async": "a copy of async: one event loop, state touched only between awaits",
+        "processes": "a copy of global-lock-mp: worker processes, the store in shared memory "
+                     "behind one cross-process lock"}
+TEMPLATES = {"threads": THREADS, "async": ASYNC, "processes": PROCESSES}
 
 
 def module_name(name: str) -> str:
     return name.replace("-", "_")
 
 
-def create(name: str, folder: Path) -> Path:
-    """Write ``folder/<name>.py``; refuse bad names and existing files."""
+def _class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+def _check(name: str) -> None:
     if not _NAME.match(name) or keyword.iskeyword(module_name(name)):
         raise ValueError(f"bad strategy name {name!r}: use lower-case words joined by '-', "
                          "e.g. rw-lock")
+
+
+def create(name: str, folder: Path, model: str = "threads") -> Path:
+    """Write ``folder/<name>.py`` for ``model``; refuse bad names and existing files."""
+    _check(name)
+    if model not in MODELS:
+        raise ValueError(f"--model must be one of {', '.join(MODELS)}, got {model!r}")
     path = folder / f"{module_name(name)}.py"
     if path.exists():
         raise FileExistsError(f"{path} already exists")
-    cls = "".join(part.capitalize() for part in name.split("-"))
-    path.write_text(TEMPLATE.format(name=name, cls=cls))
+    path.write_text(TEMPLATES[model].format(name=name, cls=_class_name(name), what=WHAT[model]))
     return path
+
+
+def create_rust(name: str, servers: Path) -> list[Path]:
+    """A binary in servers/rust (its source and its [[bin]] entry in Cargo.toml) and the
+    strategy directory servers/<name>/ with its strategy.toml; the paths written."""
+    _check(name)
+    module = module_name(name)
+    source = servers / "rust" / "src" / "bin" / f"{module}.rs"
+    folder = servers / name
+    cargo = servers / "rust" / "Cargo.toml"
+    entry = f'\n[[bin]]\nname = "{name}"\npath = "src/bin/{module}.rs"\n'
+    for path in (source, folder):
+        if path.exists():
+            raise FileExistsError(f"{path} already exists")
+    text = cargo.read_text()
+    if f'name = "{name}"' in text:
+        raise FileExistsError(f"{cargo} already has a binary {name!r}")
+    # [[bin]] entries go before [dependencies], where the others are.
+    head, found, tail = text.partition("\n[dependencies]")
+    if not found:
+        raise ValueError(f"{cargo} has no [dependencies] table to put the [[bin]] entry before")
+    source.write_text(RUST.format(name=name, cls=_class_name(name)))
+    folder.mkdir()
+    (folder / "strategy.toml").write_text(MANIFEST.format(name=name, module=module))
+    cargo.write_text(head.rstrip("\n") + "\n" + entry + found + tail)
+    return [source, cargo, folder / "strategy.toml"]
