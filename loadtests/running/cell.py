@@ -142,7 +142,8 @@ def _interpreter(server, cell: Cell) -> dict:
     version = str(doc.get("python", "")) if status == 200 else ""
     gil = doc.get("gil_enabled") if status == 200 else None
     label = cell.python or ".".join(version.split(".")[:2]) + ("t" if gil is False else "")
-    heap = doc.get("heap") if status == 200 and isinstance(doc.get("heap"), dict) else {}
+    found = doc.get("heap") if status == 200 else None
+    heap: dict = found if isinstance(found, dict) else {}
     return {"python": label if version else cell.python or None, "gil_enabled": gil,
             "heap_objects": heap.get("heap_objects"), "tracked_objects": heap.get("tracked_objects"),
             "churn": heap.get("churn")}
