@@ -98,8 +98,9 @@ max_duration = "8s"
 def _plan(tmp_path: Path, text: str = PROFILE, overrides: Overrides | None = None):
     path = tmp_path / "profiles.toml"
     path.write_text(text)
-    return profiles.build("h", overrides or Overrides(), ["global-lock", "rust-global-lock"],
-                          machine_cores=2, path=path)
+    plan, _ = profiles.build("h", overrides or Overrides(),
+                             {"global-lock": {}, "rust-global-lock": {}}, machine_cores=2, path=path)
+    return plan
 
 
 def test_a_heap_axis_plans_every_size_and_checks_its_capacity(tmp_path: Path) -> None:
