@@ -51,7 +51,7 @@ def resolve(cell: Cell, records: list[dict], offered: float, floor: float) -> tu
     window = min(most, max(floor, wanted))
     said = "the bound" if window == most < wanted else "the floor" if window == floor > wanted else ""
     return window, (f"{cell.full_collections} full collections at one per {interval:.2f} s "
-                    f"(1 per {1 / per_request:.0f} requests in {ids}, at {offered:.0f} req/s): "
+                    f"(1 per {1 / per_request:,.0f} requests in {ids}, at {offered:,.0f} req/s): "
                     f"{wanted:.1f} s" + (f", {said} {window:g} s" if said else ""))
 
 
