@@ -4,6 +4,7 @@ It reads only results/ (the contract is results/README.md) and never imports
 the servers or the load tests. Public API:
 
     build_report(run_dir) -> Built          write report.html, report.md and fig-*.png
+    summarise(run_dir) -> list[str]         the five-line summary alone, nothing written
     compare_runs(a, b, threshold) -> Comparison
     render_comparison(comparison) -> str    the Markdown `sharebench compare` prints
     write_comparison(comparison, out_dir) -> list[Path]
@@ -25,7 +26,7 @@ from .load import Run, RunWarning, load_run
 from .render import to_html, to_markdown
 
 __all__ = ["Built", "Comparison", "Run", "RunWarning", "SECTION_IDS", "build_report", "compare_runs",
-           "load_run", "render_comparison", "write_comparison"]
+           "load_run", "render_comparison", "summarise", "write_comparison"]
 
 FIGURE_GLOB = "fig-*.png"
 
@@ -48,20 +49,23 @@ class Built:
     problems: list[str] = field(default_factory=list)    # what could not be read
 
 
-def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Built:
-    """Build the report of one run from its stored records alone."""
+def build_report(run_dir: str | Path, out_dir: str | Path | None = None,
+                 figures: bool = True) -> Built:
+    """Build the report of one run from its stored records alone. Without ``figures``
+    nothing is drawn: the text and tables only (every figure's caption stays)."""
     from .sections import document
     run = load_run(run_dir)
     analysis = analyse(run)
-    doc = document(analysis)
+    doc = document(analysis, figures)
     out = Path(out_dir) if out_dir is not None else Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(FIGURE_GLOB):  # ours: a rebuild must not leave last build's figures
         stale.unlink()
     images = []
     for fig in doc.figures:
-        write_bytes(out / fig.filename, fig.png)
-        images.append(out / fig.filename)
+        if fig.png:
+            write_bytes(out / fig.filename, fig.png)
+            images.append(out / fig.filename)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     footer = (f"Built {stamp} by `sharebench report` from results/{run.run_id} "
               "(manifest.json, cells/, cells.csv) alone.")
@@ -69,3 +73,9 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Buil
     write_bytes(out / "report.html", to_html(doc, footer.replace("`", "")).encode())
     return Built(out / "report.html", out / "report.md", images, five_lines(analysis, claims(analysis)),
                  list(run.problems))
+
+
+def summarise(run_dir: str | Path) -> list[str]:
+    """The five-line summary of one run, from its numbers alone (no document, no figure)."""
+    analysis = analyse(load_run(run_dir))
+    return five_lines(analysis, claims(analysis))

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from hdrh.histogram import HdrHistogram
 
-from results.schema import FLAGS, MARKS, NOISY_CV, Flag
+from results import hdr, schema
+from results.schema import FLAGS, MARKS, Flag
 
 from .load import KEY, Run
 
@@ -39,16 +40,15 @@ def _summarise(group: pd.DataFrame) -> dict:
         values = ok[column].dropna() if column in ok else pd.Series(dtype=float)
         row[f"{column}_min"] = float(values.min()) if len(values) else np.nan
         row[f"{column}_max"] = float(values.max()) if len(values) else np.nan
-    rps = ok["rps"].dropna()
-    # Recomputed here, not only read: a record written after repeat 0 cannot know
-    # how later repeats will vary, so the per-record flag may lag the truth.
-    row["cv"] = float(rps.std(ddof=1) / rps.mean()) if len(rps) >= 2 and rps.mean() > 0 else np.nan
+    rps = [float(value) for value in ok["rps"].dropna()]
+    cv = schema.cv(rps)
+    row["cv"] = cv if cv is not None else np.nan
     row["errors"] = float(ok["errors"].fillna(0).sum()) if "errors" in ok else 0.0
     row["loadgen_bound"] = _any(ok["loadgen_bound"])
     # Empty when a side ran on another host: then nobody knows whether Locust was the limit.
     row["loadgen_unknown"] = bool(len(ok)) and bool(ok["loadgen_bound"].isna().any())
     row["shared_cpu"] = _any(ok["shared_cpu"])
-    row["noisy"] = _any(ok["noisy"]) or bool(row["cv"] > NOISY_CV)
+    row["noisy"] = schema.is_noisy(rps)  # the rule the store marks cells.csv by
     row["busy_machine"] = _any(ok["busy_machine"]) if "busy_machine" in ok else False
     row["errors_flag"] = row["errors"] > 0
     row["failed_flag"] = row["failed"] > 0
@@ -93,16 +93,16 @@ def merged_histogram(run: Run, cell_ids: list[str]) -> HdrHistogram | None:
     """Merge the encoded histograms of these cells; None when none has one."""
     merged: HdrHistogram | None = None
     for cell_id in cell_ids:
-        encoded = (run.records.get(cell_id) or {}).get("hdr")
-        if not encoded:
+        record = run.records.get(cell_id)
+        if record is None or not record.hdr:
             continue
         try:
-            histogram = HdrHistogram.decode(encoded)
+            histogram = hdr.decode(record.hdr)
         except Exception as exc:  # a damaged histogram must not sink the report
             run.warn(f"cell {cell_id}: latency histogram does not decode ({exc}); left out")
             continue
         if merged is None:
-            merged = HdrHistogram(1, 60_000_000, 3)
+            merged = hdr.new()
         merged.add(histogram)
     return merged if merged is not None and merged.get_total_count() > 0 else None
 

@@ -140,13 +140,13 @@ def clean(row: pd.Series | dict) -> bool:
     return not any(names[name] is True or names[name] is np.True_ for name in DISQUALIFYING)
 
 
-def overlap(a: pd.Series | dict, b: pd.Series | dict) -> bool:
-    """Do the repeats of two groups overlap (min–max of rps)? Then no difference is measurable.
-    A group of one repeat has no spread: it overlaps whatever is within NOISY_CV of it."""
+def overlap(a: pd.Series | dict, b: pd.Series | dict, name: str = "rps") -> bool:
+    """Do the repeats of two groups overlap (min–max of ``name``)? Then no difference is
+    measurable. A group without spread (one repeat) overlaps whatever is within NOISY_CV of it."""
     def span(row) -> tuple[float, float]:
-        low, high = row.get("rps_min"), row.get("rps_max")
+        low, high = row.get(f"{name}_min"), row.get(f"{name}_max")
         if pd.isna(low) or pd.isna(high) or low == high:
-            mid = row["rps"]
+            mid = row[name]
             return mid * (1 - NOISY_CV), mid * (1 + NOISY_CV)
         return low, high
     (a_low, a_high), (b_low, b_high) = span(a), span(b)

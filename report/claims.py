@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import gc, openloop
+from . import connections, gc, openloop
 from .aggregate import flagged, marks
 from .analysis import PYTHON, Analysis, best, correctness, env_value, overlap, scaling, stress_races
 from .findings import cores_text, is_io, mark_suffix, ranking
@@ -26,7 +26,9 @@ class Claim:
     answer: str             # the sentence with numbers
     evidence: list[str] = field(default_factory=list)
     section: str = ""       # where the numbers are shown
-    judgement: dict | None = None  # judgement.Judgement.to_dict(): what the verdict rests on
+    # What the verdict rests on, as data: connections.Judgement (async), or
+    # judgement.Judgement.to_dict() (gc).
+    judgement: connections.Judgement | dict | None = None
 
 
 SOURCES = {"own": "“Understanding Rust Ownership and Borrowing for Server Concurrency” (seeds/000)",
@@ -264,92 +266,76 @@ def io_workload(an: Analysis) -> str | None:
 
 
 def _async_by_connections(an: Analysis, claim: Claim) -> bool:
-    """Judge the claim on the connection sweep (open loop, many connections, one modest rate),
-    when the run has one: True if it did."""
+    """Judge the claim on the connection sweep (open loop, many connections held open, one
+    modest total rate), when the run has one: True if it did. The judgement is kept as
+    data (connections.Judgement, in ``claim.judgement``); the sentence is written from it."""
     sweep = openloop.sweep_rows(openloop.groups(an.run))
     if sweep.empty:
         return False
-    slo_us = openloop.slo_ms(an.run, sweep["workload"].iloc[0]) * 1000
-    asyncs = [s for s in an.order if an.model.get(s) == "async" and an.ranked(s) and an.lang(s) == PYTHON
-              and s in set(sweep["strategy"])]
-    threads = [s for s in an.order if an.model.get(s) == "threads" and an.ranked(s) and an.lang(s) == PYTHON
-               and s in set(sweep["strategy"])]
-    if not asyncs or not threads:
+    slo = openloop.slo_ms(an.run, sweep["workload"].iloc[0])
+    present = set(sweep["strategy"])
+    python = [s for s in an.order if an.ranked(s) and an.lang(s) == PYTHON and s in present]
+    found = connections.judge(sweep, slo,
+                              [s for s in python if an.model.get(s) == "async"],
+                              [s for s in python if an.model.get(s) == "threads"])
+    if found is None:
         return False
-    # Judge at the most connections where async was measured by a Locust that kept up.
-    measured = sweep[(sweep["strategy"] == asyncs[0]) & (sweep["usable"] > 0)]
-    if measured.empty:
-        return False
-    most = int(measured["users"].max())
-    top = sweep[sweep["users"] == most]
-    beyond = sorted(int(u) for u in sweep.loc[sweep["users"] > most, "users"].unique())
-
-    def held(row) -> bool:
-        """Kept the offered rate, failed nothing, p99 within the SLO, measured by a Locust
-        that kept up. The rate matters: requests on connections a server never takes are
-        not answered in the window, so they are missing from p99, not slow in it."""
-        return (bool(row["usable"]) and not row["errors"] and row["p99_us"] <= slo_us
-                and row["rps"] >= openloop.SUSTAINED * row["offered_rps"])
-
-    def line(row) -> str:
-        if not row["usable"]:
-            return f"{row['strategy']} not measured ({'Locust fell behind' if row['lagging'] else row['reasons']})"
-        cap = " — over its --workers thread cap" if openloop.capped(row) else ""
-        return (f"{row['strategy']} {num(row['rps'])} of {num(row['offered_rps'])} req/s answered, "
-                f"p99 {ms(row['p99_us'])} ms, {num(row['errors'])} errors, "
-                f"{num(row['rss_mb'], 1)} MiB, {num(row['server_threads'])} threads, "
-                f"{num(row['server_fds'])} fds{cap}")
-    def kept_rate(row) -> bool:
-        return (bool(row["usable"]) and not row["errors"]
-                and row["rps"] >= openloop.SUSTAINED * row["offered_rps"])
-
+    claim.judgement = found
+    sweep = sweep.assign(label=sweep.apply(connections.label, axis=1))
     for users in sorted(sweep["users"].unique()):
         here = sweep[sweep["users"] == users]
-        claim.evidence.append(f"{sweep['workload'].iloc[0]}, {num(users)} connections at "
-                              f"{here['rate'].iloc[0]} req/s: " + "; ".join(line(r) for _, r in here.iterrows()))
-    a = top[top["strategy"] == asyncs[0]].iloc[0]
-    thread_rows = [r for _, r in top[top["strategy"].isin(threads)].iterrows()]
-    kept = [r for r in thread_rows if held(r)]
-    if held(a) and not kept:
-        claim.verdict = "supported"
-        why = ("every thread strategy fell short of the rate, failed requests or missed the SLO"
-               + (f" (beyond their --workers cap of {openloop.THREAD_CAP} connections: the cap is "
-                  "the finding)" if any(openloop.capped(r) for r in thread_rows) else ""))
-    elif held(a):
-        best_t = min(kept, key=lambda r: r["rss_mb"])
-        mem = a["rss_mb"] / best_t["rss_mb"] if best_t["rss_mb"] else float("nan")
-        claim.verdict = "supported" if mem < 0.9 else "mixed"
-        why = (f"{best_t['strategy']} held too; async used {ratio(mem)} its memory, and "
-               f"{num(a['server_threads'])} threads against its {num(best_t['server_threads'])}")
-    elif kept_rate(a) and thread_rows and not any(kept_rate(r) for r in thread_rows):
-        claim.verdict = "mixed"
-        why = (f"it answered {num(a['rps'])} of {num(a['offered_rps'])} req/s without errors where "
-               "no thread strategy kept the rate, but its p99 "
-               f"{ms(a['p99_us'])} ms missed the SLO")
-    elif kept:
-        claim.verdict = "contradicted"
-        why = (f"async fell short of the rate, failed requests or missed the SLO while "
-               f"{kept[0]['strategy']} held")
-    else:
-        claim.verdict = "not supported"
-        why = "no strategy, async included, held"
-    claim.answer = (f"At {num(most)} concurrent connections (open loop, {top['rate'].iloc[0]} req/s "
-                    f"in total, p99 SLO {slo_us / 1000:g} ms), {a['strategy']} "
-                    f"{'held' if held(a) else 'did not hold'}: {why}. See the connection sweep "
-                    "under Latency.")
-    for _, r in sweep[sweep["strategy"].isin(threads) & (sweep["usable"] > 0)].iterrows():
-        if openloop.capped(r) and r["rps"] < openloop.SUSTAINED * r["offered_rps"]:
-            claim.answer += (f" {r['strategy']} answered only {num(r['rps'])} of "
-                             f"{num(r['offered_rps'])} req/s at {num(r['users'])} connections: its "
-                             f"--workers cap ({openloop.THREAD_CAP} threads) is the finding there.")
-    if beyond:
-        claim.answer += (f" At {', '.join(num(u) for u in beyond)} connections Locust itself fell "
-                         "behind (or failed) on this machine for async, so those cells judge nothing.")
-    if most < 1000:
-        claim.answer += f" The article speaks of thousands of connections; this was judged at {most}."
-    claim.answer += (" Caveat: async strategies speak HTTP through aiohttp, thread strategies through "
-                     "sharebench's own minimal parser.")
+        claim.evidence.append(f"{found.workload}, {num(users)} connections at {found.rate} req/s: "
+                              + "; ".join(_sweep_line(r) for _, r in here.iterrows()))
+    claim.verdict = found.verdict
+    claim.answer = connections_sentence(found)
     return True
+
+
+def _sweep_line(row) -> str:
+    if not row["usable"]:
+        why = "the load generator fell behind" if row["lagging"] else row["reasons"]
+        return f"{row['label']} not measured ({why})"
+    cap = " — over its --workers thread cap" if openloop.capped(row) else ""
+    return (f"{row['label']} {num(row['rps'])} of {num(row['offered_rps'])} req/s answered, "
+            f"p99 {ms(row['p99_us'])} ms, {num(row['errors'])} errors, "
+            f"{num(row['rss_mb'], 1)} MiB, {num(row['server_threads'])} threads, "
+            f"{num(row['server_fds'])} fds{cap}")
+
+
+def connections_sentence(j: connections.Judgement) -> str:
+    """The claim's answer, written from its judgement alone."""
+    at = j.decisive
+    held = j.held.get(at, [])
+    failed = j.failed.get(at, {})
+    parts = [f"{name} held" for name in j.asyncs + j.threads if name in held]
+    parts += [f"{name} did not ({failed[name]})" for name in j.asyncs + j.threads if name in failed]
+    text = (f"At {num(at)} concurrent connections held open ({j.workload}, open loop, {j.rate} "
+            f"req/s in total, paced by {j.engine}, p99 SLO {j.slo_ms:g} ms): " + "; ".join(parts)
+            + f". {j.why[:1].upper()}{j.why[1:]}.")
+    per = [c for c in j.costs if not math.isnan(c.kib_per_connection)]
+    if per:
+        text += (" Each open connection costs " + ", ".join(
+            f"{c.label} {c.kib_per_connection:.1f} KiB and {c.threads_per_connection:.2f} threads"
+            for c in per) + " (slopes of peak RSS and threads over "
+                 + ", ".join(num(u) for u in sorted({u for c in per for u in c.fitted}))
+                 + " connections, where every connection was served).")
+    framework = next((s for s in reversed(j.splits) if not math.isnan(s.framework)), None)
+    model = next((s for s in reversed(j.splits) if not math.isnan(s.model)), None)
+    if framework is not None:
+        text += (f" The HTTP framework's cost: at {num(framework.users)} connections aiohttp "
+                 f"(async) spent {ratio(framework.framework)} the server CPU per request of "
+                 "async-raw (the same loop and store on the threads' own parser).")
+    if model is not None:
+        text += (f" The execution model's: at {num(model.users)} connections async-raw spent "
+                 f"{ratio(model.model)} that of {model.thread} (the same parser, a thread per "
+                 "connection).")
+    if at < 1000:
+        text += f" The article speaks of thousands of connections; this was judged at {num(at)}."
+    if j.repeats < 2:
+        text += " One repeat per cell: the spread is not measured."
+    if j.left_out:
+        text += f" Left out: {'; '.join(j.left_out)}."
+    return text + " See the connection sweep under Latency."
 
 
 def claim_async(an: Analysis) -> Claim:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
-class Cell:
+class TableCell:
     """A table cell with validity marks (letters from aggregate.FLAGS)."""
     text: str
     marks: str = ""
@@ -41,7 +41,7 @@ class Code:
 @dataclass
 class Table:
     columns: list[str]
-    rows: Sequence[Sequence[str | Cell]]  # read-only: a table of plain strings is one too
+    rows: Sequence[Sequence[str | TableCell]]  # read-only: a table of plain strings is one too
     caption: str = ""
     numeric: set[int] = field(default_factory=set)  # column indexes to right-align
 

@@ -126,7 +126,7 @@ def groups(frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, group in frame.groupby(GROUP, sort=True, dropna=False):
         row = dict(zip(GROUP, key)) | {"model": group["model"].iloc[0], "repeats": len(group),
-                                       "offered_rps": float(_col(group, "offered_rps").median()),
+                                       "offered_rps": float(group["offered_rps"].median()),
                                        "rps": float(group["rps"].median()),
                                        "scope": ", ".join(sorted(set(group["gc_scope"]))),
                                        "cell_ids": list(group["cell_id"])}
@@ -195,7 +195,8 @@ def timeline_cell(run: Run, frame: pd.DataFrame) -> str | None:
     garbage before any other, then the longest pause."""
     if frame.empty:
         return None
-    have = frame[frame["cell_id"].map(lambda c: bool((run.records.get(c) or {}).get("latency_timeline")))]
+    have = frame[frame["cell_id"].map(lambda c: c in run.records
+                                      and bool(run.records[c].latency_timeline))]
     if have.empty:
         return None
     garbage = pd.to_numeric(_col(have, "garbage"), errors="coerce").fillna(0)
@@ -212,14 +213,14 @@ def timeline(run: Run, cell_id: str) -> tuple[np.ndarray, np.ndarray, list[tuple
     """(bucket starts in s from the window's start, max latency per bucket in ms, pauses as
     (start s from the window's start, duration ms, generation)). Buckets with no completed
     request are NaN."""
-    record = run.records.get(cell_id) or {}
-    line = record["latency_timeline"]
+    record = run.records[cell_id]
+    line = record.latency_timeline or {}
     step = float(line["bucket_ms"]) / 1000
     maxima = np.array(line["max_us"], dtype=float) / 1000
     maxima[maxima <= 0] = np.nan
-    start = float(record.get("window_start_unix_s") or line["start"])
+    start = float(record.window_start_unix_s or line["start"])
     offset = float(line["start"]) - start  # the same instant when both are the window's start
     x = offset + np.arange(len(maxima)) * step
-    pauses = [(p[0] / 1e6 - start, p[1] / 1000, int(p[2])) for p in record.get("gc_pauses") or []
+    pauses = [(p[0] / 1e6 - start, p[1] / 1000, int(p[2])) for p in record.gc_pauses or []
               if isinstance(p, (list, tuple)) and len(p) >= 3]
     return x, maxima, pauses

@@ -1,13 +1,12 @@
-"""Read one run directory (results/README.md is the contract) into a `Run`.
+"""One run as the report sees it: its stored records (read and migrated by results/read.py)
+turned into pandas frames.
 
-Nothing here crashes on a damaged run: a record that does not parse is skipped
-with a warning naming the file, a missing manifest or table becomes a warning,
-and every planned cell without a record is listed as missing. The report says
-all of these out loud instead of silently dropping them.
+Nothing here crashes on a damaged run: every warning the reader gives is kept in
+``Run.problems`` (the Validity section lists them) and raised as a RunWarning, and
+every planned cell without a record is listed as missing.
 """
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -16,10 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from results import schema
-from results.schema import BOOL_COLUMNS, INT_COLUMNS, KEY, RECORD_ONLY, TEXT_COLUMNS, parse_cell_id
+from results import ids, read, schema
+from results.ids import KEY
+from results.record import CellRecord
+from results.schema import BOOL_COLUMNS, INT_COLUMNS, TEXT_COLUMNS
 
-__all__ = ["KEY", "Run", "RunWarning", "load_run", "normalise", "parse_cell_id"]
+__all__ = ["KEY", "Run", "RunWarning", "load_run", "normalise"]
 
 
 class RunWarning(UserWarning):
@@ -32,7 +33,7 @@ class Run:
     path: Path
     manifest: dict[str, Any]
     cells: pd.DataFrame                 # one row per closed-loop cell record (repeats separate)
-    records: dict[str, dict[str, Any]]  # cell_id -> record-only fields (hdr, errors_by_kind, ...)
+    records: dict[str, CellRecord]      # cell_id -> the whole record (histograms, pauses, ...)
     planned: pd.DataFrame               # manifest matrix: one row per planned cell
     missing: pd.DataFrame               # planned cells without a readable record
     microbench: dict[str, Any] | None
@@ -54,14 +55,6 @@ class Run:
     def warn(self, message: str) -> None:
         self.problems.append(message)
         warnings.warn(message, RunWarning, stacklevel=2)
-
-
-def _read_json(path: Path, run: Run) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        run.warn(f"skipped {path}: not readable JSON ({exc})")
-        return None
 
 
 def _to_bool(value: Any) -> Any:
@@ -91,64 +84,20 @@ def normalise(cells: pd.DataFrame) -> pd.DataFrame:
             cells[column] = pd.NA
         cells[column] = pd.to_numeric(cells[column], errors="coerce").astype("Int64")
     for column in cells.columns:
-        if column not in TEXT_COLUMNS + BOOL_COLUMNS + INT_COLUMNS + schema.RECORD_ONLY:
+        if column not in TEXT_COLUMNS + BOOL_COLUMNS + INT_COLUMNS:
             cells[column] = pd.to_numeric(cells[column], errors="coerce")
     cells["status"] = cells["status"].replace("", "ok")
     return cells
 
 
-def _read_records(run: Run) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    folder = run.path / "cells"
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        record = _read_json(path, run)
-        if record is None:
-            continue
-        if not isinstance(record, dict) or not record.get("cell_id"):
-            run.warn(f"skipped {path}: not a cell record (no cell_id)")
-            continue
-        schema.migrate_record(record, run.version)
-        run.records[record["cell_id"]] = {k: record.get(k) for k in RECORD_ONLY}
-        rows.append({k: v for k, v in record.items() if k not in RECORD_ONLY})
-    return rows
+def _frame(records: list[CellRecord]) -> pd.DataFrame:
+    """The records' columns as one normalised frame (repeats separate)."""
+    return normalise(pd.DataFrame([record.columns() for record in records],
+                                  columns=list(schema.COLUMN_NAMES)))
 
 
-def _read_table(run: Run, have: set[str]) -> list[dict[str, Any]]:
-    """Every row of cells.csv. The store rebuilds it after each cell, so it carries what
-    a record cannot know when written (`noisy`, judged over all repeats so far); a row
-    whose record is missing still has its numbers, though not its histogram."""
-    path = run.path / "cells.csv"
-    if not path.exists():
-        return []
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as exc:
-        run.warn(f"skipped {path}: not readable CSV ({exc})")
-        return []
-    if "cell_id" not in table:
-        run.warn(f"skipped {path}: no cell_id column")
-        return []
-    for cell_id in table.loc[~table["cell_id"].isin(have), "cell_id"]:
-        run.warn(f"cell {cell_id}: in cells.csv but its record is missing or unreadable; "
-                 "its numbers come from cells.csv and it has no latency histogram")
-    return table.replace("", None).to_dict("records")
-
-
-def _with_identity(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows as a normalised frame, identity columns filled from the id where they are absent."""
-    for row in rows:
-        for key, value in (parse_cell_id(str(row["cell_id"])) or {}).items():
-            if row.get(key) in (None, ""):
-                row[key] = value
-    return normalise(pd.DataFrame(rows))
-
-
-def _planned(manifest: dict[str, Any]) -> pd.DataFrame:
-    matrix = manifest.get("matrix") or []
-    rows = [row for row in matrix if isinstance(row, dict) and row.get("cell_id")]
-    for row in rows:
-        schema.migrate_record(row, schema.format_version(manifest))
-    frame = pd.DataFrame(rows, columns=["cell_id", *schema.IDENTITY, "python", "live_objects"])
+def _planned(matrix: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(matrix, columns=["cell_id", *ids.IDENTITY, "python", "live_objects"])
     for column in INT_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     return frame
@@ -165,42 +114,22 @@ def _one_interpreter(run: Run) -> None:
 
 
 def load_run(path: str | Path) -> Run:
-    """Read manifest.json, cells/*.json, cells.csv and microbench.json of one run."""
+    """Read one run (results/read.py) and turn it into the report's frames."""
     path = Path(path)
     run = Run(path=path, manifest={}, cells=pd.DataFrame(), records={},
               planned=pd.DataFrame(), missing=pd.DataFrame(), microbench=None)
-    if not path.is_dir():
-        raise FileNotFoundError(f"{path}: no such run directory")
-    manifest_path = path / "manifest.json"
-    if manifest_path.exists():
-        manifest = _read_json(manifest_path, run)
-        run.manifest = manifest if isinstance(manifest, dict) else {}
-        run.version = schema.check_readable(run.manifest, str(manifest_path))
-        schema.migrate_manifest(run.manifest, run.version)
-    else:
-        run.warn(f"{manifest_path} is missing: no environment, placement or plan to report")
-    records = _read_records(run)
-    table = {row["cell_id"]: row for row in _read_table(run, {r["cell_id"] for r in records})}
-    for record in records:
-        # A field the record lacks comes from cells.csv; one it has (even null) stays its own.
-        for key, value in table.pop(record["cell_id"], {}).items():
-            record.setdefault(key, value)
-    run.cells = _with_identity(records + list(table.values()))
+    stored = read.read_run(path, warn=run.warn)
+    run.manifest, run.version, run.microbench = stored.manifest, stored.version, stored.microbench
+    run.records = {record.cell_id: record for record in stored.records}
+    run.cells = _frame(stored.records)
     _one_interpreter(run)
-    run.planned = _planned(run.manifest)
+    run.planned = _planned(stored.matrix)
     every = run.cells if run.all_cells is None else run.all_cells
     have = set(every["cell_id"]) if len(every) else set()
-    if len(run.cells):
-        is_open = run.cells["mode"] == "open"
-        run.open_cells = run.cells[is_open].reset_index(drop=True)
-        run.cells = run.cells[~is_open].reset_index(drop=True)
+    is_open = run.cells["mode"] == "open"
+    run.open_cells = run.cells[is_open].reset_index(drop=True)
+    run.cells = run.cells[~is_open].reset_index(drop=True)
     run.missing = run.planned[~run.planned["cell_id"].isin(have)].reset_index(drop=True)
-    if (path / "calibration.csv").exists():
-        try:
-            run.calibration = pd.read_csv(path / "calibration.csv")
-        except (OSError, ValueError) as exc:
-            run.warn(f"skipped {path / 'calibration.csv'}: not readable CSV ({exc})")
-    if (path / "microbench.json").exists():
-        bench = _read_json(path / "microbench.json", run)
-        run.microbench = bench if isinstance(bench, dict) else None
+    if stored.calibration is not None:
+        run.calibration = pd.DataFrame(stored.calibration)
     return run

@@ -11,23 +11,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from .load import Run
 
 # p99 targets (ms) for "sustains a rate", when the profile names none for a workload:
-# a few times the work a request costs plus the harness's own ~1-2 ms (Locust's floor).
+# a few times the work a request costs plus Locust's own floor (README, "Measured here").
 DEFAULT_SLO_MS = {"cpu": 20.0, "io": 50.0, "hot-key": 10.0, "write-heavy": 5.0,
                   "read-heavy": 5.0, "transfer": 5.0}
 FALLBACK_SLO_MS = 10.0
 SUSTAINED = 0.95  # achieved/offered below this: the server did not keep the rate
-THREAD_CAP = 1024  # thread strategies' default --workers: connections served at once (CONTRACT.md)
 
-_MEDIAN = ["offered_rps", "rps", "p50_us", "p99_us", "p999_us", "p50_uncorrected_us",
+_MEDIAN = ["offered_rps", "rps", "p50_us", "p99_us", "p999_us", "max_us", "p50_uncorrected_us",
            "p99_uncorrected_us", "p999_uncorrected_us", "send_lag_p99_us", "rss_mb",
-           "server_threads", "server_fds"]
-GROUP = ["workload", "strategy", "cores", "users", "rate"]
+           "server_threads", "server_fds", "cpu_us_per_request"]
+GROUP = ["workload", "strategy", "engine", "workers", "cores", "users", "rate"]
 
 
 def slo_ms(run: Run, workload: str) -> float:
@@ -37,19 +35,16 @@ def slo_ms(run: Run, workload: str) -> float:
     return float(value) if isinstance(value, (int, float)) and value > 0 else FALLBACK_SLO_MS
 
 
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
-
-
 def groups(run: Run) -> pd.DataFrame:
     """One row per open-loop cell without its repeat: medians over the usable repeats."""
     cells = run.open_cells
     if cells.empty:
         return pd.DataFrame(columns=GROUP)
+    cells = cells.assign(workers=cells["workers"].fillna(0).astype(int))
     rows = []
     for key, group in cells.groupby(GROUP, sort=True, dropna=False):
         ok = group[group["status"] == "ok"]
-        lagging = ok[_col(ok, "loadgen_lagging").fillna(False).astype(bool)]
+        lagging = ok[ok["loadgen_lagging"].fillna(False).astype(bool)]
         usable = ok.drop(lagging.index)
         row = dict(zip(GROUP, key)) | {
             "model": group["model"].iloc[0], "safety": group["safety"].iloc[0],
@@ -57,16 +52,18 @@ def groups(run: Run) -> pd.DataFrame:
             "skipped": int((group["status"] == "skipped").sum()),
             "failed": int((group["status"] == "failed").sum()),
             "reasons": "; ".join(sorted({r for r in group["reason"] if r})),
-            "errors": float(_col(usable, "errors").fillna(0).sum()),
-            "requests": float(_col(usable, "requests").fillna(0).sum()),
-            "cell_ids": list(usable["cell_id"])}
+            "errors": float(usable["errors"].fillna(0).sum()),
+            "requests": float(usable["requests"].fillna(0).sum()),
+            "cell_ids": list(usable["cell_id"]),
+            # what its server said it serves at once (its ready line): one per cell, the same
+            "connection_cap": group["connection_cap"].max()}
         for name in _MEDIAN:
-            values = _col(usable, name).dropna()
+            values = usable[name].dropna()
             row[name] = float(values.median()) if len(values) else math.nan
         if math.isnan(row["offered_rps"]):
-            row["offered_rps"] = float(_col(group, "offered_rps").dropna().median()) \
-                if _col(group, "offered_rps").notna().any() else math.nan
-        p99 = _col(usable, "p99_us").dropna()
+            row["offered_rps"] = float(group["offered_rps"].dropna().median()) \
+                if group["offered_rps"].notna().any() else math.nan
+        p99 = usable["p99_us"].dropna()
         row["p99_min"], row["p99_max"] = (float(p99.min()), float(p99.max())) if len(p99) else (math.nan,) * 2
         rows.append(row)
     return pd.DataFrame(rows)
@@ -142,23 +139,29 @@ def capacity_at_slo(run: Run, frame: pd.DataFrame, workload: str, order: list[st
 
 
 def sweep_rows(frame: pd.DataFrame, workload: str = "io") -> pd.DataFrame:
-    """The connection sweep: one workload at one rate, several connection counts."""
+    """The connection sweep: one workload, engine and rate, several connection counts (of
+    several, the one reaching the most connections, then with the most counts)."""
     mine = frame[frame["workload"] == workload]
     if mine.empty:
         return mine
-    by_rate = mine.groupby("rate")["users"].nunique()
-    if by_rate.max() < 2:
+    by = mine.groupby(["engine", "rate"])["users"].agg(["nunique", "max"])
+    by = by[by["nunique"] >= 2]
+    if by.empty:
         return mine.iloc[0:0]
-    rate = by_rate.idxmax()
-    return mine[mine["rate"] == rate].sort_values(["strategy", "users"])
+    engine, rate = by.sort_values(["max", "nunique"]).index[-1]
+    return mine[(mine["engine"] == engine) & (mine["rate"] == rate)].sort_values(
+        ["strategy", "workers", "users"])
+
+
+def cap(row: pd.Series | dict) -> int | None:
+    """The connections a group's server serves at once (a thread each, in a thread
+    strategy or a -mp one with a threaded front), as its cells recorded; None: no cap."""
+    found = row.get("connection_cap")
+    return int(found) if found is not None and found == found else None
 
 
 def capped(row: pd.Series | dict) -> bool:
-    """More connections than threads serve at once, in a server whose connections take a
-    thread each: a thread strategy, or a -mp one with a threaded front (seen: its tree
-    peaked at the cap's thread count)."""
-    if int(row.get("users") or 0) <= THREAD_CAP or row.get("model") == "async":
-        return False
-    threads = row.get("server_threads")
-    return row.get("model") == "threads" or (threads == threads and threads is not None
-                                              and threads >= THREAD_CAP)
+    """More connections than the server serves at once (as its cells recorded its cap: a
+    cell that raised it with --workers past its connections is not capped)."""
+    found = cap(row)
+    return found is not None and int(row.get("users") or 0) > found

@@ -7,7 +7,7 @@ import re
 
 from results.schema import FLAG_NAMES
 
-from .doc import Bullets, Cell, Code, Document, Figure, Heading, Para, Table
+from .doc import Bullets, Code, Document, Figure, Heading, Para, Table, TableCell
 
 CSS = """
 :root { --ink: #1d2127; --muted: #5b6470; --line: #d6dae0; --flag: #fff4d6; --alert: #b3261e; }
@@ -49,8 +49,8 @@ def _inline(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
-def _cell_html(value: str | Cell, numeric: bool) -> str:
-    cell = value if isinstance(value, Cell) else Cell(str(value))
+def _cell_html(value: str | TableCell, numeric: bool) -> str:
+    cell = value if isinstance(value, TableCell) else TableCell(str(value))
     short = len(cell.text) <= 24  # names and numbers: never broken across lines
     classes = [c for c in ("num" if numeric else "", "flagged" if cell.marks else "",
                            "nw" if short else "") if c]
@@ -84,6 +84,9 @@ def _block_html(block) -> str:
         return f"<pre><code>{html.escape(block.text)}</code></pre>"
     if isinstance(block, Table):
         return _table_html(block)
+    if isinstance(block, Figure) and not block.png:  # built without figures
+        return (f'<figure data-file="{html.escape(block.filename)}"><figcaption>'
+                f"{_inline(block.caption)}</figcaption></figure>")
     if isinstance(block, Figure):
         data = base64.b64encode(block.png).decode()
         return (f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(block.title)}" '
@@ -105,8 +108,8 @@ def to_html(doc: Document, footer: str = "") -> str:
             f"<footer>{html.escape(footer)}</footer></body></html>\n")
 
 
-def _md_cell(value: str | Cell) -> str:
-    cell = value if isinstance(value, Cell) else Cell(str(value))
+def _md_cell(value: str | TableCell) -> str:
+    cell = value if isinstance(value, TableCell) else TableCell(str(value))
     text = cell.text + (f" [{cell.marks}]" if cell.marks else "")
     return text.replace("|", "\\|").replace("\n", " ") or " "
 

@@ -1,6 +1,9 @@
-"""results/: generated runs live in this folder; these modules describe their files.
+"""results/: generated runs live in this folder; these modules own their format.
 
-`schema` is the shape of a run (columns, flags, ids, format version) and `atomic`
-how a file is written so that a reader never sees half of it. Both are leaves:
-the load stage and the report import them, they import nothing of the project.
+`record` is the cell record (each field once: type, unit, meaning), `schema` the
+shape of a run around it (columns derived from the record, flags, format version
+and migration), `ids` a cell's id, `hdr` the histograms' layout, `read` and
+`store` reading and writing a run, `atomic` how a file is written so that a reader
+never sees half of it. They import nothing of the project outside results/: the
+load stage writes through them, the report reads through them.
 """

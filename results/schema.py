@@ -1,25 +1,28 @@
 """The shape of a run's files, written once: the load stage writes through it, the
-report reads through it. A leaf module: it imports nothing of the project, so both
-sides (and tests) can use it without importing each other.
+report reads through it. It imports nothing of the project beyond results/.
 
-What is here: the format version every manifest carries, the cell-id format, the
-cell record's fields (each column of cells.csv with its type, unit and meaning;
-the record-only fields beside them), the validity flags and their thresholds.
-results/README.md explains the same in prose; a test keeps the two in step.
+What is here: the format version every manifest carries and how older formats are
+migrated, the columns of cells.csv (derived from the cell record's fields,
+results/record.py) and how a row is written and read back, the validity flags and
+their thresholds, and the one rule for `noisy`. results/README.md explains the same
+in prose; a test keeps the two in step.
 """
 from __future__ import annotations
 
-import re
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from results import ids
+from results.record import FIELDS, CellRecord
 
 # 1: round 1 (no `format_version` key, Locust only). 2: engines, `engine` in the id.
 # 3: each strategy's declared traits in the manifest (`analogue` for `rust`, `parallel`,
 # `interpreter_lock`, `collector`, `discipline`, ...); older runs get them by migration.
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
-
-Record = dict[str, Any]  # one cell record, as stored in cells/<cell-id>.json
+# 4: `connection_cap` in every record; `loops_per_us` gone from the manifest.
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 
 # Thresholds behind the validity flags (the report explains each with these numbers).
 BUSY = 0.9            # a side using >= 90% of what it can use is saturated
@@ -44,145 +47,81 @@ class Column:
     meaning: str
 
 
-def _cols(kind: str, unit: str, meaning: str, *names: str) -> list[Column]:
-    return [Column(name, kind, unit, meaning) for name in names]
+_KINDS = {"str": "text", "int": "int", "float": "float", "bool": "bool"}
 
 
-# The columns of cells.csv, in order. Every one is also a field of the cell record,
-# except `noisy` (a property of a cell's repeats together, set when cells.csv is rebuilt).
+def _kind(annotation: Any) -> str:
+    """A field's column kind from its annotation (``float | None`` -> float)."""
+    base = str(annotation).replace(" | None", "").strip()
+    if base not in _KINDS:
+        raise TypeError(f"a column must be str, int, float or bool (or None), not {annotation}")
+    return _KINDS[base]
+
+
+# The columns of cells.csv, in order: every field of the cell record except the
+# record-only ones (histograms, error kinds, pauses...).
 COLUMNS: tuple[Column, ...] = tuple(
-    _cols("text", "", "see CELL_ID", "cell_id")
-    + _cols("text", "", "the strategy, its execution model and safety", "strategy", "model", "safety")
-    + _cols("text", "", "the workload's name", "workload")
-    + _cols("text", "", "the load engine that measured the cell: locust or wrk", "engine")
-    + _cols("text", "", "the interpreter that served: its --pythons label (3.13, 3.13t when "
-            "free-threaded), or the harness's own major.minor", "python")
-    + _cols("bool", "", "whether the serving interpreter's GIL was on (its /health)", "gil_enabled")
-    + _cols("int", "count", "CPUs the server was pinned to", "cores")
-    + _cols("int", "count", "concurrent users (Locust) or connections (wrk)", "users")
-    + _cols("int", "objects", "the --live-objects knob: the live heap each serving process "
-            "held (0: none)", "live_objects")
-    + _cols("int", "index", "0-based repeat of the same cell", "repeat")
-    + _cols("text", "", "closed (users send back to back) or open (requests start on a schedule)",
-            "mode")
-    + _cols("text", "", "open loop: the planned rate, req/s or <fraction>x of capacity", "rate")
-    + _cols("float", "1/s", "open loop: the rate offered, fractions resolved", "offered_rps")
-    + _cols("text", "", "ok, failed or skipped; why", "status", "reason")
-    + _cols("float", "s", "length of the measured window actually observed", "duration_s")
-    + _cols("int", "count", "requests completed in the measured window", "requests")
-    + _cols("float", "1/s", "requests / duration_s", "rps")
-    + _cols("float", "µs", "latency percentiles of the measured window", "p50_us", "p90_us",
-            "p99_us", "p999_us", "p9999_us", "max_us", "mean_us")
-    + _cols("float", "µs", "open loop: latency from the actual send (not corrected)",
-            "p50_uncorrected_us", "p90_uncorrected_us", "p99_uncorrected_us",
-            "p999_uncorrected_us")
-    + _cols("float", "µs", "open loop: the generator's own send lag at p99", "send_lag_p99_us")
-    + _cols("int", "count", "failed requests in the window (any kind)", "errors")
-    + _cols("float", "s", "CPU time of each side's process tree over the window",
-            "server_cpu_s", "loadgen_cpu_s")
-    + _cols("float", "cores", "CPU seconds per second of window", "server_cpu", "loadgen_cpu")
-    + _cols("int", "count", "CPUs each side was allowed to use", "server_cores", "loadgen_cores")
-    + _cols("float", "1/CPU-s", "requests per server CPU-second", "rps_per_cpu_s")
-    + _cols("float", "µs", "server CPU per request (server_cpu_s / requests)", "cpu_us_per_request")
-    + _cols("float", "MiB", "peak resident memory of the server's process tree", "rss_mb")
-    + _cols("int", "count", "peak threads and open file descriptors of the server's process tree",
-            "server_threads", "server_fds")
-    + _cols("float", "cores", "how busy the load generator's CPUs were, by anyone", "loadgen_cpus_busy")
-    + _cols("float", "cores", "CPU on the run's CPUs used by neither side", "other_cpu")
-    + _cols("bool", "", "validity flags (see FLAGS)", "busy_machine", "loadgen_bound",
-            "shared_cpu", "noisy", "loadgen_lagging")
-    + _cols("bool", "", "the invariant held and acknowledged increments match", "correct")
-    + _cols("int", "units of by", "acknowledged increments minus the server's sum", "lost_updates")
-    + _cols("int", "units of by", "what correct and lost_updates come from", "acked_incr",
-            "uncertain_incr", "server_sum", "server_incr_applied")
-    + _cols("float", "s", "how long before the window the first request was answered",
-            "warmup_observed_s")
-    + _cols("float", "µs/µs/ms", "the server's work knobs for this cell", "cpu_us", "hold_us", "io_ms")
-    + _cols("int", "objects/request", "the --garbage knob: objects each request left in "
-            "reference cycles", "garbage")
-    + _cols("text", "", "the server's --gc mode: default, off or freeze", "gc_mode")
-    + _cols("float", "share", "the --churn knob: share of state requests that replace a page "
-            "of heap entries", "churn")
-    + _cols("int", "objects", "what the server said it held at start-up (/health): its heap's "
-            "objects; those its collector tracked (Python only)", "heap_objects", "tracked_objects")
-    + _cols("text", "", "open loop: how the measured window's length was chosen", "window_basis")
-    + _cols("text", "", "what the gc_* figures cover: window (exactly) or cell (warm-up "
-            "included); empty: the server reports no collector", "gc_scope")
-)
-# The garbage collector's figures of a cell (loadtests/running/gcwindow.py fills them).
-GC_COLUMNS: tuple[Column, ...] = tuple(
-    _cols("int", "count", "cyclic-collector runs, every generation and server process",
-          "gc_collections")
-    + _cols("float", "ms", "time in those collections, summed over processes; the longest one",
-            "gc_pause_total_ms", "gc_pause_max_ms")
-    + _cols("int", "count", "pauses the server's rings no longer hold (0: gc_pauses complete)",
-            "gc_pauses_dropped")
-    + _cols("int", "count", "full (generation 2) collections among gc_collections",
-            "gc_full_collections")
-    + _cols("float", "ms", "the longest pause of each generation", "gc_pause_max_gen0_ms",
-            "gc_pause_max_gen1_ms", "gc_pause_max_gen2_ms")
-    + _cols("float", "share", "gc_pause_total_ms over the window (summed over processes: a "
-            "multi-process server's can pass 1)", "gc_paused_share")
-)
-COLUMNS += GC_COLUMNS
+    Column(item.name, _kind(item.type), item.metadata["unit"], item.metadata["meaning"])
+    for item in FIELDS if item.metadata["column"])
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in COLUMNS)
 TEXT_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "text")
 BOOL_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "bool")
 # identity: never fractional, never NaN in an ok cell
-INT_COLUMNS = ("cores", "users", "repeat", "live_objects")
-
-# Fields of a record that are not columns of cells.csv.
-RECORD_ONLY = ("hdr", "hdr_uncorrected", "lag_hdr", "errors_by_kind", "detail",
-               "server_stderr_tail", "loadgen_detail", "gc_pauses", "window_start_unix_s",
-               "latency_timeline")
-
-# One measurement, repeats aside: what the report groups by.
-KEY = ["strategy", "workload", "engine", "cores", "users", "live_objects", "mode", "rate"]
-# and `rate` (open loop) and `live_objects` (a live heap), each absent from ids without one
-IDENTITY = ("strategy", "workload", "engine", "cores", "users", "repeat")
-DEFAULT_ENGINE = "locust"  # what a format-1 run was measured with
-
-# <strategy>.<workload>.<engine>.c<cores>.u<users>[.h<live>][.o<rate>].r<repeat>[.py<label>];
-# format 1 had no engine part. `.h<live>` marks a server holding a live heap of that many
-# objects (--live-objects); cells without one have none, so their ids are as before.
-# `.o<rate>` marks an open-loop cell: `o2000` offers 2000 req/s, `o0.85x` 0.85 of the
-# strategy's capacity measured earlier in the run; closed cells have none. A run over
-# several interpreters (--pythons) adds .py<label>, e.g. ...r0.py3.13.
-CELL_ID = "{strategy}.{workload}.{engine}.c{cores}.u{users}{heap}{open}.r{repeat}"
-RATE = r"\d+(?:\.\d+)?x?"
-_ID = re.compile(r"^(?P<strategy>[^.]+)\.(?P<workload>[^.]+)(?:\.(?P<engine>[a-z0-9]+))?"
-                 r"\.c(?P<cores>\d+)\.u(?P<users>\d+)(?:\.h(?P<live_objects>\d+))?"
-                 r"(?:\.o(?P<rate>" + RATE + r"))?"
-                 r"\.r(?P<repeat>\d+)(?:\.py(?P<python>\S+))?$")
+INT_COLUMNS = tuple(c.name for c in COLUMNS
+                    if c.kind == "int" and c.name in (*ids.IDENTITY, "live_objects"))
 
 
-def cell_id(strategy: str, workload: str, engine: str, cores: int, users: int, repeat: int,
-            python: str = "", rate: str = "", live_objects: int = 0) -> str:
-    base = CELL_ID.format(strategy=strategy, workload=workload, engine=engine, cores=cores,
-                          users=users, repeat=repeat, open=f".o{rate}" if rate else "",
-                          heap=f".h{live_objects}" if live_objects else "")
-    return f"{base}.py{python}" if python else base
+def csv_row(record: CellRecord) -> dict[str, Any]:
+    """A record as one row of cells.csv: every column, empty where None."""
+    return {name: "" if value is None else value for name, value in record.columns().items()}
 
 
-def mode_of(rate: str) -> str:
-    return "open" if rate else "closed"
-
-
-def parse_cell_id(text: str) -> dict[str, Any] | None:
-    """The identity fields of a cell id (either format); None if it is not one."""
-    match = _ID.match(text)
-    if not match:
+def _parse(kind: str, text: str) -> Any:
+    if text == "":
         return None
-    found: dict[str, Any] = {"cell_id": text, **match.groupdict()}
-    found["engine"] = found["engine"] or DEFAULT_ENGINE
-    found["rate"] = found["rate"] or ""
-    found["mode"] = mode_of(found["rate"])
-    found["live_objects"] = found["live_objects"] or 0
-    if not found["python"]:
-        del found["python"]
-    for name in ("cores", "users", "repeat", "live_objects"):
-        found[name] = int(found[name])
-    return found
+    if kind == "text":
+        return text
+    if kind == "bool":
+        return {"true": True, "false": False}.get(text.strip().lower())
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if kind == "int" and number.is_integer() else number
+
+
+def from_csv_row(row: dict[str, str]) -> dict[str, Any]:
+    """One row of cells.csv back into record fields, typed by their column (empty: None)."""
+    kinds = {column.name: column.kind for column in COLUMNS}
+    return {name: _parse(kinds[name], text or "") for name, text in row.items() if name in kinds}
+
+
+def cv(rps: Sequence[float]) -> float | None:
+    """Coefficient of variation of a cell's repeats' throughput; None under two repeats."""
+    if len(rps) < 2 or statistics.mean(rps) <= 0:
+        return None
+    return statistics.stdev(rps) / statistics.mean(rps)
+
+
+def is_noisy(rps: Sequence[float]) -> bool:
+    """The one rule for the `noisy` flag: the repeats' rps vary by more than NOISY_CV."""
+    found = cv(rps)
+    return found is not None and found > NOISY_CV
+
+
+def mark_noisy(records: Sequence[CellRecord]) -> None:
+    """Set `noisy` on every ok record from the ok repeats of its cell (same KEY, same
+    --workers, same interpreter: repeats under 3.11 and 3.13 are not repeats of one cell)."""
+    groups: dict[tuple, list[CellRecord]] = {}
+    for record in records:
+        if record.status == "ok":
+            key = tuple(getattr(record, name) for name in ids.KEY) + (record.workers or 0,
+                                                                      record.python or "")
+            groups.setdefault(key, []).append(record)
+    for group in groups.values():
+        noisy = is_noisy([r.rps for r in group if r.rps is not None])
+        for record in group:
+            record.noisy = noisy
 
 
 @dataclass(frozen=True)
@@ -214,33 +153,27 @@ FLAG_NAMES = {flag.mark: flag.name for flag in FLAGS}
 DISQUALIFYING = ("loadgen_bound", "errors", "failed", "busy_machine")
 MARKS = {flag.name: flag.mark for flag in FLAGS}
 
+# calibration.csv (`make calibrate`): one row per strategy and workload, wrk beside Locust.
+CALIBRATION_COLUMNS = ("strategy", "workload", "users", "wrk_rps", "locust_rps", "headroom", "agree",
+                       "wrk_loadgen_bound", "locust_loadgen_bound", "wrk_server_cpu",
+                       "locust_server_cpu", "locust_loadgen_cpu", "note")
+
+# results/soak-<stamp>/ (`make soak`): soak.csv, every sample; summary.csv, per strategy.
+SOAK_SAMPLE_COLUMNS = ("t_s", "strategy", "rss_mib", "processes", "threads", "fds", "requests",
+                       "errors")
+SOAK_SUMMARY_COLUMNS = ("strategy", "status", "server_pid", "duration_s", "target_rps",
+                        "achieved_rps", "requests", "errors", "warmup_s", "start_rss_mib",
+                        "end_rss_mib", "peak_rss_mib", "growth_mib", "growth_pct_per_hour",
+                        "slope_mib_per_hour", "start_threads", "end_threads", "start_fds",
+                        "end_fds", "acked_incr", "uncertain_incr", "server_sum",
+                        "server_incr_applied", "server_requests", "correct")
+
 # manifest.json: the keys a run writes (results/README.md says what each means).
 MANIFEST_KEYS = ("format_version", "run_id", "profile", "description", "overrides", "command",
                  "matrix", "strategies", "workloads", "placement", "timing", "budget", "arrivals",
-                 "slo_ms",
-                 "nofile", "loops_per_us",
+                 "slo_ms", "nofile", "knob_check",
                  "environment", "broken_strategies", "contract", "races", "target", "loadgen_workers",
-                 "master_port", "started", "ended", "status", "pythons")
-
-
-def blank_record(**identity: Any) -> Record:
-    """A record with every column present (None: not measured yet) and the given identity."""
-    record: Record = dict.fromkeys(COLUMN_NAMES)
-    record.update(identity)
-    record["rate"] = identity.get("rate") or ""
-    record["mode"] = mode_of(record["rate"])
-    record["live_objects"] = identity.get("live_objects") or 0
-    if all(record.get(name) is not None for name in IDENTITY):
-        record["cell_id"] = cell_id(record["strategy"], record["workload"], record["engine"],
-                                    record["cores"], record["users"], record["repeat"],
-                                    python=identity.get("python") or "", rate=record["rate"],
-                                    live_objects=record["live_objects"])
-    return record
-
-
-def csv_row(record: Record) -> dict[str, Any]:
-    """A record as one row of cells.csv: every column, empty where None."""
-    return {name: "" if record.get(name) is None else record.get(name) for name in COLUMN_NAMES}
+                 "master_port", "started", "ended", "status", "interrupted_by", "pythons")
 
 
 def format_version(manifest: dict[str, Any]) -> int:
@@ -259,16 +192,30 @@ def check_readable(manifest: dict[str, Any], where: str) -> int:
     return version
 
 
-def migrate_record(record: Record, version: int) -> Record:
-    """A record of an older format, brought to this one (format 1: Locust measured it)."""
+# Formats 1 to 3 did not record a server's connection cap. Every thread server of those
+# runs served at the threads model's default --workers (the harness never passed one),
+# which CONTRACT.md gave as 1024; a -mp server's cap is left unknown.
+FORMAT_3_THREAD_CAP = 1024
+
+
+def migrate_identity(doc: dict[str, Any], version: int) -> dict[str, Any]:
+    """A cell's identity (a stored record's or a matrix row's) of an older format."""
     if version < 2:
-        record.setdefault("engine", DEFAULT_ENGINE)
+        doc.setdefault("engine", ids.DEFAULT_ENGINE)  # format 1: Locust measured it
     # Open-loop cells came within format 2 and carry these; every earlier cell was closed.
-    record["rate"] = record.get("rate") or ""
-    record.setdefault("mode", mode_of(record["rate"]))
+    doc["rate"] = doc.get("rate") or ""
+    doc.setdefault("mode", ids.mode_of(doc["rate"]))
     # So did the live heap: a record without the field held none.
-    record["live_objects"] = record.get("live_objects") or 0
-    return record
+    doc["live_objects"] = doc.get("live_objects") or 0
+    return doc
+
+
+def migrate_record(doc: dict[str, Any], version: int) -> dict[str, Any]:
+    """A stored record of an older format, brought to this one."""
+    migrate_identity(doc, version)
+    if version < 4 and "connection_cap" not in doc:
+        doc["connection_cap"] = FORMAT_3_THREAD_CAP if doc.get("model") == "threads" else None
+    return doc
 
 
 # The sharing-discipline families of the strategies that existed before format 3, for
@@ -287,6 +234,7 @@ def migrate_manifest(manifest: dict[str, Any], version: int) -> dict[str, Any]:
     language as its traits (Python: the GIL and the cyclic collector, parallel only as
     processes; any other language: neither, and parallel), and that is what those runs
     measured under. Nothing else infers a trait; a format-3 manifest is left as written.
+    (A format-3 manifest's `loops_per_us` is read and ignored.)
     """
     strategies = manifest.get("strategies")
     if version >= 3 or not isinstance(strategies, dict):

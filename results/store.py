@@ -1,27 +1,27 @@
-"""The results store: results/<run-id>/ with a manifest, one record per cell, cells.csv.
+"""Write a run: results/<run-id>/ with a manifest, one record per cell, cells.csv.
 
 A record is written to a temporary name and renamed, so a crash or Ctrl-C
 loses at most the cell in flight. cells.csv is rebuilt from the records after
-every cell; a record that does not parse is skipped with a warning naming it.
+every cell (read back through results/read.py, so a record that does not parse
+is skipped with a warning naming it, as the report does).
 """
 from __future__ import annotations
 
 import csv
 import io
-import json
 import os
-import statistics
-import sys
 from pathlib import Path
+from typing import Any
 
-from results import schema
+from results import read, schema
 from results.atomic import write_json, write_text
+from results.record import CellRecord
 
 
 class RunStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.cells_dir = path / "cells"
+        self.cells_dir = path / read.CELLS
 
     @classmethod
     def create(cls, root: Path, run_id: str) -> RunStore:
@@ -34,58 +34,44 @@ class RunStore:
         tmp.replace(latest)
         return store
 
-    def manifest(self) -> dict:
+    def manifest(self) -> dict[str, Any]:
         """The manifest, brought to this format (a run resumed from an older one)."""
-        doc = json.loads((self.path / "manifest.json").read_text())
-        return schema.migrate_manifest(doc, schema.format_version(doc))
+        return read.read_manifest(self.path)[0]
 
-    def write_manifest(self, doc: dict) -> None:
+    def version(self) -> int:
+        return read.read_manifest(self.path)[1]
+
+    def write_manifest(self, doc: dict[str, Any]) -> None:
         doc.setdefault("format_version", schema.FORMAT_VERSION)
-        write_json(self.path / "manifest.json", doc)
+        write_json(self.path / read.MANIFEST, doc)
 
-    def write_cell(self, record: dict) -> None:
-        write_json(self.cells_dir / f"{record['cell_id']}.json", record)
+    def write_cell(self, record: CellRecord) -> None:
+        write_json(self.cells_dir / f"{record.cell_id}.json", record.to_json())
         self.write_csv()
 
-    def records(self, warn=lambda msg: print(msg, file=sys.stderr)) -> list[dict]:
-        found = []
-        for path in sorted(self.cells_dir.glob("*.json")):
-            try:
-                record = json.loads(path.read_text())
-                if not isinstance(record, dict) or "cell_id" not in record:
-                    raise ValueError("not a cell record")
-            except (ValueError, OSError) as exc:
-                warn(f"sharebench: warning: skipping unreadable cell record {path}: {exc}")
-                continue
-            found.append(record)
-        return found
+    def records(self, warn: read.Warn = read.to_stderr) -> list[CellRecord]:
+        """Every readable record of the run, migrated to this format."""
+        return read.read_records(self.path, self.version(), warn)
 
     def done(self) -> set[str]:
         """Cells with a readable record: what --resume need not measure again."""
-        return {record["cell_id"] for record in self.records()}
+        return {record.cell_id for record in self.records()}
+
+    def write_calibration(self, rows: list[dict[str, Any]]) -> None:
+        """calibration.csv: every row so far (schema.CALIBRATION_COLUMNS), rewritten whole."""
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, schema.CALIBRATION_COLUMNS)
+        writer.writeheader()
+        writer.writerows({name: "" if row.get(name) is None else row[name]
+                          for name in schema.CALIBRATION_COLUMNS} for row in rows)
+        write_text(self.path / read.CALIBRATION, text.getvalue())
 
     def write_csv(self) -> None:
         records = self.records()
-        mark_noisy(records)
+        schema.mark_noisy(records)
         text = io.StringIO(newline="")
         writer = csv.DictWriter(text, schema.COLUMN_NAMES)
         writer.writeheader()
         for record in records:
             writer.writerow(schema.csv_row(record))
-        write_text(self.path / "cells.csv", text.getvalue())
-
-
-def mark_noisy(records: list[dict]) -> None:
-    """Flag every repeat of a cell whose throughput varies by more than schema.NOISY_CV."""
-    groups: dict[tuple, list[dict]] = {}
-    for record in records:
-        if record.get("status") == "ok":
-            # the interpreter too: repeats under 3.11 and 3.13 are not repeats of one cell
-            key = tuple(record.get(name) for name in schema.KEY) + (record.get("python") or "",)
-            groups.setdefault(key, []).append(record)
-    for group in groups.values():
-        rates = [r["rps"] for r in group]
-        noisy = (len(rates) > 1 and statistics.mean(rates) > 0
-                 and statistics.stdev(rates) / statistics.mean(rates) > schema.NOISY_CV)
-        for record in group:
-            record["noisy"] = noisy
+        write_text(self.path / read.TABLE, text.getvalue())

@@ -4,7 +4,7 @@ Rust analogue: an `mpsc` channel to an owner task, with a oneshot reply channel.
 Rule: nothing but the owner ever touches the state; a handler sends
 (operation, arguments, reply queue) and blocks on its reply. Each handler
 thread reuses one reply queue of its own, so a request allocates no channel.
-Every request pays two thread wake-ups (measured here at 15-50 us each).
+Every request pays two thread wake-ups (README, "Measured here", has their cost).
 """
 import queue
 import threading

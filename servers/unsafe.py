@@ -7,16 +7,16 @@ marked unsafe and never ranked.
 
 How the race is exposed, deliberately: CPython's GIL switches threads only
 every 5 ms (sys.getswitchinterval), so an unlocked read-hold-write whose hold
-is pure-Python work is almost never interrupted — measured here, 0 of ~1,900
-updates lost from 16 clients with a 300 us hold. Real critical sections are
+is pure-Python work is almost never interrupted (README, "Measured here": no
+update lost from 16 clients with a 300 us hold). Real critical sections are
 rarely pure computation: a log line, a cache lookup or any I/O releases the
 GIL. So this strategy's hold ends with ``os.sched_yield()``, one GIL release,
 as any I/O inside the critical section would. With that yield, 16 clients on a
 few hot keys lose updates reliably (about 60% of the increment volume in
-tests/test_concurrency.py's set-up). ``os.sched_yield`` costs ~0.5 us here;
-``time.sleep(0)`` would release the GIL too but costs ~70 us (the kernel's
-timer slack), which would make `unsafe` look slow for a reason unrelated to
-sharing. The ledgers
+tests/test_concurrency.py's set-up). ``os.sched_yield`` costs well under a
+microsecond; ``time.sleep(0)`` would release the GIL too but costs about a
+hundred times more (the kernel's timer slack; both in README, "Measured here"),
+which would make `unsafe` look slow for a reason unrelated to sharing. The ledgers
 (incr_applied) are as unsynchronised as the values, so the harness judges lost
 updates from the client-side count of acknowledged increments, not from them.
 

@@ -45,7 +45,7 @@ def _yes(flag: bool) -> str:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from servers import get
-    from servers.core.serve import Options, check, run
+    from servers.core.serve import Options, check_options, run
     try:
         spec = get(args.strategy)
     except KeyError as exc:
@@ -61,11 +61,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return _fail(f"--{flag.replace('_', '-')} must be {what}, got {text!r}")
     opts = Options(port=args.port, host=args.host, workers=args.workers, keys=args.keys,
                    cpu_us=args.cpu_us, hold_us=args.hold_us, io_ms=args.io_ms,
-                   loops_per_us=args.loops_per_us, garbage=int(numbers["garbage"]),
+                   garbage=int(numbers["garbage"]),
                    live_objects=int(numbers["live_objects"]), churn=numbers["churn"],
                    gc=args.gc, switch_interval=args.switch_interval)
     try:
-        check(spec, opts)
+        check_options(spec, opts)
         run(spec, opts)
     except ValueError as exc:
         return _fail(str(exc))
@@ -164,12 +164,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         duration = profiles.parse_duration(args.duration) if args.duration else 4.0
     except profiles.PlanError as exc:
         return _fail(str(exc))
-    store, setup = crosscheck.prepare(Path(args.results), args.run, names, duration,
+    store, setup = crosscheck.target_run(Path(args.results), args.run, names, duration,
                                      ["sharebench", *sys.argv[1:]])
     stop = threading.Event()
     sweep.install_signal_handlers(stop)
     try:
-        crosscheck.crosscheck(names, WORKLOADS, setup, store.path / "calibration.csv", stop)
+        crosscheck.crosscheck(names, WORKLOADS, setup, store, stop)
     finally:
         shutil.rmtree(setup.scratch, ignore_errors=True)
     print(f"sharebench: headroom written to {store.path / 'calibration.csv'}")
@@ -295,8 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cpu-us", type=_knob, default=0.0, help="CPU work outside the state")
     serve.add_argument("--hold-us", type=_knob, default=0.0, help="CPU work while holding it")
     serve.add_argument("--io-ms", type=_knob, default=0.0, help="simulated wait outside it")
-    serve.add_argument("--loops-per-us", type=float, default=None,
-                       help="skip calibration and use this work-loop speed")
+    # Accepted and ignored for one release (servers time their own loop now): older
+    # scripts and foreign servers' launchers may still pass it.
+    serve.add_argument("--loops-per-us", type=float, default=None, help=argparse.SUPPRESS)
     serve.add_argument("--garbage", default="0",
                        help="objects left in reference cycles per request (0..100000)")
     serve.add_argument("--live-objects", default="0", metavar="N",

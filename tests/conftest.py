@@ -1,7 +1,6 @@
 """Shared fixtures: real server processes on free loopback ports."""
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,15 +9,9 @@ import pytest
 
 from loadtests.machine.client import Client
 from loadtests.machine.server import ServerProcess
-from servers import discover
 
-from .fuzzing import ANSWER_TIMEOUT_S, COUNTS, KEYS, Fuzzed, Ledger
-
-REPO = Path(__file__).resolve().parent.parent
-STRATEGIES = discover()
-STATEFUL = [name for name, spec in STRATEGIES.items() if spec.stateful]
-SAFE = [name for name in STATEFUL if STRATEGIES[name].safe]
-UNSAFE = [name for name in STATEFUL if not STRATEGIES[name].safe]
+from .fuzzing import ANSWER_TIMEOUT_S, COUNTS, KEYS, Fuzzed, Ledger, assert_still_serving
+from .helpers import STRATEGIES, copy_repo
 
 
 @pytest.fixture
@@ -38,10 +31,7 @@ def serve():
 
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
-    for package in ("servers", "loadtests", "sharebench"):
-        shutil.copytree(REPO / package, tmp_path / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path
+    return copy_repo(tmp_path / "repo")
 
 
 @pytest.fixture(scope="session")
@@ -59,13 +49,17 @@ def built_report(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module", params=sorted(STRATEGIES))
 def fuzzed(request) -> Iterator[Fuzzed]:
+    """One server per strategy for a fuzz module. After the module's last use, whichever
+    test that was: /health answers, the books balance, nothing crashed inside (a failure
+    there is an error of the fixture, not of the test that happened to run last)."""
     name = request.param
     with ServerProcess(name, ["--keys", str(KEYS)]) as server:
         client = Client(server.host, server.port, timeout=ANSWER_TIMEOUT_S)
-        yield Fuzzed(name, server, client, Ledger(STRATEGIES[name].stateful),
-                     COUNTS.setdefault(name, Counter()))
+        fz = Fuzzed(name, server, client, Ledger(STRATEGIES[name].stateful),
+                    COUNTS.setdefault(name, Counter()))
+        yield fz
+        assert_still_serving(fz)
         client.close()
-        assert server.alive(), f"{name} died while fuzzed:\n{server.stderr_tail()}"
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

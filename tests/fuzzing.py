@@ -420,7 +420,8 @@ def check_answers(fz: Fuzzed, sent: list[Shaped], answers: list[Response]) -> No
 
 
 def assert_still_serving(fz: Fuzzed) -> None:
-    """Last in each fuzz module: /health answers, the books balance, nothing crashed inside."""
+    """/health answers, the books balance, nothing crashed inside (the ``fuzzed`` fixture
+    checks it when a module is done with its server)."""
     status, doc = fz.stats_client.get("/health")
     assert (status, doc.get("status")) == (200, "ok"), (status, doc)
     fz.check_stats()

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import csv
 import json
-import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
-from results import schema
+from results import hdr, ids, schema
+from results.record import CellRecord
 
-REPO = Path(__file__).resolve().parent.parent
 COLUMNS = list(schema.COLUMN_NAMES)
 
 # name: (model, safety, req/s at 1 core on cpu, 1->2 core speedup, base RSS MiB)
-STRATEGIES = {
+SYNTHETIC = {
     "async": ("async", "safe", 3600, 1.00, 30),
     "global-lock": ("threads", "safe", 2900, 1.03, 34),
     "global-lock-mp": ("processes", "safe", 2600, 1.75, 33),
@@ -51,8 +51,9 @@ CORRUPT = "ownership.cpu.locust.c1.u32.r2"
 BUSY = "async.cpu.locust.c1.u32.r1"  # another process competed for the CPUs in this one
 
 
-def _histogram(rng: np.random.Generator, median_us: float, spread: float, count: int) -> HdrHistogram:
-    histogram = HdrHistogram(1, 60_000_000, 3)
+def histogram(rng: np.random.Generator, median_us: float, spread: float, count: int) -> HdrHistogram:
+    """A latency histogram of ``count`` requests around ``median_us``, log-normally spread."""
+    histogram = hdr.new()
     samples = np.clip(rng.lognormal(np.log(median_us), spread, 4000), 1, 59_000_000)
     # Rounded to the histogram's own 3 significant digits: far fewer distinct values to record.
     magnitude = 10.0 ** (np.floor(np.log10(samples)) - 2)
@@ -65,10 +66,10 @@ def _histogram(rng: np.random.Generator, median_us: float, spread: float, count:
 
 
 def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, users: int,
-          repeat: int, rps_scale: float, machine: int = 2) -> dict:
-    model, safety, rps1, speedup, rss = STRATEGIES[strategy]
+          repeat: int, rps_scale: float, machine: int = 2) -> CellRecord:
+    model, safety, rps1, speedup, rss = SYNTHETIC[strategy]
     knobs = WORKLOADS[workload]["knobs"]
-    cell_id = schema.cell_id(strategy, workload, "locust", cores, users, repeat)
+    cell_id = ids.cell_id(strategy, workload, "locust", cores, users, repeat)
     if workload == "cpu":
         rps = rps1 * speedup ** np.log2(cores)  # the 1->2 speedup again at every doubling
     else:  # io: the 20 ms wait caps users/0.02; threads are capped at 64 connections
@@ -81,7 +82,7 @@ def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, us
         rps *= rps_scale * (1 + rng.normal(0, 0.01))
     requests = int(rps * DURATION)
     median = users / rps * 1e6 * 0.9
-    histogram = _histogram(rng, median, 0.45, requests)
+    latency = histogram(rng, median, 0.45, requests)
     server_cpu = min(cores, 0.97 * (speedup ** np.log2(cores) if workload == "cpu" else 1.0))
     shared = cores >= machine  # the load generator has the machine's last CPU
     loadgen_bound = (strategy, workload, cores) in {("stateless", "cpu", 2), ("async", "io", 2)}
@@ -90,58 +91,41 @@ def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, us
     acked = requests * 3 if safety != "no-state" else None
     lost = int(acked * (0.02 * cores)) if safety == "unsafe" else 0
     busy = cell_id == BUSY
-    return {
-        "cell_id": cell_id, "strategy": strategy, "model": model, "safety": safety,
-        "workload": workload, "engine": "locust", "cores": cores, "users": users, "repeat": repeat,
-        "status": "ok", "reason": "", "duration_s": DURATION, "requests": requests,
-        "rps": requests / DURATION,
-        "p50_us": histogram.get_value_at_percentile(50), "p90_us": histogram.get_value_at_percentile(90),
-        "p99_us": histogram.get_value_at_percentile(99), "p999_us": histogram.get_value_at_percentile(99.9),
-        "max_us": histogram.get_max_value(), "mean_us": round(median * 1.1, 1),
-        "errors": errors, "server_cpu_s": server_cpu * DURATION, "loadgen_cpu_s": loadgen_cpu * DURATION,
-        "server_cpu": server_cpu, "loadgen_cpu": loadgen_cpu, "server_cores": cores,
-        "loadgen_cores": 1, "rps_per_cpu_s": requests / (server_cpu * DURATION),
-        "rss_mb": rss * (cores if model == "processes" else 1) + users * 0.12,
-        "loadgen_cpus_busy": loadgen_cpu + (0.3 if shared else 0.0),
-        "other_cpu": 0.25 if busy else 0.01, "busy_machine": busy,
-        "loadgen_bound": loadgen_bound, "shared_cpu": shared, "noisy": False,
-        "correct": None if acked is None else lost == 0,
-        "lost_updates": None if acked is None else lost,
-        "acked_incr": acked, "uncertain_incr": None if acked is None else 0,
-        "server_sum": None if acked is None else acked - lost,
-        "server_incr_applied": None if acked is None else acked - lost // 2,
-        "warmup_observed_s": 1.9,
-        "cpu_us": knobs["cpu_us"], "hold_us": knobs["hold_us"], "io_ms": knobs["io_ms"],
-        "hdr": histogram.encode().decode(), "errors_by_kind": {"timeout": errors} if errors else {},
-        "server_stderr_tail": "",
-    }
+    return CellRecord(
+        cell_id=cell_id, strategy=strategy, model=model, safety=safety,
+        workload=workload, engine="locust", cores=cores, users=users, repeat=repeat,
+        status="ok", reason="", duration_s=DURATION, requests=requests,
+        rps=requests / DURATION,
+        p50_us=latency.get_value_at_percentile(50), p90_us=latency.get_value_at_percentile(90),
+        p99_us=latency.get_value_at_percentile(99), p999_us=latency.get_value_at_percentile(99.9),
+        max_us=latency.get_max_value(), mean_us=round(median * 1.1, 1),
+        errors=errors, server_cpu_s=server_cpu * DURATION, loadgen_cpu_s=loadgen_cpu * DURATION,
+        server_cpu=server_cpu, loadgen_cpu=loadgen_cpu, server_cores=cores,
+        loadgen_cores=1, rps_per_cpu_s=requests / (server_cpu * DURATION),
+        rss_mb=rss * (cores if model == "processes" else 1) + users * 0.12,
+        loadgen_cpus_busy=loadgen_cpu + (0.3 if shared else 0.0),
+        other_cpu=0.25 if busy else 0.01, busy_machine=busy,
+        loadgen_bound=loadgen_bound, shared_cpu=shared,
+        correct=None if acked is None else lost == 0,
+        lost_updates=None if acked is None else lost,
+        acked_incr=acked, uncertain_incr=None if acked is None else 0,
+        server_sum=None if acked is None else acked - lost,
+        server_incr_applied=None if acked is None else acked - lost // 2,
+        warmup_observed_s=1.9,
+        cpu_us=knobs["cpu_us"], hold_us=knobs["hold_us"], io_ms=knobs["io_ms"],
+        connection_cap=1024 if model == "threads" else None,
+        hdr=hdr.encode(latency), errors_by_kind={"timeout": errors} if errors else {},
+        server_stderr_tail="")
 
 
-def _mark_noisy(rows: list[dict]) -> None:
-    """`noisy` as the contract defines it: CV of rps over the group's ok repeats > 10%."""
-    groups: dict[str, list[dict]] = {}
-    for row in rows:
-        if row["status"] == "ok":
-            groups.setdefault(row["cell_id"].rsplit(".", 1)[0], []).append(row)
-    for group in groups.values():
-        rates = np.array([row["rps"] for row in group])
-        noisy = len(rates) > 1 and float(rates.std(ddof=1) / rates.mean()) > 0.10
-        for row in group:
-            row["noisy"] = noisy
-
-
-def _failed(cell: dict) -> dict:
-    keep = ["cell_id", "strategy", "model", "safety", "workload", "cores", "users", "repeat",
-            "server_cores", "loadgen_cores", "cpu_us", "hold_us", "io_ms", "shared_cpu"]
-    out = {column: cell.get(column) if column in keep else None for column in COLUMNS}
-    out.update(status="failed", reason="server exited with code 1 during warm-up",
-               hdr=None, errors_by_kind={},
-               server_stderr_tail="Traceback (most recent call last):\nOSError: [Errno 24] Too many open files")
-    return out
-
-
-def _csv_value(value) -> str:
-    return "" if value is None else str(value)
+def _failed(cell: CellRecord) -> CellRecord:
+    return CellRecord(
+        cell_id=cell.cell_id, strategy=cell.strategy, model=cell.model, safety=cell.safety,
+        workload=cell.workload, engine=cell.engine, cores=cell.cores, users=cell.users,
+        repeat=cell.repeat, server_cores=cell.server_cores, loadgen_cores=cell.loadgen_cores,
+        cpu_us=cell.cpu_us, hold_us=cell.hold_us, io_ms=cell.io_ms, shared_cpu=cell.shared_cpu,
+        status="failed", reason="server exited with code 1 during warm-up", errors_by_kind={},
+        server_stderr_tail="Traceback (most recent call last):\nOSError: [Errno 24] Too many open files")
 
 
 def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int = 3,
@@ -154,29 +138,29 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
     (run / "cells").mkdir(parents=True)
     matrix, rows = [], []
     for workload, spec in WORKLOADS.items():
-        for strategy in STRATEGIES:
+        for strategy in SYNTHETIC:
             for cores in cores_list:
                 for users in spec["users"]:
                     for repeat in range(repeats if workload == "cpu" else 1):
                         cell = _cell(rng, strategy, workload, cores, users, repeat,
                                      (rps_scale or {}).get(f"{strategy}.{workload}.c{cores}", 1.0),
                                      machine)
-                        matrix.append({k: cell[k] for k in ("cell_id", *schema.IDENTITY)})
-                        if damaged and cell["cell_id"] == FAILED:
+                        matrix.append({k: getattr(cell, k) for k in ("cell_id", *ids.IDENTITY)})
+                        if damaged and cell.cell_id == FAILED:
                             cell = _failed(cell)
-                        if damaged and cell["cell_id"] == CORRUPT:
+                        if damaged and cell.cell_id == CORRUPT:
                             # Against the contract (records are atomic), but the report must survive it.
                             (run / "cells" / f"{CORRUPT}.json").write_text('{"cell_id": "' + CORRUPT + '", "rps": 31')
                             continue
                         rows.append(cell)
-    _mark_noisy(rows)
+    schema.mark_noisy(rows)
     for cell in rows:
-        (run / "cells" / f"{cell['cell_id']}.json").write_text(json.dumps(cell))
+        (run / "cells" / f"{cell.cell_id}.json").write_text(json.dumps(cell.to_json()))
     with open(run / "cells.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
+        writer = csv.DictWriter(handle, COLUMNS)
+        writer.writeheader()
         for cell in rows:
-            writer.writerow([_csv_value(cell.get(column)) for column in COLUMNS])
+            writer.writerow(schema.csv_row(cell))
     # The shape loadtests/environment.py writes.
     env = {"hostname": "bench-host", "cpu_model": "Synthetic CPU @ 2.0GHz", "logical_cores": machine,
            "harness_affinity": list(range(machine)), "governor": "performance", "kernel": "Linux 6.1.0-synthetic",
@@ -197,13 +181,13 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
                    "language": "rust" if name in RUST else "python",
                    "rule": ("no synchronisation; the hold yields the GIL like any I/O "
                             "would") if spec[1] == "unsafe" else "…"}
-            for name, spec in STRATEGIES.items()}}, 2)["strategies"],
+            for name, spec in SYNTHETIC.items()}}, 2)["strategies"],
         "placement": {"server_cpus": {str(c): list(range(c)) for c in cores_list},
                       "loadgen_cpus": [machine - 1],
                       "shared": {str(c): c >= machine for c in cores_list}},
         "timing": {"warmup_s": 2.0, "duration_s": DURATION},
         "environment": env,
-        "contract": {name: [] for name in STRATEGIES},
+        "contract": {name: [] for name in SYNTHETIC},
         "knob_check": [{"strategy": "global-lock", "knob": "cpu_us", "asked_us": 300.0,
                         "measured_us": 306.0, "base_us": 70.0, "error": 0.02},
                        {"strategy": "async", "knob": "cpu_us", "error": None,
@@ -225,6 +209,16 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
     return run
 
 
+def analysis_of(run: Path):
+    """The report's analysis of ``run``, its read warnings (the designed damage) silenced."""
+    from report import RunWarning
+    from report.analysis import analyse
+    from report.load import load_run
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunWarning)
+        return analyse(load_run(run))
+
+
 def _microbench() -> dict:
     benchmarks = []
     for group, base in (("incr, one thread", 0.9e-6), ("transfer, one thread", 1.6e-6)):
@@ -238,13 +232,3 @@ def _microbench() -> dict:
     return {"machine_info": {"node": "bench-host"}, "benchmarks": benchmarks,
             "datetime": "2025-01-01T11:50:00", "version": "5.3.1"}
 
-
-def contract_columns() -> list[str]:
-    """The cells.csv columns named in results/README.md (the first cell of each table row)."""
-    text = (REPO / "results" / "README.md").read_text()
-    table = text.split("## cells.csv", 1)[1]
-    names: list[str] = []
-    for line in table.splitlines():
-        if line.startswith("| `"):
-            names += re.findall(r"`([a-z0-9_]+)`", line.split("|")[1])
-    return names

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from .helpers import REPO
+
 FORBIDDEN = {
     "servers": {"loadtests", "report", "sharebench"},  # a server knows only its contract
     "loadtests": {"report", "sharebench"},

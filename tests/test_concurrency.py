@@ -6,7 +6,7 @@ import pytest
 from loadtests.checks.hammer import THREADS, run_clients
 from loadtests.machine.client import Client
 
-from .conftest import SAFE, UNSAFE
+from .helpers import SAFE, UNSAFE
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 

@@ -7,7 +7,7 @@ from loadtests.checks.verify import CHECKS, KEYS, Target
 from loadtests.machine.client import Client
 from loadtests.machine.server import ServerProcess
 
-from .conftest import STRATEGIES
+from .helpers import STRATEGIES
 
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
 

@@ -22,7 +22,7 @@ from loadtests.planning.workloads import WORKLOADS
 from loadtests.running.cell import Setup, run_cell
 from servers import discover
 
-from .helpers import SHORT, load_run, sharebench
+from .helpers import SHORT, read_latest, sharebench
 
 pytestmark = [pytest.mark.load,  # runs load; make test-fast leaves it out
               pytest.mark.skipif(not shutil.which("wrk"),
@@ -31,15 +31,16 @@ pytestmark = [pytest.mark.load,  # runs load; make test-fast leaves it out
 
 def _setup(tmp_path: Path, strategy: str = "global-lock") -> Setup:
     cpus = sorted(os.sched_getaffinity(0))
-    return Setup(1.0, 2.0, {cpus[-1]}, {1: {cpus[0]}}, 0.0, tmp_path,
-                 {strategy: discover()[strategy].traits.to_dict()})  # as a manifest has it
+    return Setup(warmup=1.0, duration=2.0, loadgen_cpus={cpus[-1]}, server_cpus={1: {cpus[0]}},
+                 scratch=tmp_path,
+                 spec={strategy: discover()[strategy].traits.to_dict()})  # as a manifest has it
 
 
 def test_quick_profile_with_wrk_counts_and_finds_lost_updates(tmp_path: Path) -> None:
     done = sharebench("run", "--profile", "quick", "--engine", "wrk", *SHORT,
                       "--results", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    manifest, rows = load_run(tmp_path)
+    manifest, rows = read_latest(tmp_path)
     assert {m["engine"] for m in manifest["matrix"]} == {"wrk"}
     cells = {row["strategy"]: row for row in rows}
     for row in cells.values():
@@ -104,8 +105,8 @@ def test_wrk_killed_mid_cell_fails_that_cell(tmp_path: Path) -> None:
     record = run_cell(Cell("global-lock", "write-heavy", 1, 8, 0, "wrk"),
                       WORKLOADS["write-heavy"], _setup(tmp_path), threading.Event())
     stop.set()
-    assert record["status"] == "failed", record
-    assert "wrk exited with status -9" in record["reason"], record["reason"]
+    assert record.status == "failed", record
+    assert "wrk exited with status -9" in record.reason, record.reason
 
 
 def test_a_failing_wrk_script_fails_that_cell(tmp_path: Path, monkeypatch) -> None:
@@ -113,8 +114,8 @@ def test_a_failing_wrk_script_fails_that_cell(tmp_path: Path, monkeypatch) -> No
                         lambda workload: "function request( return nil end -- broken\n")
     record = run_cell(Cell("global-lock", "write-heavy", 1, 8, 0, "wrk"),
                       WORKLOADS["write-heavy"], _setup(tmp_path), threading.Event())
-    assert record["status"] == "failed" and "no report" in record["reason"], record
-    assert "workload.lua" in record["detail"], record["detail"]  # wrk said what failed
+    assert record.status == "failed" and "no report" in record.reason, record
+    assert "workload.lua" in record.detail, record.detail  # wrk said what failed
 
 
 # Killed in the warm-up, the server is dead before the measured wrk starts: wrk cannot
@@ -136,8 +137,8 @@ def test_a_server_that_dies_under_wrk_fails_that_cell(tmp_path: Path, phase: str
     record = run_cell(Cell("global-lock", "write-heavy", 1, 8, 0, "wrk"),
                       WORKLOADS["write-heavy"], _setup(tmp_path), threading.Event())
     killer.join(5)
-    assert record["status"] == "failed", record
-    assert record["reason"].startswith("global-lock died during the cell"), record["reason"]
+    assert record.status == "failed", record
+    assert record.reason.startswith("global-lock died during the cell"), record.reason
 
 
 def test_the_script_carries_the_workload_mix_and_skew() -> None:

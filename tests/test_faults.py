@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -12,11 +11,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .helpers import SHORT, load_run
+from .helpers import SHORT, copy_repo, read_latest, sharebench
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
-REPO = Path(__file__).resolve().parent.parent
 
 DIES_MIDWAY = '''"""dies-midway: a global lock that SIGKILLs its own server after 500 requests."""
 import os
@@ -73,29 +71,22 @@ raise ImportError("injected: this strategy module cannot be imported")
 
 @pytest.fixture
 def faulty_repo(tmp_path: Path) -> Path:
-    copy = tmp_path / "repo"
-    for package in ("servers", "loadtests", "sharebench"):
-        shutil.copytree(REPO / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = copy_repo(tmp_path / "repo")
     (copy / "servers" / "dies_midway.py").write_text(DIES_MIDWAY)
     (copy / "servers" / "exits_at_start.py").write_text(EXITS_AT_START)
     (copy / "servers" / "broken_import.py").write_text(BROKEN_IMPORT)
     return copy
 
 
-def run_in(copy: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(copy)}
-    return subprocess.run([sys.executable, "-m", "sharebench", *args], cwd=copy, env=env,
-                          capture_output=True, text=True, timeout=240)
-
-
 def test_crashing_and_unstartable_servers_fail_their_cells_only(faulty_repo: Path,
                                                                 tmp_path: Path) -> None:
     results = tmp_path / "results"
-    done = run_in(faulty_repo, "run", "--profile", "quick", "--strategies",
-                  "dies-midway,exits-at-start,global-lock", *SHORT, "--results", str(results))
+    done = sharebench("run", "--profile", "quick", "--strategies",
+                      "dies-midway,exits-at-start,global-lock", *SHORT, "--results", str(results),
+                      repo=faulty_repo)
     assert done.returncode == 0, done.stderr
     assert "broken_import.py failed to import" in done.stderr
-    manifest, rows = load_run(results)
+    manifest, rows = read_latest(results)
     assert manifest["status"] == "complete"
     assert "broken_import" in manifest["broken_strategies"]
     cells = {row["strategy"]: row for row in rows}
@@ -110,10 +101,10 @@ def test_crashing_and_unstartable_servers_fail_their_cells_only(faulty_repo: Pat
 
 
 def test_broken_module_does_not_break_listing_or_serving(faulty_repo: Path) -> None:
-    listed = run_in(faulty_repo, "list")
+    listed = sharebench("list", repo=faulty_repo)
     assert listed.returncode == 0 and "global-lock" in listed.stdout
     assert "broken_import.py failed to import" in listed.stderr
-    served = run_in(faulty_repo, "run", "--profile", "quick", "--strategies", "broken-import")
+    served = sharebench("run", "--profile", "quick", "--strategies", "broken-import", repo=faulty_repo)
     assert served.returncode == 2 and "injected: this strategy module" in served.stderr
 
 
@@ -138,7 +129,7 @@ def test_locust_killed_mid_cell_fails_that_cell_and_the_run_goes_on(tmp_path: Pa
     victim.kill()    # by pid: a process this test's own child started
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
-    _, rows = load_run(tmp_path)
+    _, rows = read_latest(tmp_path)
     cells = {row["strategy"]: row for row in rows}
     assert cells["global-lock"]["status"] == "failed"
     assert "locust" in cells["global-lock"]["reason"], cells["global-lock"]["reason"]
@@ -160,9 +151,9 @@ def test_resume_skips_a_corrupt_record_and_measures_that_cell_again(tmp_path: Pa
     resumed = subprocess.run([sys.executable, "-m", "sharebench", "run", "--resume", str(run)],
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"skipping unreadable cell record {victim}" in resumed.stderr
+    assert f"sharebench: warning: skipped {victim}: not readable JSON" in resumed.stderr
     assert "1 of 2 cells to measure" in resumed.stderr
-    _, rows = load_run(tmp_path)
+    _, rows = read_latest(tmp_path)
     assert len(rows) == 2 and all(row["status"] == "ok" for row in rows)
 
 
@@ -181,7 +172,7 @@ def test_a_cpu_hog_on_our_cpus_is_flagged(tmp_path: Path) -> None:
         from loadtests.machine.groups import stop_group
         stop_group(hog)
     assert done.returncode == 0, done.stderr
-    _, rows = load_run(tmp_path)
+    _, rows = read_latest(tmp_path)
     row = rows[0]
     assert row["busy_machine"] == "True", (row["other_cpu"], row)
     # Our hog can take one CPU at most; more "other" CPU means someone else was loading the
@@ -211,13 +202,13 @@ def test_a_taken_locust_master_port_is_retried_on_another(tmp_path: Path, monkey
     ports = iter([taken])
     monkeypatch.setattr(loadgen, "free_port", lambda: next(ports, None) or real_free_port())
     cpus = sorted(os.sched_getaffinity(0))
-    setup = Setup(0.5, 1.5, set(cpus), {1: {cpus[0]}}, 0.0, tmp_path,
-                  {"global-lock": discover()["global-lock"].traits.to_dict()})
+    setup = Setup(warmup=0.5, duration=1.5, loadgen_cpus=set(cpus), server_cpus={1: {cpus[0]}},
+                  scratch=tmp_path, spec={"global-lock": discover()["global-lock"].traits.to_dict()})
     try:
         record = run_cell(Cell("global-lock", "write-heavy", 1, 8, 0), WORKLOADS["write-heavy"],
                           setup, threading.Event())
     finally:
         squatter.close()
-    assert record["status"] == "ok", record.get("detail")
-    assert (tmp_path / record["cell_id"] / "attempt-1" / "locust.log").read_text().count("in use")
-    assert record["correct"] is True and record["rps"] > 0
+    assert record.status == "ok", record.detail
+    assert (tmp_path / record.cell_id / "attempt-1" / "locust.log").read_text().count("in use")
+    assert record.correct is True and record.rps > 0

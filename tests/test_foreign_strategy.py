@@ -5,9 +5,6 @@ set aside with its error while everything else still lists and serves."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,8 @@ from loadtests.machine.client import Client
 from loadtests.machine.server import ServerProcess
 from servers import discover
 
-REPO = Path(__file__).resolve().parent.parent
+from .helpers import REPO, copy_repo, in_copy, sharebench
+
 BINARY = REPO / "build" / "rust" / "release" / "rust-global-lock"  # built by `make rust`
 
 pytestmark = [pytest.mark.servers,  # starts real servers; make test-fast leaves it out
@@ -69,23 +67,15 @@ serve = ["./never-built"]
 
 
 @pytest.fixture
-def repo_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "repo"
-    for package in ("servers", "loadtests", "sharebench"):
-        shutil.copytree(REPO / package, copy / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+def foreign_repo(tmp_path: Path) -> Path:
+    """A copy of the project with strategy directories added: good, built on demand, broken."""
+    copy = copy_repo(tmp_path / "repo")
     manifests = {"copied-lock": GOOD, "built-lock": BUILT_ON_DEMAND, "half-written": MALFORMED,
                  "typo-key": UNKNOWN_KEY, "never-builds": BUILD_FAILS}
     for folder, text in manifests.items():
         (copy / "servers" / folder).mkdir()
         (copy / "servers" / folder / "strategy.toml").write_text(text)
     return copy
-
-
-def sharebench(copy: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(copy)}  # the copy shadows the installed packages
-    return subprocess.run([sys.executable, "-m", "sharebench", *args], cwd=copy, env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_rust_strategies_are_registered_as_foreign() -> None:
@@ -97,18 +87,18 @@ def test_rust_strategies_are_registered_as_foreign() -> None:
     assert rust["rust-racy"].safety == "unsafe" and rust["rust-async"].model == "async"
 
 
-def test_directory_strategy_is_listed_verified_and_keeps_updates(repo_copy: Path) -> None:
-    listed = sharebench(repo_copy, "list")
+def test_directory_strategy_is_listed_verified_and_keeps_updates(foreign_repo: Path) -> None:
+    listed = sharebench("list", repo=foreign_repo, timeout=120)
     assert listed.returncode == 0, listed.stderr
     rows = {line.split()[0]: line.split() for line in listed.stdout.splitlines()}
     # its declared traits, from its manifest: defaults for a language without a GIL
     assert rows["copied-lock"][1:8] == ["threads", "safe", "rust", "yes", "no", "no",
                                         "global-lock"], rows["copied-lock"]
     assert "global-lock" in rows  # the Python strategies are still there
-    env = {**os.environ, "PYTHONPATH": str(repo_copy)}
-    assert verify_strategy("copied-lock", env=env, cwd=str(repo_copy)) == []
+    env = in_copy(foreign_repo)["env"]
+    assert verify_strategy("copied-lock", env=env, cwd=str(foreign_repo)) == []
     with ServerProcess("copied-lock", ["--keys", "64", "--hold-us", "300"],
-                       env=env, cwd=str(repo_copy)) as server:
+                       env=env, cwd=str(foreign_repo)) as server:
         assert server.proc.pid == Client(server.host, server.port).get("/health")[1]["pid"], \
             "sharebench serve must exec the server, so that signals reach it directly"
         got = run_clients(server.host, server.port)
@@ -117,24 +107,23 @@ def test_directory_strategy_is_listed_verified_and_keeps_updates(repo_copy: Path
     assert stats["sum"] == stats["incr_applied"] == got.acked, (got, stats)
 
 
-def test_listing_builds_nothing_and_serving_builds_on_first_use(repo_copy: Path) -> None:
-    program = repo_copy / "servers" / "built-lock" / "server"
-    listed = sharebench(repo_copy, "list")
+def test_listing_builds_nothing_and_serving_builds_on_first_use(foreign_repo: Path) -> None:
+    program = foreign_repo / "servers" / "built-lock" / "server"
+    listed = sharebench("list", repo=foreign_repo, timeout=120)
     assert "built-lock" in listed.stdout.split(), listed.stderr
     assert not program.exists(), "listing must not build"
     notes = [line for line in listed.stderr.splitlines() if "built-lock is not built" in line]
     assert len(notes) == 1 and "`cp " in notes[0], listed.stderr  # one line: what to run
-    env = {**os.environ, "PYTHONPATH": str(repo_copy)}
-    with ServerProcess("built-lock", ["--keys", "64"], env=env, cwd=str(repo_copy),
-                       start_timeout=60) as server:
+    with ServerProcess("built-lock", ["--keys", "64"], start_timeout=60,
+                       **in_copy(foreign_repo)) as server:
         assert Client(server.host, server.port).get("/health")[1]["strategy"] == "built-lock"
     assert program.exists()
-    again = sharebench(repo_copy, "list")
+    again = sharebench("list", repo=foreign_repo, timeout=120)
     assert "built-lock is not built" not in again.stderr
 
 
-def test_broken_manifests_and_builds_are_set_aside(repo_copy: Path) -> None:
-    listed = sharebench(repo_copy, "list")
+def test_broken_manifests_and_builds_are_set_aside(foreign_repo: Path) -> None:
+    listed = sharebench("list", repo=foreign_repo, timeout=120)
     assert listed.returncode == 0, listed.stderr
     names = [line.split()[0] for line in listed.stdout.splitlines()]
     assert "copied-lock" in names and "global-lock" in names
@@ -146,14 +135,14 @@ def test_broken_manifests_and_builds_are_set_aside(repo_copy: Path) -> None:
     # A build that fails is found when it runs, never by listing: serve says why, one line.
     assert "never-builds" in names and "never-builds is not built" in listed.stderr
     assert "injected: the compiler refused" not in listed.stderr.splitlines()  # never ran
-    served = sharebench(repo_copy, "serve", "never-builds", "--port", "0")
+    served = sharebench("serve", "never-builds", "--port", "0", repo=foreign_repo, timeout=120)
     assert served.returncode == 2
     error = [line for line in served.stderr.splitlines() if line.startswith("sharebench: error")]
     assert len(error) == 1 and "exit 3" in error[0], served.stderr
     assert "injected: the compiler refused" in served.stderr
 
 
-def test_foreign_server_rejects_bad_flags_before_starting(repo_copy: Path) -> None:
+def test_foreign_server_rejects_bad_flags_before_starting(foreign_repo: Path) -> None:
     for args in (["--keys", "0"], ["--cpu-us", "-1"], ["--workers", "0"]):
-        result = sharebench(repo_copy, "serve", "copied-lock", "--port", "0", *args)
+        result = sharebench("serve", "copied-lock", "--port", "0", *args, repo=foreign_repo, timeout=120)
         assert result.returncode == 2 and "error:" in result.stderr, (args, result.stderr)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import subprocess
 import sys
 
@@ -12,9 +11,10 @@ from loadtests.machine.client import Client
 from loadtests.running.gcwindow import window_gc
 from servers.core import gcstats
 
+from .helpers import REPO
+
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _increments(client: Client, count: int) -> None:
@@ -139,23 +139,23 @@ def test_window_keeps_only_its_pauses_and_accepts_no_gc() -> None:
     pauses = [[9_000_000, 50.0, 0], [10_500_000, 700.0, 2], [11_000_000, 30.0, 0],
               [13_000_000, 90.0, 1]]
     doc = window_gc(stats([]), stats(pauses), 10.0, 12.0)
-    assert doc["gc_scope"] == "window" and doc["gc_collections"] == 2
-    assert doc["gc_pause_total_ms"] == 0.73 and doc["gc_pause_max_ms"] == 0.7
-    assert doc["gc_pauses"] == pauses[1:3]
-    assert doc["gc_full_collections"] == 1 and doc["gc_paused_share"] == pytest.approx(0.73 / 2000)
-    assert [doc[f"gc_pause_max_gen{g}_ms"] for g in range(3)] == [0.03, 0.0, 0.7]
+    assert doc.gc_scope == "window" and doc.gc_collections == 2
+    assert doc.gc_pause_total_ms == 0.73 and doc.gc_pause_max_ms == 0.7
+    assert doc.gc_pauses == pauses[1:3]
+    assert doc.gc_full_collections == 1 and doc.gc_paused_share == pytest.approx(0.73 / 2000)
+    assert [getattr(doc, f"gc_pause_max_gen{g}_ms") for g in range(3)] == [0.03, 0.0, 0.7]
     first, last = stats([], 0, 100.0, 40.0), stats(pauses, 6, 5000.0, 4000.0)
     first["gc"] |= {"collections": [5, 1, 0], "pause_max_us_by_generation": [40.0, 0.0, 0.0]}
     last["gc"] |= {"collections": [9, 2, 3], "pause_max_us_by_generation": [50.0, 90.0, 4000.0]}
     spilled = window_gc(first, last, 10.0, 12.0)
-    assert spilled["gc_scope"] == "cell" and spilled["gc_collections"] == 10
-    assert spilled["gc_pause_total_ms"] == 4.9 and spilled["gc_pause_max_ms"] == 4.0
+    assert spilled.gc_scope == "cell" and spilled.gc_collections == 10
+    assert spilled.gc_pause_total_ms == 4.9 and spilled.gc_pause_max_ms == 4.0
     # Counts are the deltas; a generation's longest is a new lifetime maximum or the window's.
-    assert spilled["gc_full_collections"] == 3
-    assert [spilled[f"gc_pause_max_gen{g}_ms"] for g in range(3)] == [0.05, 0.09, 4.0]
+    assert spilled.gc_full_collections == 3
+    assert [getattr(spilled, f"gc_pause_max_gen{g}_ms") for g in range(3)] == [0.05, 0.09, 4.0]
     # A server with no collector to report (a future Rust strategy): empty, not an error.
     none = window_gc({"sum": 0}, {"sum": 0}, 10.0, 12.0)
-    assert none["gc_collections"] is None and none["gc_pauses"] == []
+    assert none.gc_collections is None and none.gc_pauses == []
 
 
 def _health_heap(client: Client) -> dict:

@@ -8,7 +8,8 @@ import pytest
 
 from loadtests.planning import PlanError, profiles, rates, windows
 from loadtests.planning.cells import Cell, Overrides
-from results import schema
+from results import ids
+from results.record import CellRecord
 from servers.core import heap
 
 
@@ -59,17 +60,21 @@ def test_bad_heap_knobs_are_refused(live, churn) -> None:
 
 
 def test_cell_ids_carry_the_heap_and_old_ids_still_parse() -> None:
-    text = schema.cell_id("global-lock", "gc", "locust", 1, 64, 2, rate="0.8x",
-                          live_objects=1_000_000)
+    text = ids.cell_id("global-lock", "gc", "locust", 1, 64, 2, rate="0.8x",
+                       live_objects=1_000_000)
     assert text == "global-lock.gc.locust.c1.u64.h1000000.o0.8x.r2"
-    found = schema.parse_cell_id(text)
+    found = ids.parse_cell_id(text)
     assert found is not None and found["live_objects"] == 1_000_000 and found["rate"] == "0.8x"
-    old = schema.parse_cell_id("global-lock.gc.locust.c1.u64.o1000.r0")
+    old = ids.parse_cell_id("global-lock.gc.locust.c1.u64.o1000.r0")
     assert old is not None and old["live_objects"] == 0
-    assert schema.cell_id("a", "b", "wrk", 1, 2, 0) == "a.b.wrk.c1.u2.r0"  # no heap, no part
-    record = schema.blank_record(strategy="a", workload="b", engine="wrk", cores=1, users=2,
-                                 repeat=0, live_objects=100)
-    assert record["cell_id"] == "a.b.wrk.c1.u2.h100.r0" and record["live_objects"] == 100
+    assert ids.cell_id("a", "b", "wrk", 1, 2, 0) == "a.b.wrk.c1.u2.r0"  # no heap, no part
+    record = CellRecord(strategy="a", workload="b", engine="wrk", cores=1, users=2, repeat=0,
+                        live_objects=100)
+    assert record.cell_id == "a.b.wrk.c1.u2.h100.r0" and record.live_objects == 100
+    both = ids.cell_id("a", "b", "wrk", 1, 2, 0, workers=20000, live_objects=100, rate="0.8x")
+    assert both == "a.b.wrk.c1.u2.w20000.h100.o0.8x.r0"
+    parsed = ids.parse_cell_id(both)
+    assert parsed is not None and (parsed["workers"], parsed["live_objects"]) == (20000, 100)
 
 
 PROFILE = """
@@ -131,11 +136,11 @@ def test_bad_heap_blocks_are_one_line_errors(tmp_path: Path, change, message) ->
         _plan(tmp_path, PROFILE.replace(*change))
 
 
-def _capacity(full: int | None, requests: int = 10_000, **extra) -> dict:
-    return {"cell_id": "global-lock.gc.wrk.c1.u32.h1000000.r0", "status": "ok", "rate": "",
-            "strategy": "global-lock", "workload": "gc", "cores": 1, "live_objects": 1_000_000,
-            "engine": "wrk", "users": 32, "rps": 2500.0, "requests": requests,
-            "gc_scope": "window" if full is not None else "", "gc_full_collections": full, **extra}
+def _capacity(full: int | None, requests: int = 10_000, strategy: str = "global-lock") -> CellRecord:
+    return CellRecord(status="ok", rate="", strategy=strategy, workload="gc", cores=1,
+                      live_objects=1_000_000, engine="wrk", users=32, repeat=0, rps=2500.0,
+                      requests=requests, gc_scope="window" if full is not None else "",
+                      gc_full_collections=full)
 
 
 def test_the_window_holds_the_full_collections_asked_within_its_bounds() -> None:
@@ -151,7 +156,7 @@ def test_the_window_holds_the_full_collections_asked_within_its_bounds() -> None
     assert bound == 8.0 and why.startswith("no full collection in the capacity cells")
     rust = Cell("rust-global-lock", "gc", 1, 64, 0, "locust", rate="0.8x", duration=2.0,
                 live_objects=1_000_000, full_collections=3, max_duration=8.0)
-    no_gc = _capacity(None) | {"strategy": "rust-global-lock"}
+    no_gc = _capacity(None, strategy="rust-global-lock")
     assert windows.resolve(rust, [no_gc], 2000.0, 2.0) == (2.0, "no collector reported: the planned 2 s")
     fixed = Cell("global-lock", "gc", 1, 64, 0, "locust", rate="0.8x", duration=2.0)
     assert windows.resolve(fixed, [_capacity(2)], 2000.0, 2.0) == (2.0, "")

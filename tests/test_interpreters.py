@@ -10,7 +10,7 @@ import pytest
 from loadtests.machine.client import Client
 from loadtests.planning import PlanError, interpreters
 from loadtests.running import venvs
-from report.load import parse_cell_id
+from results.ids import parse_cell_id
 from sharebench.cli import main
 
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
@@ -68,7 +68,7 @@ def test_plan_multiplies_cells_by_interpreters(capsys) -> None:
 
 @pytest.mark.skipif(not PYENV_313, reason="no pyenv 3.13 on this machine")
 def test_a_server_runs_under_the_interpreter_asked_for(serve, tmp_path) -> None:
-    interp = venvs.prepare(interpreters.resolve("3.13"), log=lambda _: None)
+    interp = venvs.ensure(interpreters.resolve("3.13"), log=lambda _: None)
     server = serve("global-lock", python=interp.python)
     status, health = Client(server.host, server.port).get("/health")
     assert status == 200 and health["python"] == interp.version
@@ -77,18 +77,19 @@ def test_a_server_runs_under_the_interpreter_asked_for(serve, tmp_path) -> None:
 
 def _write_run(root, rates: dict[tuple[str, str], list[float]]):
     """A run over 3.11 and 3.13: rates per (strategy, python), one record per repeat."""
-    from results import schema
+    from results import ids, schema
     from results.atomic import write_json
+    from results.record import CellRecord
     (root / "cells").mkdir(parents=True)
     matrix = []
     for (strategy, python), values in rates.items():
         for repeat, rps in enumerate(values):
-            record = schema.blank_record(strategy=strategy, workload="cpu", engine="locust",
-                                         cores=1, users=32, repeat=repeat, python=python)
-            record.update(model="threads", safety="safe", status="ok", rps=rps, requests=int(rps),
-                          gil_enabled=True, duration_s=1.0)
-            write_json(root / "cells" / f"{record['cell_id']}.json", record)
-            matrix.append({k: record[k] for k in ("cell_id", *schema.IDENTITY, "python")})
+            record = CellRecord(strategy=strategy, workload="cpu", engine="locust", cores=1,
+                                users=32, repeat=repeat, python=python, model="threads",
+                                safety="safe", status="ok", rps=rps, requests=int(rps),
+                                gil_enabled=True, duration_s=1.0)
+            write_json(root / "cells" / f"{record.cell_id}.json", record.to_json())
+            matrix.append({k: getattr(record, k) for k in ("cell_id", *ids.IDENTITY, "python")})
     write_json(root / "manifest.json", {
         "format_version": schema.FORMAT_VERSION, "run_id": "py", "matrix": matrix,
         "pythons": {"3.11": {"version": "3.11.7"}, "3.13": {"version": "3.13.0"}},

@@ -21,7 +21,7 @@ import pytest
 from loadtests.machine.client import Client
 from servers.core import ipc
 
-from .conftest import STRATEGIES
+from .helpers import STRATEGIES
 
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
 

@@ -11,23 +11,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-from loadtests.engines import Part, hdr
-from loadtests.running.cell import _open_loop
+from loadtests.engines import Part
+from loadtests.running.cell import open_loop
+from results import hdr
 
-REPO = Path(__file__).resolve().parent.parent
+from .helpers import REPO
 
 
-def part(scheduled: int, lag_us: int = 100, count: int = 0) -> Part:
+def one_report(scheduled: int, lag_us: int = 100, count: int = 0) -> Part:
     latency, lag = hdr.new(), hdr.new()
     for _ in range(count):
         latency.record_value(500)
         lag.record_value(lag_us)
-    encoded = latency.encode().decode("ascii")
+    encoded = hdr.encode(latency)
     return Part(requests=count, errors={}, acked_incr=0, uncertain_incr=0, first_request=0.0,
-                hdr=encoded, hdr_uncorrected=encoded, lag_hdr=lag.encode().decode("ascii"),
-                scheduled=scheduled)
+                hdr=encoded, hdr_uncorrected=encoded, lag_hdr=hdr.encode(lag), scheduled=scheduled)
 
 
 def test_a_recorder_with_no_slot_in_the_window_still_reports_open_loop() -> None:
@@ -44,17 +43,19 @@ def test_a_recorder_with_no_slot_in_the_window_still_reports_open_loop() -> None
 
 
 def test_no_slot_in_the_window_is_lagging_even_on_idle_cpus() -> None:
-    record = {"rps": 0.0, "loadgen_cpus_busy": 0.1, "loadgen_cores": 1}
-    assert _open_loop([part(0), part(0)], record, offered=4000)["loadgen_lagging"] is True
+    found = open_loop([one_report(0), one_report(0)], rps=0.0, offered=4000, loadgen_cpus_busy=0.1,
+                      loadgen_cores=1)
+    assert found.loadgen_lagging is True
 
 
 def test_a_kept_schedule_is_not_lagging_and_each_reason_alone_flags_it() -> None:
-    kept = {"rps": 3990.0, "loadgen_cpus_busy": 0.95, "loadgen_cores": 1}
-    assert _open_loop([part(8000, count=50)], kept, offered=4000)["loadgen_lagging"] is False
-    short_on_busy = {**kept, "rps": 3000.0}
-    assert _open_loop([part(8000, count=50)], short_on_busy, offered=4000)["loadgen_lagging"]
+    def lagging(one: Part, rps: float = 3990.0, busy: float = 0.95) -> bool:
+        return open_loop([one], rps=rps, offered=4000, loadgen_cpus_busy=busy,
+                         loadgen_cores=1).loadgen_lagging
+    assert lagging(one_report(8000, count=50)) is False
+    assert lagging(one_report(8000, count=50), rps=3000.0) is True  # short on busy CPUs
     # short on idle CPUs is the server's queue, not the generator's
-    short_on_idle = {**short_on_busy, "loadgen_cpus_busy": 0.3}
-    assert not _open_loop([part(8000, count=50)], short_on_idle, offered=4000)["loadgen_lagging"]
-    late = _open_loop([part(8000, lag_us=20_000, count=50)], kept, offered=4000)
-    assert late["loadgen_lagging"] and late["send_lag_p99_us"] >= 19_000
+    assert lagging(one_report(8000, count=50), rps=3000.0, busy=0.3) is False
+    late = open_loop([one_report(8000, lag_us=20_000, count=50)], rps=3990.0, offered=4000,
+                     loadgen_cpus_busy=0.95, loadgen_cores=1)
+    assert late.loadgen_lagging and late.send_lag_p99_us >= 19_000

@@ -24,7 +24,7 @@ from loadtests.machine.client import Client
 from loadtests.machine.server import ServerProcess
 from servers.core.work import Work
 
-from .conftest import STRATEGIES
+from .helpers import STRATEGIES
 
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
 

@@ -2,38 +2,29 @@
 verify` with no other change."""
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from loadtests.checks.verify import verify_strategy
 
+from .helpers import REPO, in_copy, sharebench
+
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def sharebench(copy: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(copy)}  # the copy shadows the installed packages
-    return subprocess.run([sys.executable, "-m", "sharebench", *args], cwd=copy, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.parametrize("model", ["threads", "async", "processes"])
 def test_generated_strategy_is_listed_and_verified(repo_copy: Path, model: str) -> None:
     name = f"fresh-{model}"
-    made = sharebench(repo_copy, "new", name, "--model", model)
+    made = sharebench("new", name, "--model", model, repo=repo_copy)
     assert made.returncode == 0, made.stderr
     assert (repo_copy / "servers" / f"fresh_{model}.py").exists()
-    listed = sharebench(repo_copy, "list")
+    listed = sharebench("list", repo=repo_copy)
     row = next(line.split() for line in listed.stdout.splitlines() if line.split()[0] == name)
     assert row[1] == model, row
     # `sharebench verify` as generated: the contract, then the preemption stress check
-    verified = sharebench(repo_copy, "verify", name)
+    verified = sharebench("verify", name, repo=repo_copy)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "no race under preemption" in verified.stdout, verified.stdout
     assert not (REPO / "servers" / f"fresh_{model}.py").exists()  # the real repository untouched
@@ -42,14 +33,14 @@ def test_generated_strategy_is_listed_and_verified(repo_copy: Path, model: str) 
 @pytest.mark.slow  # builds the cargo package from scratch in the copy (~30 CPU-seconds)
 def test_generated_rust_strategy_builds_and_verifies(repo_copy: Path) -> None:
     shutil.copy(REPO / "Makefile", repo_copy / "Makefile")  # its build command is `make rust`
-    made = sharebench(repo_copy, "new", "rust-fresh", "--language", "rust")
+    made = sharebench("new", "rust-fresh", "--language", "rust", repo=repo_copy)
     assert made.returncode == 0, made.stderr
     cargo = (repo_copy / "servers" / "rust" / "Cargo.toml").read_text()
     assert 'name = "rust-fresh"\npath = "src/bin/rust_fresh.rs"' in cargo
     assert (repo_copy / "servers" / "rust-fresh" / "strategy.toml").is_file()
-    listed = sharebench(repo_copy, "list")
+    listed = sharebench("list", repo=repo_copy)
     assert "rust-fresh is not built" in listed.stderr  # listing builds nothing
-    verified = sharebench(repo_copy, "verify", "rust-fresh", timeout=900)  # builds, then checks
+    verified = sharebench("verify", "rust-fresh", repo=repo_copy, timeout=900)  # builds, then checks
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert (repo_copy / "build" / "rust" / "release" / "rust-fresh").exists()
     assert "no race under preemption" in verified.stdout and "switch interval" not in \
@@ -57,28 +48,28 @@ def test_generated_rust_strategy_builds_and_verifies(repo_copy: Path) -> None:
 
 
 def test_new_refuses_a_second_rust_binary_and_an_async_one(repo_copy: Path) -> None:
-    assert sharebench(repo_copy, "new", "rust-global-lock", "--language", "rust").returncode == 2
-    refused = sharebench(repo_copy, "new", "rust-loop", "--language", "rust", "--model", "async")
+    assert sharebench("new", "rust-global-lock", "--language", "rust", repo=repo_copy).returncode == 2
+    refused = sharebench("new", "rust-loop", "--language", "rust", "--model", "async", repo=repo_copy)
     assert refused.returncode == 2 and "servers/rust/src/bin/async.rs" in refused.stderr
     assert not (repo_copy / "servers" / "rust-loop").exists()
 
 
 @pytest.mark.parametrize("name", ["Bad_Name", "async", "1st", "a--b", "global-lock"])
 def test_new_refuses_bad_or_taken_names(repo_copy: Path, name: str) -> None:
-    made = sharebench(repo_copy, "new", name)
+    made = sharebench("new", name, repo=repo_copy)
     assert made.returncode == 2
     assert "error:" in made.stderr
 
 
 def test_serve_unknown_strategy_lists_valid_ones(repo_copy: Path) -> None:
-    result = sharebench(repo_copy, "serve", "no-such-thing", "--port", "0")
+    result = sharebench("serve", "no-such-thing", "--port", "0", repo=repo_copy)
     assert result.returncode == 2
     assert "no-such-thing" in result.stderr and "global-lock" in result.stderr
 
 
 def test_serve_rejects_bad_knobs(repo_copy: Path) -> None:
     for args in (["--keys", "0"], ["--cpu-us", "-1"], ["--hold-us", "abc"]):
-        result = sharebench(repo_copy, "serve", "global-lock", "--port", "0", *args)
+        result = sharebench("serve", "global-lock", "--port", "0", *args, repo=repo_copy)
         assert result.returncode == 2, (args, result.stderr)
 
 
@@ -88,9 +79,9 @@ def test_readme_worked_example_conforms_and_keeps_updates(repo_copy: Path) -> No
     blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
     example = next(b for b in blocks if '@strategy("rcu"' in b)
     (repo_copy / "servers" / "rcu.py").write_text(example)
-    env = {**os.environ, "PYTHONPATH": str(repo_copy)}
+    env = in_copy(repo_copy)["env"]
     assert verify_strategy("rcu", env=env, cwd=str(repo_copy)) == []
-    verified = sharebench(repo_copy, "verify", "rcu")  # and the stress check, reads included
+    verified = sharebench("verify", "rcu", repo=repo_copy)  # and the stress check, reads included
     assert verified.returncode == 0 and "no race" in verified.stdout, verified.stdout
     from loadtests.checks.hammer import run_clients
     from loadtests.machine.client import Client

@@ -10,21 +10,20 @@
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from loadtests.engines import hdr
+from results import hdr
+
+from .helpers import by_id, copy_repo, read_latest, sharebench
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
-REPO = Path(__file__).resolve().parent.parent
 
 STALL_ONCE = '''"""stall-once (test only): global-lock that holds its lock for 200 ms, once, 2 s in."""
 import threading
@@ -76,21 +75,12 @@ def profile(tmp: Path, body: str) -> Path:
     return path
 
 
-def sharebench(*args: str, cwd: Path | None = None, env: dict | None = None,
-               timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sharebench", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=cwd, env=env)
-
-
 def rows_of(results: Path) -> dict[str, dict]:
-    with open((results / "latest").resolve() / "cells.csv") as fh:
-        return {row["cell_id"]: row for row in csv.DictReader(fh)}
+    return by_id(read_latest(results)[1])
 
 
 def test_one_stall_shows_in_the_corrected_tail_only(tmp_path: Path) -> None:
-    copy = tmp_path / "repo"
-    for package in ("servers", "loadtests", "sharebench", "results"):
-        shutil.copytree(REPO / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = copy_repo(tmp_path / "repo")
     (copy / "servers" / "stall_once.py").write_text(STALL_ONCE)
     # One connection at 500 req/s: the stall delays ~100 scheduled requests (corrected)
     # but only the one in flight (uncorrected), under 0.1% of the window's ~1500.
@@ -105,9 +95,8 @@ cores = [1]
 users = [1]
 rates = [500]
 """)
-    env = {**os.environ, "PYTHONPATH": str(copy)}
     done = sharebench("run", "--profile", "stall", "--profile-file", str(toml),
-                      "--results", str(tmp_path / "results"), cwd=copy, env=env)
+                      "--results", str(tmp_path / "results"), repo=copy)
     assert done.returncode == 0, done.stderr
     row = rows_of(tmp_path / "results")["stall-once.read-heavy.locust.c1.u1.o500.r0"]
     assert row["status"] == "ok", row["reason"]

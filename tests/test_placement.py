@@ -126,7 +126,7 @@ def test_unreadable_topology_falls_back_to_cpu_numbers(tmp_path) -> None:
     (root / "cpu" / "cpu5" / "topology" / "core_id").unlink()
     with pytest.raises(topology.TopologyError, match="cpu5"):
         topology.read(root)
-    found = topology.discover(root)
+    found = topology.read_or_fallback(root)
     assert found.fallback and "cpu5" in found.source and found.summary()["fallback"]
     place = placement.default(found)
     assert place.loadgen == {4, 5, 6, 7} and place.server_order[:4] == (0, 1, 2, 3)
@@ -144,7 +144,7 @@ def test_only_the_allowed_cpus_count(tmp_path) -> None:
 
 
 def test_this_machine_reads(tmp_path) -> None:
-    found = topology.discover()
+    found = topology.read_or_fallback()
     assert not found.fallback, found.source
     assert len(found.cpus) == len(__import__("os").sched_getaffinity(0))
 

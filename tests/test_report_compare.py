@@ -65,8 +65,9 @@ def test_no_change_is_not_significant(pair) -> None:
 
 
 def test_too_few_repeats_cannot_be_significant(tmp_path: Path) -> None:
-    a = write_run(tmp_path, "a", repeats=3, damaged=False, seed=1)
-    b = write_run(tmp_path, "b", repeats=3, damaged=False, seed=2, rps_scale={"global-lock.cpu.c1": 0.5})
+    a = write_run(tmp_path, "a", repeats=3, cores_list=(1,), damaged=False, seed=1)
+    b = write_run(tmp_path, "b", repeats=3, cores_list=(1,), damaged=False, seed=2,
+                  rps_scale={"global-lock.cpu.c1": 0.5})
     row = _row(_compare(a, b), "global-lock", 1)
     # 3 vs 3 repeats: the smallest two-sided p is 0.1, so no verdict can be "significant".
     assert row["significance"] == "too few repeats (3 vs 3)"
@@ -80,8 +81,8 @@ def test_same_environment_gives_no_warning_and_notes_the_commit(pair) -> None:
 
 
 def test_a_different_machine_is_warned_about(tmp_path: Path) -> None:
-    a = write_run(tmp_path, "a", damaged=False)
-    b = write_run(tmp_path, "b", damaged=False,
+    a = write_run(tmp_path, "a", damaged=False, repeats=1, cores_list=(1,))  # environments only
+    b = write_run(tmp_path, "b", damaged=False, repeats=1, cores_list=(1,),
                   environment={"cpu_model": "Other CPU", "python": "CPython 3.12.1"})
     comparison = _compare(a, b)
     assert any("cpu_model" in w and "Other CPU" in w for w in comparison.env_warnings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +12,12 @@ import pytest
 
 from loadtests.running.cell import merge_timelines
 from report import RunWarning, build_report, gc
-from report.analysis import analyse
 from report.claims import claim_gc
-from report.load import load_run
-from results import schema
+from results import hdr
+from results.record import CellRecord
 
-from .report_run import _histogram, write_run
+from .report_run import analysis_of, write_run
+from .report_run import histogram as latency_histogram
 
 START = 1_735_732_800.0  # the window's start, epoch s
 WINDOW_S = 3.0
@@ -25,18 +26,17 @@ HEAPS = (0, 1_000_000)
 
 
 def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int,
-             tail_ms: float, pause_ms: float, live: int = 0, full: int | None = None) -> dict:
+             tail_ms: float, pause_ms: float, live: int = 0, full: int | None = None) -> CellRecord:
     """An open-loop cell as cell.py writes it: `pause_ms` is its longest (full) collection,
     `full` how many full collections fell in its window (None: a record from before they
     were counted, with one generation-2 pause)."""
     model = "processes" if strategy.endswith("-mp") else "threads"
     rust = strategy.startswith("rust-")
     mode = MODE_OF[workload]
-    histogram = _histogram(rng, 900, 0.3, 3000)
-    record = schema.blank_record(strategy=strategy, model=model, safety="safe", workload=workload,
-                                 engine="locust", cores=1, users=16, repeat=repeat,
-                                 rate="0.8x" if live or full is not None else "1000",
-                                 live_objects=live)
+    histogram = latency_histogram(rng, 900, 0.3, 3000)
+    record = CellRecord(strategy=strategy, model=model, safety="safe", workload=workload,
+                        engine="locust", cores=1, users=16, repeat=repeat,
+                        rate="0.8x" if live or full is not None else "1000", live_objects=live)
     wobble = 1 + 0.03 * (repeat - 1)  # -3%, 0, +3%: repeats of one mode overlap, modes apart
     fulls = 1 if full is None else full
     pauses = [] if mode == "off" else (
@@ -46,8 +46,8 @@ def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int
     for start_us, pause_us, _ in pauses:  # the spike lands in the bucket after the pause began
         index = int((start_us / 1e6 - START) / 0.05) + 1
         timeline[index] = int(pause_us + 1000)
-    record.update(
-        status="ok", reason="", duration_s=WINDOW_S, requests=3000, rps=1000.0, offered_rps=1000.0,
+    record = replace(
+        record, status="ok", reason="", duration_s=WINDOW_S, requests=3000, rps=1000.0, offered_rps=1000.0,
         p50_us=900, p90_us=1500, p99_us=tail_ms * 300 * wobble, p999_us=tail_ms * 1000 * wobble,
         max_us=tail_ms * 1300 * wobble, mean_us=1000, errors=0, loadgen_lagging=False,
         server_cpu=0.4, loadgen_cpu=0.3, server_cores=1, loadgen_cores=1, loadgen_bound=False,
@@ -57,24 +57,24 @@ def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int
         churn=0.5 if live else None, heap_objects=live + 1 if live else 0,
         gc_pause_total_ms=round(sum(p[1] for p in pauses) / 1000, 3),
         gc_pause_max_ms=round(max((p[1] for p in pauses), default=0) / 1000, 3) * wobble,
-        hdr=histogram.encode().decode(), gc_pauses=pauses, window_start_unix_s=START,
+        hdr=hdr.encode(histogram), gc_pauses=pauses, window_start_unix_s=START,
         latency_timeline={"bucket_ms": 50, "start": START, "max_us": timeline})
     if full is not None and not rust:
-        record.update(gc_full_collections=0 if mode == "off" else full,
-                      gc_pause_max_gen2_ms=0.0 if mode == "off" or not full
-                      else round(pause_ms * wobble, 3))
+        record = replace(record, gc_full_collections=0 if mode == "off" else full,
+                         gc_pause_max_gen2_ms=0.0 if mode == "off" or not full
+                         else round(pause_ms * wobble, 3))
     return record
 
 
-def _write(run: Path, cell: dict) -> None:
-    (run / "cells" / f"{cell['cell_id']}.json").write_text(json.dumps(cell))
+def _write(run: Path, cell: CellRecord) -> None:
+    (run / "cells" / f"{cell.cell_id}.json").write_text(json.dumps(cell.to_json()))
 
 
 def write_gc_run(root: Path, off_tail_ms: float = 3.0, rust_tail_ms: float | None = None) -> Path:
     """The fixture run plus gc / gc-off / gc-freeze cells of global-lock and global-lock-mp
     on no live heap, as runs before the heap axis measured them (garbage per request), and
     with `rust_tail_ms` gc cells of rust-global-lock (no collector: no gc figures)."""
-    run = write_run(root, damaged=False)
+    run = write_run(root, damaged=False, repeats=1, cores_list=(1,))
     rng = np.random.default_rng(3)
     shape = {"global-lock": {"gc": (30, 25), "gc-off": (off_tail_ms, 0), "gc-freeze": (10, 8)},
              "global-lock-mp": {"gc": (9, 6), "gc-off": (off_tail_ms, 0), "gc-freeze": (5, 3)}}
@@ -83,9 +83,9 @@ def write_gc_run(root: Path, off_tail_ms: float = 3.0, rust_tail_ms: float | Non
             for repeat in range(3):
                 _write(run, _gc_cell(rng, strategy, workload, repeat, tail, pause))
     for repeat in range(3 if rust_tail_ms is not None else 0):
-        cell = _gc_cell(rng, "rust-global-lock", "gc", repeat, rust_tail_ms, 0)
-        cell.update(gc_collections=None, gc_pause_total_ms=None, gc_pause_max_ms=None,
-                    gc_pauses=None, gc_pauses_dropped=None)
+        cell = replace(_gc_cell(rng, "rust-global-lock", "gc", repeat, rust_tail_ms, 0),
+                       gc_collections=None, gc_pause_total_ms=None, gc_pause_max_ms=None,
+                       gc_pauses=None, gc_pauses_dropped=None)
         _write(run, cell)
     return run
 
@@ -96,7 +96,7 @@ def write_heap_run(root: Path, on_tail_ms: float = 120.0, rust: bool = True) -> 
     loop at 0.8x; rust-global-lock holding the same heaps. With no heap nothing is
     collected in full (0 full collections); at a million objects the full collections take
     90 ms and, unless `on_tail_ms` says otherwise, lift the tail to 120 ms."""
-    run = write_run(root, damaged=False)
+    run = write_run(root, damaged=False, repeats=1, cores_list=(1,))
     rng = np.random.default_rng(5)
     for live in HEAPS:
         shape = ({"gc": (3.1, 0.4, 0), "gc-off": (3.0, 0, 0), "gc-freeze": (3.2, 0.4, 0)} if not live
@@ -105,21 +105,16 @@ def write_heap_run(root: Path, on_tail_ms: float = 120.0, rust: bool = True) -> 
             for repeat in range(3):
                 _write(run, _gc_cell(rng, "global-lock", workload, repeat, tail, pause, live, full))
         for repeat in range(3 if rust else 0):
-            cell = _gc_cell(rng, "rust-global-lock", "gc", repeat, 2.0, 0, live, 0)
-            cell.update(gc_collections=None, gc_pause_total_ms=None, gc_pause_max_ms=None,
-                        gc_pauses=None, gc_pauses_dropped=None)
+            cell = replace(_gc_cell(rng, "rust-global-lock", "gc", repeat, 2.0, 0, live, 0),
+                           gc_collections=None, gc_pause_total_ms=None, gc_pause_max_ms=None,
+                           gc_pauses=None, gc_pauses_dropped=None)
             _write(run, cell)
     return run
 
 
-def _analysis(run: Path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RunWarning)
-        return analyse(load_run(run))
-
 
 def test_the_claim_names_the_heap_where_the_pauses_reach_the_tail(tmp_path: Path) -> None:
-    claim = claim_gc(_analysis(write_heap_run(tmp_path)))
+    claim = claim_gc(analysis_of(write_heap_run(tmp_path)))
     assert claim.verdict == "supported: from 1,000,000 live objects the collector's pauses reach the tail"
     assert "open loop" in claim.answer and "0.8x of capacity offered" in claim.answer
     assert ("At no live heap: collector on: longest full collection 0 ms (0 in a window), p99.9 "
@@ -144,7 +139,7 @@ def test_the_claim_names_the_heap_where_the_pauses_reach_the_tail(tmp_path: Path
 
 
 def test_the_claim_says_none_did_when_the_tails_overlap(tmp_path: Path) -> None:
-    claim = claim_gc(_analysis(write_heap_run(tmp_path, on_tail_ms=3.05)))
+    claim = claim_gc(analysis_of(write_heap_run(tmp_path, on_tail_ms=3.05)))
     assert claim.verdict == "no measurable difference up to 1,000,000 live objects"
     assert "None did, up to 1,000,000 live objects (the largest heap judged)." in claim.answer
     assert "no measurable difference (repeats overlap)" in claim.answer
@@ -156,7 +151,7 @@ def test_a_flagged_cell_never_stands_in_for_the_servers_latency(tmp_path: Path) 
     lagging = run / "cells" / "global-lock.gc.locust.c1.u16.h1000000.o0.8x.r2.json"
     record = json.loads(lagging.read_text())
     lagging.write_text(json.dumps(record | {"loadgen_lagging": True, "p999_us": 900_000.0}))
-    an = _analysis(run)
+    an = analysis_of(run)
     claim = claim_gc(an)
     on = next(c for c in claim.judgement["comparisons"]
               if c["at"] == {"live_objects": 1_000_000, "collector": "on"})
@@ -167,10 +162,10 @@ def test_a_flagged_cell_never_stands_in_for_the_servers_latency(tmp_path: Path) 
 
 
 def test_a_run_without_the_heap_axis_is_judged_at_no_heap(tmp_path: Path) -> None:
-    claim = claim_gc(_analysis(write_gc_run(tmp_path)))
+    claim = claim_gc(analysis_of(write_gc_run(tmp_path)))
     assert claim.verdict == "supported: the collector's pauses reach the tail even with no live heap"
     assert "1000 req/s offered" in claim.answer and "p99.9 30.0 (29.1–30.9) ms" in claim.answer
-    level = claim_gc(_analysis(write_gc_run(tmp_path / "level", off_tail_ms=30)))
+    level = claim_gc(analysis_of(write_gc_run(tmp_path / "level", off_tail_ms=30)))
     assert level.verdict == "no measurable difference with no live heap"
 
 
@@ -178,19 +173,19 @@ def test_the_claim_falls_back_to_rust_without_an_off_cell(tmp_path: Path) -> Non
     run = write_heap_run(tmp_path)
     for path in (run / "cells").glob("global-lock.gc-off.*.json"):
         path.unlink()
-    claim = claim_gc(_analysis(run))
+    claim = claim_gc(analysis_of(run))
     assert "against 2.00 (1.94–2.06) ms (rust-global-lock (no collector)" in claim.answer
     assert claim.verdict.startswith("supported: from 1,000,000 live objects")
 
 
 def test_gc_claim_not_measured_without_gc_cells(tmp_path: Path) -> None:
-    claim = claim_gc(_analysis(write_run(tmp_path, damaged=False)))
+    claim = claim_gc(analysis_of(write_run(tmp_path, damaged=False)))
     assert claim.verdict == "not measured in this run"
     assert claim.answer.startswith("Not measured in this run") and claim.judgement is None
 
 
 def test_gc_figures_per_cell(tmp_path: Path) -> None:
-    an = _analysis(write_heap_run(tmp_path))
+    an = analysis_of(write_heap_run(tmp_path))
     frame = gc.cells(an.run)
     assert set(frame["mode"]) == {"open"}  # open-loop cells preferred to the closed ones
     table = gc.groups(frame)
@@ -204,7 +199,7 @@ def test_gc_figures_per_cell(tmp_path: Path) -> None:
 
 
 def test_timeline_shows_the_largest_full_collection(tmp_path: Path) -> None:
-    an = _analysis(write_heap_run(tmp_path))
+    an = analysis_of(write_heap_run(tmp_path))
     cell_id = gc.timeline_cell(an.run, gc.cells(an.run))
     assert cell_id is not None and cell_id.startswith("global-lock.gc.locust.c1.u16.h1000000.")
     assert cell_id.endswith(".r2")  # the +3% repeat: the largest full collection

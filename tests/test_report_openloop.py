@@ -12,39 +12,41 @@ import pytest
 from report import build_report, openloop
 from report.analysis import analyse
 from report.load import load_run
-from results import schema
+from results import ids, schema
+from results.record import CellRecord
 
 SLO_MS = 20.0
 
 
 def _record(strategy: str, rate: str, repeat: int, offered: float, rps: float, p99_ms: float,
-            lagging: bool = False, users: int = 64) -> dict:
-    record = schema.blank_record(strategy=strategy, workload="cpu", engine="locust", cores=1,
-                                 users=users, repeat=repeat, rate=rate)
-    record.update(model="threads" if strategy != "async" else "async", safety="safe", status="ok",
-                  reason="", offered_rps=offered, rps=rps, requests=int(rps * 3), duration_s=3.0,
-                  p50_us=1000, p90_us=2000, p99_us=int(p99_ms * 1000), p999_us=int(p99_ms * 1500),
-                  p50_uncorrected_us=900, p99_uncorrected_us=1500, p999_uncorrected_us=1800,
-                  send_lag_p99_us=300, errors=0, loadgen_lagging=lagging, rss_mb=30.0,
-                  server_threads=5, server_fds=70)
-    return record
+            lagging: bool = False, users: int = 64, workload: str = "cpu") -> CellRecord:
+    threads = strategy != "async"
+    return CellRecord(strategy=strategy, workload=workload, engine="locust", cores=1, users=users,
+                      repeat=repeat, rate=rate, model="threads" if threads else "async",
+                      safety="safe", status="ok", reason="", offered_rps=offered, rps=rps,
+                      requests=int(rps * 3), duration_s=3.0, p50_us=1000, p90_us=2000,
+                      p99_us=int(p99_ms * 1000), p999_us=int(p99_ms * 1500),
+                      p50_uncorrected_us=900, p99_uncorrected_us=1500, p999_uncorrected_us=1800,
+                      send_lag_p99_us=300, errors=0, loadgen_lagging=lagging, rss_mb=30.0,
+                      server_threads=5, server_fds=70, connection_cap=1024 if threads else None)
 
 
-def _run(root: Path, records: list[dict]) -> Path:
+def _run(root: Path, records: list[CellRecord]) -> Path:
     run = root / "20260101-000000-latency"
     (run / "cells").mkdir(parents=True)
     manifest = {"format_version": schema.FORMAT_VERSION, "run_id": run.name, "profile": "latency",
                 "slo_ms": {"cpu": SLO_MS}, "status": "complete",
-                "matrix": [{k: r[k] for k in ("cell_id", *schema.IDENTITY, "rate")} for r in records],
+                "matrix": [{k: getattr(r, k) for k in ("cell_id", *ids.IDENTITY, "rate")}
+                           for r in records],
                 "strategies": {"global-lock": {"model": "threads", "safety": "safe"},
                                "async": {"model": "async", "safety": "safe"}}}
     (run / "manifest.json").write_text(json.dumps(manifest))
     for r in records:
-        (run / "cells" / f"{r['cell_id']}.json").write_text(json.dumps(r))
+        (run / "cells" / f"{r.cell_id}.json").write_text(json.dumps(r.to_json()))
     return run
 
 
-def _curve(strategy: str, repeat: int, p99s: list[float], scale: float = 1.0) -> list[dict]:
+def _curve(strategy: str, repeat: int, p99s: list[float], scale: float = 1.0) -> list[CellRecord]:
     rates = [("500", 500.0), ("1000", 1000.0), ("1500", 1500.0), ("2000", 2000.0)]
     return [_record(strategy, rate, repeat, offered, offered * (1 if p99 < 100 else 0.9),
                     p99 * scale) for (rate, offered), p99 in zip(rates, p99s)]
@@ -92,22 +94,21 @@ def test_report_has_the_curves_the_capacity_table_and_the_connection_sweep(tmp_p
     records = _curve("global-lock", 0, [5, 10, 30, 200]) + _curve("async", 0, [2, 3, 4, 150])
     for users in (100, 2000):
         for strategy in ("global-lock", "async"):
-            r = _record(strategy, "500", 0, 500.0, 500.0, 5.0, users=users)
             # Over its thread cap, global-lock answers only part of the rate, fast: p99 alone
             # would call that a success.
             short = strategy == "global-lock" and users > 1024
-            r.update(workload="io", cell_id=r["cell_id"].replace(".cpu.", ".io."), errors=0,
-                     rps=100.0 if short else 500.0, p99_us=5000)
-            records.append(r)
+            records.append(_record(strategy, "500", 0, 500.0, 100.0 if short else 500.0, 5.0,
+                                   users=users, workload="io"))
     built = build_report(_run(tmp_path, records))
     text = built.markdown.read_text()
     assert "Capacity at SLO on cpu" in text and "fig-hockey-cpu.png" in text
     assert "fig-omission-cpu.png" in text and "fig-connections-io.png" in text
     assert "capped: serves 1024 connections at once" in text
-    assert "closed loop at saturation" in text or "No open-loop" not in text
+    # only open-loop cells: the latency section shows them, and no closed-loop curve
+    assert "No open-loop cells in this run" not in text and "closed loop at saturation" not in text
     an = analyse(load_run(built.html.parent))
     from report.claims import claim_async
     claim = claim_async(an)
     assert claim.verdict == "supported" and "2,000 concurrent connections" in claim.answer, claim.answer
-    assert "the cap is the finding" in claim.answer
+    assert "over its --workers thread cap" in claim.answer
     assert any("100 of 500 req/s answered" in line for line in claim.evidence), claim.evidence

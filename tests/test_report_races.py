@@ -12,7 +12,7 @@ from report.claims import claim_races
 from report.findings import ranking
 from report.load import load_run
 
-from .report_run import STRATEGIES, write_run
+from .report_run import SYNTHETIC, write_run
 
 
 def _entry(races: bool, lost: int = 0, acked: int = 9000) -> dict:
@@ -22,7 +22,7 @@ def _entry(races: bool, lost: int = 0, acked: int = 9000) -> dict:
 
 def stress(racy: str) -> dict:
     """Every stateful strategy checked; `racy` (declared safe) and `unsafe` lost updates."""
-    out = {name: _entry(False) for name, spec in STRATEGIES.items() if spec[1] != "no-state"}
+    out = {name: _entry(False) for name, spec in SYNTHETIC.items() if spec[1] != "no-state"}
     out[racy] = _entry(True, lost=5535)
     out["unsafe"] = _entry(True, lost=4000)
     return out
@@ -46,7 +46,7 @@ def test_a_racy_safe_strategy_is_never_ranked(racy_run: Path) -> None:
 
 
 def test_the_summary_names_the_racy_strategy_first(racy_run: Path) -> None:
-    built = build_report(racy_run)
+    built = build_report(racy_run, figures=False)
     first = built.summary[0]
     assert first.startswith("RACES UNDER PREEMPTION: ownership lost 5,535 of 9,000")
     assert "not ranked" in first

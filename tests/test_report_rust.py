@@ -7,22 +7,14 @@ import warnings
 from pathlib import Path
 
 from report import RunWarning, build_report
-from report.analysis import analyse
 from report.claims import claim_discipline
 from report.findings import ranking
-from report.load import load_run
 
-from .report_run import RUST, write_run
-
-
-def _analysis(run: Path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RunWarning)
-        return analyse(load_run(run))
+from .report_run import RUST, analysis_of, write_run
 
 
 def test_rust_is_never_in_the_python_ranking(tmp_path: Path) -> None:
-    an = _analysis(write_run(tmp_path, damaged=False))
+    an = analysis_of(write_run(tmp_path, damaged=False))
     assert {an.lang(s) for s in RUST} == {"rust"} and an.lang("global-lock") == "python"
     for workload in an.workloads:
         ranked, reference = ranking(an, workload)
@@ -36,7 +28,7 @@ def test_rust_is_never_in_the_python_ranking(tmp_path: Path) -> None:
 def test_summary_names_the_fastest_rust_apart(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
-        built = build_report(write_run(tmp_path, damaged=False))
+        built = build_report(write_run(tmp_path, damaged=False), figures=False)
     python, _, rust = built.summary[1].partition("Rust reference (no interpreter lock), fastest:")
     assert "global-lock-mp" in python and not any(name in python for name in RUST)
     assert re.search(r"cpu: rust-ownership [\d,]+ req/s at 2 cores", rust), rust
@@ -46,7 +38,7 @@ def test_summary_names_the_fastest_rust_apart(tmp_path: Path) -> None:
 
 
 def test_discipline_claim_cites_both_languages(tmp_path: Path) -> None:
-    claim = claim_discipline(_analysis(write_run(tmp_path, damaged=False)))
+    claim = claim_discipline(analysis_of(write_run(tmp_path, damaged=False)))
     assert claim.verdict.startswith("Rust: the discipline decides;"), claim.verdict
     assert re.search(r"on cpu at 2 cores rust-ownership", claim.answer), claim.answer
     assert "; CPython: not in CPython: the execution model decides" in claim.verdict
@@ -57,5 +49,5 @@ def test_discipline_claim_cites_both_languages(tmp_path: Path) -> None:
     level = write_run(tmp_path / "level", damaged=False,
                       rps_scale={"rust-global-lock.cpu.c2": 30000 * 1.9 / (26000 * 1.3),
                                  "rust-global-lock.io.c2": 1.0})
-    claim = claim_discipline(_analysis(level))
+    claim = claim_discipline(analysis_of(level))
     assert "on cpu at 2 cores no measurable difference between" in claim.answer, claim.answer

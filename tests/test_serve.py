@@ -1,7 +1,10 @@
-"""`sharebench serve`: clean exits on signals, bound to loopback, knobs calibrated."""
+"""`sharebench serve`: clean exits on signals, bound to loopback, the ready line, knobs that
+cost what they say."""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 
 import psutil
@@ -10,7 +13,7 @@ import pytest
 from loadtests.machine.client import Client
 from servers.core.work import Work
 
-from .conftest import STRATEGIES
+from .helpers import STRATEGIES
 
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
 
@@ -48,3 +51,33 @@ def test_cpu_knob_costs_what_it_says() -> None:
 def test_knobs_out_of_range_are_rejected() -> None:
     with pytest.raises(ValueError, match="hold-us"):
         Work.create(hold_us=-1)
+
+
+@pytest.mark.parametrize("name, flags, cap", [
+    ("global-lock", [], 1024), ("global-lock", ["--workers", "64"], 64), ("async", [], None),
+    ("global-lock-mp", ["--workers", "2"], 2 * 1024), ("async-mp", ["--workers", "2"], None),
+    ("rust-global-lock", [], 1024), ("rust-global-lock", ["--workers", "8"], 8),
+    ("rust-async", [], None)])
+def test_the_ready_line_says_how_many_connections_are_served_at_once(
+        serve, name: str, flags: list[str], cap: int | None) -> None:
+    """A thread per connection up to --workers (per worker process for a threaded -mp
+    front); an event loop or tokio's tasks take any number: no cap said."""
+    assert serve(name, "--keys", "8", *flags).connection_cap == cap
+
+
+def test_loops_per_us_is_accepted_ignored_and_hidden(serve) -> None:
+    """Removed from the surface, still accepted for one release (old scripts pass it)."""
+    server = serve("global-lock", "--keys", "8", "--cpu-us", "50", "--loops-per-us", "0.0001")
+    assert Client(server.host, server.port).get("/kv/1")[0] == 200
+    done = subprocess.run([sys.executable, "-m", "sharebench", "serve", "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "--cpu-us" in done.stdout and "loops" not in done.stdout
+    program = STRATEGIES["rust-global-lock"].manifest.serve[0]
+    rust = subprocess.Popen([program, "--port", "0", "--keys", "8", "--loops-per-us", "3"],
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        line = rust.stdout.readline()
+    finally:
+        rust.terminate()
+        rust.wait(10)
+    assert " workers=1024 connection_cap=1024" in line and "loops" not in line, line

@@ -25,7 +25,7 @@ from servers.core.app import App
 from servers.core.serving import THREAD_WORKERS, listen
 from servers.core.work import Work
 
-from .conftest import STRATEGIES
+from .helpers import STRATEGIES
 
 pytestmark = pytest.mark.servers  # starts real servers; make test-fast leaves it out
 
@@ -142,3 +142,35 @@ def test_a_connection_that_has_spoken_may_idle_longer(local_server) -> None:
             answer = sock.recv(65536)
             assert answer.startswith(b"HTTP/1.1 200 "), f"closed while idle: {answer!r}"
             time.sleep(0.6)  # twice the head timeout
+
+
+def test_a_storm_of_connections_is_served_not_evicted(monkeypatch) -> None:
+    """More connections opened at once than the server holds silent, each speaking a moment
+    later (as a load generator busy opening the rest does): every one is answered. Before,
+    the oldest silent connection was evicted for each newcomer, before it could speak."""
+    monkeypatch.setattr(threaded, "MAX_SILENT", 32)
+    spec, work = get("global-lock"), Work.create()
+    app = App(spec, spec.factory(8, work), work, 8, 256)
+    listener = listen("127.0.0.1", 0)
+    stop = threading.Event()
+    thread = threading.Thread(target=threaded.serve, args=(app, listener, stop), daemon=True)
+    thread.start()
+    host, port = listener.getsockname()[:2]
+    try:
+        with ExitStack() as stack:
+            socks = [stack.enter_context(socket.create_connection((host, port), timeout=5.0))
+                     for _ in range(128)]  # 4x what it holds silent: the backlog keeps the rest
+            time.sleep(0.3)
+            for sock in socks:
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            answered = 0
+            for sock in socks:
+                try:
+                    answered += sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+                except OSError:
+                    pass
+            assert answered == len(socks), f"{len(socks) - answered} connections never answered"
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()

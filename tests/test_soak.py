@@ -12,18 +12,19 @@ from pathlib import Path
 import psutil
 import pytest
 
-from loadtests.checks.soak import SAMPLE_COLUMNS, SUMMARY_COLUMNS, SoakError, parse_duration
+from loadtests.checks.soak import SoakError, parse_duration
 from loadtests.machine.groups import stop_group
+from results.schema import SOAK_SAMPLE_COLUMNS, SOAK_SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
-STRATEGIES = "global-lock,async-mp"  # one of each kind of process tree
+SOAKED = "global-lock,async-mp"  # one of each kind of process tree
 RATE = 100
 
 
 def soak(results: Path, duration: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "sharebench", "soak", "--strategies", STRATEGIES,
+        [sys.executable, "-m", "sharebench", "soak", "--strategies", SOAKED,
          "--duration", duration, "--rate", str(RATE), "--results", str(results)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
@@ -57,10 +58,10 @@ def test_a_short_soak_writes_samples_and_a_plausible_summary(tmp_path: Path, sto
     assert proc.returncode == 0, output
     (folder,) = tmp_path.glob("soak-*")
     columns, samples = read(folder / "soak.csv")
-    assert columns == SAMPLE_COLUMNS
+    assert columns == list(SOAK_SAMPLE_COLUMNS)
     columns, rows = read(folder / "summary.csv")
-    assert columns == SUMMARY_COLUMNS
-    assert [row["strategy"] for row in rows] == STRATEGIES.split(",")
+    assert columns == list(SOAK_SUMMARY_COLUMNS)
+    assert [row["strategy"] for row in rows] == SOAKED.split(",")
     for row in rows:
         name = row["strategy"]
         mine = [s for s in samples if s["strategy"] == name]

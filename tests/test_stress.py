@@ -7,10 +7,8 @@ packages, as the template test does, so the real registry never holds it.
 """
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import pytest
 
 from loadtests.checks import stress
 
-from .conftest import SAFE, STRATEGIES, UNSAFE
+from .helpers import SAFE, STRATEGIES, UNSAFE, in_copy, sharebench
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
@@ -133,16 +131,14 @@ class Crashes:
 
 def _in_copy(copy: Path, module: str, text: str) -> dict:
     (copy / "servers" / f"{module}.py").write_text(text)
-    return {"env": {**os.environ, "PYTHONPATH": str(copy)}, "cwd": str(copy)}
+    return in_copy(copy)
 
 
 def _verify(copy: Path, name: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(copy)}
-    return subprocess.run([sys.executable, "-m", "sharebench", "verify", name], cwd=copy,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return sharebench("verify", name, repo=copy, timeout=120)
 
 
-def test_stress_catches_a_read_outside_the_lock(repo_copy: Path) -> None:  # noqa: F811
+def test_stress_catches_a_read_outside_the_lock(repo_copy: Path) -> None:
     where = _in_copy(repo_copy, "read_outside", READ_OUTSIDE)
     result = stress.stress_strategy("read-outside", **where)
     assert not result["error"], result["error"]
@@ -175,18 +171,17 @@ def test_verify_names_only_what_the_server_was_given() -> None:
     """No switch interval for a server without an interpreter lock: it never got the flag."""
     rust = [n for n in SAFE if not STRATEGIES[n].traits.interpreter_lock][:1]
     names = ["global-lock", *rust]
-    done = subprocess.run([sys.executable, "-m", "sharebench", "verify", *names],
-                          capture_output=True, text=True, timeout=180)
+    done = sharebench("verify", *names, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
-    lines = {line.split()[0]: line for line in done.stdout.splitlines() if "race" in line}
-    assert "switch interval 1e-06 s" in lines["no"] or "switch interval 1e-06 s" in done.stdout
+    said = done.stdout.split("global-lock", 1)[1].splitlines()[1]  # its stress-check line
+    assert "no race under preemption" in said and "switch interval 1e-06 s" in said, said
     for name in rust:
         said = done.stdout.split(name, 1)[1].splitlines()[1]
         assert "no race under preemption" in said and "switch interval" not in said, said
         assert "0 of" in said and "/stats snapshots" in said
 
 
-def test_a_server_crashing_under_stress_fails_with_its_stderr(repo_copy: Path) -> None:  # noqa: F811
+def test_a_server_crashing_under_stress_fails_with_its_stderr(repo_copy: Path) -> None:
     where = _in_copy(repo_copy, "crashes", CRASHES)
     started = time.monotonic()
     result = stress.stress_strategy("crashes", **where)

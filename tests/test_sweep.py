@@ -14,10 +14,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from loadtests.engines import hdr
 from loadtests.machine.server import ServerProcess
+from results import hdr
 
-from .helpers import SHORT, by_id, load_run, sharebench
+from .helpers import SHORT, by_id, read_latest, sharebench
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out
 def test_quick_profile_end_to_end(tmp_path: Path) -> None:
     done = sharebench("run", "--profile", "quick", "--results", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    manifest, rows = load_run(tmp_path)
+    manifest, rows = read_latest(tmp_path)
     assert manifest["status"] == "complete" and manifest["ended"]
     assert {"cpu_model", "kernel", "python", "gc_thresholds", "packages", "git_commit"} \
         <= set(manifest["environment"])
@@ -53,7 +53,15 @@ def test_quick_profile_end_to_end(tmp_path: Path) -> None:
     assert races["unsafe"]["races"] is True and races["unsafe"]["lost"] > 0
     for row in rows:  # the GC knobs and figures are in every cell (write-heavy: no garbage)
         assert row["gc_mode"] == "default" and row["garbage"] == "0", row
-        assert row["gc_scope"] in ("window", "cell") and int(row["gc_collections"]) >= 0
+        record = json.loads((tmp_path / "latest" / "cells" / f"{row['cell_id']}.json").read_text())
+        # A short cell's pauses all fit in the server's rings: its figures are the window's,
+        # counted from the pauses that began inside it (none from start-up or warm-up).
+        assert record["gc_scope"] == "window" and record["gc_pauses_dropped"] == 0, record
+        start = record["window_start_unix_s"] * 1e6
+        pauses = record["gc_pauses"]
+        assert all(start <= p[0] <= start + (record["duration_s"] + 0.01) * 1e6 for p in pauses)
+        assert record["gc_collections"] == len(pauses) == int(row["gc_collections"])
+        assert record["gc_pause_total_ms"] == round(sum(p[1] for p in pauses) / 1000, 3)
     # the report builds from this real run's stored records alone, every section present
     from report import SECTION_IDS
     report = sharebench("report", str((tmp_path / "latest").resolve()))
@@ -76,7 +84,7 @@ def test_validity_flags(tmp_path: Path) -> None:
                       "--workloads", "read-heavy,cpu", "--cores", "1,2", "--users", "32",
                       *SHORT, "--results", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    _, rows = load_run(tmp_path)
+    _, rows = read_latest(tmp_path)
     cells = by_id(rows)
     fast, slow = cells["stateless.read-heavy.locust.c1.u32.r0"], cells["stateless.cpu.locust.c1.u32.r0"]
     # On a machine others are loading, both sides starve and busy_machine disqualifies the
@@ -126,7 +134,7 @@ def test_interrupt_then_resume(tmp_path: Path) -> None:
     alive = [pid for pid in seen if psutil.pid_exists(pid)
              and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"left behind: {alive}"
-    manifest, rows = load_run(tmp_path)
+    manifest, rows = read_latest(tmp_path)
     assert manifest["status"] == "interrupted" and manifest["interrupted_by"] == "SIGINT"
     kept = len(rows)
     assert 1 <= kept < len(manifest["matrix"]), err
@@ -135,7 +143,7 @@ def test_interrupt_then_resume(tmp_path: Path) -> None:
     resumed = sharebench("run", "--resume", str((tmp_path / "latest").resolve()))
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(manifest['matrix']) - kept} of {len(manifest['matrix'])} cells" in resumed.stderr
-    manifest, rows = load_run(tmp_path)
+    manifest, rows = read_latest(tmp_path)
     assert manifest["status"] == "complete"
     assert sorted(row["cell_id"] for row in rows) == sorted(c["cell_id"] for c in manifest["matrix"])
 
@@ -184,7 +192,7 @@ def test_master_and_worker_over_loopback(tmp_path: Path) -> None:
             from loadtests.machine.groups import stop_group
             stop_group(worker)
     assert done.returncode == 0, done.stderr
-    manifest, rows = load_run(tmp_path)
+    manifest, rows = read_latest(tmp_path)
     assert manifest["target"] == server.url and manifest["loadgen_workers"] == 1
     assert len(rows) == 1 and rows[0]["strategy"] == "global-lock"
     row = rows[0]

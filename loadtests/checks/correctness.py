@@ -7,14 +7,25 @@ the range the sum may fall in instead of counting as lost.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 
-def verdict(acked: int, uncertain: int, total: int, applied: int, safety: str) -> dict:
+
+@dataclass
+class Correctness:
+    """The cell-record fields of the verdict (results/record.py); None where there is no state."""
+    acked_incr: int
+    uncertain_incr: int
+    server_sum: int
+    server_incr_applied: int
+    correct: bool | None = None
+    lost_updates: int | None = None
+
+
+def verdict(acked: int, uncertain: int, total: int, applied: int, safety: str) -> Correctness:
     """``total``/``applied``: the server's sum and applied increments (deltas over what was
-    measured). Returns the record's correctness fields; None where there is no state."""
-    doc = {"acked_incr": acked, "uncertain_incr": uncertain, "server_sum": total,
-           "server_incr_applied": applied, "correct": None, "lost_updates": None}
-    if safety == "no-state":
-        return doc
-    doc["correct"] = total == applied and acked <= total <= acked + uncertain
-    doc["lost_updates"] = max(0, acked - total)
-    return doc
+    measured)."""
+    found = Correctness(acked, uncertain, total, applied)
+    if safety != "no-state":
+        found.correct = total == applied and acked <= total <= acked + uncertain
+        found.lost_updates = max(0, acked - total)
+    return found

@@ -44,9 +44,9 @@ def _cpu_us_per_request(servers: list[ServerProcess]) -> list[float]:
     return [(b - a) / REQUESTS * 1e6 for a, b in zip(before, after)]
 
 
-def check(strategy: str, loops_per_us: float, cpus: set[int] | None) -> dict:
+def cpu_knob_cost(strategy: str, cpus: set[int] | None) -> dict:
     """The cost of ``--cpu-us KNOB_US`` in ``strategy``, and its error against the knob."""
-    common = ["--keys", "64", "--loops-per-us", f"{loops_per_us:.4f}"]
+    common = ["--keys", "64"]
     with ServerProcess(strategy, common, cpus=cpus) as base_server, \
             ServerProcess(strategy, [*common, "--cpu-us", f"{KNOB_US:g}"], cpus=cpus) as knob_server:
         base, loaded = _cpu_us_per_request([base_server, knob_server])

@@ -41,6 +41,7 @@ from loadtests.machine.client import Client
 from loadtests.machine.groups import Survivors
 from loadtests.machine.server import ServerError, ServerProcess
 from loadtests.planning import profiles
+from results.schema import SOAK_SAMPLE_COLUMNS, SOAK_SUMMARY_COLUMNS
 
 KEYS = 1024
 CONNECTIONS = 4         # per strategy, one client thread each
@@ -48,13 +49,6 @@ RECONNECT_EVERY = 500   # requests per connection, on average, before it is repl
 TIMEOUT_S = 5.0
 JSON = {"Content-Type": "application/json"}
 MAX_S = 24 * 3600
-SAMPLE_COLUMNS = ["t_s", "strategy", "rss_mib", "processes", "threads", "fds", "requests",
-                  "errors"]
-SUMMARY_COLUMNS = ["strategy", "status", "server_pid", "duration_s", "target_rps", "achieved_rps", "requests",
-                   "errors", "warmup_s", "start_rss_mib", "end_rss_mib", "peak_rss_mib",
-                   "growth_mib", "growth_pct_per_hour", "slope_mib_per_hour", "start_threads",
-                   "end_threads", "start_fds", "end_fds", "acked_incr", "uncertain_incr",
-                   "server_sum", "server_incr_applied", "server_requests", "correct"]
 
 
 class SoakError(ValueError):
@@ -178,7 +172,7 @@ class Subject:
 
 
 def summarise(subject: Subject, target_rps: float, warmup: float, wall: float) -> dict:
-    row: dict[str, Any] = dict.fromkeys(SUMMARY_COLUMNS)
+    row: dict[str, Any] = dict.fromkeys(SOAK_SUMMARY_COLUMNS)
     loads = subject.loads
     requests = sum(load.requests for load in loads)
     acked, uncertain = sum(load.acked_incr for load in loads), sum(load.uncertain_incr for load in loads)
@@ -209,7 +203,7 @@ def summarise(subject: Subject, target_rps: float, warmup: float, wall: float) -
                    server_requests=stats["requests"])
         if subject.safety == "safe":  # an increment never answered may or may not be applied
             row["correct"] = correctness.verdict(acked, uncertain, stats["sum"], stats["incr_applied"],
-                                                 subject.safety)["correct"]
+                                                 subject.safety).correct
     return row
 
 
@@ -243,7 +237,7 @@ def run(names: list[str], safety: dict[str, str], duration: float, rate: float,
                 subject.status = f"did not start: {str(exc).splitlines()[0][:200]}"
         with open(folder / "soak.csv", "w", newline="") as out:
             writer = csv.writer(out)
-            writer.writerow(SAMPLE_COLUMNS)
+            writer.writerow(SOAK_SAMPLE_COLUMNS)
             began = time.monotonic()
             for subject in subjects:
                 subject.start_load(rate, halt)
@@ -270,7 +264,7 @@ def run(names: list[str], safety: dict[str, str], duration: float, rate: float,
             _finish(subject, interrupted=stop.is_set())
     rows = [summarise(s, rate, warmup, ended - began) for s in subjects]
     with open(folder / "summary.csv", "w", newline="") as out:
-        summary = csv.DictWriter(out, SUMMARY_COLUMNS)
+        summary = csv.DictWriter(out, SOAK_SUMMARY_COLUMNS)
         summary.writeheader()
         summary.writerows(rows)
     return folder, rows

@@ -35,7 +35,7 @@ class Target:
 CHECKS: dict[str, Callable[[Target], None]] = {}
 
 
-def check(fn: Callable[[Target], None]) -> Callable[[Target], None]:
+def contract_check(fn: Callable[[Target], None]) -> Callable[[Target], None]:
     CHECKS[fn.__name__] = fn
     return fn
 
@@ -47,7 +47,7 @@ def _expect(target: Target, method: str, path: str, body, status: int) -> dict:
     return doc
 
 
-@check
+@contract_check
 def health(t: Target) -> None:
     doc = _expect(t, "GET", "/health", None, 200)
     assert doc.get("status") == "ok", doc
@@ -61,14 +61,14 @@ def health(t: Target) -> None:
         assert isinstance(doc["language"], str) and "gil_enabled" not in doc, doc
 
 
-@check
+@contract_check
 def get_starts_at_zero(t: Target) -> None:
     for key in (0, t.keys - 1):
         doc = _expect(t, "GET", f"/kv/{key}", None, 200)
         assert doc == {"key": key, "value": 0}, doc
 
 
-@check
+@contract_check
 def incr_is_read_modify_write(t: Target) -> None:
     key = 5
     first = _expect(t, "POST", f"/kv/{key}/incr", {"by": 7}, 200)
@@ -80,7 +80,7 @@ def incr_is_read_modify_write(t: Target) -> None:
             (first, second, read)
 
 
-@check
+@contract_check
 def transfer_moves_both_values(t: Target) -> None:
     doc = _expect(t, "POST", "/transfer", {"from": 10, "to": 11, "amount": 30}, 200)
     assert {"from", "to", "amount", "from_value", "to_value"} <= set(doc), doc
@@ -91,7 +91,7 @@ def transfer_moves_both_values(t: Target) -> None:
         assert (back["from_value"], back["to_value"]) == (0, 0), back
 
 
-@check
+@contract_check
 def stats_track_requests(t: Target) -> None:
     before = t.stats()
     for name in ("sum", "incr_applied", "transfers", "requests"):
@@ -139,7 +139,7 @@ def _error_cases(keys: int) -> list[tuple[str, str, object, int]]:
     ]
 
 
-@check
+@contract_check
 def errors_are_json_4xx(t: Target) -> None:
     before = t.stats()
     for method, path, body, status in _error_cases(t.keys):
@@ -151,7 +151,7 @@ def errors_are_json_4xx(t: Target) -> None:
         f"a rejected request changed the state: {before} -> {after}"
 
 
-@check
+@contract_check
 def method_not_allowed_says_allow(t: Target) -> None:
     answer = raw_exchange(t.host, t.port, b"POST /health HTTP/1.1\r\nHost: x\r\n"
                           b"Content-Length: 0\r\nConnection: close\r\n\r\n", half_close=False)
@@ -159,7 +159,7 @@ def method_not_allowed_says_allow(t: Target) -> None:
     assert b"\r\nallow: get\r\n" in answer.lower(), f"no 'Allow: GET' header: {answer[:300]!r}"
 
 
-@check
+@contract_check
 def malformed_http_is_not_5xx(t: Target) -> None:
     payloads = [b"garbage\r\n\r\n", b"GET /health HTTP/9.9\r\n\r\n",
                 b"POST /kv/0/incr HTTP/1.1\r\nContent-Length: abc\r\n\r\n",

@@ -39,7 +39,8 @@ class Part(TypedDict):
     # slot (corrected); these count from its actual send, and the generator's own send lag.
     hdr_uncorrected: NotRequired[str]
     lag_hdr: NotRequired[str]
-    scheduled: NotRequired[int]  # slots that fell inside the window
+    scheduled: NotRequired[int]  # slots that fell inside the window (paced wrk: and the
+    #                              requests left unanswered, waiting on the server)
     # {"bucket_ms", "start" (epoch s), "max_us": [max corrected latency per bucket]}
     timeline: NotRequired[dict]
 

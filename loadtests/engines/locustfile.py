@@ -2,7 +2,7 @@
 
 Every Locust process that runs users (a local runner, or each worker) keeps
 its own HDR histogram at microsecond resolution — Locust's own percentiles are
-whole-millisecond buckets, too coarse for servers that answer in 0.2-2 ms.
+whole-millisecond buckets, too coarse for servers that answer in under a millisecond.
 
 The window is owned here, not by Locust's --run-time: the master (or the local
 runner) fixes [start, end] when the test starts and writes it to window.json
@@ -27,6 +27,7 @@ is what Locust, not the server, adds.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import os
 import random
@@ -37,7 +38,7 @@ import gevent
 from locust import FastHttpUser, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests.engines import hdr
+from results import hdr
 from results.atomic import write_text
 
 REPORT_MESSAGE = "sharebench_report"
@@ -77,9 +78,9 @@ class Recorder:
                 "acked_incr": self.acked_incr,
                 "uncertain_incr": self.uncertain_incr + self.in_flight_incr,
                 "first_request": self.first_request,
-                "hdr": self.hist.encode().decode("ascii"),
-                **({"hdr_uncorrected": self.uncorrected.encode().decode("ascii"),
-                    "lag_hdr": self.lag.encode().decode("ascii"), "scheduled": self.scheduled,
+                "hdr": hdr.encode(self.hist),
+                **({"hdr_uncorrected": hdr.encode(self.uncorrected),
+                    "lag_hdr": hdr.encode(self.lag), "scheduled": self.scheduled,
                     "timeline": {"bucket_ms": BUCKET_S * 1000, "start": self.start,
                                  "max_us": self.timeline}}
                    # Even with no slot in the window (a generator too starved to start its
@@ -110,7 +111,7 @@ def _test_start(environment, **_) -> None:
     if not isinstance(environment.runner, WorkerRunner):
         start = time.time() + opts.sb_warmup
         opts.sb_window = f"{start},{start + opts.sb_duration}"  # travels to workers
-        _write(opts.sb_out, "window.json", {"start": start, "end": start + opts.sb_duration})
+        _write_json(opts.sb_out, "window.json", {"start": start, "end": start + opts.sb_duration})
     RECORDER.start, RECORDER.end = map(float, opts.sb_window.split(","))
     RECORDER.open_loop = opts.sb_rate > 0
     if not isinstance(environment.runner, MasterRunner):
@@ -120,7 +121,7 @@ def _test_start(environment, **_) -> None:
 @events.init.add_listener
 def _init(environment, **_) -> None:
     if isinstance(environment.runner, MasterRunner):
-        environment.runner.register_message(REPORT_MESSAGE, lambda msg, **kw: _write(
+        environment.runner.register_message(REPORT_MESSAGE, lambda msg, **kw: _write_json(
             environment.parsed_options.sb_out, f"part-{msg.data['pid']}.json", msg.data))
 
 
@@ -130,10 +131,10 @@ def _report_after_window(environment) -> None:
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.send_message(REPORT_MESSAGE, report)
     else:
-        _write(environment.parsed_options.sb_out, f"part-{report['pid']}.json", report)
+        _write_json(environment.parsed_options.sb_out, f"part-{report['pid']}.json", report)
 
 
-def _write(folder: str, name: str, doc: dict) -> None:
+def _write_json(folder: str, name: str, doc: dict) -> None:
     """Atomic write: the harness never reads half a report."""
     if not folder:
         return
@@ -178,11 +179,11 @@ class Chooser:
         self.keys = int(config.get("keys", 1024))
         ops = sorted(config.get("mix", {"get": 1}).items())
         self.ops = [op for op, _ in ops]
-        self.op_cum = _cumulative([weight for _, weight in ops])
+        self.op_cum = list(itertools.accumulate(weight for _, weight in ops))
         self.key_cum = None
         if config.get("distribution") == "zipf":
             s = float(config.get("zipf_s", 1.1))
-            self.key_cum = _cumulative([1 / (rank ** s) for rank in range(1, self.keys + 1)])
+            self.key_cum = list(itertools.accumulate(1 / (rank ** s) for rank in range(1, self.keys + 1)))
 
     def op(self) -> str:
         return self.ops[bisect.bisect(self.op_cum, random.random() * self.op_cum[-1])]
@@ -191,14 +192,6 @@ class Chooser:
         if self.key_cum is None:
             return random.randrange(self.keys)
         return min(self.keys - 1, bisect.bisect(self.key_cum, random.random() * self.key_cum[-1]))
-
-
-def _cumulative(weights: list[float]) -> list[float]:
-    total, out = 0.0, []
-    for weight in weights:
-        total += weight
-        out.append(total)
-    return out
 
 
 JSON = {"Content-Type": "application/json"}

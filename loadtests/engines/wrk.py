@@ -27,12 +27,12 @@ import threading
 import time
 from pathlib import Path
 
-from loadtests.engines import hdr
 from loadtests.engines.base import LoadGenError, LoadSpec, Part, Stopped
 from loadtests.engines.wrk_script import REPORT_PREFIX, lua
 from loadtests.machine.groups import stop_group
 from loadtests.machine.server import tail
 from loadtests.planning.engines import timed
+from results import hdr
 
 TIMEOUT_S = 5        # wrk keeps a 1 µs bucket per µs up to this: 40 MB of histogram
 START_SLACK_S = 30.0
@@ -127,7 +127,7 @@ class WrkRun:
             uncertain += unacked  # each may have been applied: the sum can be up to acked + these
         return [{"requests": measured["requests"], "duration": measured["duration_us"] / 1e6,
                  "errors": errors, "acked_incr": acked, "uncertain_incr": uncertain,
-                 "first_request": self._started, "hdr": histogram.encode().decode("ascii")}]
+                 "first_request": self._started, "hdr": hdr.encode(histogram)}]
 
     def stop(self, grace: float = 5.0) -> None:
         if self.proc is not None and self.proc.poll() is None:

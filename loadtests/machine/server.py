@@ -20,6 +20,7 @@ from loadtests.machine.groups import Survivors, stop_group
 
 PROJECT = str(Path(__file__).resolve().parents[2])
 READY = re.compile(rb"serving (\S+) on http://(\S+):(\d+) pid=(\d+) workers=(\d+)")
+CAP = re.compile(rb" connection_cap=(\d+)")  # optional: a server with no cap of its own omits it
 
 
 class ServerError(RuntimeError):
@@ -41,7 +42,8 @@ class ServerProcess:
     cwd: str | None = None
     start_timeout: float = 20.0
     port: int = 0
-    workers: int = 0
+    workers: int = 0                                # from the ready line (per model: CONTRACT.md)
+    connection_cap: int | None = None               # from the ready line; None: no cap said
     proc: subprocess.Popen | None = None
 
     @property
@@ -83,6 +85,8 @@ class ServerProcess:
                 match = READY.search(line)
                 if match:
                     self.port, self.workers = int(match[3]), int(match[5])
+                    cap = CAP.search(line)
+                    self.connection_cap = int(cap[1]) if cap else None
                     return
             if proc.poll() is not None:
                 raise ServerError(f"{self.strategy} exited with status {proc.returncode} "

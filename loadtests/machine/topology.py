@@ -71,7 +71,7 @@ def parse_cpulist(text: str) -> set[int]:
     return cpus
 
 
-def _read(path: Path) -> str:
+def _read_sysfs(path: Path) -> str:
     try:
         return path.read_text()
     except OSError as exc:
@@ -87,9 +87,9 @@ def read(root: Path = SYSFS, allowed: set[int] | None = None) -> Topology:
     for cpu in sorted(allowed):
         base = root / "cpu" / f"cpu{cpu}" / "topology"
         try:
-            siblings = tuple(sorted(parse_cpulist(_read(base / "thread_siblings_list")) & allowed))
-            core_id = int(_read(base / "core_id"))
-            package = int(_read(base / "physical_package_id"))
+            siblings = tuple(sorted(parse_cpulist(_read_sysfs(base / "thread_siblings_list")) & allowed))
+            core_id = int(_read_sysfs(base / "core_id"))
+            package = int(_read_sysfs(base / "physical_package_id"))
         except ValueError as exc:
             raise TopologyError(f"bad topology of CPU {cpu} under {base}: {exc}") from None
         if cpu not in siblings:
@@ -126,7 +126,7 @@ def _nodes(root: Path) -> dict[int, int]:
         match = re.fullmatch(r"node(\d+)", entry.name)
         if match:
             try:
-                cpus = parse_cpulist(_read(entry / "cpulist"))
+                cpus = parse_cpulist(_read_sysfs(entry / "cpulist"))
             except ValueError as exc:
                 raise TopologyError(f"bad {entry / 'cpulist'}: {exc}") from None
             for cpu in cpus:
@@ -139,7 +139,7 @@ def flat(cpus: list[int] | set[int], why: str) -> Topology:
     return Topology(tuple(Core(0, cpu, 0, (cpu,)) for cpu in sorted(cpus)), f"fallback: {why}")
 
 
-def discover(root: Path = SYSFS, allowed: set[int] | None = None) -> Topology:
+def read_or_fallback(root: Path = SYSFS, allowed: set[int] | None = None) -> Topology:
     """``read``, or ``flat`` with the reason when the topology cannot be read."""
     try:
         allowed = _allowed(root, allowed)

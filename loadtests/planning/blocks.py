@@ -20,7 +20,7 @@ from servers.core.traits import SELECTABLE
 TRIMMABLE = ("rates", "cores", "repeats", "windows")  # the axes the budget may trim, in order
 FLOORS = ("rates", "cores", "repeats", "warmup", "duration")  # a block's `min` keys
 _BLOCK_KEYS = {"strategies", "workloads", "cores", "users", "repeats", "engine", "warmup",
-               "duration", "rates", "claim", "min", "live_objects", "full_collections",
+               "duration", "rates", "claim", "min", "workers", "live_objects", "full_collections",
                "max_duration"}
 
 
@@ -37,6 +37,7 @@ class Block:
     warmup: float = 0.0        # 0: the profile's
     duration: float = 0.0      # 0: the profile's
     claim: str = ""            # the claim whose evidence it carries, if any
+    workers: int = 0           # the servers' --workers (a block's `workers`); 0: their default
     floors: dict[str, float] = field(default_factory=dict)  # axis -> the least the budget leaves
     fixed: set[str] = field(default_factory=set)  # axes the command line set: never trimmed
     written: dict[str, list] = field(default_factory=dict)  # rates and cores before any trim

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from results import schema
+from results import ids
 
 
 @dataclass(frozen=True)
@@ -14,11 +14,12 @@ class Cell:
     cores: int
     users: int
     repeat: int
-    engine: str = schema.DEFAULT_ENGINE
+    engine: str = ids.DEFAULT_ENGINE
     python: str = ""   # an interpreter of the matrix (--pythons), "" for the harness's own
     rate: str = ""   # open loop: "2000" req/s, or "0.85x" of capacity; "" closed loop
     warmup: float = 0.0    # this cell's own warm-up and window, s (a block's `warmup`,
     duration: float = 0.0  # `duration`); 0: the run's
+    workers: int = 0       # the server's --workers (a block's `workers`); 0: its default
     live_objects: int = 0  # the server's live heap (--live-objects); 0: none
     # Open loop: the window holds this many full collections (loadtests/planning/windows.py),
     # from `duration` up to `max_duration`; 0: the window is `duration`.
@@ -27,12 +28,13 @@ class Cell:
 
     @property
     def id(self) -> str:
-        return schema.cell_id(self.strategy, self.workload, self.engine, self.cores,
-                              self.users, self.repeat, self.python, self.rate, self.live_objects)
+        return ids.cell_id(self.strategy, self.workload, self.engine, self.cores,
+                           self.users, self.repeat, self.python, self.rate, self.workers,
+                           self.live_objects)
 
     @property
     def mode(self) -> str:
-        return schema.mode_of(self.rate)
+        return ids.mode_of(self.rate)
 
 
 @dataclass

@@ -43,7 +43,7 @@ class Interpreter:
         return asdict(self)
 
 
-def parse(text: str) -> list[str]:
+def parse_pythons(text: str) -> list[str]:
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
         raise PlanError(f"bad PYTHONS {text!r}: use e.g. 3.11,3.13 or /path/to/python")
@@ -79,7 +79,7 @@ def resolve(name: str) -> Interpreter:
 
 
 def resolve_all(text: str) -> list[Interpreter]:
-    found = [resolve(name) for name in parse(text)]
+    found = [resolve(name) for name in parse_pythons(text)]
     labels = [i.label for i in found]
     if len(set(labels)) != len(labels):
         raise PlanError(f"bad PYTHONS {text!r}: two names are the same interpreter ({labels})")

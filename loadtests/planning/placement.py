@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from loadtests.machine.topology import Topology, discover
+from loadtests.machine.topology import Topology, read_or_fallback
 from loadtests.planning import PlanError
 
 MAX_LOADGEN_FRACTION = 0.5
@@ -67,7 +67,7 @@ def default(topology: Topology | None = None, loadgen_cores: int | None = None,
             fraction: float = MAX_LOADGEN_FRACTION) -> Placement:
     """The load generator on the last ``loadgen_cores`` physical cores (default: the
     ``fraction`` of them, at least one), the server on the rest."""
-    topology = topology or discover()
+    topology = topology or read_or_fallback()
     cores = list(topology.cores)
     if len(cores) == 1:
         cpus = cores[0].cpus  # one core: the server on its first thread, Locust on its last

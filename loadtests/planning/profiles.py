@@ -19,6 +19,9 @@ from loadtests.planning.budget import Budget
 from loadtests.planning.cells import Cell, Overrides, Plan
 from loadtests.planning.workloads import WORKLOADS
 from servers.core.heap import MAX_LIVE_OBJECTS
+from servers.core.threaded import IDLE_TIMEOUT_S
+
+MAX_INTERVAL_S = IDLE_TIMEOUT_S / 2  # a paced connection's wait between requests, at most
 
 PROFILES_FILE = Path(__file__).with_name("profiles.toml")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
@@ -151,9 +154,10 @@ def build(profile: str, overrides: Overrides, strategies: Mapping[str, Mapping],
         raise PlanError(f"LIVE_OBJECTS given, but profile {profile!r} has no block with "
                         "`live_objects` for them to replace")
     _check_open(plan)
+    _check_paced(plan)
     for engine in plan.engines:
         try:
-            engines.check(engine)
+            engines.check_engine(engine)
         except ValueError as exc:
             raise PlanError(str(exc)) from None
     return plan, found
@@ -177,8 +181,10 @@ def _cells(header: Plan, blocks: list[Block]) -> Plan:
                                 for name in block.strategies:
                                     per_repeat[repeat].append(
                                         Cell(name, workload, core_count, user_count, repeat,
-                                             block.engine, rate=rate, warmup=block.warmup,
-                                             duration=block.duration, live_objects=heap,
+                                             block.engine, rate=rate,
+                                             warmup=_warmup(header, block, user_count, rate),
+                                             duration=block.duration, workers=block.workers,
+                                             live_objects=heap,
                                              full_collections=block.full_collections,
                                              max_duration=block.max_duration))
     seen: set[str] = set()
@@ -189,6 +195,43 @@ def _cells(header: Plan, blocks: list[Block]) -> Plan:
                 plan.cells.append(cell)
     plan.cells.sort(key=lambda cell: bool(cell.rate))
     return plan
+
+
+def _warmup(header: Plan, block: Block, users: int, rate: str) -> float:
+    """A cell's warm-up (0: the profile's); a paced wrk cell's lasts at least one
+    per-connection interval and the ramp, so every connection has spoken before the window."""
+    if block.engine != "wrk" or not rate or rates.is_fraction(rate):
+        return block.warmup
+    return engines.paced_warmup(block.warmup or header.warmup, users, float(rate))
+
+
+def most_connections() -> int:
+    """``users = "max"``: the most connections this machine's descriptor limit allows each
+    side (server and engine each hold one per connection, plus FD_MARGIN of their own),
+    in whole thousands."""
+    return max(1000, (fd_limit() - FD_MARGIN) // 1000 * 1000)
+
+
+def _users(value) -> int:
+    if value == "max":
+        return most_connections()
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise PlanError(f"bad users {value!r}: a whole number >= 1, or \"max\" (the most "
+                        "connections the file-descriptor limit allows)")
+    return value
+
+
+def _check_paced(plan: Plan) -> None:
+    """Paced wrk cells: an interval the servers let a connection idle through."""
+    for cell in plan.cells:
+        if not (cell.rate and cell.engine == "wrk") or rates.is_fraction(cell.rate):
+            continue
+        interval = cell.users / float(cell.rate)
+        if interval > MAX_INTERVAL_S:
+            raise PlanError(f"{cell.users} connections at {cell.rate} req/s: each connection "
+                            f"would wait {interval:g} s between requests, over the "
+                            f"{MAX_INTERVAL_S:g} s the servers let one idle (half their "
+                            "keep-alive timeout); raise the rate or lower the users")
 
 
 def _trim_order(order: object, profile: str) -> tuple[str, ...]:
@@ -252,7 +295,10 @@ def _block(index: int, block: dict, ov: Overrides, strategies: Mapping[str, Mapp
     cores = ov.cores or block.get("cores", "all")
     every_core = cores == "all"
     cores = core_series(server_share, machine_cores) if every_core else cores
-    users = ov.users or block.get("users", [])
+    users = ov.users or [_users(u) for u in block.get("users", [])]
+    workers = block.get("workers", 0)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise PlanError(f"bad workers {workers!r}: the servers' --workers, a whole number >= 1")
     repeats = ov.repeats or block.get("repeats", 1)
     engine = ov.engine or block.get("engine", "locust")
     check_names("engine", [engine], engines.ENGINES)
@@ -279,6 +325,7 @@ def _block(index: int, block: dict, ov: Overrides, strategies: Mapping[str, Mapp
              if given}
     return Block(index, names, workloads, cores, users, repeats, engine, block_rates,
                  warmup=warmup, duration=duration, claim=str(block.get("claim", "")),
+                 workers=workers,
                  floors=floors(block, repeats, block_rates, cores, every_core, warmup,
                                duration, parse_duration, where),
                  fixed=fixed, heaps=heaps, full_collections=full, max_duration=most)

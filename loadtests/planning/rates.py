@@ -13,8 +13,9 @@ from __future__ import annotations
 import statistics
 
 from loadtests.planning.cells import Cell
-from loadtests.planning.engines import MAX_OPEN_RPS_PER_PROCESS
+from loadtests.planning.engines import MAX_OPEN_RPS_PER_PROCESS, MAX_PACED_RPS_PER_CPU
 from loadtests.planning.workloads import collector_on
+from results.record import CellRecord
 
 
 def parse_rate(value: str | int | float) -> str:
@@ -50,38 +51,38 @@ def capacity_workloads(workload: str) -> list[str]:
     return list(dict.fromkeys([collector_on(workload), workload]))
 
 
-def same_place(record: dict, cell: Cell, workload: str) -> bool:
+def same_place(record: CellRecord, cell: Cell, workload: str) -> bool:
     """A record of the cell's strategy, this workload, its cores and its live heap."""
-    return ((record.get("strategy"), record.get("workload"), record.get("cores"),
-             record.get("live_objects") or 0)
+    return ((record.strategy, record.workload, record.cores, record.live_objects or 0)
             == (cell.strategy, workload, cell.cores, cell.live_objects))
 
 
-def capacity_cells(cell: Cell, records: list[dict]) -> list[dict]:
+def capacity_cells(cell: Cell, records: list[CellRecord]) -> list[CellRecord]:
     """The run's ok closed-loop records the cell's capacity comes from (any engine, any
     users): its collector-on sibling's when there are any, else its own workload's."""
     for workload in capacity_workloads(cell.workload):
-        found = [r for r in records if r.get("status") == "ok" and not r.get("rate")
-                 and r.get("rps") and same_place(r, cell, workload)]
+        found = [r for r in records if r.status == "ok" and not r.rate
+                 and r.rps and same_place(r, cell, workload)]
         if found:
             return found
     return []
 
 
-def capacity(cell: Cell, records: list[dict]) -> float | None:
+def capacity(cell: Cell, records: list[CellRecord]) -> float | None:
     """The strategy's closed-loop capacity here: the best median rps over repeats among
     capacity_cells, grouped by engine and users."""
     groups: dict[tuple, list[float]] = {}
     for r in capacity_cells(cell, records):
-        groups.setdefault((r.get("engine"), r.get("users")), []).append(r["rps"])
+        groups.setdefault((r.engine, r.users), []).append(r.rps or 0.0)
     return max((statistics.median(v) for v in groups.values()), default=None)
 
 
 def max_offer(engine: str, processes: int) -> float:
-    return MAX_OPEN_RPS_PER_PROCESS * processes if engine == "locust" else 0.0
+    per = {"locust": MAX_OPEN_RPS_PER_PROCESS, "wrk": MAX_PACED_RPS_PER_CPU}
+    return per.get(engine, 0.0) * processes
 
 
-def resolve(cell: Cell, records: list[dict], processes: int) -> tuple[float, str]:
+def resolve(cell: Cell, records: list[CellRecord], processes: int) -> tuple[float, str]:
     """(offered req/s, "") or (0, why the cell is not measured)."""
     if is_fraction(cell.rate):
         found = capacity(cell, records)

@@ -18,20 +18,21 @@ from __future__ import annotations
 
 from loadtests.planning.cells import Cell
 from loadtests.planning.rates import capacity_cells
+from results.record import CellRecord
 
 
-def full_per_request(records: list[dict]) -> tuple[float | None, str]:
+def full_per_request(records: list[CellRecord]) -> tuple[float | None, str]:
     """Full collections per request over these capacity cells (None: none seen, or no
     collector reported), and the ids they come from."""
-    with_gc = [r for r in records if r.get("gc_scope") == "window"
-               and r.get("gc_full_collections") is not None and r.get("requests")]
-    ids = ", ".join(sorted(r["cell_id"] for r in with_gc))
-    full = sum(r["gc_full_collections"] for r in with_gc)
-    requests = sum(r["requests"] for r in with_gc)
+    with_gc = [r for r in records if r.gc_scope == "window"
+               and r.gc_full_collections is not None and r.requests]
+    ids = ", ".join(sorted(r.cell_id for r in with_gc))
+    full = sum(r.gc_full_collections or 0 for r in with_gc)
+    requests = sum(r.requests or 0 for r in with_gc)
     return (full / requests if full else None), ids
 
 
-def resolve(cell: Cell, records: list[dict], offered: float, floor: float) -> tuple[float, str]:
+def resolve(cell: Cell, records: list[CellRecord], offered: float, floor: float) -> tuple[float, str]:
     """(window in s, how it was chosen) for an open-loop cell offering ``offered`` req/s;
     ``floor``: its planned window (the block's duration)."""
     if not cell.full_collections or not offered:
@@ -40,7 +41,7 @@ def resolve(cell: Cell, records: list[dict], offered: float, floor: float) -> tu
     found = capacity_cells(cell, records)
     per_request, ids = full_per_request(found)
     if per_request is None:
-        reported = any(r.get("gc_scope") for r in found)
+        reported = any(r.gc_scope for r in found)
         if not reported or not cell.live_objects:
             why = "no collector reported" if not reported else "no live heap"
             return floor, f"{why}: the planned {floor:g} s"

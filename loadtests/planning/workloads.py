@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field, replace
 GC_CHURN = 0.5
 
 
-# One single-process server answers ~64k requests/s to wrk on this machine's cores
-# (`make calibrate`): ~16 us of CPU per request before any work knob.
+# A single-process server's own CPU per request before any work knob: what its
+# best `make calibrate` cell under wrk implies (README, "Two engines").
 SERVER_BASE_US = 16.0
 
 
@@ -26,11 +26,19 @@ class Workload:
     # cpu_us, hold_us, io_ms, garbage, churn (numbers); gc (a mode: default | off | freeze)
     server: dict[str, float | str] = field(default_factory=dict)
 
+    def knob(self, name: str) -> float:
+        """A numeric server knob (cpu_us, hold_us, io_ms, garbage); 0 when not set."""
+        return float(self.server.get(name, 0))
+
+    @property
+    def gc_mode(self) -> str:
+        return str(self.server.get("gc", "default"))
+
     @property
     def server_us(self) -> float:
         """Server CPU per request, estimated: the HTTP layer's own cost plus the knobs'
         CPU work (io_ms is waiting, not CPU). Sizes the load generator's share."""
-        return SERVER_BASE_US + float(self.server.get("cpu_us", 0.0)) + float(self.server.get("hold_us", 0.0))
+        return SERVER_BASE_US + self.knob("cpu_us") + self.knob("hold_us")
 
     def server_flags(self) -> list[str]:
         flags = ["--keys", str(self.keys)]

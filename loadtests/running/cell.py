@@ -1,4 +1,9 @@
-"""Measure one cell: start the server, load it, sample CPU, check correctness, stop."""
+"""Measure one cell: start the server, load it, sample CPU, check correctness, stop.
+
+``run_cell`` builds the cell's record in one visible order; each step is a function
+that takes what it needs as arguments and returns a typed part (a dataclass whose
+fields are cell-record fields, results/record.py), which the record takes whole.
+"""
 from __future__ import annotations
 
 import sys
@@ -6,10 +11,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from loadtests import engines
 from loadtests.checks import correctness
-from loadtests.engines import LoadGenError, LoadRun, LoadSpec, Part, Stopped, hdr
+from loadtests.checks.correctness import Correctness
+from loadtests.engines import LoadGenError, LoadRun, LoadSpec, Part, Stopped
 from loadtests.engines import locust as locust_engine
 from loadtests.machine import measure
 from loadtests.machine.client import Client
@@ -18,19 +25,19 @@ from loadtests.machine.server import ServerError, ServerProcess
 from loadtests.planning.cells import Cell
 from loadtests.planning.workloads import Workload
 from loadtests.running import gcwindow
-from results import schema
+from results import hdr, schema
+from results.record import CellRecord
 from results.schema import BUSY, OTHER_CPU
 from servers.core.heap import BUILD_S_PER_OBJECT
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Setup:
     """How every cell of a run is measured."""
     warmup: float
     duration: float
     loadgen_cpus: set[int]
     server_cpus: dict[int, set[int]]   # cores -> the CPU set the server is pinned to
-    loops_per_us: float
     scratch: Path                      # Locust's working files, per cell
     spec: dict                         # strategy name -> its manifest entry (declared traits)
     target: str | None = None          # a server someone else runs (distributed mode)
@@ -38,6 +45,20 @@ class Setup:
     master_port: int = 5557            # where the Locust master listens for them
     pythons: dict[str, str] = field(default_factory=dict)  # label -> the venv python serving it
     arrivals: str = "constant"         # open-loop schedule: constant or poisson
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any], scratch: Path) -> Setup:
+        """How a run's cells are measured, from its manifest (so --resume measures alike)."""
+        placement = manifest["placement"]
+        return cls(warmup=manifest["timing"]["warmup_s"], duration=manifest["timing"]["duration_s"],
+                   loadgen_cpus=set(placement["loadgen_cpus"]),
+                   server_cpus={int(c): set(cpus) for c, cpus in placement["server_cpus"].items()},
+                   scratch=scratch, spec=manifest["strategies"], target=manifest.get("target"),
+                   remote_workers=manifest.get("loadgen_workers") or 0,
+                   master_port=manifest.get("master_port", 5557),
+                   pythons={label: doc["python"]
+                            for label, doc in (manifest.get("pythons") or {}).items()},
+                   arrivals=manifest.get("arrivals", "constant"))
 
 
 class RemoteServer:
@@ -49,6 +70,7 @@ class RemoteServer:
         self.host, _, port = hostport.rpartition(":")
         self.port = int(port)
         self.proc = None
+        self.connection_cap: int | None = None  # not ours to know
 
     def start(self) -> RemoteServer:
         return self
@@ -67,22 +89,23 @@ class RemoteServer:
 
 
 def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event,
-             offered: float = 0.0) -> dict:
+             offered: float = 0.0) -> CellRecord:
     """Measure ``cell`` (open loop at ``offered`` req/s when it has a rate); always returns
     a record (status ok or failed), never raises except Stopped when ``stop`` is set."""
     spec = setup.spec[cell.strategy]
     server_cpus, loadgen_cpus = setup.server_cpus.get(cell.cores, set()), setup.loadgen_cpus
-    record = schema.blank_record(**vars(cell))
-    record.update({"model": spec["model"], "safety": spec["safety"], "status": "failed", "reason": "",
-              "server_cores": len(server_cpus) if not setup.target else None,
-              "loadgen_cores": len(loadgen_cpus) if not setup.remote_workers else None,
-              "shared_cpu": bool(server_cpus & loadgen_cpus) if not setup.target else None,
-              "cpu_us": workload.server.get("cpu_us", 0), "hold_us": workload.server.get("hold_us", 0),
-              "io_ms": workload.server.get("io_ms", 0),
-              "garbage": workload.server.get("garbage", 0),
-              "gc_mode": workload.server.get("gc", "default"),
-              "offered_rps": round(offered, 1) if cell.rate else None})
-    flags = workload.server_flags() + ["--loops-per-us", f"{setup.loops_per_us:.4f}"]
+    record = CellRecord(
+        strategy=cell.strategy, workload=cell.workload, engine=cell.engine, cores=cell.cores,
+        users=cell.users, workers=cell.workers or None, repeat=cell.repeat, python=cell.python,
+        rate=cell.rate, live_objects=cell.live_objects, model=spec["model"], safety=spec["safety"], status="failed", reason="",
+        server_cores=len(server_cpus) if not setup.target else None,
+        loadgen_cores=len(loadgen_cpus) if not setup.remote_workers else None,
+        shared_cpu=bool(server_cpus & loadgen_cpus) if not setup.target else None,
+        cpu_us=workload.knob("cpu_us"), hold_us=workload.knob("hold_us"),
+        io_ms=workload.knob("io_ms"), garbage=int(workload.knob("garbage")),
+        gc_mode=workload.gc_mode,
+        offered_rps=round(offered, 1) if cell.rate else None)
+    flags = workload.server_flags() + (["--workers", str(cell.workers)] if cell.workers else [])
     if cell.live_objects:
         flags += ["--live-objects", str(cell.live_objects)]
     python = setup.pythons.get(cell.python)
@@ -94,31 +117,35 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
     loadgen = None
     try:
         server.start()
-        record.update(_interpreter(server, cell))
+        record.fill(_interpreter(server, cell))
+        record.connection_cap = server.connection_cap
         before = _stats(server)
         loadgen, (start, end) = _start_loadgen(server.url, cell, workload, setup, stop, offered)
-        samples = _sample_window(server, loadgen, start, end, stop)
+        window = _sample_window(server, loadgen, start, end, stop)
         parts = loadgen.reports(stop, end)
         loadgen.stop()
         if not server.alive():
             raise ServerError(f"{cell.strategy} died during the cell")
         after = _stats(server)
-        record.update(_latency(parts, start, end))
-        record.update(_cpu(samples, record, bool(spec["parallel"])))
+        latency = _latency(parts, start, end)
+        cpu = _cpu(window, latency.rps, bool(spec["parallel"]), record.server_cores,
+                   record.loadgen_cores)
+        record.fill(latency, cpu)
         if cell.rate:
-            record.update(_open_loop(parts, record, offered))
-        record.update(_correctness(parts, before, after, spec["safety"]))
-        record.update(gcwindow.window_gc(before, after, start, end))
-        record["window_start_unix_s"] = round(start, 6)  # places gc_pauses on the window
-        record["status"] = "ok"
+            record.fill(open_loop(parts, latency.rps, offered, cpu.loadgen_cpus_busy,
+                                  record.loadgen_cores))
+        record.fill(_correctness(parts, before, after, spec["safety"]),
+                    gcwindow.window_gc(before, after, start, end))
+        record.window_start_unix_s = round(start, 6)  # places gc_pauses on the window
+        record.status = "ok"
     except (ServerError, LoadGenError, Survivors, OSError) as exc:
         cause = _blame(exc, server, cell)
-        record["reason"] = str(cause).splitlines()[0][:300]
-        record["detail"] = str(cause)[-4000:]
+        record.reason = str(cause).splitlines()[0][:300]
+        record.detail = str(cause)[-4000:]
         if server.proc is not None:
-            record["server_stderr_tail"] = server.stderr_tail()
+            record.server_stderr_tail = server.stderr_tail()
         if loadgen is not None:
-            record["loadgen_detail"] = loadgen.log_tail()
+            record.loadgen_detail = loadgen.log_tail()
     finally:
         if loadgen is not None:
             loadgen.stop()
@@ -135,7 +162,16 @@ def _blame(exc: Exception, server, cell: Cell) -> Exception:
     return exc
 
 
-def _interpreter(server, cell: Cell) -> dict:
+@dataclass
+class Interpreter:
+    python: str | None       # its --pythons label, or its major.minor ("t": free-threaded)
+    gil_enabled: bool | None
+    heap_objects: int | None = None     # the live heap it built (/health's "heap")
+    tracked_objects: int | None = None  # what its collector tracked once built
+    churn: float | None = None
+
+
+def _interpreter(server, cell: Cell) -> Interpreter:
     """From the server itself: the serving interpreter's label, whether its GIL is on, and
     the live heap it built (what it holds, what its collector tracked at start-up)."""
     status, doc = Client(server.host, server.port, timeout=5).get("/health")
@@ -144,9 +180,8 @@ def _interpreter(server, cell: Cell) -> dict:
     label = cell.python or ".".join(version.split(".")[:2]) + ("t" if gil is False else "")
     found = doc.get("heap") if status == 200 else None
     heap: dict = found if isinstance(found, dict) else {}
-    return {"python": label if version else cell.python or None, "gil_enabled": gil,
-            "heap_objects": heap.get("heap_objects"), "tracked_objects": heap.get("tracked_objects"),
-            "churn": heap.get("churn")}
+    return Interpreter(label if version else cell.python or None, gil, heap.get("heap_objects"),
+                       heap.get("tracked_objects"), heap.get("churn"))
 
 
 BIND_ATTEMPTS = 3
@@ -164,7 +199,7 @@ def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
                     processes=setup.remote_workers if remote else len(setup.loadgen_cpus),
                     remote=remote, master_port=setup.master_port if remote else locust_engine.free_port(),
                     rate=offered if cell.rate else 0.0, arrivals=setup.arrivals)
-        loadgen = engines.load_run(cell.engine, load)
+        loadgen = engines.create(cell.engine, load)
         loadgen.start()
         try:
             return loadgen, loadgen.window(stop)
@@ -187,10 +222,44 @@ def _stats(server) -> dict:
     return doc
 
 
+@dataclass
+class Counters:
+    """CPU seconds at one instant: both process trees, and how busy three CPU sets were."""
+    at: float
+    server_s: float | None      # the server's tree; None: not ours to sample
+    loadgen_s: float | None     # the load generator's tree; None: on other hosts
+    loadgen_cpus_s: float       # busy time of the load generator's CPUs, by anyone
+    all_cpus_s: float           # busy time of every CPU the cell uses
+    server_cpus_s: float        # busy time of the server's CPUs, by anyone
+
+
+@dataclass
+class Window:
+    """What was sampled over the measured window: CPU differences and the server's peaks."""
+    wall: float
+    server_s: float | None
+    loadgen_s: float | None
+    loadgen_cpus_s: float
+    all_cpus_s: float
+    server_cpus_s: float
+    rss_mb: float | None = None
+    threads: int | None = None
+    fds: int | None = None
+
+    @classmethod
+    def between(cls, first: Counters, last: Counters) -> Window:
+        def delta(a: float | None, b: float | None) -> float | None:
+            return None if a is None or b is None else b - a
+        return cls(last.at - first.at, delta(first.server_s, last.server_s),
+                   delta(first.loadgen_s, last.loadgen_s), last.loadgen_cpus_s - first.loadgen_cpus_s,
+                   last.all_cpus_s - first.all_cpus_s, last.server_cpus_s - first.server_cpus_s)
+
+
 def _sample_window(server, loadgen: LoadRun, start: float, end: float,
-                   stop: threading.Event) -> dict:
-    """CPU seconds of both process trees at the window's edges; peak server RSS inside it.
-    A remote server (or remote Locust workers) cannot be sampled from here: None."""
+                   stop: threading.Event) -> Window:
+    """CPU seconds of both process trees at the window's edges; the server's peak RSS,
+    threads and fds inside it. A remote server (or remote Locust workers) cannot be
+    sampled from here: None."""
     server_pid = server.proc.pid if server.proc else None
     loadgen_pid = None if loadgen.remote else loadgen.pid
     ours = (loadgen.cpus or set()) | (server.cpus if server_pid else set())
@@ -199,15 +268,15 @@ def _sample_window(server, loadgen: LoadRun, start: float, end: float,
         if stop.wait(max(0.0, moment - time.time())):
             raise Stopped()
 
-    def cpu() -> tuple:
-        return (time.time(), server_pid and measure.cpu_seconds(server_pid),
-                loadgen_pid and measure.cpu_seconds(loadgen_pid),
-                measure.cpus_busy_seconds(loadgen.cpus or set()),
-                measure.cpus_busy_seconds(ours),
-                measure.cpus_busy_seconds(server.cpus if server_pid else set()))
+    def counters() -> Counters:
+        return Counters(time.time(), measure.cpu_seconds(server_pid) if server_pid else None,
+                        measure.cpu_seconds(loadgen_pid) if loadgen_pid else None,
+                        measure.cpus_busy_seconds(loadgen.cpus or set()),
+                        measure.cpus_busy_seconds(ours),
+                        measure.cpus_busy_seconds(server.cpus if server_pid else set()))
 
     until(start)
-    first = cpu()
+    first = counters()
     peak: float | None = None
     threads: int | None = None
     fds: int | None = None
@@ -220,16 +289,31 @@ def _sample_window(server, loadgen: LoadRun, start: float, end: float,
             now_threads, now_fds = measure.threads_and_fds(server_pid)
             threads, fds = max(threads, now_threads), max(fds, now_fds)
     until(end)
-    last = cpu()
-    return {"wall": last[0] - first[0],
-            "server": last[1] - first[1] if server_pid else None,
-            "loadgen": last[2] - first[2] if loadgen_pid else None, "rss_mb": peak,
-            "server_threads": threads, "server_fds": fds,
-            "loadgen_cpus_busy": last[3] - first[3], "all_cpus_busy": last[4] - first[4],
-            "server_cpus_busy": last[5] - first[5]}
+    window = Window.between(first, counters())
+    window.rss_mb, window.threads, window.fds = peak, threads, fds
+    return window
 
 
-def _latency(parts: list[Part], start: float, end: float) -> dict:
+@dataclass
+class Latency:
+    """The window's throughput, latency and errors, from every load process's report."""
+    duration_s: float
+    requests: int
+    rps: float
+    p50_us: int
+    p90_us: int
+    p99_us: int
+    p999_us: int
+    p9999_us: int
+    max_us: int
+    mean_us: float
+    errors: int
+    errors_by_kind: dict[str, int]
+    warmup_observed_s: float
+    hdr: str
+
+
+def _latency(parts: list[Part], start: float, end: float) -> Latency:
     merged = hdr.merge([part["hdr"] for part in parts])
     errors: dict[str, int] = {}
     for part in parts:
@@ -239,55 +323,85 @@ def _latency(parts: list[Part], start: float, end: float) -> dict:
     duration = max(part.get("duration") or (end - start) for part in parts)
     requests = sum(part["requests"] for part in parts)
     pct = merged.get_value_at_percentile
-    return {"duration_s": round(duration, 3), "requests": requests,
-            "rps": round(requests / duration, 1),
-            "p50_us": pct(50), "p90_us": pct(90), "p99_us": pct(99), "p999_us": pct(99.9),
-            "p9999_us": pct(99.99),
-            "max_us": merged.get_max_value(), "mean_us": round(merged.get_mean_value(), 1),
-            "errors": sum(errors.values()), "errors_by_kind": errors,
-            "warmup_observed_s": round(start - min(p["first_request"] or start for p in parts), 2),
-            "hdr": merged.encode().decode("ascii")}
+    return Latency(round(duration, 3), requests, round(requests / duration, 1),
+                   pct(50), pct(90), pct(99), pct(99.9), pct(99.99), merged.get_max_value(),
+                   round(merged.get_mean_value(), 1), sum(errors.values()), errors,
+                   round(start - min(p["first_request"] or start for p in parts), 2),
+                   hdr.encode(merged))
 
 
-def _cpu(samples: dict, record: dict, parallel: bool) -> dict:
-    wall = samples["wall"]
-    server_s, loadgen_s = samples["server"], samples["loadgen"]
-    doc = {"server_cpu_s": server_s, "loadgen_cpu_s": loadgen_s, "server_cpu": None,
-           "loadgen_cpu": None, "rps_per_cpu_s": None, "rss_mb": samples["rss_mb"],
-           "loadgen_bound": None, "server_threads": samples["server_threads"],
-           "server_fds": samples["server_fds"]}
+@dataclass
+class Cpu:
+    """Both sides' CPU over the window, the server's peaks, and the flags they decide.
+    None where a side ran on another host."""
+    server_cpu_s: float | None = None
+    loadgen_cpu_s: float | None = None
+    server_cpu: float | None = None
+    loadgen_cpu: float | None = None
+    rps_per_cpu_s: float | None = None
+    cpu_us_per_request: float | None = None
+    rss_mb: float | None = None
+    server_threads: int | None = None
+    server_fds: int | None = None
+    loadgen_cpus_busy: float | None = None
+    other_cpu: float | None = None
+    busy_machine: bool | None = None
+    loadgen_bound: bool | None = None
+
+
+def _cpu(window: Window, rps: float, parallel: bool, server_cores: int | None,
+         loadgen_cores: int | None) -> Cpu:
+    """``parallel``: the strategy's declared trait (it can use every core it was given)."""
+    wall = window.wall
+    server_s, loadgen_s = window.server_s, window.loadgen_s
+    found = Cpu(server_cpu_s=server_s, loadgen_cpu_s=loadgen_s, rss_mb=window.rss_mb,
+                server_threads=window.threads, server_fds=window.fds)
     if server_s is not None:
-        doc.update(server_cpu_s=round(server_s, 3), server_cpu=round(server_s / wall, 3),
-                   rss_mb=round(samples["rss_mb"], 1),
-                   # rates over rates: the engine's window and the CPU window may differ slightly
-                   rps_per_cpu_s=round(record["rps"] * wall / server_s, 1) if server_s else None,
-                   cpu_us_per_request=(round(server_s / wall / record["rps"] * 1e6, 1)
-                                       if record["rps"] else None))
+        found.server_cpu_s, found.server_cpu = round(server_s, 3), round(server_s / wall, 3)
+        found.rss_mb = round(window.rss_mb, 1) if window.rss_mb is not None else None
+        # rates over rates: the engine's window and the CPU window may differ slightly
+        found.rps_per_cpu_s = round(rps * wall / server_s, 1) if server_s else None
+        found.cpu_us_per_request = round(server_s / wall / rps * 1e6, 1) if rps else None
     if loadgen_s is not None:
-        doc.update(loadgen_cpu_s=round(loadgen_s, 3), loadgen_cpu=round(loadgen_s / wall, 3))
-    if server_s is not None and loadgen_s is not None:
+        found.loadgen_cpu_s, found.loadgen_cpu = round(loadgen_s, 3), round(loadgen_s / wall, 3)
+    if server_s is not None and loadgen_s is not None and server_cores and loadgen_cores:
         # A strategy that cannot handle requests in parallel (one CPython process: the GIL)
         # runs on about one core whatever it is given; a parallel one can use every core it
         # was given. Its declared trait says which (the manifest's `strategies`).
-        capacity = record["server_cores"] if parallel else 1
-        loadgen_busy = samples["loadgen_cpus_busy"] / wall
-        server_busy = samples["server_cpus_busy"] / wall
-        doc["loadgen_cpus_busy"] = round(loadgen_busy, 3)
+        capacity = server_cores if parallel else 1
+        loadgen_busy = window.loadgen_cpus_s / wall
+        server_busy = window.server_cpus_s / wall
+        found.loadgen_cpus_busy = round(loadgen_busy, 3)
         # CPU time on our CPUs that neither side used: another process was competing.
-        doc["other_cpu"] = round(max(0.0, samples["all_cpus_busy"] - server_s - loadgen_s) / wall, 3)
-        doc["busy_machine"] = doc["other_cpu"] > OTHER_CPU
+        found.other_cpu = round(max(0.0, window.all_cpus_s - server_s - loadgen_s) / wall, 3)
+        found.busy_machine = found.other_cpu > OTHER_CPU
         # The load generator's CPUs were full (whoever filled them) while the server
         # could have done more: neither its own use nor its CPUs were at the limit.
-        server_saturated = (doc["server_cpu"] >= BUSY * capacity
-                            or server_busy >= BUSY * record["server_cores"])
-        doc["loadgen_bound"] = loadgen_busy >= BUSY * record["loadgen_cores"] and not server_saturated
-    return doc
+        server_saturated = (round(server_s / wall, 3) >= BUSY * capacity
+                            or server_busy >= BUSY * server_cores)
+        found.loadgen_bound = loadgen_busy >= BUSY * loadgen_cores and not server_saturated
+    return found
 
 
-def _open_loop(parts: list[Part], record: dict, offered: float) -> dict:
-    """The uncorrected percentiles, the generator's own send lag, and whether it kept its
-    schedule. A lagging cell keeps its numbers in the record (they are what was observed)
-    but the report never shows its latency as the server's."""
+@dataclass
+class OpenLoop:
+    """An open-loop cell's uncorrected latency, its generator's own lag, and whether the
+    generator kept its schedule."""
+    p50_uncorrected_us: int
+    p90_uncorrected_us: int
+    p99_uncorrected_us: int
+    p999_uncorrected_us: int
+    send_lag_p99_us: int
+    loadgen_lagging: bool
+    hdr_uncorrected: str
+    lag_hdr: str
+    latency_timeline: dict | None
+
+
+def open_loop(parts: list[Part], rps: float, offered: float, loadgen_cpus_busy: float | None,
+              loadgen_cores: int | None) -> OpenLoop:
+    """A lagging cell keeps its numbers in the record (they are what was observed) but
+    the report never shows its latency as the server's."""
     missing = [part for part in parts if "hdr_uncorrected" not in part]
     if missing:
         raise LoadGenError(f"{len(missing)} of {len(parts)} load processes sent no open-loop "
@@ -298,18 +412,15 @@ def _open_loop(parts: list[Part], record: dict, offered: float) -> dict:
     lag_p99 = lag.get_value_at_percentile(99)
     # Below the offered rate with the generator's CPUs full: the generator could not send
     # faster. Below it with idle CPUs is the server's doing (its queue holds the users).
-    short = record["rps"] < schema.ACHIEVED_SHARE * offered
-    busy = (record.get("loadgen_cpus_busy") or 0) >= BUSY * (record.get("loadgen_cores") or 1)
+    short = rps < schema.ACHIEVED_SHARE * offered
+    busy = (loadgen_cpus_busy or 0) >= BUSY * (loadgen_cores or 1)
     # No slot of the schedule ran inside the window: the generator never started offering
     # the load (seen in CI with Locust starved of CPU), so nothing measured is the server's.
     idle = sum(part.get("scheduled", 0) for part in parts) == 0
-    return {"p50_uncorrected_us": pct(50), "p90_uncorrected_us": pct(90),
-            "p99_uncorrected_us": pct(99), "p999_uncorrected_us": pct(99.9),
-            "send_lag_p99_us": lag_p99,
-            "loadgen_lagging": bool((short and busy) or lag_p99 > schema.LAG_P99_US or idle),
-            "hdr_uncorrected": uncorrected.encode().decode("ascii"),
-            "lag_hdr": lag.encode().decode("ascii"),
-            "latency_timeline": merge_timelines([part.get("timeline") for part in parts])}
+    return OpenLoop(pct(50), pct(90), pct(99), pct(99.9), lag_p99,
+                    bool((short and busy) or lag_p99 > schema.LAG_P99_US or idle),
+                    hdr.encode(uncorrected), hdr.encode(lag),
+                    merge_timelines([part.get("timeline") for part in parts]))
 
 
 def merge_timelines(timelines: list[dict | None]) -> dict | None:
@@ -325,7 +436,7 @@ def merge_timelines(timelines: list[dict | None]) -> dict | None:
             "max_us": merged}
 
 
-def _correctness(parts: list[Part], before: dict, after: dict, safety: str) -> dict:
+def _correctness(parts: list[Part], before: dict, after: dict, safety: str) -> Correctness:
     """Judged over this cell only (deltas of /stats, so a long-running remote target is
     judged fairly too)."""
     return correctness.verdict(sum(part["acked_incr"] for part in parts),

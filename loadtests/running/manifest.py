@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shlex
 
 from loadtests.machine import environment
@@ -12,22 +11,10 @@ from loadtests.planning.placement import Placement
 from loadtests.planning.workloads import WORKLOADS
 from results import schema
 from servers import broken, discover
-from servers.core.work import calibrate
 
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _calibrate_on(cpu: int) -> float:
-    """The work loop's speed on a server CPU, shared by every server of the run so
-    that every strategy does exactly the same work per request."""
-    before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {cpu})
-    try:
-        return calibrate(rounds=20)
-    finally:
-        os.sched_setaffinity(0, before)
 
 
 def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
@@ -52,7 +39,6 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "budget": budget or {},
         "arrivals": plan.arrivals, "slo_ms": plan.slo_ms,
         "nofile": raise_fd_limit(),
-        "loops_per_us": _calibrate_on(placement.server_order[0]),
         "environment": environment.collect(),
         "broken_strategies": broken(),  # modules that failed to import: not measured
         "contract": {}, "races": {}, "started": now(), "ended": None, "status": "running",

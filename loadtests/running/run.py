@@ -103,7 +103,7 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
             print(f"python {i.label}: {i.base} ({i.version}"
                   f"{', free-threaded' if i.gil_disabled else ''})")
         return None
-    pythons = [venvs.prepare(i, log=lambda m: print(m, file=out, flush=True)) for i in pythons]
+    pythons = [venvs.ensure(i, log=lambda m: print(m, file=out, flush=True)) for i in pythons]
     print(f"sharebench: {len(plan.cells)} cells, estimated {minutes(cost.total_s)} "
           "(`sharebench run --dry-run` lists them)", file=out, flush=True)
     for line in budget.describe():
@@ -127,7 +127,7 @@ def _topology(request: Request, out: TextIO) -> Topology:
     root = request.topology_root or machine.SYSFS
     if request.topology_root and not root.is_dir():
         raise PlanError(f"--topology-root {root}: not a directory")
-    found = machine.discover(root)
+    found = machine.read_or_fallback(root)
     if found.fallback:
         print(f"sharebench: warning: CPU topology not read ({found.source.split(': ', 1)[1]}); "
               "placing by CPU number, SMT siblings and NUMA nodes unknown", file=out, flush=True)

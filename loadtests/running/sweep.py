@@ -26,7 +26,8 @@ from loadtests.planning.cells import Cell
 from loadtests.planning.workloads import WORKLOADS
 from loadtests.running.cell import Setup, run_cell
 from loadtests.running.manifest import now
-from results import schema
+from results import ids
+from results.record import CellRecord
 from results.store import RunStore
 from servers import discover
 from servers.core import registry
@@ -37,23 +38,17 @@ def install_signal_handlers(stop: threading.Event) -> dict:
 
 
 def setup_from(manifest: dict) -> Setup:
-    """How cells are measured, from a manifest (so --resume measures exactly alike)."""
-    return Setup(manifest["timing"]["warmup_s"], manifest["timing"]["duration_s"],
-                 set(manifest["placement"]["loadgen_cpus"]),
-                 {int(c): set(cpus) for c, cpus in manifest["placement"]["server_cpus"].items()},
-                 manifest["loops_per_us"], Path(tempfile.mkdtemp(prefix="sharebench-")),
-                 manifest["strategies"], manifest.get("target"),
-                 manifest.get("loadgen_workers") or 0, manifest.get("master_port", 5557),
-                 {label: doc["python"] for label, doc in (manifest.get("pythons") or {}).items()},
-                 manifest.get("arrivals", "constant"))
+    """How cells are measured, from a manifest, with a new scratch folder for Locust."""
+    return Setup.from_manifest(manifest, Path(tempfile.mkdtemp(prefix="sharebench-")))
 
 
 def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     """Measure every cell of the store's manifest that has no record yet."""
     manifest = store.manifest()
-    cells = [Cell(**{k: m[k] for k in schema.IDENTITY if k in m}, python=m.get("python", ""),
+    cells = [Cell(**{k: m[k] for k in ids.IDENTITY if k in m}, python=m.get("python", ""),
                   rate=m.get("rate") or "", warmup=m.get("warmup") or 0.0,
-                  duration=m.get("duration") or 0.0, live_objects=m.get("live_objects") or 0,
+                  duration=m.get("duration") or 0.0, workers=m.get("workers") or 0,
+                  live_objects=m.get("live_objects") or 0,
                   full_collections=m.get("full_collections") or 0,
                   max_duration=m.get("max_duration") or 0.0)
              for m in manifest["matrix"]]
@@ -84,7 +79,7 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
                                                 cell.duration or setup.duration)
                 measured = replace(cell, duration=round(window, 1)) if basis else cell
                 record = run_cell(measured, WORKLOADS[cell.workload], setup, stop, offered)
-                record["window_basis"] = basis or None
+                record.window_basis = basis or None
             store.write_cell(record)
             _progress(n, len(todo), cell, record, started, out)
     except Stopped:
@@ -157,7 +152,7 @@ def _check_knobs(manifest: dict, setup: Setup, contract: dict, stop: threading.E
         if stop.is_set():
             break
         try:
-            result = knobs.check(name, setup.loops_per_us, cpus)
+            result = knobs.cpu_knob_cost(name, cpus)
         except (ServerError, OSError) as exc:
             result = {"strategy": name, "knob": "cpu_us", "error": None, "failed": str(exc)[:300]}
         found.append(result)
@@ -168,48 +163,51 @@ def _check_knobs(manifest: dict, setup: Setup, contract: dict, stop: threading.E
     return found
 
 
-def _contract_failure(cell: Cell, manifest: dict, failures: list[str]) -> dict:
+def _unmeasured(cell: Cell, manifest: dict, status: str, reason: str) -> CellRecord:
+    """The record of a cell that was not measured, and why."""
     spec = manifest["strategies"][cell.strategy]
-    record = schema.blank_record(**vars(cell))
-    record.update(model=spec["model"], safety=spec["safety"], status="failed",
-                  reason=f"failed the contract: {failures[0]}"[:300],
-                  detail="\n".join(failures)[-4000:])
+    return CellRecord(strategy=cell.strategy, workload=cell.workload, engine=cell.engine,
+                      cores=cell.cores, users=cell.users, repeat=cell.repeat, python=cell.python,
+                      rate=cell.rate, model=spec["model"], safety=spec["safety"], status=status,
+                      reason=reason[:300])
+
+
+def _contract_failure(cell: Cell, manifest: dict, failures: list[str]) -> CellRecord:
+    record = _unmeasured(cell, manifest, "failed", f"failed the contract: {failures[0]}")
+    record.detail = "\n".join(failures)[-4000:]
     return record
 
 
-def _not_measured(cell: Cell, manifest: dict, offered: float, why: str) -> dict:
+def _not_measured(cell: Cell, manifest: dict, offered: float, why: str) -> CellRecord:
     """An open-loop cell the run cannot measure honestly: skipped (beyond the engine) or
     failed (no capacity to take a fraction of)."""
-    spec = manifest["strategies"][cell.strategy]
-    record = schema.blank_record(**vars(cell))
-    record.update(model=spec["model"], safety=spec["safety"], reason=why[:300],
-                  status="skipped" if why.startswith("skipped") else "failed",
-                  offered_rps=round(offered, 1) if offered else None)
+    record = _unmeasured(cell, manifest, "skipped" if why.startswith("skipped") else "failed", why)
+    record.offered_rps = round(offered, 1) if offered else None
     return record
 
 
-def _progress(n: int, total: int, cell: Cell, record: dict, started: float, out) -> None:
+def _progress(n: int, total: int, cell: Cell, record: CellRecord, started: float, out) -> None:
     elapsed = time.monotonic() - started
     eta = elapsed / n * (total - n)
-    if record["status"] == "ok":
-        flags = [f for f in ("loadgen_bound", "shared_cpu", "busy_machine") if record.get(f)]
-        if record.get("errors"):
+    if record.status == "ok":
+        flags = [f for f in ("loadgen_bound", "shared_cpu", "busy_machine") if getattr(record, f)]
+        if record.errors:
             flags.append("errors")
-        if record.get("correct") is False:
-            flags.append(f"LOST {record['lost_updates']}")
-        cpu = record.get("server_cpu")
-        what = (f"{record['rps']:>8.0f} req/s  p99 {record['p99_us'] / 1000:6.2f} ms  "
+        if record.correct is False:
+            flags.append(f"LOST {record.lost_updates}")
+        cpu = record.server_cpu
+        what = (f"{record.rps or 0:>8.0f} req/s  p99 {(record.p99_us or 0) / 1000:6.2f} ms  "
                 f"server {'?' if cpu is None else f'{cpu:.2f}'} cpu  {' '.join(flags)}")
         if cell.rate:
-            what += (f" offered {record['offered_rps']:.0f}  p99 uncorrected "
-                     f"{record['p99_uncorrected_us'] / 1000:.2f} ms"
-                     + ("  LAGGING" if record.get("loadgen_lagging") else ""))
-        if cell.live_objects and record.get("gc_full_collections") is not None:
-            full = record["gc_full_collections"]
-            what += (f"  {record['duration_s']:.1f} s: " + (
-                f"{full} full GC, longest {record['gc_pause_max_gen2_ms']:.0f} ms" if full
+            what += (f" offered {record.offered_rps or 0:.0f}  p99 uncorrected "
+                     f"{(record.p99_uncorrected_us or 0) / 1000:.2f} ms"
+                     + ("  LAGGING" if record.loadgen_lagging else ""))
+        if cell.live_objects and record.gc_full_collections is not None:
+            full = record.gc_full_collections
+            what += (f"  {record.duration_s or 0:.1f} s: " + (
+                f"{full} full GC, longest {record.gc_pause_max_gen2_ms or 0:.0f} ms" if full
                 else "no full GC in the window"))
     else:
-        what = f"{record['status'].upper()}: {record['reason'][:80]}"
+        what = f"{(record.status or '').upper()}: {(record.reason or '')[:80]}"
     print(f"[{n:>3}/{total}] ETA {int(eta // 60)}m{int(eta % 60):02d}s  {cell.id:<40} {what}",
           file=out, flush=True)

@@ -10,12 +10,13 @@ from loadtests.planning import PlanError
 from loadtests.planning.interpreters import LOCK, SERVER_NEEDS, VENVS, Interpreter
 
 
-def prepare(interp: Interpreter, venvs: Path = VENVS, log=print) -> Interpreter:
+def ensure(interp: Interpreter, venvs: Path = VENVS, log=print) -> Interpreter:
     """The interpreter's venv with what the servers need, made once and reused."""
     venv = venvs / interp.label
     python = venv / "bin" / "python"
     stamp = venv / ".sharebench-ready"
-    if not stamp.is_file():
+    ready = f"{interp.version} {' '.join(SERVER_NEEDS)}\n"  # what it was made with
+    if not stamp.is_file() or stamp.read_text() != ready:
         log(f"sharebench: making {venv} for Python {interp.version} (once)")
         for cmd in ([interp.base, "-m", "venv", "--clear", str(venv)],
                     [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
@@ -24,5 +25,5 @@ def prepare(interp: Interpreter, venvs: Path = VENVS, log=print) -> Interpreter:
             if done.returncode != 0:
                 tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
                 raise PlanError(f"cannot make {venv}: {' '.join(cmd[:3])}... failed: {tail[0]}")
-        stamp.write_text(interp.version + "\n")
+        stamp.write_text(ready)
     return Interpreter(**{**asdict(interp), "python": str(python)})

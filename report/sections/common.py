@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
 from ..aggregate import FLAGS, marks
-from ..doc import Cell, Figure, Para
+from ..doc import Figure, Para, TableCell
 from ..findings import cores_text
 from ..plots import png
 
@@ -24,13 +27,28 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
 
 
-def marked(text: str, row: pd.Series | dict) -> Cell:
+def marked(text: str, row: pd.Series | dict) -> TableCell:
     """A table cell carrying the group's validity marks."""
-    return Cell(text, marks(row))
+    return TableCell(text, marks(row))
 
 
-def figure(fig: MplFigure, filename: str, title: str, caption: str) -> Figure:
-    return Figure(filename=filename, title=title, caption=caption, png=png(fig))
+# Off while a document is built without figures (its text, tables and captions only).
+_DRAWING: ContextVar[bool] = ContextVar("drawing", default=True)
+
+
+@contextmanager
+def drawing(on: bool) -> Iterator[None]:
+    token = _DRAWING.set(on)
+    try:
+        yield
+    finally:
+        _DRAWING.reset(token)
+
+
+def figure(draw: Callable[[], MplFigure], filename: str, title: str, caption: str) -> Figure:
+    """A figure of the report; ``draw`` runs only when figures are drawn."""
+    return Figure(filename=filename, title=title, caption=caption,
+                  png=png(draw()) if _DRAWING.get() else b"")
 
 
 def cores_label(n: object) -> str:

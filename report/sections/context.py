@@ -81,7 +81,7 @@ def environment_section(an: Analysis) -> Section:
             ["started", _text(m.get("started"))], ["ended", _text(m.get("ended"))],
             ["wall time", _duration(m)]]
     meta += [[key.replace("_", " "), _text(m[key])]
-             for key in ("description", "target", "loadgen_workers", "loops_per_us") if key in m]
+             for key in ("description", "target", "loadgen_workers") if key in m]
     meta += [[f"timing: {k}", _text(v)] for k, v in (m.get("timing") or {}).items()]
     meta += [[f"placement: {k}", _text(v)] for k, v in flatten(m.get("placement") or {}).items()]
     section.add(Table(["run", "value"], meta, caption="From manifest.json."))

@@ -4,6 +4,8 @@ with the collector on, off and frozen (a server with no collector beside); one c
 latency over time with its pauses marked. Numbers from report/gc.py."""
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from .. import gc, plots
@@ -64,7 +66,7 @@ def gc_blocks(an: Analysis) -> list:
         note = (f"{found.rate} of capacity" if found.rate.endswith("x") else
                 f"{found.rate} req/s" if found.rate else "closed loop")
         blocks.append(figure(
-            plots.gc_heap(note, sets, gc.heap_sets(reference), an.series_of(
+            partial(plots.gc_heap, note, sets, gc.heap_sets(reference), an.series_of(
                 {s.strategy for s in sets} | set(reference["strategy"]))),
             "fig-gc-heap.png", "Pauses and the tail against the live heap",
             "Each server process held a live heap of this many objects, churned by the "
@@ -76,9 +78,9 @@ def gc_blocks(an: Analysis) -> list:
     cell_id = gc.timeline_cell(an.run, frame)
     if cell_id is not None:
         x, maxima, pauses = gc.timeline(an.run, cell_id)
-        bucket = float(an.run.records[cell_id]["latency_timeline"]["bucket_ms"])
+        bucket = float((an.run.records[cell_id].latency_timeline or {})["bucket_ms"])
         longest = max((p[1] for p in pauses), default=0.0)
-        blocks.append(figure(plots.gc_timeline(cell_id, x, maxima, pauses, bucket),
+        blocks.append(figure(partial(plots.gc_timeline, cell_id, x, maxima, pauses, bucket),
                              f"fig-gc-timeline-{slug(cell_id)}.png",
                              f"{cell_id}: latency over time, GC pauses marked",
                              f"The largest corrected latency of the requests completed in each "

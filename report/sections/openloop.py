@@ -3,13 +3,14 @@ and the connection sweep. Numbers come from report/openloop.py."""
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pandas as pd
 
-from .. import openloop, plots
+from .. import connections, openloop, plots
 from ..analysis import Analysis
-from ..doc import Cell, Heading, Para, Table
-from ..style import ms, num, sig
+from ..doc import Heading, Para, Table, TableCell
+from ..style import ms, num, ratio, sig
 from .common import figure, slug
 
 
@@ -41,7 +42,7 @@ def _capacity_table(an: Analysis, workload: str, frame: pd.DataFrame) -> list:
            "at least": "every measured rate was sustained: a floor",
            "below": "not even the lowest rate measured was sustained: a ceiling",
            "none": "no usable point"}
-    rows: list[list[str | Cell]] = []
+    rows: list[list[str | TableCell]] = []
     rank = 0
     for c in found:
         ranked = an.ranked(c.strategy)
@@ -53,7 +54,7 @@ def _capacity_table(an: Analysis, workload: str, frame: pd.DataFrame) -> list:
         verdict = ("no measurable difference from the one above (repeats overlap)"
                    if c.same_as_above else "")
         rows.append([str(rank) if ranked else "—", c.strategy, str(c.cores), str(c.users),
-                     Cell(value), spread, how[c.how], verdict])
+                     TableCell(value), spread, how[c.how], verdict])
     return [Table(["rank", "strategy", "cores", "users", "req/s at p99 ≤ SLO", "repeats' range",
                    "how", "note"], rows,
                   caption=f"Capacity at SLO on {workload}: the highest offered rate each strategy "
@@ -63,7 +64,7 @@ def _capacity_table(an: Analysis, workload: str, frame: pd.DataFrame) -> list:
 
 
 def _points_table(frame: pd.DataFrame) -> Table:
-    rows: list[list[str | Cell]] = []
+    rows: list[list[str | TableCell]] = []
     for _, r in frame.sort_values(["strategy", "offered_rps"]).iterrows():
         if not r["usable"]:
             continue
@@ -101,7 +102,7 @@ def open_loop_blocks(an: Analysis) -> list:
         slo = openloop.slo_ms(an.run, workload)
         blocks.append(Heading(f"{workload} workload: latency under offered load"))
         if not usable.empty:
-            blocks.append(figure(plots.hockey(workload, usable, series, slo),
+            blocks.append(figure(partial(plots.hockey, workload, usable, series, slo),
                                  f"fig-hockey-{slug(workload)}.png",
                                  f"{workload}: latency vs achieved throughput",
                                  "Open loop, one point per offered rate (median of repeats), "
@@ -109,7 +110,7 @@ def open_loop_blocks(an: Analysis) -> list:
                                  "Locust-lagging cells are left out."))
             if not shown_once:
                 shown_once = True
-                blocks.append(figure(plots.corrected_vs_uncorrected(workload, usable, series),
+                blocks.append(figure(partial(plots.corrected_vs_uncorrected, workload, usable, series),
                                      f"fig-omission-{slug(workload)}.png",
                                      f"{workload}: what coordinated omission hides",
                                      "The same cells' p99.9 counted from the schedule (left) and "
@@ -125,45 +126,98 @@ def connection_blocks(an: Analysis, frame: pd.DataFrame, sweep: pd.DataFrame) ->
     if sweep.empty:
         return []
     workload, rate = sweep["workload"].iloc[0], sweep["rate"].iloc[0]
+    engine = sweep["engine"].iloc[0]
+    sweep = sweep.assign(label=sweep.apply(connections.label, axis=1))
     usable = sweep[sweep["usable"] > 0]
+    how = ("paced wrk: every connection opened at the start and held through the window, each "
+           "sending about every connections / rate seconds" if engine == "wrk" else
+           "Locust open-loop users, each holding its connection")
     blocks: list = [Heading(f"{workload} workload: thousands of connections"),
                     Para(f"Open loop at {rate} requests/s in total, spread over more and more "
-                         "connections, each held open through the window: what a connection costs "
-                         "each strategy in memory, threads and file descriptors, and whether it "
-                         "still answers in time. Server figures are peaks of its whole process "
-                         "tree, sampled from /proc every 0.25 s.")]
-    if not usable.empty:
-        blocks.append(figure(plots.connections(workload, usable, an.series_of(set(usable["strategy"])),
-                                               str(rate)),
+                         f"connections ({how}): what a connection costs each strategy in "
+                         "memory, threads and file descriptors, and whether it still answers in "
+                         "time. Server figures are peaks of its whole process tree, sampled "
+                         "from /proc every 0.25 s.")]
+    plain = usable[usable["workers"] == 0]
+    if not plain.empty:
+        blocks.append(figure(partial(plots.connections, workload, plain,
+                                     an.series_of(set(plain["strategy"])), str(rate)),
                              f"fig-connections-{slug(workload)}.png",
                              f"{workload}: cost of concurrent connections",
-                             "Log scales except memory; hollow: some requests failed."))
+                             "Log scales except memory; hollow: some requests failed. Cells that "
+                             "raised a server's --workers are in the table only."))
+    slo_us = openloop.slo_ms(an.run, workload) * 1000
     rows = []
     for _, r in sweep.iterrows():
-        cap = (f"capped: serves {openloop.THREAD_CAP} connections at once (--workers)"
+        cap = (f"capped: serves {openloop.cap(r)} connections at once"
                if openloop.capped(r) else "")
         if not r["usable"]:
-            why = "Locust fell behind (G)" if r["lagging"] else (r["reasons"] or "failed")
-            rows.append([r["strategy"], num(r["users"]), "—", "—", "—", "—", "—", "—", why])
+            why = "the load generator fell behind (G)" if r["lagging"] else (r["reasons"] or "failed")
+            rows.append([r["label"], num(r["users"]), "—", "—", "—", "—", "—", "—", "—", why])
             continue
-        rows.append([r["strategy"], num(r["users"]), f"{num(r['rps'])} of {num(r['offered_rps'])}",
+        rows.append([r["label"], num(r["users"]), f"{num(r['rps'])} of {num(r['offered_rps'])}",
                      num(r["rss_mb"], 1), num(r["server_threads"]), num(r["server_fds"]),
-                     ms(r["p99_us"]), num(r["errors"]), cap])
+                     ms(r["p50_us"]), ms(r["p99_us"]), num(r["errors"]),
+                     ("held" if connections.held(r, slo_us) else connections.why_not(r, slo_us))
+                     + (f"; {cap}" if cap else "")])
     blocks.append(Table(["strategy", "connections", "answered req/s", "RSS MiB", "threads",
-                         "open fds", "p99 ms", "errors", "design limit"], rows,
+                         "open fds", "p50 ms", "p99 ms", "errors", "held the rate within the SLO?"],
+                        rows,
                         caption="The connection sweep. A thread strategy serves at most --workers "
-                                f"connections at once (default {openloop.THREAD_CAP}, CONTRACT.md); "
-                                "beyond that, connections wait for a free thread: the cap, not "
-                                "the load, is then the finding: requests on connections no thread "
-                                "takes go unanswered, so they lower the answered rate rather than "
-                                "raise p99 (which counts answered requests).",
-                        numeric={1, 2, 3, 4, 5, 6, 7}))
+                                "connections at once (its connection cap, as its ready line said); "
+                                "beyond that, further connections wait, unserved, for a thread "
+                                "that never frees (clients keep theirs alive): requests on them "
+                                "go unanswered, so they lower the answered rate rather than raise "
+                                "p99 (which counts answered requests). A line with --workers "
+                                "raised the cap, to show what a thread per connection costs.",
+                        numeric={1, 2, 3, 4, 5, 6, 7, 8}))
+    blocks += _cost_blocks(sweep)
     nofile = an.run.manifest.get("nofile") or {}
     if nofile:
         most = int(sweep["users"].max())
         blocks.append(Para(f"The run raised its file-descriptor limit (RLIMIT_NOFILE) from "
                            f"{nofile.get('soft_before')} to the hard limit {nofile.get('hard')} for "
-                           f"every server and Locust"
+                           f"every server and load generator"
                            + (f"; {most} connections need more than that, so the sweep stops short."
                               if most + 64 > int(nofile.get("hard") or 0) else "."), "note"))
+    return blocks
+
+
+def _cost_blocks(sweep: pd.DataFrame) -> list:
+    """Per strategy: KiB and threads per open connection; then the framework's cost beside
+    the execution model's on the same cells."""
+    blocks: list = []
+    found = connections.costs(sweep)
+    if found:
+        rows = [[c.label, sig(c.kib_per_connection), sig(c.threads_per_connection),
+                 ", ".join(num(u) for u in c.fitted), c.why_not_fitted] for c in found]
+        blocks.append(Table(["strategy", "KiB per connection", "threads per connection",
+                             "fitted over connections", "note"], rows,
+                            caption="What one more open connection costs: the slope of the "
+                                    "server's peak RSS and of its threads over the sweep, fitted "
+                                    "where every connection was served (a capped thread server's "
+                                    "points beyond its cap hold connections it never serves).",
+                            numeric={1, 2}))
+    plain = sweep[sweep["workers"] == 0]
+    thread = next((s for s in ("global-lock", *sorted(set(plain.loc[plain["model"] == "threads",
+                                                                  "strategy"])))
+                   if s in set(plain["strategy"])), None)
+    split = connections.splits(sweep, thread)
+    if split:
+        rows = []
+        for sp in split:
+            rows.append([num(sp.users), ratio(sp.framework), ratio(sp.model)]
+                        + [f"{sig(sp.p99_ms.get(n, math.nan))} ms, {num(sp.rss_mb.get(n, math.nan), 1)} MiB"
+                           for n in (*connections.FRAMEWORK, sp.thread)])
+        blocks.append(Table(["connections", "framework: async / async-raw CPU per request",
+                             f"model: async-raw / {thread} CPU per request",
+                             "async p99, RSS", "async-raw p99, RSS", f"{thread} p99, RSS "
+                             "(--workers raised where it says so)"], rows,
+                            caption="HTTP framework against execution model, on the same cells: "
+                                    "`async` (aiohttp) and `async-raw` share the event loop and "
+                                    "the store and differ only in the HTTP code; `async-raw` and "
+                                    f"`{thread}` share the HTTP code (servers/core/http1.py) and "
+                                    "differ only in the execution model. At one offered rate, "
+                                    "server CPU per request is what each costs.",
+                            numeric={0, 1, 2}))
     return blocks

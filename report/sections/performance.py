@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pandas as pd
 
 from .. import interpreters, plots
 from ..aggregate import flagged, merged_histogram, percentiles
 from ..analysis import Analysis, logical_cores, scaling
-from ..doc import Cell, Heading, Para, Section, Table
+from ..doc import Heading, Para, Section, Table, TableCell
 from ..style import ms, num, percent, ratio, sig, spread
 from ..usl import MIN_POINTS, USLFit
 from .common import cores_label, figure, legend, loadgen_caption, marked, slug
@@ -35,7 +36,7 @@ def _usl_blocks(an: Analysis, workload: str) -> list:
                      f"{MIN_POINTS} or more core counts; through 3 points a curve fits exactly and "
                      "says nothing of its own error, so a fitted N* would be meaningless and none "
                      "is printed.", "note")]
-    rows : list[list[str | Cell]] = []
+    rows : list[list[str | TableCell]] = []
     measured = an.at_ref(workload)["cores"].max()
     for strategy, fit in fits.items():
         if fit.ok:
@@ -43,7 +44,7 @@ def _usl_blocks(an: Analysis, workload: str) -> list:
                          _with_ci(fit.kappa, fit.kappa_ci, 4), _peak(fit, measured),
                          f"{fit.r2:.3f}", f"{fit.rms_pct:.1f}%", str(fit.points), num(fit.lam)])
         else:
-            rows.append([strategy, Cell(f"not possible: {fit.reason}"), "", "", "", "", str(fit.points), ""])
+            rows.append([strategy, TableCell(f"not possible: {fit.reason}"), "", "", "", "", str(fit.points), ""])
     level = next((f.level for f in fits.values() if f.ok), 0.9)
     return [Table(["strategy", "σ contention", "κ coherency", "peak N* (cores)", "R²", "RMS error",
                    "core counts", "λ req/s per core"], rows,
@@ -87,24 +88,24 @@ def scaling_section(an: Analysis) -> Section:
         fits = {s: an.fits[(workload, s)] for s in an.order if (workload, s) in an.fits}
         cores = sorted(int(c) for c in rows["cores"].dropna().unique())
         if len(cores) > 1:
-            fig = plots.scaling(workload, users, rows, an.series_of(rows["strategy"]), fits)
-            section.add(figure(fig, f"fig-scaling-{slug(workload)}.png",
+            draw = partial(plots.scaling, workload, users, rows, an.series_of(rows["strategy"]), fits)
+            section.add(figure(draw, f"fig-scaling-{slug(workload)}.png",
                                f"{workload}: throughput and speedup vs cores",
                                "Lines: median over repeats; bars: min–max; thin curves: USL fit where "
                                "possible, shaded: its bootstrap confidence band. " + loadgen_caption(rows)))
         else:
             section.add(Para(f"Measured at {cores_label(cores[0]) if cores else 'no'} core count only: "
                              "no scaling to plot for this workload.", "note"))
-        table : list[list[str | Cell]] = []
+        table : list[list[str | TableCell]] = []
         for strategy in an.order:
             mine = rows[rows["strategy"] == strategy]
             if mine.empty:
                 continue
-            line: list[str | Cell] = [strategy, an.model[strategy]]
+            line: list[str | TableCell] = [strategy, an.model[strategy]]
             for c in cores:
                 at = mine[mine["cores"] == c]
                 if at.empty:
-                    line.append(Cell("missing"))
+                    line.append(TableCell("missing"))
                 elif pd.isna(at.iloc[0]["rps"]):
                     line.append(marked("failed", at.iloc[0]))
                 else:
@@ -150,7 +151,7 @@ def _interpreter_blocks(an: Analysis) -> list:
 def _latency_rows(an: Analysis, workload: str) -> tuple[dict, list]:
     rows = an.at_ref(workload)
     panels: dict[int, list] = {}
-    table : list[list[str | Cell]] = []
+    table : list[list[str | TableCell]] = []
     for strategy in an.order:
         for _, r in rows[rows["strategy"] == strategy].sort_values("cores").iterrows():
             histogram = merged_histogram(an.run, r["cell_ids"])
@@ -173,7 +174,7 @@ def _latency_rows(an: Analysis, workload: str) -> tuple[dict, list]:
 
 
 def _sortable(cell) -> float:
-    text = cell.text if isinstance(cell, Cell) else str(cell)
+    text = cell.text if isinstance(cell, TableCell) else str(cell)
     try:
         return float(text.replace(",", ""))
     except ValueError:
@@ -197,8 +198,8 @@ def latency_section(an: Analysis) -> Section:
         shown = an.at_ref(workload)
         if panels:
             strategies = {s.strategy for p in panels.values() for s, _, _ in p}
-            fig = plots.latency(workload, users, panels, an.series_of(strategies))
-            section.add(figure(fig, f"fig-latency-{slug(workload)}.png",
+            draw = partial(plots.latency, workload, users, panels, an.series_of(strategies))
+            section.add(figure(draw, f"fig-latency-{slug(workload)}.png",
                                f"{workload}: latency percentiles",
                                "Percentile curves p50…p99.9 on a 'nines' axis; markers at p50, p90, p99, "
                                "p99.9. " + loadgen_caption(shown)))
@@ -215,7 +216,6 @@ def latency_section(an: Analysis) -> Section:
 
 
 def _by_users(an: Analysis, workload: str, every: pd.DataFrame) -> list:
-    fig = plots.by_users(workload, every, an.series_of(every["strategy"]))
     users = sorted(int(u) for u in every["users"].dropna().unique())
     top = users[-1]
     rows = []
@@ -224,7 +224,7 @@ def _by_users(an: Analysis, workload: str, every: pd.DataFrame) -> list:
         line: list = [strategy, str(int(cores))]
         for u in users:
             r = at.get(u)
-            line.append(Cell("missing") if r is None else
+            line.append(TableCell("missing") if r is None else
                         marked(num(r["rps"]) if pd.notna(r["rps"]) else "failed", r))
         for u in users:
             r = at.get(u)
@@ -236,7 +236,8 @@ def _by_users(an: Analysis, workload: str, every: pd.DataFrame) -> list:
     columns = (["strategy", "cores"] + [f"req/s at {u} users" for u in users]
                + [f"p99 ms at {u} users" for u in users] + [f"RSS MiB at {top} users"])
     return [Heading(f"{workload} workload: latency vs concurrent users"),
-            figure(fig, f"fig-users-{slug(workload)}.png", f"{workload}: by concurrent users",
+            figure(partial(plots.by_users, workload, every, an.series_of(every["strategy"])),
+                   f"fig-users-{slug(workload)}.png", f"{workload}: by concurrent users",
                    "Throughput, p99 latency and server memory as the number of concurrent users "
                    "grows, one column per core count. " + loadgen_caption(every)),
             Table(columns, [line for _, _, line in rows],
@@ -254,8 +255,8 @@ def efficiency_section(an: Analysis) -> Section:
         users = an.ref_users[workload]
         rows = an.at_ref(workload)
         section.add(Heading(f"{workload} workload, {users} users"))
-        fig = plots.efficiency(workload, users, rows, an.series_of(rows["strategy"]))
-        section.add(figure(fig, f"fig-efficiency-{slug(workload)}.png",
+        draw = partial(plots.efficiency, workload, users, rows, an.series_of(rows["strategy"]))
+        section.add(figure(draw, f"fig-efficiency-{slug(workload)}.png",
                            f"{workload}: efficiency and memory",
                            "Bars: medians; a hollow bar is a flagged cell. " + loadgen_caption(rows)))
         table = []

@@ -16,7 +16,7 @@ from ..style import ms, num, ratio, spread
 from .common import cores_label, legend, loadgen_caption, marked
 
 
-def summary(an: Analysis) -> Section:
+def summary_section(an: Analysis) -> Section:
     section = Section("summary", "1. Summary")
     kind, headline = correctness_headline(an)
     section.add(Para(headline, kind), Para(validity_headline(an), "note"))

@@ -5,25 +5,27 @@ import json
 
 import pandas as pd
 
+from results.schema import NOISY_CV
+
 from ..aggregate import FLAGS, flagged, marks
 from ..analysis import Analysis, correctness
 from ..claims import claim_races
-from ..doc import Bullets, Cell, Heading, Para, Section, Table
+from ..doc import Bullets, Heading, Para, Section, Table, TableCell
 from ..findings import correctness_headline, validity_headline
 from ..style import num, percent, sig, spread
 from .common import cores_label, legend
 
 
-def _verdict(row) -> Cell:
+def _correctness_cell(row) -> TableCell:
     if row.safety == "no-state":
-        return Cell("not applicable: no shared state")
+        return TableCell("not applicable: no shared state")
     if row.checked == 0:
-        return Cell("not checked: no finished cell")
+        return TableCell("not checked: no finished cell")
     if row.held == row.checked and row.lost == 0:
-        return Cell("held")
+        return TableCell("held")
     if row.safety == "unsafe":
-        return Cell("FAILED, as designed", "")
-    return Cell("FAILED: a safe strategy lost updates")
+        return TableCell("FAILED, as designed", "")
+    return TableCell("FAILED: a safe strategy lost updates")
 
 
 def correctness_section(an: Analysis) -> Section:
@@ -37,7 +39,7 @@ def correctness_section(an: Analysis) -> Section:
                          _rank=table["safety"].map(rank))
     table = table.sort_values(["_bad", "_rank", "strategy"], ascending=[False, True, True])
     rows = [[r.strategy, r.safety, r.model, str(r.checked), f"{r.held} of {r.checked}",
-             num(r.lost), num(r.acked), num(r.uncertain), percent(r.lost_share, 2), _verdict(r)]
+             num(r.lost), num(r.acked), num(r.uncertain), percent(r.lost_share, 2), _correctness_cell(r)]
             for r in table.itertuples()]
     section.add(Table(["strategy", "safety", "model", "cells checked", "invariant held", "lost updates",
                        "acknowledged increments", "unanswered increments", "lost share", "verdict"], rows,
@@ -126,8 +128,8 @@ def validity_section(an: Analysis) -> Section:
         section.add(Heading("Flagged cells"),
                     Table(["workload", "strategy", "cores", "users", "marks", "req/s", "server CPU",
                            "load-gen CPU", "CV of req/s", "errors", "failure"], rows,
-                          caption="CPU in cores busy; CV is recomputed here over the ok repeats "
-                                  "(a record written after its first repeat cannot know it).",
+                          caption="CPU in cores busy; CV of req/s over the ok repeats (N: "
+                                  f"above {NOISY_CV:.0%}).",
                           numeric={2, 3, 5, 6, 7, 8, 9}))
     section.add(*_headroom(an), *_knobs(an), *_contract(an), *_failures(an), *_gaps(an), _repeats(an), legend())
     return section
@@ -214,15 +216,15 @@ def _failures(an: Analysis) -> list:
     if not failed.empty:
         rows = []
         for r in failed.sort_values("cell_id").itertuples():
-            record = an.run.records.get(r.cell_id) or {}
-            tail = (record.get("server_stderr_tail") or "").strip().splitlines()
+            record = an.run.records.get(r.cell_id)
+            tail = (record.server_stderr_tail or "" if record else "").strip().splitlines()
             rows.append([r.cell_id, r.reason or "no reason recorded", tail[-1] if tail else ""])
         blocks += [Heading("Failed cells"),
                    Table(["cell", "reason", "last line of server stderr"], rows,
                          caption="A failed cell has no numbers; its group shows F.")]
     if not errors.empty:
         rows = [[r.cell_id, num(r.errors), num(r.requests),
-                 json.dumps((an.run.records.get(r.cell_id) or {}).get("errors_by_kind") or {})]
+                 json.dumps(_errors_by_kind(an, r.cell_id))]
                 for r in errors.sort_values("cell_id").itertuples()]
         blocks += [Heading("Cells with failed requests"),
                    Table(["cell", "errors", "requests", "errors by kind"], rows, numeric={1, 2})]
@@ -260,3 +262,8 @@ def _repeats(an: Analysis) -> Para:
         text += (f" {single} cell(s) have fewer than two ok repeats: no spread, and they cannot be "
                  "judged noisy.")
     return Para(text)
+
+
+def _errors_by_kind(an: Analysis, cell_id: str) -> dict[str, int]:
+    record = an.run.records.get(cell_id)
+    return (record.errors_by_kind or {}) if record else {}

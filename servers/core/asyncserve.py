@@ -47,12 +47,13 @@ def _make_handler(app: App):
     return handler
 
 
-async def _run(app: App, listener: socket.socket) -> None:
+async def _run(app: App, listener: socket.socket, backlog: int) -> None:
     web_app = web.Application(client_max_size=MAX_BODY + 1)
     web_app.router.add_route("*", "/{tail:.*}", _make_handler(app))
     runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.SockSite(runner, listener)
+    # The same kernel queue as every sharebench server (aiohttp's own default is 128).
+    site = web.SockSite(runner, listener, backlog=backlog)
     await site.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -64,5 +65,5 @@ async def _run(app: App, listener: socket.socket) -> None:
         await runner.cleanup()
 
 
-def serve(app: App, listener: socket.socket) -> None:
-    asyncio.run(_run(app, listener))
+def serve(app: App, listener: socket.socket, backlog: int) -> None:
+    asyncio.run(_run(app, listener, backlog))

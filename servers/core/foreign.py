@@ -27,8 +27,8 @@ and ``ensure_built`` (called by ``serve``, ``verify`` and a run) runs the
 build; keeping it current after an edit is the build tool's job (``make
 rust``). The server is started as
 ``serve... --name NAME --port P --host H --keys K --cpu-us U --hold-us U
---io-ms M [--workers N] [--loops-per-us X] [--live-objects N --churn S]`` and
-must speak CONTRACT.md.
+--io-ms M [--workers N] [--live-objects N --churn S]`` and must speak
+CONTRACT.md.
 """
 from __future__ import annotations
 
@@ -162,8 +162,7 @@ def ensure_built(manifest: Manifest) -> None:
 
 def command(manifest: Manifest, name: str, port: int, host: str, workers: int | None,
             keys: int, cpu_us: float, hold_us: float, io_ms: float,
-            loops_per_us: float | None, live_objects: int = 0,
-            churn: float = 0.0) -> list[str]:
+            live_objects: int = 0, churn: float = 0.0) -> list[str]:
     """The server's argv: the manifest's command and the contract's flags. The live heap's
     flags only when a heap is asked for, so a server that predates them still starts
     without one."""
@@ -172,8 +171,6 @@ def command(manifest: Manifest, name: str, port: int, host: str, workers: int | 
             "--io-ms", f"{io_ms:g}"]
     if workers is not None:
         argv += ["--workers", str(workers)]
-    if loops_per_us is not None:
-        argv += ["--loops-per-us", f"{loops_per_us:g}"]
     if live_objects:
         argv += ["--live-objects", str(live_objects), "--churn", f"{churn:g}"]
     return argv

@@ -5,11 +5,11 @@ A running server is one process group, led by ``sharebench serve``:
     leader      binds the port, forks, supervises, prints the ready line; serves nothing
     helpers     processes a strategy needs besides HTTP workers (e.g. the store's owner)
     worker 0..N-1  each its own SO_REUSEPORT listener on the shared port, running the
-                existing HTTP layer (threaded.py or asyncserve.py) and App
+                existing HTTP layer (threaded.py, asyncserve.py or asyncraw.py) and App
 
 Why fork, not spawn: the leader forks while it has exactly one thread and no
 event loop, so fork's hazards (a lock held by another thread, a shared
-selector) cannot arise; children inherit the calibrated Work and the
+selector) cannot arise; children inherit the Work (its loop already timed) and the
 strategy's shared memory and locks with nothing pickled, and start in a few
 milliseconds, which keeps a respawn cheap.
 
@@ -61,7 +61,16 @@ from typing import NoReturn, Protocol
 
 from . import gcstats, heap, registry
 from .app import App
-from .serving import THREAD_WORKERS, Options, announce, listen, serve_threads, start_gc
+from .serving import (
+    THREAD_WORKERS,
+    Options,
+    announce,
+    http_layer,
+    listen,
+    serve_loop,
+    serve_threads,
+    start_gc,
+)
 from .work import Work
 
 EXIT_CHILD_DIED = 3
@@ -89,7 +98,7 @@ class Helper:
 class Layout(Protocol):
     """What a ``model="processes"`` strategy class provides; the registry's factory
     builds it in the leader, before any fork, as ``cls(keys, work, workers)``."""
-    http: str      # "threads" or "async": the HTTP layer each worker runs
+    http: str      # the HTTP layer each worker runs: serving.HTTP_LAYERS
     respawn: bool  # True only if a worker holds no state of its own
     why: str       # when respawn is False: what a worker's death loses (printed)
 
@@ -304,8 +313,7 @@ def _worker_body(spec: registry.Strategy, layout: Layout, opts: Options, work: W
         if threads:  # each worker: a thread per connection, up to the threads model's cap
             serve_threads(app, listener, THREAD_WORKERS)
         else:
-            from . import asyncserve
-            asyncserve.serve(app, listener)
+            serve_loop(layout.http, app, listener)
     return body
 
 
@@ -313,6 +321,7 @@ def run(spec: registry.Strategy, opts: Options, work: Work, workers: int) -> Non
     """Start helpers and ``workers`` worker processes, then supervise until stopped."""
     assert spec.factory is not None, "a foreign strategy is exec'd, never built here"
     layout: Layout = spec.factory(opts.keys, work, workers)
+    http_layer(layout, "processes")  # a layer that does not exist fails before any fork
     if layout.http == "async":
         from . import asyncserve  # noqa: F401  import aiohttp once, before forking
     counts = shared_ints(workers)
@@ -333,7 +342,8 @@ def run(spec: registry.Strategy, opts: Options, work: Work, workers: int) -> Non
         for index in range(workers):
             body = _worker_body(spec, layout, opts, work, workers, counts, index, reserved, gc_slots)
             supervisor.start(Child(f"worker-{index}", body, why, False))
-        announce(spec, reserved, workers, work)
+        # a threaded front: each worker serves up to the threads model's cap
+        announce(spec, reserved, workers, workers * THREAD_WORKERS if layout.http == "threads" else None)
         code = supervisor.supervise()
     except Fatal as exc:
         print(f"sharebench: {spec.name}: {exc}", file=sys.stderr, flush=True)

@@ -18,11 +18,20 @@ import sys
 
 from . import gcstats, heap, registry
 from .app import App
-from .serving import THREAD_WORKERS, Options, announce, listen, serve_threads, start_gc
+from .serving import (
+    THREAD_WORKERS,
+    Options,
+    announce,
+    http_layer,
+    listen,
+    serve_loop,
+    serve_threads,
+    start_gc,
+)
 from .work import Work
 
 MAX_PROCESSES = 256    # --workers for the processes model: a typo must not fork-bomb the box
-SWITCH_INTERVAL_S = (1e-6, 1.0)  # --switch-interval bounds: 1 us is the stress check's
+SWITCH_INTERVAL_BOUNDS_S = (1e-6, 1.0)  # --switch-interval bounds: 1 us is the stress check's
 
 
 def cores() -> int:
@@ -38,7 +47,7 @@ def default_workers(model: str) -> int:
     return cores()
 
 
-def check(spec: registry.Strategy, opts: Options) -> int:
+def check_options(spec: registry.Strategy, opts: Options) -> int:
     """Validate options before anything starts; returns the worker count."""
     if not 1 <= opts.keys <= 10_000_000:
         raise ValueError(f"--keys must be in 1..10000000, got {opts.keys}")
@@ -47,7 +56,7 @@ def check(spec: registry.Strategy, opts: Options) -> int:
     heap.check(opts.live_objects, opts.churn)
     if opts.gc not in gcstats.MODES:
         raise ValueError(f"--gc must be one of {', '.join(gcstats.MODES)}, got {opts.gc!r}")
-    low, high = SWITCH_INTERVAL_S
+    low, high = SWITCH_INTERVAL_BOUNDS_S
     if opts.switch_interval is not None and not low <= opts.switch_interval <= high:
         raise ValueError(f"--switch-interval must be in {low:g}..{high:g} seconds, "
                          f"got {opts.switch_interval:g}")
@@ -67,19 +76,18 @@ def check(spec: registry.Strategy, opts: Options) -> int:
 
 
 def run(spec: registry.Strategy, opts: Options) -> None:
-    workers = check(spec, opts)
+    workers = check_options(spec, opts)
     if spec.manifest is not None:  # another language: this process becomes that server
         # --garbage, --gc and --switch-interval are CPython's (its collector, its GIL):
         # checked like every flag, and meaningless to a server without them. The live
         # heap is passed on: the server without a collector holds the same objects.
         from . import foreign
-        Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, 0.0, opts.garbage)  # checks; no calibration
+        Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.garbage, measure=False)  # checks
         registry.build(spec)  # its program, if missing (discovery never builds)
         foreign.exec_server(foreign.command(
             spec.manifest, spec.name, opts.port, opts.host, opts.workers, opts.keys,
-            opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us,
-            opts.live_objects, opts.churn))
-    work = Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.loops_per_us, opts.garbage)
+            opts.cpu_us, opts.hold_us, opts.io_ms, opts.live_objects, opts.churn))
+    work = Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.garbage)
     if opts.switch_interval is not None:
         # Before any fork: the interval is interpreter state, so forked workers inherit it.
         sys.setswitchinterval(opts.switch_interval)
@@ -94,11 +102,11 @@ def run(spec: registry.Strategy, opts: Options) -> None:
     app = App(spec, store, work, opts.keys, workers, [slot], opts.gc, live)
     start_gc(opts.gc, slot)
     listener = listen(opts.host, opts.port)
-    announce(spec, listener, workers, work)
+    # a thread per connection, at most `workers` at once; one event loop takes any number
+    announce(spec, listener, workers, workers if spec.model == "threads" else None)
     try:
         if spec.model == "async":
-            from . import asyncserve  # aiohttp only where it is used
-            asyncserve.serve(app, listener)
+            serve_loop(http_layer(spec.factory, spec.model), app, listener)
         else:
             serve_threads(app, listener)
     finally:

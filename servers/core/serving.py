@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from . import gcstats, registry
 from .app import App
 from .heap import DEFAULT_CHURN
-from .work import Work
 
 THREAD_WORKERS = 1024  # default connection cap of the threads model (see threaded.py)
+BACKLOG = 1024         # pending connections the kernel queues per listening socket
+# The HTTP layers a server runs: a thread per connection (threaded.py), aiohttp on one
+# event loop (asyncserve.py), or one raw event loop with the threads' parser (asyncraw.py).
+# A strategy class names its own in ``http``; an async one without it runs aiohttp.
+HTTP_LAYERS = ("threads", "async", "async-raw")
 
 
 @dataclass
@@ -30,7 +34,6 @@ class Options:
     cpu_us: float = 0
     hold_us: float = 0
     io_ms: float = 0
-    loops_per_us: float | None = None
     garbage: int = 0
     live_objects: int = 0                 # heap.py: the live heap each serving process holds
     churn: float = DEFAULT_CHURN          # share of state requests that replace heap entries
@@ -45,15 +48,18 @@ def listen(host: str, port: int, reuse_port: bool = False) -> socket.socket:
     if reuse_port:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.listen(1024)
+    sock.listen(BACKLOG)
     return sock
 
 
-def announce(spec: registry.Strategy, listener: socket.socket, workers: int, work: Work) -> None:
-    """The ready line: printed once the server accepts connections (ServerProcess parses it)."""
+def announce(spec: registry.Strategy, listener: socket.socket, workers: int,
+             connection_cap: int | None) -> None:
+    """The ready line: printed once the server accepts connections (ServerProcess parses
+    it). ``connection_cap``: connections served at once; None for no cap of its own."""
     host, port = listener.getsockname()[:2]
+    cap = f" connection_cap={connection_cap}" if connection_cap else ""
     print(f"sharebench: serving {spec.name} on http://{host}:{port} pid={os.getpid()} "
-          f"workers={workers} loops_per_us={work.loops_per_us:.2f}", flush=True)
+          f"workers={workers}{cap}", flush=True)
 
 
 def start_gc(mode: str, slot) -> None:
@@ -69,3 +75,21 @@ def serve_threads(app: App, listener: socket.socket, connections: int | None = N
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     threaded.serve(app, listener, stop, connections)
+
+
+def http_layer(factory, model: str) -> str:
+    """The HTTP layer a strategy's class asks for (``http``), else its model's."""
+    layer = getattr(factory, "http", "threads" if model == "threads" else "async")
+    if layer not in HTTP_LAYERS:
+        raise ValueError(f"http = {layer!r}: must be one of {', '.join(HTTP_LAYERS)}")
+    return layer
+
+
+def serve_loop(layer: str, app: App, listener: socket.socket) -> None:
+    """One event loop until SIGINT or SIGTERM: aiohttp's, or the raw one."""
+    if layer == "async-raw":
+        from . import asyncraw
+        asyncraw.serve(app, listener, BACKLOG)
+    else:
+        from . import asyncserve  # aiohttp only where it is used
+        asyncserve.serve(app, listener, BACKLOG)

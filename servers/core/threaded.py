@@ -1,10 +1,13 @@
 """HTTP/1.1 over plain sockets, one thread per connection (the threads model).
 
-Written here rather than taken from http.server for two measured reasons:
-http.server sends headers and body in two writes, which with Nagle and delayed
-ACK stalls ~44 ms per response, and its per-request overhead would dominate
-the sharing disciplines we want to compare. Each response leaves in one
-sendall() on a TCP_NODELAY socket.
+Written here rather than taken from http.server for two measured reasons
+(README, "Measured here"): http.server sends headers and body in two writes,
+which with Nagle and delayed ACK stalls every response for a delayed-ACK
+timeout, and its per-request overhead would dominate the sharing disciplines
+we want to compare. Each response leaves in one sendall() on a TCP_NODELAY
+socket. Requests are parsed, and responses made, by http1.py, which the raw
+event loop (asyncraw.py) shares: both execution models speak HTTP through the
+same code.
 
 Connections are persistent (Locust keeps them open), so a thread lives as long
 as its connection. ``--workers`` caps how many connections are served at once;
@@ -34,99 +37,39 @@ import threading
 import time
 
 from .app import App
-from .contract import MAX_BODY
+from .http1 import Parser, Reject, reject, response
 
 IDLE_TIMEOUT_S = 30.0  # between requests of a connection that has sent one
 HEAD_TIMEOUT_S = 10.0  # a new connection: to send its first byte, then each read of its request
 MAX_SILENT = 4096      # connections held before their first byte; beyond, the oldest is closed
-MAX_LINE = 8192
-MAX_HEADERS = 100
-
-REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-           408: "Request Timeout", 413: "Content Too Large", 414: "URI Too Long",
-           431: "Request Header Fields Too Large", 500: "Internal Server Error"}
-
-
-def response(status: int, body: bytes, allow: str = "", close: bool = False) -> bytes:
-    head = (f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\n"
-            "Content-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n")
-    if allow:
-        head += f"Allow: {allow}\r\n"
-    if close:
-        head += "Connection: close\r\n"
-    return head.encode("latin-1") + b"\r\n" + body
-
-
-def _reject(status: int, message: str) -> bytes:
-    return response(status, b'{"error":"' + message.encode() + b'"}', close=True)
-
-
-class _Reject(Exception):
-    """The request cannot be read any further: answer and close."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.payload = _reject(status, message)
-
-
-def _read_head(rfile) -> tuple[str, str, bool, int] | None:
-    """Read a request line and headers: (method, target, keep_alive, length)."""
-    line = rfile.readline(MAX_LINE + 1)
-    if not line:
-        return None
-    if len(line) > MAX_LINE:
-        raise _Reject(414, "request line too long")
-    parts = line.split()
-    if len(parts) != 3 or parts[2] not in (b"HTTP/1.1", b"HTTP/1.0"):
-        raise _Reject(400, "malformed request line")
-    keep_alive = parts[2] == b"HTTP/1.1"
-    length = None
-    for _ in range(MAX_HEADERS + 1):
-        header = rfile.readline(MAX_LINE + 1)
-        if header in (b"\r\n", b"\n"):
-            break
-        if not header or len(header) > MAX_LINE:
-            raise _Reject(400 if not header else 431, "truncated or oversized header")
-        name, sep, value = header.partition(b":")
-        if not sep:
-            raise _Reject(400, "malformed header")
-        name = name.strip().lower()
-        value = value.strip()
-        if name == b"content-length":
-            if not value.isdigit() or len(value) > 12:
-                raise _Reject(400, "bad Content-Length")
-            # Two different lengths: a proxy in front may have framed the body by the
-            # other one (request smuggling), so neither can be trusted.
-            if length is not None and int(value) != length:
-                raise _Reject(400, "conflicting Content-Length")
-            length = int(value)
-        elif name == b"transfer-encoding":
-            raise _Reject(400, "Transfer-Encoding is not supported; send Content-Length")
-        elif name == b"connection":
-            token = value.lower()
-            keep_alive = token == b"keep-alive" if not keep_alive else token != b"close"
-    else:
-        raise _Reject(431, "too many headers")
-    if length is not None and length > MAX_BODY:
-        raise _Reject(413, f"body over {MAX_BODY} bytes")
-    return parts[0].decode("latin-1"), parts[1].decode("latin-1"), keep_alive, length or 0
+# A storm of connections (10,000 opened at once by a client that reconnects when closed)
+# once livelocked this loop: it evicted the oldest silent connection for every new one
+# beyond MAX_SILENT before the client, busy opening the rest, had sent its first byte,
+# so no connection ever spoke. Now the oldest is evicted only once it has had
+# SILENT_GRACE_S to speak; until then new connections wait in the kernel's backlog
+# (the loop stops accepting), and each turn accepts ACCEPTS_PER_TURN at most, so the
+# connections that have spoken get their threads between accepts.
+SILENT_GRACE_S = 1.0
+ACCEPTS_PER_TURN = 64
+READ_BYTES = 65536
 
 
 def _serve_connection(app: App, conn: socket.socket, slots: threading.BoundedSemaphore) -> None:
     try:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.settimeout(HEAD_TIMEOUT_S)
-        rfile = conn.makefile("rb", buffering=65536)
+        parser = Parser()
         first = True
         while True:
-            head = _read_head(rfile)
-            if head is None:
-                return
-            method, target, keep_alive, length = head
-            body = rfile.read(length) if length else b""
-            if len(body) < length:
-                return  # the client went away mid-body
+            request = parser.next()
+            if request is None:
+                data = conn.recv(READ_BYTES)
+                if not data:
+                    parser.eof()  # a request cut short is answered 400 (raises Reject)
+                    return
+                parser.feed(data)
+                continue
+            method, target, keep_alive, body = request
             status, payload, allow = app.handle(method, target, body)
             conn.sendall(response(status, payload, allow, close=not keep_alive))
             if not keep_alive:
@@ -134,13 +77,13 @@ def _serve_connection(app: App, conn: socket.socket, slots: threading.BoundedSem
             if first:  # it has spoken HTTP: from now on it may idle between requests
                 conn.settimeout(IDLE_TIMEOUT_S)
                 first = False
-    except _Reject as reject:
-        _send_quietly(conn, reject.payload)
+    except Reject as refused:
+        _send_quietly(conn, refused.payload)
     except (OSError, ValueError):
         pass  # timeouts, resets, a client that vanished: nothing to answer
     except Exception as exc:  # a bug in a strategy: say so, answer 500, keep serving others
         print(f"sharebench: internal error: {exc!r}", file=sys.stderr, flush=True)
-        _send_quietly(conn, _reject(500, "internal error"))
+        _send_quietly(conn, reject(500, "internal error"))
     finally:
         conn.close()
         slots.release()
@@ -168,6 +111,7 @@ def serve(app: App, listener: socket.socket, stop: threading.Event,
         waiting.register(listener, selectors.EVENT_READ)
         try:
             while not stop.is_set():
+                _listen_if_room(listener, waiting, silent)
                 for key, _ in waiting.select(0.2):  # the timeout: notice ``stop`` promptly
                     if key.fileobj is listener:
                         _accept(listener, waiting, silent, stop)
@@ -191,8 +135,9 @@ def serve(app: App, listener: socket.socket, stop: threading.Event,
 
 def _accept(listener: socket.socket, waiting: selectors.BaseSelector,
             silent: dict[socket.socket, float], stop: threading.Event) -> None:
-    """Take every connection in the backlog; each waits for its first byte in ``waiting``."""
-    while True:
+    """Take connections from the backlog (ACCEPTS_PER_TURN at most); each waits for its
+    first byte in ``waiting``."""
+    for _ in range(ACCEPTS_PER_TURN):
         try:
             conn, _ = listener.accept()
         except BlockingIOError:
@@ -208,6 +153,28 @@ def _accept(listener: socket.socket, waiting: selectors.BaseSelector,
             _forget(waiting, silent, next(iter(silent))).close()
         silent[conn] = time.monotonic() + HEAD_TIMEOUT_S
         waiting.register(conn, selectors.EVENT_READ)
+        if not _room(silent):
+            waiting.unregister(listener)  # the backlog holds the rest until there is room
+            return
+
+
+def _room(silent: dict[socket.socket, float]) -> bool:
+    """Room for one more silent connection: under MAX_SILENT, or the oldest has had its
+    SILENT_GRACE_S to speak (it is evicted for the newcomer)."""
+    if len(silent) < MAX_SILENT:
+        return True
+    oldest = next(iter(silent.values())) - HEAD_TIMEOUT_S  # when it was accepted
+    return time.monotonic() - oldest >= SILENT_GRACE_S
+
+
+def _listen_if_room(listener: socket.socket, waiting: selectors.BaseSelector,
+                    silent: dict[socket.socket, float]) -> None:
+    """Accept again once _accept stopped for lack of room and there is room now."""
+    try:
+        waiting.get_key(listener)
+    except KeyError:
+        if _room(silent):
+            waiting.register(listener, selectors.EVENT_READ)
 
 
 def _forget(waiting: selectors.BaseSelector, silent: dict[socket.socket, float],

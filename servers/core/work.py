@@ -4,9 +4,10 @@ CPU work is a pure-Python loop that holds the GIL the whole time, like real
 request handling would, and runs until this thread's own CPU clock
 (CLOCK_THREAD_CPUTIME_ID) has advanced by the knob: ``--cpu-us 300`` costs 300 µs
 of CPU whether the thread is descheduled halfway, waits for the GIL, or runs on
-a slower or busier core. A counted loop calibrated once did not: the same count
-cost ~250 µs in one run and ~330 µs in another. The loop speed (``loops_per_us``)
-now only sizes the chunk spun between two looks at the clock.
+a slower or busier core. (A counted loop timed once at start-up did not: the same
+count cost noticeably different CPU from one run to the next.) The loop's speed,
+measured by each server at start-up when a CPU knob is set, only sizes the chunk
+spun between two looks at the clock.
 
 ``--garbage N`` leaves N objects per request in reference cycles (each a list
 that contains itself): reference counting never frees them, only the cyclic
@@ -19,8 +20,8 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-_CALIBRATION_LOOPS = 200_000
-CHUNK_US = 2.0   # spun between two looks at the clock (each look costs ~0.9 µs here)
+_TIMED_LOOPS = 200_000
+CHUNK_US = 2.0   # spun between two looks at the clock (a look's own cost: clock_read_us)
 MAX_GARBAGE = 100_000  # objects per request: ~10 MB of cycles per request already; beyond is a typo
 
 
@@ -38,18 +39,15 @@ def burn(us: float, chunk: int, overshoot_ns: int) -> None:
         spin(chunk)
 
 
-def calibrate(rounds: int = 5) -> float:
-    """Loop iterations per microsecond on this machine (best of ``rounds``).
-
-    The best round is the one least disturbed by other processes, which is
-    the cost the knobs promise.
-    """
+def loop_speed(rounds: int = 5) -> float:
+    """Iterations of ``spin``'s loop per microsecond on this CPU (best of ``rounds``):
+    the round least disturbed by other processes."""
     best = float("inf")
     for _ in range(rounds):
         start = time.perf_counter()
-        spin(_CALIBRATION_LOOPS)
+        spin(_TIMED_LOOPS)
         best = min(best, time.perf_counter() - start)
-    return _CALIBRATION_LOOPS / (best * 1e6)
+    return _TIMED_LOOPS / (best * 1e6)
 
 
 def clock_read_us(reads: int = 2000) -> float:
@@ -66,26 +64,25 @@ class Work:
     cpu_us: float = 0.0
     hold_us: float = 0.0
     io_ms: float = 0.0
-    loops_per_us: float = 0.0
     chunk: int = 1          # derived once in create(): the request path only reads them
     overshoot_ns: int = 0
     garbage: int = 0
 
     @classmethod
     def create(cls, cpu_us: float = 0, hold_us: float = 0, io_ms: float = 0,
-               loops_per_us: float | None = None, garbage: int = 0) -> Work:
-        """Validate the knobs and calibrate the loop only when CPU work is asked for."""
+               garbage: int = 0, measure: bool = True) -> Work:
+        """Validate the knobs; time the loop (``loop_speed``) only when CPU work is asked
+        for and ``measure`` (a caller that only checks the knobs passes False)."""
         for name, value in (("cpu-us", cpu_us), ("hold-us", hold_us), ("io-ms", io_ms)):
             if not 0 <= value <= 1_000_000:
                 raise ValueError(f"--{name} must be in 0..1000000, got {value}")
         if isinstance(garbage, bool) or not isinstance(garbage, int) \
                 or not 0 <= garbage <= MAX_GARBAGE:
             raise ValueError(f"--garbage must be an integer in 0..{MAX_GARBAGE}, got {garbage}")
-        if loops_per_us is None:
-            loops_per_us = calibrate() if (cpu_us or hold_us) else 0.0
-        chunk = max(1, int(CHUNK_US * loops_per_us))
-        overshoot = int((chunk / loops_per_us / 2 + clock_read_us()) * 1000) if loops_per_us else 0
-        return cls(cpu_us, hold_us, io_ms, loops_per_us, chunk, overshoot, garbage)
+        speed = loop_speed() if (cpu_us or hold_us) and measure else 0.0
+        chunk = max(1, int(CHUNK_US * speed))
+        overshoot = int((chunk / speed / 2 + clock_read_us()) * 1000) if speed else 0
+        return cls(cpu_us, hold_us, io_ms, chunk, overshoot, garbage)
 
     def cpu(self) -> None:
         """Work outside the shared state."""
@@ -115,4 +112,4 @@ class Work:
 
     def describe(self) -> dict:
         return {"cpu_us": self.cpu_us, "hold_us": self.hold_us, "io_ms": self.io_ms,
-                "garbage": self.garbage, "loops_per_us": round(self.loops_per_us, 3)}
+                "garbage": self.garbage}

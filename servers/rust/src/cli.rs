@@ -16,7 +16,6 @@ pub struct Options {
     pub workers: Option<usize>,
     pub keys: usize,
     pub work: Work,
-    pub loops_per_us: Option<f64>, // accepted, unused: the knobs watch the CPU clock
     pub live_objects: usize,       // heap.rs: the live heap the server holds
     pub churn: f64,
 }
@@ -48,7 +47,6 @@ pub fn parse(default_name: &str) -> Options {
         workers: None,
         keys: 1024,
         work: Work::default(),
-        loops_per_us: None,
         live_objects: 0,
         churn: heap::DEFAULT_CHURN,
     };
@@ -69,12 +67,14 @@ pub fn parse(default_name: &str) -> Options {
             "--cpu-us" => opts.work.cpu_us = knob(flag, value),
             "--hold-us" => opts.work.hold_us = knob(flag, value),
             "--io-ms" => opts.work.io_ms = knob(flag, value),
-            "--loops-per-us" => opts.loops_per_us = Some(number(flag, value)),
+            // accepted and ignored for one release: the knobs watch the CPU clock
+            "--loops-per-us" => {
+                let _: f64 = number(flag, value);
+            }
             "--live-objects" => opts.live_objects = number(flag, value),
             "--churn" => opts.churn = number(flag, value),
             _ => fail(&format!("unknown flag {:?}; valid: --name --host --port --workers --keys \
-                                --cpu-us --hold-us --io-ms --loops-per-us --live-objects \
-                                --churn", flag)),
+                                --cpu-us --hold-us --io-ms --live-objects --churn", flag)),
         }
     }
     if !(1..=10_000_000).contains(&opts.keys) {
@@ -103,18 +103,20 @@ pub fn listen(opts: &Options) -> TcpListener {
     listener
 }
 
-/// The ready line (loadtests/server.py parses it): printed once we accept connections.
-/// (Connections that arrive meanwhile wait in the listener's backlog.)
-pub fn announce(opts: &Options, listener: &TcpListener, workers: usize) {
+/// The ready line (loadtests/machine/server.py parses it): printed once we accept
+/// connections. (Connections that arrive meanwhile wait in the listener's backlog.)
+/// `connection_cap`: connections served at once; None when the model has no cap of its own.
+pub fn announce(opts: &Options, listener: &TcpListener, workers: usize, connection_cap: Option<usize>) {
     let addr = listener.local_addr().unwrap_or_else(|err| fail(&err.to_string()));
+    let cap = connection_cap.map(|n| format!(" connection_cap={}", n)).unwrap_or_default();
     println!(
-        "sharebench: serving {} on http://{}:{} pid={} workers={} loops_per_us={:.2}",
+        "sharebench: serving {} on http://{}:{} pid={} workers={}{}",
         opts.name,
         addr.ip(),
         addr.port(),
         std::process::id(),
         workers,
-        opts.loops_per_us.unwrap_or(0.0)
+        cap
     );
 }
 

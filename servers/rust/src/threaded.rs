@@ -4,14 +4,16 @@
 //!
 //! Slow clients: a connection takes one of the `--workers` slots only once it has
 //! sent a byte; until then it waits in its own thread (cheap here, unlike a Python
-//! thread) and is closed after HEAD_TIMEOUT (or, past MAX_SILENT, the oldest first).
+//! thread) and is closed after HEAD_TIMEOUT (or, past MAX_SILENT, the oldest first,
+//! once it has had SILENT_GRACE to speak: until then the accept loop waits, and new
+//! connections wait in the kernel's backlog; threaded.py says why).
 //! Each read of a first request must come within HEAD_TIMEOUT; after a response the
 //! connection may idle IDLE_TIMEOUT between requests.
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::app::App;
 use crate::cli::{self, Options};
@@ -22,6 +24,7 @@ use crate::state::{lock, Store};
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_SILENT: usize = 4096;
+const SILENT_GRACE: Duration = Duration::from_secs(1);
 const STACK: usize = 512 * 1024;
 
 /// A counting semaphore: the connection slots.
@@ -48,23 +51,30 @@ impl Slots {
 /// Connections that have not spoken yet, oldest first (ids only grow).
 #[derive(Default)]
 struct Silent {
-    waiting: Mutex<(u64, BTreeMap<u64, TcpStream>)>,
+    waiting: Mutex<(u64, BTreeMap<u64, (Instant, TcpStream)>)>,
 }
 
 impl Silent {
     fn add(&self, conn: &TcpStream) -> Option<u64> {
         let clone = conn.try_clone().ok()?;
-        let mut guard = lock(&self.waiting);
-        let (next, waiting) = &mut *guard;
-        if waiting.len() >= MAX_SILENT {
-            let oldest = *waiting.keys().next()?;
-            if let Some(old) = waiting.remove(&oldest) {
-                let _ = old.shutdown(Shutdown::Both); // its thread reads EOF and ends
+        loop {
+            let mut guard = lock(&self.waiting);
+            let (next, waiting) = &mut *guard;
+            if waiting.len() >= MAX_SILENT {
+                let (oldest, since) = waiting.iter().next().map(|(&id, (at, _))| (id, *at))?;
+                if since.elapsed() < SILENT_GRACE {
+                    drop(guard); // let it speak; the kernel's backlog holds the rest
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                if let Some((_, old)) = waiting.remove(&oldest) {
+                    let _ = old.shutdown(Shutdown::Both); // its thread reads EOF and ends
+                }
             }
+            *next += 1;
+            waiting.insert(*next, (Instant::now(), clone));
+            return Some(*next);
         }
-        *next += 1;
-        waiting.insert(*next, clone);
-        Some(*next)
     }
 
     fn forget(&self, id: u64) {
@@ -81,7 +91,7 @@ pub fn main<S: Store>(opts: Options, store: impl FnOnce(usize, crate::work::Work
     let app = Arc::new(App::new(opts.name.clone(), opts.keys, workers, opts.work,
                                 store(opts.keys, opts.work), heap));
     let listener = cli::listen(&opts);
-    cli::announce(&opts, &listener, workers);
+    cli::announce(&opts, &listener, workers, Some(workers));
     serve(app, listener, workers)
 }
 

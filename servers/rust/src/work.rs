@@ -1,9 +1,9 @@
 //! The work knobs: --cpu-us, --hold-us (CPU) and --io-ms (a wait).
 //!
-//! Python's knobs are a counted loop calibrated at start-up; here the spin
-//! watches the thread's own CPU clock (CLOCK_THREAD_CPUTIME_ID), so the knob
-//! costs the stated CPU whether or not the thread is descheduled halfway,
-//! with no calibration. `--loops-per-us` is accepted for the contract and ignored.
+//! As in Python (servers/core/work.py), the spin watches the thread's own CPU clock
+//! (CLOCK_THREAD_CPUTIME_ID), so the knob costs the stated CPU whether or not the
+//! thread is descheduled halfway. Here the stretch between two looks at the clock is
+//! a fixed count, so nothing is timed at start-up.
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, Default)]

@@ -31,7 +31,7 @@ fn main() {
     let app: Shared = Arc::new(App::new(opts.name.clone(), opts.keys, workers, opts.work,
                                         Locked::new(opts.keys, opts.work), heap));
     let std_listener = cli::listen(&opts);
-    cli::announce(&opts, &std_listener, workers);
+    cli::announce(&opts, &std_listener, workers, None); // tasks, not threads: no cap
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()

@@ -1,0 +1,114 @@
+"""The connection sweep's numbers and the async claim's judgement, from a hand-written run:
+where each number comes from is known, so the slopes, the verdict and the framework
+against model split can be checked exactly (real runs: tests/test_engine_paced.py)."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from report import build_report, connections
+from report.analysis import analyse
+from report.claims import claim_async
+from report.load import load_run
+from results import ids, schema
+from results.record import CellRecord
+
+MODELS = {"global-lock": "threads", "async": "async", "async-raw": "async"}
+# Per strategy: (KiB per connection, threads per connection, CPU µs per request, p99 ms at 10k)
+DEFAULT_CAP = 1024  # the threads model's --workers when a cell gives none (CONTRACT.md)
+SHAPE = {"global-lock": (64.0, 1.0, 90.0, 12.0), "async": (10.0, 0.0, 220.0, 240.0),
+         "async-raw": (6.0, 0.0, 160.0, 15.0)}
+
+
+def _cell(strategy: str, users: int, repeat: int, workers: int = 0) -> CellRecord:
+    kib, threads, cpu_us, p99_top = SHAPE[strategy]
+    cap = (workers or DEFAULT_CAP) if MODELS[strategy] == "threads" else None  # its ready line
+    capped = cap is not None and users > cap
+    served = min(users, cap) if cap is not None else users
+    rps = 2000.0 * served / users if capped else 2000.0
+    return CellRecord(strategy=strategy, workload="io", engine="wrk", cores=1, users=users,
+                      repeat=repeat, rate="2000", workers=workers or None, connection_cap=cap,
+                      model=MODELS[strategy], safety="safe", status="ok", reason="",
+                      offered_rps=2000.0, rps=rps, requests=int(rps * 2), duration_s=2.0,
+                      p50_us=11000, p90_us=12000,
+                      p99_us=int((p99_top if users == 10000 else 14.0) * 1000) + repeat * 100,
+                      p999_us=20000, max_us=30000, p50_uncorrected_us=11000, p99_uncorrected_us=13000,
+                      p999_uncorrected_us=15000, send_lag_p99_us=1500, errors=0,
+                      loadgen_lagging=False, rss_mb=20.0 + served * kib / 1024,
+                      server_threads=1 + served * threads, server_fds=users + 7,
+                      cpu_us_per_request=cpu_us)
+
+
+def _run(root: Path, records: list[CellRecord]) -> Path:
+    run = root / "20260101-000000-connections"
+    (run / "cells").mkdir(parents=True)
+    manifest = {"format_version": schema.FORMAT_VERSION, "run_id": run.name,
+                "profile": "connections", "slo_ms": {"io": 50.0}, "status": "complete",
+                "matrix": [{k: getattr(r, k) for k in ("cell_id", *ids.IDENTITY, "rate")}
+                           for r in records],
+                "strategies": {name: {"model": model, "safety": "safe", "language": "python"}
+                               for name, model in MODELS.items()}}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    for r in records:
+        (run / "cells" / f"{r.cell_id}.json").write_text(json.dumps(r.to_json()))
+    return run
+
+
+def _records(raised: bool = False) -> list[CellRecord]:
+    records = [_cell(s, users, repeat) for s in MODELS for users in (100, 1000, 10000)
+               for repeat in (0, 1)]
+    if raised:
+        records += [_cell("global-lock", users, 0, workers=20000) for users in (1000, 10000)]
+    return records
+
+
+def test_the_claim_rests_on_10000_connections(tmp_path: Path) -> None:
+    an = analyse(load_run(_run(tmp_path, _records())))
+    claim = claim_async(an)
+    j = claim.judgement
+    assert j is not None and j.decisive == 10000 and j.repeats == 2
+    assert j.held[10000] == ["async-raw"], j.held
+    assert "answered 205 of 2000 req/s: over its --workers thread cap" == j.failed[10000]["global-lock"]
+    assert "p99 240 ms over the 50 ms SLO" == j.failed[10000]["async"]
+    assert claim.verdict == "supported" and j.why == "no thread strategy held"
+    assert "At 10,000 concurrent connections" in claim.answer, claim.answer
+    # Slopes over the counts where every connection was served (global-lock: up to its cap).
+    cost = {c.label: c for c in j.costs}
+    assert cost["async-raw"].kib_per_connection == pytest.approx(6.0)
+    assert cost["async-raw"].fitted == [100, 1000, 10000]
+    assert cost["global-lock"].fitted == [100, 1000]
+    assert cost["global-lock"].threads_per_connection == pytest.approx(1.0)
+    # Framework (aiohttp against the raw loop) beside the model (raw loop against threads).
+    split = {s.users: s for s in j.splits}
+    assert split[10000].framework == pytest.approx(220 / 160)
+    assert split[100].model == pytest.approx(160 / 90)
+    assert math.isnan(split[10000].model), "past its cap a thread server is not like for like"
+
+
+def test_a_thread_server_with_its_cap_raised_is_judged_on_memory(tmp_path: Path) -> None:
+    records = _records(raised=True)
+    an = analyse(load_run(_run(tmp_path, records)))
+    j = claim_async(an).judgement
+    assert j is not None and "global-lock --workers 20000" in j.held[10000]
+    split = {s.users: s for s in j.splits}
+    assert split[10000].thread == "global-lock --workers 20000"  # the uncapped line stands in
+    # It held too, at 64 KiB and a thread per connection against async-raw's 6 KiB.
+    assert j.verdict == "supported" and "KiB per connection" in j.why, j.why
+
+
+def test_the_report_shows_the_costs_and_the_split(tmp_path: Path) -> None:
+    built = build_report(_run(tmp_path, _records(raised=True)))
+    text = built.markdown.read_text()
+    assert "KiB per connection" in text and "threads per connection" in text
+    assert "framework: async / async-raw CPU per request" in text
+    assert "global-lock --workers 20000" in text
+    assert "fig-connections-io.png" in text
+
+
+def test_labels_name_a_raised_cap() -> None:
+    assert connections.label({"strategy": "global-lock", "workers": 20000}) == \
+        "global-lock --workers 20000"
+    assert connections.label({"strategy": "async", "workers": 0}) == "async"
