@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import connections, gc, openloop
+from . import connections, openloop
 from .analysis import PYTHON, Analysis
 from .judgement import Judgement, not_judged, relative_range, widest
 from .style import ms, num, ratio
@@ -23,34 +23,32 @@ def _not_measured(verdict: str) -> bool:
     return verdict.startswith("not measured")
 
 
-def gc_judgement(an: Analysis, verdict: str) -> Judgement:
-    """The tail (p99.9) with the collector on against off (else frozen), same strategy,
-    workload and offered rate; the pair with the widest measurable gap carries it."""
-    what = "p99.9 with the collector on against off"
-    if _not_measured(verdict):
-        return not_judged(verdict, what)
-    frame = gc.cells(an.run)
-    sets = gc.mode_sets(gc.groups(frame))
-    pairs = [(found, other) for other in ("off", "freeze") for found in sets
-             if "default" in found.by_mode and other in found.by_mode]
-    if not pairs:
-        return not_judged(verdict, what)
-    preferred = [p for p in pairs if p[1] == "off"] or pairs
-
-    def gap(pair) -> tuple[bool, float]:
-        on, other = pair[0].by_mode["default"], pair[0].by_mode[pair[1]]
-        apart = gc.apart(on, other, "p999_us") or gc.apart(on, other, "max_us")
-        return apart, abs(math.log(on["p999_us"] / other["p999_us"])) if other["p999_us"] else 0.0
-    found, other = max(preferred, key=gap)
-    on, row = found.by_mode["default"], found.by_mode[other]
-    spread = widest(relative_range(r["p999_us_min"], r["p999_us_max"], r["p999_us"], r["repeats"])
-                    for r in (on, row))
-    return Judgement(verdict, f"p99.9 with the collector on against {gc.MODE_TEXT[other]} "
-                     f"({found.strategy}, {found.rate} req/s offered)",
-                     f"p99.9 {ms(on['p999_us'])} ms on vs {ms(row['p999_us'])} ms {gc.MODE_TEXT[other]}",
-                     on["p999_us"] / row["p999_us"] if row["p999_us"] else math.nan, spread,
-                     int(min(on["repeats"], row["repeats"])), gap((found, other))[0],
-                     int(frame.attrs.get("left_out", 0)))
+def gc_judgement(claim: Any) -> Judgement:
+    """The tail (p99.9) with the collector on against the tail without one, from the claim's
+    comparisons per live heap (claim.tails, report/gc_judgement.py): where the pauses exceed
+    the tail, the smallest heap at which they do; otherwise the largest heap judged."""
+    what = "p99.9 with the collector on against the tail without one"
+    tails = claim.tails
+    if _not_measured(claim.verdict) or not tails:
+        return not_judged(claim.verdict, what)
+    on = [c for c in tails["comparisons"] if c["at"].get("collector") == "on" and c["judged"]]
+    if not on:
+        return not_judged(claim.verdict, what)
+    if tails["finding"] == "exceeds" and tails.get("at"):
+        heap = tails["at"].get("live_objects")
+        carrying = next((c for c in on if c["at"].get("live_objects") == heap), on[-1])
+    else:
+        carrying = max(on, key=lambda c: c["at"].get("live_objects") or 0)
+    a, b = carrying["a"], carrying["b"]
+    spread = widest(relative_range(side["low"], side["high"], side["median"], side["repeats"])
+                    for side in (a, b))
+    heap = carrying["at"].get("live_objects") or 0
+    return Judgement(claim.verdict, f"{what} ({a['label']} against {b['label']}, "
+                     f"{num(heap)} live objects)",
+                     f"p99.9 {ms(a['median'])} ms on vs {ms(b['median'])} ms without",
+                     a["median"] / b["median"] if b["median"] else math.nan, spread,
+                     int(min(a["repeats"], b["repeats"])), bool(carrying["exceeds"]),
+                     len(tails.get("left_out") or []))
 
 
 def _open_spread(an: Analysis, row: pd.Series) -> float:

@@ -46,12 +46,16 @@ class Analysis:
     # Each strategy's declared traits (manifest `strategies`, migrated for older runs):
     # parallel, interpreter_lock, collector, discipline. Never inferred from the language.
     traits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The live heap a workload's throughput is read at (its smallest: 0, no heap, where
+    # measured); the heap axis itself is the garbage collector's (report/gc.py).
+    ref_heap: dict[str, int] = field(default_factory=dict)
 
     def at_ref(self, workload: str) -> pd.DataFrame:
-        """Groups of a workload at its reference engine and user count."""
+        """Groups of a workload at its reference engine, user count and live heap."""
         g = self.groups
         return g[(g["workload"] == workload) & (g["users"] == self.ref_users.get(workload))
-                 & (g["engine"] == self.ref_engine.get(workload))]
+                 & (g["engine"] == self.ref_engine.get(workload))
+                 & (_heap(g) == self.ref_heap.get(workload, 0))]
 
     def ranked(self, strategy: str) -> bool:
         return self.safety.get(strategy) == "safe" and strategy not in self.racy
@@ -89,6 +93,12 @@ class Analysis:
 
     def series_of(self, strategies: set[str] | list[str]) -> list[Series]:
         return [s for s in self.series if s.strategy in set(strategies)]
+
+
+def _heap(frame: pd.DataFrame) -> pd.Series:
+    if "live_objects" not in frame:
+        return pd.Series(0, index=frame.index)
+    return pd.to_numeric(frame["live_objects"], errors="coerce").fillna(0).astype(int)
 
 
 def _env(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -231,13 +241,15 @@ def analyse(run: Run) -> Analysis:
     workloads = sorted(groups["workload"].unique()) if len(groups) else []
     ref_engine = {w: reference_engine(groups, w) for w in workloads}
     ref_users = {w: reference_users(groups[groups["engine"] == ref_engine[w]], w) for w in workloads}
+    ref_heap = {w: int(_heap(groups[groups["workload"] == w]).min()) for w in workloads}
     an = Analysis(run, groups, order, safety, model, series, workloads, ref_users,
                   ref_engine=ref_engine, racy=racy_strategies(run.manifest, safety),
-                  language=language, traits=traits)
+                  language=language, traits=traits, ref_heap=ref_heap)
     for workload in workloads:
         at_ref = run.cells[(run.cells["workload"] == workload) & (run.cells["status"] == "ok")
                            & (run.cells["users"] == ref_users[workload])
-                           & (run.cells["engine"] == ref_engine[workload])]
+                           & (run.cells["engine"] == ref_engine[workload])
+                           & (_heap(run.cells) == ref_heap[workload])]
         for strategy in order:
             mine = at_ref[at_ref["strategy"] == strategy]
             # Every ok repeat is a point: the spread informs the fit's quality.

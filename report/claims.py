@@ -7,11 +7,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from . import connections, gc, openloop
 from .adapters import async_judgement, gc_judgement
 from .aggregate import flagged, marks
 from .analysis import PYTHON, Analysis, best, clean, correctness, env_value, overlap, scaling, stress_races
 from .findings import cores_text, is_io, mark_suffix, ranking
+from .gc_judgement import Side, TailJudgement, compare_tails
 from .judgement import STRENGTHS, Judgement, not_judged, relative_range, weakest, widest
 from .style import ms, num, percent, ratio, sig, slug
 
@@ -32,6 +35,9 @@ class Claim:
     # The async claim's own record of the connection sweep (report/connections.py): which
     # lines held at each count, costs per connection; `judgements` is read from it.
     sweep: connections.Judgement | None = None
+    # The GC claim's comparisons of tails per live heap (report/gc_judgement.py,
+    # TailJudgement.to_dict()); `judgements` is read from it.
+    tails: dict | None = None
 
     def judge(self, *judgements: Judgement) -> None:
         """Set the judgements and the verdict written from them: one judgement's verdict,
@@ -523,117 +529,242 @@ def claim_async(an: Analysis) -> Claim:
 
 
 def claim_gc(an: Analysis) -> Claim:
-    """The tail with the collector on, off and frozen on the same workload and offered rate,
-    from the cells whose servers reported their collector (report/gc.py)."""
+    """The tail with the collector on against the tail without one (the same strategy with
+    it off, else a strategy with no collector), at each live-heap size the run measured,
+    at one offered load; frozen and Rust beside. Judged from the cells whose servers
+    reported their collector (report/gc.py); the judgement is kept as data."""
     claim = Claim("gc", "Garbage collection causes stop-the-world latency spikes; without a GC "
                   "latency is predictable.", f"{SOURCES['own']}; {SOURCES['cacm']}",
                   "not measured in this run", "", section="latency")
     thresholds = env_value(an.run.manifest, "gc_thresholds", "gc_threshold")
     refcount = ("CPython frees most objects at once by reference counting; its cyclic collector "
                 "runs when allocation counts pass its thresholds"
-                + (f" ({thresholds} in this run)" if thresholds is not None else "") + ".")
+                + (f" ({thresholds} in this run)" if thresholds is not None else "")
+                + ", and a full collection walks every object it tracks.")
     frame = gc.cells(an.run)
-    sets = gc.mode_sets(gc.groups(frame))
+    foreign = {s for s in an.order if not an.collected(s)}  # declared: no collector
+    rust = gc.no_collector(an.run, foreign)
+    rank = {s: i for i, s in enumerate(an.order)}
+    sets = sorted((s for s in gc.heap_sets(gc.groups(frame))
+                   if any("default" in at and ("off" in at or not rust.empty)
+                          for at in s.by_heap.values())),
+                  # one process's heap is the plain case: a thread strategy before a process one
+                  key=lambda s: (s.model == "processes", rank.get(s.strategy, len(rank))))
     if not sets:
-        claim.answer = ("Not measured in this run: no strategy was measured with the collector in two "
-                        "modes (workloads gc, gc-off, gc-freeze) at the same offered rate"
+        claim.answer = ("Not measured in this run: no strategy was measured with its collector on "
+                        "and without one (workloads gc, gc-off, gc-freeze, or a strategy with no "
+                        "collector) at the same offered load"
                         + (", though its cells' collections and pauses are in the Latency section"
                            if not frame.empty else "") + ". " + refcount)
         return claim
-    for found in sets:
-        claim.evidence.append(f"{found.strategy} ({found.model}), {_load_text(found)}: " + "; ".join(
-            f"collector {gc.MODE_TEXT[m]}: " + _tail_text(r) for m, r in found.by_mode.items()))
-    sentences: list[str] = []
-    spikes: list[tuple[str, str, str]] = []  # (strategy, the other mode, which figure)
-    calmer: list[tuple[str, str, str]] = []
-    for found in sets:
-        on = found.by_mode.get("default")
-        if on is None:
-            continue
-        parts = []
-        for other in ("off", "freeze"):
-            if other not in found.by_mode:
-                continue
-            row = found.by_mode[other]
-            apart = [m for m in ("p999_us", "max_us") if gc.apart(on, row, m)]
-            if not apart:
-                parts.append(f"with it {gc.MODE_TEXT[other]}, no measurable difference in p99.9 "
-                             f"or max ({_why_not(on, row)}: p99.9 {ms(on['p999_us'])} vs "
-                             f"{ms(row['p999_us'])} ms)")
-                continue
-            words = []
-            for m in apart:
-                label = "p99.9" if m == "p999_us" else "max"
-                words.append(f"{label} {ms(on[m])} ms on vs {ms(row[m])} ms {gc.MODE_TEXT[other]}")
-                (spikes if on[m] > row[m] else calmer).append((found.strategy, other, label))
-            parts.append(f"with it {gc.MODE_TEXT[other]}: " + ", ".join(words) + " (repeats apart)")
-        sentences.append(f"{found.strategy}: collector on, {_tail_text(on)}; " + "; ".join(parts) + ".")
-    procs = [f for f in sets if f.model == "processes" and "default" in f.by_mode]
-    threads = [f for f in sets if f.model != "processes" and "default" in f.by_mode]
-    if procs and threads:
-        p, t = procs[0].by_mode["default"], threads[0].by_mode["default"]
-        tail = ("no measurable difference in p99.9" if not gc.apart(p, t, "p999_us") else
-                f"p99.9 {ms(p['p999_us'])} vs {ms(t['p999_us'])} ms")
-        sentences.append(f"A heap per process ({procs[0].strategy}, collector on): "
-                         f"{num(p['collections_per_s'])} collections/s in all, longest pause "
-                         f"{sig(p['gc_pause_max_ms'])} ms against {threads[0].strategy}'s "
-                         f"{num(t['collections_per_s'])}/s and {sig(t['gc_pause_max_ms'])} ms; {tail}. "
-                         "Each process collects only its own heap, and stops only its own requests.")
-    sentences += _without_collector(an, claim, sets)
-    off_spikes = {s for s, other, _ in spikes if other == "off"}
-    if off_spikes:
-        claim.verdict = "supported: the collector's pauses reach the tail"
-    elif any(other == "off" for _, other, _ in calmer):
-        claim.verdict = "contradicted: the tail was worse with the collector off"
-    elif spikes:
-        claim.verdict = "freezing the start-up heap shortens the tail; off vs on: no measurable difference"
-    else:
-        claim.verdict = "no measurable difference"
+    found = sets[0]
+    judged = _heap_judgement(found, frame, rust)
+    judged.left_out = (frame.attrs.get("left_out", []) + rust.attrs.get("left_out", []))
+    claim.tails = judged.to_dict()
+    for heap in found.heaps:
+        for mode, row in found.by_heap[heap].items():
+            claim.evidence.append(f"{found.strategy} ({found.model}), {_heap_text(heap)}, "
+                                  f"{_load_text(found)}, collector {gc.MODE_TEXT[mode]}: "
+                                  + _tail_text(row))
+    for name, row in _rust_rows(rust, found).items():
+        claim.evidence.append(f"{name[0]} ({an.lang(name[0]).capitalize()}, no collector), "
+                              f"{_heap_text(name[1])}: p99 {ms(row['p99_us'])} ms, p99.9 "
+                              f"{ms(row['p999_us'])} ms, max {ms(row['max_us'])} ms ("
+                              f"{_repeats(row['repeats'])})")
+    claim.verdict = _gc_verdict(judged)
     loop = ("open loop (corrected for coordinated omission)" if (frame["mode"] == "open").all()
             else "closed loop, where a user waits out a pause instead of queueing behind it: "
                  "this tail understates the pauses")
-    claim.answer = (f"Measured in {loop}, {_load_text(sets[0])}, on the gc workloads (each request "
-                    "leaves objects in reference cycles). " + " ".join(sentences) + " " + refcount
-                    + " See the garbage-collector figures under Latency.")
+    churn = pd.to_numeric(frame.get("churn"), errors="coerce").dropna() if "churn" in frame else None
+    share = (f"{num(float(churn.median()), 2)} of the requests" if churn is not None and len(churn)
+             else "some requests")
+    heaps = (f"each server process holding the live heap named below, {share} loading pages "
+             "of entries into it" if found.heaps[-1] else "with no live heap")
+    left = judged.left_out
+    claim.answer = (f"Measured in {loop}, {_load_text(found)}, on the gc workloads, {heaps}. "
+                    + " ".join(_heap_sentence(found, judged, rust, heap) for heap in found.heaps)
+                    + " " + _gc_conclusion(judged)
+                    + (f" {len(left)} cell(s) left out, flagged (their latency is not the "
+                       f"server's): {', '.join(sorted({w.replace(') ', '), ') for _, w in left}))}."
+                       if left else "")
+                    + " " + refcount + " See the garbage-collector figures under Latency.")
     return claim
 
 
-def _without_collector(an: Analysis, claim: Claim, sets: list) -> list[str]:
-    """Python's tail with its collector on against a strategy's that declares no collector
-    (a Rust one) on the same gc workload, offered rate, cores and users, where the run
-    measured one."""
-    foreign = {s for s in an.order if not an.collected(s)}
-    out = []
-    for found in sets:
-        on = found.by_mode.get("default")
-        if on is None or not foreign:
+def _reference(found, frame: pd.DataFrame, rust: pd.DataFrame, heap: int) -> tuple[str, pd.DataFrame]:
+    """The tail without a collector at this heap: the same strategy with it off, else a
+    strategy with none, at the same offered load."""
+    off = _cells_of(frame, found, heap, "off")
+    if not off.empty:
+        return f"{found.strategy}, collector off", off
+    for strategy, mine in _at(rust, found, heap).groupby("strategy", sort=True):
+        return f"{strategy} (no collector)", mine
+    return "", pd.DataFrame()
+
+
+def _at(frame: pd.DataFrame, found, heap: int) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame[(frame["rate"].astype(str) == found.rate) & (frame["cores"] == found.cores)
+                 & (frame["users"] == found.users) & (frame["live_objects"] == heap)]
+
+
+def _cells_of(frame: pd.DataFrame, found, heap: int, mode: str) -> pd.DataFrame:
+    at = _at(frame, found, heap)
+    return at[(at["strategy"] == found.strategy) & (at["gc_mode"] == mode)]
+
+
+def _side(label: str, cells: pd.DataFrame, metric: str) -> Side:
+    values = pd.to_numeric(cells[metric], errors="coerce")
+    keep = values.notna()
+    return Side(label, [str(c) for c in cells.loc[keep, "cell_id"]],
+                [float(v) for v in values[keep]])
+
+
+def _no_full(cells: pd.DataFrame) -> str:
+    """Why cells with the collector on say nothing about full collections, if they do not."""
+    counts = pd.to_numeric(cells.get("full_collections"), errors="coerce") if len(cells) else None
+    if counts is None or counts.isna().all():
+        return ""  # a record from before full collections were counted: judged as it is
+    empty = int((counts.fillna(0) == 0).sum())
+    return (f"no full collection fell inside {empty} of {len(cells)} windows: the tail there "
+            "says nothing about full collections" if empty else "")
+
+
+def _heap_judgement(found, frame: pd.DataFrame, rust: pd.DataFrame) -> TailJudgement:
+    judged = TailJudgement("gc", f"{found.strategy}: p99.9 with the collector on (and frozen) against "
+                       f"the tail without a collector at each live-heap size, {_load_text(found)}",
+                       "p999_us")
+    for heap in found.heaps:
+        label, reference = _reference(found, frame, rust, heap)
+        if reference.empty:
+            judged.notes.append(f"{_heap_text(heap)}: no cell without a collector to compare with")
             continue
-        for _, row in gc.no_collector(an.run, foreign, found.rate, found.cores, found.users).iterrows():
-            claim.evidence.append(f"{row['strategy']} ({an.lang(row['strategy']).capitalize()}, no "
-                                  f"collector), {_load_text(found)}: p99 {ms(row['p99_us'])} ms, "
-                                  f"p99.9 {ms(row['p999_us'])} ms, max {ms(row['max_us'])} ms "
-                                  f"({int(row['repeats'])} repeat{'s' if row['repeats'] != 1 else ''})")
-            apart = [m for m in ("p999_us", "max_us") if gc.apart(on, row, m)]
-            words = ", ".join(f"{'p99.9' if m == 'p999_us' else 'max'} {ms(on[m])} ms against "
-                              f"{ms(row[m])} ms" for m in apart)
-            out.append(f"Against {row['strategy']} (no collector) at the same offered rate: "
-                       + (f"{found.strategy} with its collector on has {words} (repeats apart)."
-                          if apart else f"no measurable difference from {found.strategy} with its "
-                          f"collector on in p99.9 or max ({_why_not(on, row)}: p99.9 {ms(on['p999_us'])} "
-                          f"vs {ms(row['p999_us'])} ms)."))
-    return out
+        ref = _side(label, reference, "p999_us")
+        for mode in ("default", "freeze"):
+            mine = _cells_of(frame, found, heap, mode)
+            if mine.empty:
+                continue
+            side = _side(f"{found.strategy}, collector {gc.MODE_TEXT[mode]}", mine, "p999_us")
+            pauses = _side(side.label, mine, "full_pause_ms")  # what the tail is set against
+            judged.comparisons.append(compare_tails({"live_objects": heap, "collector": gc.MODE_TEXT[mode]},
+                                            "p999_us", side, ref, _no_full(mine),
+                                            {"full_pause_ms": pauses}))
+    on = [c for c in judged.comparisons if c.at["collector"] == "on" and c.judged]
+    exceeding = [c for c in on if c.exceeds]
+    reversed_ = [c for c in on if compare_tails(c.at, c.metric, c.b, c.a).exceeds]
+    if exceeding:
+        judged.finding, judged.at = "exceeds", {"live_objects": exceeding[0].at["live_objects"]}
+    elif reversed_:
+        judged.finding, judged.at = "reversed", {"live_objects": reversed_[0].at["live_objects"]}
+    elif on:
+        judged.finding, judged.at = "no measurable difference", {"live_objects": on[-1].at["live_objects"]}
+    return judged
+
+
+def _gc_verdict(judged: TailJudgement) -> str:
+    heap = (judged.at or {}).get("live_objects")
+    if judged.finding == "exceeds":
+        return (f"supported: from {_heap_text(heap)} the collector's pauses reach the tail" if heap
+                else "supported: the collector's pauses reach the tail even with no live heap")
+    if judged.finding == "reversed":
+        return "contradicted: the tail was worse without the collector"
+    if judged.finding == "no measurable difference":
+        return (f"no measurable difference up to {_heap_text(heap)}" if heap
+                else "no measurable difference with no live heap")
+    return "not measured in this run"
+
+
+def _heap_text(heap) -> str:
+    return f"{int(heap):,} live objects" if heap else "no live heap"
+
+
+def _rust_rows(rust: pd.DataFrame, found) -> dict[tuple[str, int], pd.Series]:
+    rows = {}
+    for _, row in gc.groups(rust).iterrows():
+        if (str(row["rate"]), int(row["cores"]), int(row["users"])) == (found.rate, found.cores, found.users):
+            rows[(str(row["strategy"]), int(row["live_objects"]))] = row
+    return rows
+
+
+def _heap_sentence(found, judged: TailJudgement, rust: pd.DataFrame, heap: int) -> str:
+    """What one heap size showed: the collector's full collections, the tail on against
+    without, frozen, and a strategy with no collector beside."""
+    at = found.by_heap[heap]
+    parts = []
+    on = at.get("default")
+    for c in judged.comparisons:
+        if c.at["live_objects"] != heap:
+            continue
+        row = at["default" if c.at["collector"] == "on" else "freeze"]
+        count = (f" ({num(row['full_collections'])} in a window)"
+                 if math.isfinite(row["full_collections"]) else "")
+        pause = (f"longest full collection {sig(row['full_pause_ms'])} ms{count}"
+                 if math.isfinite(row["full_pause_ms"]) else "")
+        tail = (f"p99.9 {_span(c.a)} ms against {_span(c.b)} ms ({c.b.label}, "
+                f"{_repeats(c.a.repeats)} against {c.b.repeats})")
+        if not c.judged:
+            word = f"not judged: {c.why_not}"
+        elif c.exceeds:
+            word = "above it beyond the repeats' spread"
+        else:
+            word = ("no measurable difference (repeats overlap)" if c.a.low <= c.b.high
+                    else "no measurable difference (apart by less than the repeats' spread)")
+        parts.append(f"collector {c.at['collector']}: " + ", ".join(x for x in (pause, tail) if x)
+                     + f" — {word}")
+    if not parts and on is not None:
+        parts.append("collector on: " + _tail_text(on))
+    for (strategy, h), row in _rust_rows(rust, found).items():
+        if h == heap and not any(strategy in c.b.label for c in judged.comparisons
+                                 if c.at["live_objects"] == heap):
+            parts.append(f"{strategy} holding the same heap with no collector: p99.9 "
+                         f"{ms(row['p999_us'])} ms")
+    return f"At {_heap_text(heap)}: " + "; ".join(parts) + "."
+
+
+def _span(side: Side) -> str:
+    if side.repeats > 1 and ms(side.low) != ms(side.high):
+        return f"{ms(side.median)} ({ms(side.low)}–{ms(side.high)})"
+    return ms(side.median)
+
+
+def _gc_conclusion(judged: TailJudgement) -> str:
+    heap = (judged.at or {}).get("live_objects")
+    if judged.finding == "exceeds":
+        first = next(c for c in judged.comparisons if c.at == {"live_objects": heap, "collector": "on"})
+        below = [c.at["live_objects"] for c in judged.comparisons
+                 if c.at["collector"] == "on" and c.judged and c.at["live_objects"] < heap]
+        where = (f"not at {', '.join(_heap_text(h) for h in below)}" if below
+                 else "the smallest heap that could be judged")
+        return (f"The collector's pauses exceed the tail without it from {_heap_text(heap)} "
+                f"({where}): p99.9 {ms(first.a.median)} against {ms(first.b.median)} ms, the "
+                f"longest full collection {sig(first.beside['full_pause_ms'].median)} ms (median over "
+                f"{first.a.repeats} repeats).")
+    if judged.finding == "reversed":
+        return f"The tail was worse without the collector, at {_heap_text(heap)}."
+    if judged.finding == "no measurable difference":
+        return (f"None did, up to {_heap_text(heap)} (the largest heap judged)." if heap
+                else "They did not, with no live heap (the only size judged).")
+    return "No heap size could be judged."
 
 
 def _load_text(found) -> str:
-    rate = f"{found.rate} req/s offered" if found.rate else "closed loop"
+    rate = f"{found.rate} req/s offered" if found.rate and not found.rate.endswith("x") else (
+        f"{found.rate} of capacity offered" if found.rate else "closed loop")
     return f"{rate}, {cores_text(found.cores)}, {found.users} users"
 
 
+def _repeats(n) -> str:
+    return f"{int(n)} repeat{'s' if n != 1 else ''}"
+
+
 def _tail_text(row) -> str:
+    full = (f", longest full collection {sig(row['full_pause_ms'])} ms"
+            if "full_pause_ms" in row and math.isfinite(row["full_pause_ms"]) else "")
     return (f"p99 {ms(row['p99_us'])} ms, p99.9 {ms(row['p999_us'])} ms, max {ms(row['max_us'])} ms, "
             f"{num(row['collections_per_s'])} collections/s, longest pause "
-            f"{sig(row['gc_pause_max_ms'])} ms, {percent(row['paused_share'], 2)} of the window paused"
-            f" ({int(row['repeats'])} repeat{'s' if row['repeats'] != 1 else ''})")
+            f"{sig(row['gc_pause_max_ms'])} ms{full}, {percent(row['paused_share'], 2)} of the window "
+            f"paused, RSS {num(row['rss_mb'])} MiB ({_repeats(row['repeats'])})")
 
 
 def claim_stateless(an: Analysis) -> Claim:
@@ -697,9 +828,9 @@ def claims(an: Analysis) -> list[Claim]:
     """The five claims, each with the judgements its verdict rests on."""
     found_async, found_gc = claim_async(an), claim_gc(an)
     found_async.judge(async_judgement(an, found_async))
-    found_gc.judge(gc_judgement(an, found_gc.verdict))
+    found_gc.judge(gc_judgement(found_gc))
     if found_gc.judgements[0].measured:
-        found_gc.figure = "fig-gc-modes.png"
+        found_gc.figure = "fig-gc-heap.png"
     sweep = openloop.sweep_rows(openloop.groups(an.run))
     # The sections draw the sweep's figure from the lines that kept their default --workers.
     if (found_async.judgements[0].measured and not sweep.empty
@@ -707,8 +838,3 @@ def claims(an: Analysis) -> list[Claim]:
         found_async.figure = f"fig-connections-{slug(sweep['workload'].iloc[0])}.png"
     return [claim_discipline(an), claim_races(an), found_async, found_gc, claim_stateless(an)]
 
-
-def _why_not(a, b) -> str:
-    """Why two groups' tails count as no measurable difference."""
-    return ("repeats overlap" if min(a["repeats"], b["repeats"]) >= 2
-            else "one repeat on a side: no spread to judge by")

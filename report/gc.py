@@ -1,12 +1,15 @@
-"""The numbers of the garbage-collector figures: collections per second, the longest pause and
-the share of the window paused, beside the same cells' tail latency; the tail with the
-collector on, off and frozen. No drawing here (plots.py draws what this computes).
+"""The numbers of the garbage-collector figures: collections per second, the longest pause
+(of any generation, and of the full ones) and the share of the window paused, beside the
+same cells' tail latency, against the live heap the servers held, with the collector on,
+off and frozen. No drawing here (plots.py draws what this computes).
 
 Open-loop cells are preferred: a closed-loop user waits out a pause before sending its next
 request, so the requests a pause delays are never sent (coordinated omission) and the tail
-hides the pause. A cell flagged `loadgen_lagging` measured Locust's delays as much as the
-server's, and one flagged `busy_machine` had other processes on its CPUs (their preemptions
-look like pauses): both are left out of every figure here (`left_out` counts them).
+hides the pause. A flagged cell never stands in for the server's latency: one flagged
+`loadgen_lagging` or `loadgen_bound` measured the load generator's delays as much as the
+server's, one flagged `busy_machine` had other processes on its CPUs (their preemptions
+look like pauses), one with errors lost requests. All are left out of every figure here
+(`left_out` lists them with the reason).
 """
 from __future__ import annotations
 
@@ -16,68 +19,108 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .analysis import overlap
+from results.schema import MARKS
+
 from .load import Run
 
-GROUP = ["workload", "gc_mode", "strategy", "mode", "rate", "cores", "users"]
+GROUP = ["workload", "gc_mode", "strategy", "mode", "rate", "cores", "users", "live_objects"]
 TAIL = ("p99_us", "p999_us", "max_us")
 MODES = ("default", "off", "freeze")
-MODE_TEXT = {"default": "on", "off": "off", "freeze": "frozen"}
+MODE_TEXT = {"default": "on", "off": "off", "freeze": "frozen", "none": "none"}
+# Flags that keep a cell's latency from standing for the server's (gc figures and claim).
+LEFT_OUT = ("loadgen_lagging", "loadgen_bound", "busy_machine")
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
+
+
+def _flag(frame: pd.DataFrame, name: str) -> pd.Series:
+    return _col(frame, name).fillna(False).astype(bool)
+
+
+def _why_left_out(frame: pd.DataFrame) -> pd.Series:
+    """Per cell, the flags that keep it out ("" for a clean one)."""
+    why = pd.Series("", index=frame.index)
+    for name in LEFT_OUT:
+        why = why.where(~_flag(frame, name), why + f"{name} ({MARKS[name]}) ")
+    errors = pd.to_numeric(_col(frame, "errors"), errors="coerce").fillna(0) > 0
+    why = why.where(~errors, why + "errors (E) ")
+    return why.str.strip()
+
+
+def _clean(ok: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    why = _why_left_out(ok)
+    dirty = why != ""
+    left_out = [(str(c), str(w)) for c, w in zip(ok.loc[dirty, "cell_id"], why[dirty])]
+    return ok[~dirty].copy(), left_out
+
+
+def _live(frame: pd.DataFrame) -> pd.Series:
+    return pd.to_numeric(_col(frame, "live_objects"), errors="coerce").fillna(0).astype(int)
 
 
 def cells(run: Run) -> pd.DataFrame:
-    """Ok cells whose server reported its collector (`gc_scope` set), Locust keeping up:
-    the open-loop ones when there are any, else the closed-loop ones (said by `mode`)."""
+    """Ok cells whose server reported its collector (`gc_scope` set), none flagged: the
+    open-loop ones when there are any, else the closed-loop ones (said by `mode`).
+    attrs["left_out"]: [(cell id, why)] of the flagged ones."""
     for frame in (run.open_cells, run.cells):
         if frame.empty or "gc_scope" not in frame:
             continue
         ok = frame[(frame["status"] == "ok") & (frame["gc_scope"] != "")]
-        dirty = (ok["loadgen_lagging"].fillna(False).astype(bool)
-                 | ok["busy_machine"].fillna(False).astype(bool))
-        if dirty.all():
+        ok, left_out = _clean(ok)
+        if ok.empty:
             continue
-        left_out = int(dirty.sum())
-        ok = ok[~dirty].copy()
         if "gc_mode" not in ok:
             ok["gc_mode"] = "default"
         ok["gc_mode"] = ok["gc_mode"].replace("", "default")
+        ok["live_objects"] = _live(ok)
         window_s = pd.to_numeric(ok["duration_s"], errors="coerce")
         ok["collections_per_s"] = pd.to_numeric(ok["gc_collections"], errors="coerce") / window_s
         # Summed over a multi-process server's processes: a share over 100% is possible there.
         ok["paused_share"] = pd.to_numeric(ok["gc_pause_total_ms"], errors="coerce") / 1000 / window_s
+        # The longest full collection; a record from before generations were told apart
+        # has only the longest of any.
+        full = pd.to_numeric(_col(ok, "gc_pause_max_gen2_ms"), errors="coerce")
+        ok["full_pause_ms"] = full.fillna(pd.to_numeric(ok["gc_pause_max_ms"], errors="coerce"))
+        ok["full_collections"] = pd.to_numeric(_col(ok, "gc_full_collections"), errors="coerce")
         ok = ok.reset_index(drop=True)
         ok.attrs["left_out"] = left_out
         return ok
     return pd.DataFrame()
 
 
-def no_collector(run: Run, foreign: set[str], rate: str, cores: int, users: int) -> pd.DataFrame:
-    """Groups (as `groups` makes them) of the `gc` workload served by a strategy that
-    declares no collector (`foreign`, e.g. a Rust one) at this offered rate, cores and users: the
-    tail without a collector beside CPython's. Dirty cells are left out as in `cells`."""
+def no_collector(run: Run, foreign: set[str], workload: str = "gc") -> pd.DataFrame:
+    """Cells of ``workload`` served by a strategy that declares no collector (`foreign`,
+    e.g. a Rust one), flagged ones left out as in `cells`: the tail without a collector
+    beside CPython's. attrs["left_out"] as in `cells`."""
     for frame in (run.open_cells, run.cells):
         if frame.empty:
             continue
-        ok = frame[(frame["status"] == "ok") & (frame["workload"] == "gc")
-                   & frame["strategy"].isin(foreign) & (frame["rate"].astype(str) == str(rate))
-                   & (frame["cores"] == cores) & (frame["users"] == users)]
-        dirty = (ok["loadgen_lagging"].fillna(False).astype(bool)
-                 | ok["busy_machine"].fillna(False).astype(bool))
-        ok = ok[~dirty].copy()
+        ok = frame[(frame["status"] == "ok") & (frame["workload"] == workload)
+                   & frame["strategy"].isin(foreign)]
+        ok, left_out = _clean(ok)
         if ok.empty:
             continue
         for name in ("gc_scope", "gc_collections", "gc_pause_total_ms", "gc_pause_max_ms"):
             if name not in ok:
                 ok[name] = "" if name == "gc_scope" else np.nan
         ok["gc_mode"] = "none"
-        ok["collections_per_s"] = np.nan
-        ok["paused_share"] = np.nan
-        return groups(ok)
+        ok["live_objects"] = _live(ok)
+        for name in ("collections_per_s", "paused_share", "full_pause_ms", "full_collections"):
+            ok[name] = np.nan
+        ok = ok.reset_index(drop=True)
+        ok.attrs["left_out"] = left_out
+        return ok
     return pd.DataFrame(columns=GROUP)
 
 
+SUMMARISED = ("collections_per_s", "paused_share", "gc_pause_max_ms", "full_pause_ms",
+              "full_collections", "rss_mb", "tracked_objects", *TAIL)
+
+
 def groups(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per cell without its repeat: medians, and min–max of the tail over repeats."""
+    """One row per cell without its repeat: medians, and min–max over repeats."""
     if frame.empty:
         return pd.DataFrame(columns=GROUP)
     rows = []
@@ -87,8 +130,8 @@ def groups(frame: pd.DataFrame) -> pd.DataFrame:
                                        "rps": float(group["rps"].median()),
                                        "scope": ", ".join(sorted(set(group["gc_scope"]))),
                                        "cell_ids": list(group["cell_id"])}
-        for name in ("collections_per_s", "paused_share", "gc_pause_max_ms", *TAIL):
-            values = pd.to_numeric(group[name], errors="coerce").dropna()
+        for name in SUMMARISED:
+            values = pd.to_numeric(_col(group, name), errors="coerce").dropna()
             row[name] = float(values.median()) if len(values) else math.nan
             row[f"{name}_min"] = float(values.min()) if len(values) else math.nan
             row[f"{name}_max"] = float(values.max()) if len(values) else math.nan
@@ -96,60 +139,74 @@ def groups(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def apart(a: pd.Series | dict, b: pd.Series | dict, name: str) -> bool:
-    """Do two groups' repeats of `name` not overlap (min–max)? Only then is a difference
-    measurable. A group of one repeat has no spread, so nothing about it is measurable: a
-    tail is the noisiest figure there is (README, "Measured here": how far one moved)."""
-    if a["repeats"] < 2 or b["repeats"] < 2 or pd.isna(a[name]) or pd.isna(b[name]):
-        return False
-    return not overlap(a, b, name)
-
-
 @dataclass
-class ModeSet:
-    """One strategy's groups on one offered rate with the collector in each mode measured."""
+class HeapSet:
+    """One strategy on one offered load: per live-heap size, its groups in each collector
+    mode measured (``none`` for a server without a collector)."""
     strategy: str
     model: str
     rate: str
     cores: int
     users: int
-    by_mode: dict[str, pd.Series]
+    by_heap: dict[int, dict[str, pd.Series]]
+
+    @property
+    def heaps(self) -> list[int]:
+        return sorted(self.by_heap)
+
+    def modes(self) -> list[str]:
+        return [m for m in (*MODES, "none") if any(m in at for at in self.by_heap.values())]
 
 
-def mode_sets(table: pd.DataFrame) -> list[ModeSet]:
-    """Per strategy, the offered rate (and cores, users) measured in the most GC modes:
-    the comparison on the same workload and rate the claim asks for."""
-    found: list = []
+def _rate_value(rate: str) -> float:
+    text = str(rate)
+    try:
+        return float(text[:-1] if text.endswith("x") else text) if text else 0.0
+    except ValueError:
+        return 0.0
+
+
+def heap_sets(table: pd.DataFrame) -> list[HeapSet]:
+    """Per strategy, the offered load (rate, cores, users) measured at the most (heap, mode)
+    pairs, the highest rate among equals (the load nearest where it hurts)."""
+    found: list[HeapSet] = []
     if table.empty:
         return found
     for strategy, mine in table.groupby("strategy", sort=False):
-        best: ModeSet | None = None
+        best: tuple | None = None
         for (rate, cores, users), at in mine.groupby(["rate", "cores", "users"], sort=True):
-            by_mode = {m: at[at["gc_mode"] == m].iloc[0] for m in MODES if (at["gc_mode"] == m).any()}
-            if best is None or len(by_mode) > len(best.by_mode):
-                best = ModeSet(str(strategy), str(at["model"].iloc[0]), str(rate), int(cores),
-                               int(users), by_mode)
-        if best is not None and len(best.by_mode) >= 2:
-            found.append(best)
+            by_heap: dict[int, dict[str, pd.Series]] = {}
+            for _, row in at.iterrows():
+                by_heap.setdefault(int(row["live_objects"]), {})[str(row["gc_mode"])] = row
+            size = sum(len(m) for m in by_heap.values())
+            rank = (size, _rate_value(str(rate)))
+            if best is None or rank > best[0]:
+                best = (rank, HeapSet(str(strategy), str(at["model"].iloc[0]), str(rate),
+                                      int(cores), int(users), by_heap))
+        if best is not None:
+            found.append(best[1])
     return found
 
 
 def timeline_cell(run: Run, frame: pd.DataFrame) -> str | None:
-    """The cell whose timeline is drawn: one with a latency timeline and the longest GC
-    pause (collector on), so a reader sees whether the spikes line up with pauses; a cell
-    of a workload that makes garbage (the one the GC claim is about) before any other."""
+    """The cell whose timeline is drawn: one with a latency timeline and the largest full
+    collection (collector on), so a reader sees whether the spikes line up with pauses;
+    among records that do not tell generations apart, one of a workload that makes
+    garbage before any other, then the longest pause."""
     if frame.empty:
         return None
     have = frame[frame["cell_id"].map(lambda c: c in run.records
                                       and bool(run.records[c].latency_timeline))]
     if have.empty:
         return None
-    garbage = (pd.to_numeric(have["garbage"], errors="coerce").fillna(0) if "garbage" in have
-               else pd.Series(0, index=have.index))
-    have = have.assign(_pause=pd.to_numeric(have["gc_pause_max_ms"], errors="coerce").fillna(-1),
-                       _garbage=garbage > 0)
-    return str(have.sort_values(["_garbage", "_pause", "cell_id"],
-                                ascending=[False, False, True]).iloc[0]["cell_id"])
+    garbage = pd.to_numeric(_col(have, "garbage"), errors="coerce").fillna(0)
+    churned = (pd.to_numeric(_col(have, "churn"), errors="coerce").fillna(0) > 0) & (_live(have) > 0)
+    have = have.assign(
+        _full=pd.to_numeric(_col(have, "gc_pause_max_gen2_ms"), errors="coerce").fillna(-1),
+        _pause=pd.to_numeric(have["gc_pause_max_ms"], errors="coerce").fillna(-1),
+        _garbage=(garbage > 0) | churned)
+    return str(have.sort_values(["_full", "_garbage", "_pause", "cell_id"],
+                                ascending=[False, False, False, True]).iloc[0]["cell_id"])
 
 
 def timeline(run: Run, cell_id: str) -> tuple[np.ndarray, np.ndarray, list[tuple[float, float, int]]]:

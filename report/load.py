@@ -97,7 +97,7 @@ def _frame(records: list[CellRecord]) -> pd.DataFrame:
 
 
 def _planned(matrix: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(matrix, columns=["cell_id", *ids.IDENTITY, "python"])
+    frame = pd.DataFrame(matrix, columns=["cell_id", *ids.IDENTITY, "python", "live_objects"])
     for column in INT_COLUMNS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     return frame

@@ -398,35 +398,61 @@ def connections(workload: str, frame: pd.DataFrame, series: list[Series], rate: 
     return grid.fig
 
 
-def gc_tail(workload_note: str, sets: list, series: list[Series]) -> MplFigure:
-    """The tail (p99.9, max) and the longest GC pause with the collector on, off and frozen:
-    one line per strategy across the modes, bars from the repeats' min to max.
-    `sets`: gc.ModeSet, one per strategy."""
-    modes = ("default", "off", "freeze")
-    panels = [("p999_us", 1000, "p99.9 (ms, log)"), ("max_us", 1000, "max latency (ms, log)"),
-              ("gc_pause_max_ms", 1, "longest GC pause (ms)")]
-    drawn = [s for s in series if s.strategy in {f.strategy for f in sets}]
-    grid = Grid(facets(drawn), [p[2].split(" (")[0] for p in panels],
-                f"Garbage collector on, off, frozen: the tail ({workload_note})")
-    by_name = {f.strategy: f for f in sets}
-    for part, index, ax in grid.panels():
-        metric, scale, label = panels[index]
-        for s in part.series:
-            found = by_name[s.strategy]
-            x = [float(i) for i, m in enumerate(modes) if m in found.by_mode]
-            rows = [found.by_mode[modes[int(i)]] for i in x]
-            _line(ax, s, x, [r[metric] / scale for r in rows], [False] * len(rows),
-                  [r[f"{metric}_min"] / scale for r in rows], [r[f"{metric}_max"] / scale for r in rows])
-        ax.set_xticks(range(len(modes)), ["on", "off", "frozen"])
-        ax.set_xlim(-0.4, len(modes) - 0.6)
-        if metric == "gc_pause_max_ms":
-            ax.set_ylim(bottom=0)  # off: no pause at all, which a log scale cannot show
-        else:
-            ax.set_yscale("log")
-            _log_axis(ax.yaxis)
-        ax.set_xlabel("collector")
+MODE_COLOUR = {"default": "tab:red", "off": "tab:blue", "freeze": "tab:green", "none": "0.45"}
+
+
+def _heap_label(heap: int) -> str:
+    if heap >= 1_000_000:
+        return f"{heap / 1_000_000:g}M"
+    return f"{heap / 1000:g}k" if heap >= 1000 else f"{heap}"
+
+
+def gc_heap(load_note: str, sets: list, without: list, series: list[Series]) -> MplFigure:
+    """The longest full collection, p99.9 and max latency against the live heap: a line per
+    strategy and collector mode (colour: the mode; marker: the strategy), a server with no
+    collector in grey, bars from the repeats' min to max. `sets`, `without`: gc.HeapSet.
+    Heaps sit at equal steps (0 has no place on a log axis), labelled with their size."""
+    fig, axes = _figure(1, 3, f"Pauses and the tail against the live heap ({load_note})")
+    heaps = sorted({h for s in (*sets, *without) for h in s.heaps})
+    where = {h: float(i) for i, h in enumerate(heaps)}
+    markers = {s.strategy: s.style["marker"] for s in series}
+    panels = [("full_pause_ms", 1, "longest full collection (ms, log scale)"),
+              ("p999_us", 1000, "p99.9 latency (ms, log scale)"),
+              ("max_us", 1000, "max latency (ms, log scale)")]
+    drawn: dict[str, Line2D] = {}
+    for ax, (metric, scale, label) in zip(axes[0], panels):
+        for found in (*sets, *without):
+            for mode in found.modes():
+                at = [h for h in found.heaps if mode in found.by_heap[h]]
+                rows = [found.by_heap[h][mode] for h in at]
+                y = np.array([r[metric] for r in rows], dtype=float) / scale
+                if not np.isfinite(y).any() or (metric == "full_pause_ms" and mode == "off"):
+                    continue
+                low = np.array([r[f"{metric}_min"] for r in rows], dtype=float) / scale
+                high = np.array([r[f"{metric}_max"] for r in rows], dtype=float) / scale
+                x = [where[h] for h in at]
+                colour = MODE_COLOUR.get(mode, "0.45")
+                marker = markers.get(found.strategy, "o")
+                ax.plot(x, y, color=colour, marker=marker, linewidth=1.6, markersize=6,
+                        linestyle="--" if mode == "none" else "-")
+                ax.errorbar(x, y, yerr=np.nan_to_num(np.array([y - low, high - y])), fmt="none",
+                            ecolor=colour, capsize=3, lw=1)
+                name = (f"{found.strategy}, no collector" if mode == "none"
+                        else f"{found.strategy}, collector {MODE_TEXT_PLOT[mode]}")
+                drawn.setdefault(name, Line2D([], [], color=colour, marker=marker, label=name,
+                                              linestyle="--" if mode == "none" else "-"))
+        ax.set_xticks([where[h] for h in heaps], [_heap_label(h) for h in heaps])
+        ax.set_xlim(-0.4, len(heaps) - 0.6)
+        ax.set_yscale("log")
+        _log_axis(ax.yaxis)
+        ax.set_xlabel("live objects per server process")
         ax.set_ylabel(label)
-    return grid.fig
+    fig.legend(handles=list(drawn.values()), loc="outside lower center",
+               ncol=min(4, max(1, len(drawn))), fontsize=8, frameon=False)
+    return fig
+
+
+MODE_TEXT_PLOT = {"default": "on", "off": "off", "freeze": "frozen"}
 
 
 def gc_timeline(cell_id: str, x: np.ndarray, maxima_ms: np.ndarray,

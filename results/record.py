@@ -63,6 +63,9 @@ class CellRecord:
     workers: int | None = column("count", "the server's --workers when the cell set it (a thread "
                                  "server's connection cap, a process server's worker count; "
                                  "also .w<N> in the id); empty: the strategy's default")
+    live_objects: int = field(default=0, metadata={
+        "unit": "objects", "meaning": "the --live-objects knob: the live heap each serving process "
+        "held (0: none; also .h<N> in the id)", "column": True, "stored": True})
     repeat: int = identity("index", "0-based repeat of the same cell")
     mode: str = field(default="closed", metadata={
         "unit": "", "meaning": "closed (users send back to back) or open (requests start on a "
@@ -126,6 +129,13 @@ class CellRecord:
     garbage: int | None = column("objects/request", "the --garbage knob: objects each request "
                                  "left in reference cycles")
     gc_mode: str | None = column("", "the server's --gc mode: default, off or freeze")
+    churn: float | None = column("share", "the --churn knob: share of state requests that replace "
+                                 "a page of heap entries")
+    heap_objects: int | None = column("objects", "what the server said its heap held at start-up "
+                                      "(/health)")
+    tracked_objects: int | None = column("objects", "the objects its collector tracked at start-up "
+                                         "(/health; Python only)")
+    window_basis: str | None = column("", "open loop: how the measured window's length was chosen")
     gc_scope: str | None = column("", "what the gc_* figures cover: window (exactly) or cell "
                                   "(warm-up included); empty: the server reports no collector")
     gc_collections: int | None = column("count", "cyclic-collector runs, every generation and "
@@ -134,6 +144,14 @@ class CellRecord:
     gc_pause_max_ms: float | None = column("ms", "the longest one of those collections")
     gc_pauses_dropped: int | None = column("count", "pauses the server's rings no longer hold "
                                            "(0: gc_pauses complete)")
+    gc_full_collections: int | None = column("count", "full (generation 2) collections among "
+                                             "gc_collections")
+    gc_pause_max_gen0_ms: float | None = column("ms", "the longest pause of generation 0")
+    gc_pause_max_gen1_ms: float | None = column("ms", "the longest pause of generation 1")
+    gc_pause_max_gen2_ms: float | None = column("ms", "the longest pause of generation 2 (a full "
+                                                "collection, the one a live heap lengthens)")
+    gc_paused_share: float | None = column("share", "gc_pause_total_ms over the window (summed over "
+                                           "processes: a multi-process server's can pass 1)")
     connection_cap: int | None = column("count", "connections the server serves at once, as its "
                                         "ready line says; empty: no cap of its own")
     # Stored in the record only.
@@ -152,11 +170,12 @@ class CellRecord:
 
     def __post_init__(self) -> None:
         self.rate = self.rate or ""
+        self.live_objects = self.live_objects or 0
         self.mode = ids.mode_of(self.rate)
         if not self.cell_id:
             self.cell_id = ids.cell_id(self.strategy, self.workload, self.engine, self.cores,
                                        self.users, self.repeat, self.python or "", self.rate,
-                                       self.workers or 0)
+                                       self.workers or 0, self.live_objects or 0)
 
     def fill(self, *parts: Any) -> None:
         """Copy the fields of each part (a dataclass whose field names are record fields)."""

@@ -67,7 +67,8 @@ COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in COLUMNS)
 TEXT_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "text")
 BOOL_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "bool")
 # identity: never fractional, never NaN in an ok cell
-INT_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "int" and c.name in ids.IDENTITY)
+INT_COLUMNS = tuple(c.name for c in COLUMNS
+                    if c.kind == "int" and c.name in (*ids.IDENTITY, "live_objects"))
 
 
 def csv_row(record: CellRecord) -> dict[str, Any]:
@@ -204,6 +205,8 @@ def migrate_identity(doc: dict[str, Any], version: int) -> dict[str, Any]:
     # Open-loop cells came within format 2 and carry these; every earlier cell was closed.
     doc["rate"] = doc.get("rate") or ""
     doc.setdefault("mode", ids.mode_of(doc["rate"]))
+    # So did the live heap: a record without the field held none.
+    doc["live_objects"] = doc.get("live_objects") or 0
     return doc
 
 

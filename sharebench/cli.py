@@ -50,14 +50,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         spec = get(args.strategy)
     except KeyError as exc:
         return _fail(exc.args[0])
-    try:  # parsed here, not by argparse, so that a bad value is one line (not usage + line)
-        garbage = int(args.garbage)
-    except ValueError:
-        return _fail(f"--garbage must be an integer, got {args.garbage!r}")
+    # parsed here, not by argparse, so that a bad value is one line (not usage + line)
+    numbers: dict[str, float] = {}
+    for flag, kind in (("garbage", int), ("live_objects", int), ("churn", float)):
+        text = getattr(args, flag)
+        try:
+            numbers[flag] = kind(text)
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            return _fail(f"--{flag.replace('_', '-')} must be {what}, got {text!r}")
     opts = Options(port=args.port, host=args.host, workers=args.workers, keys=args.keys,
                    cpu_us=args.cpu_us, hold_us=args.hold_us, io_ms=args.io_ms,
-                   garbage=garbage, gc=args.gc,
-                   switch_interval=args.switch_interval)
+                   garbage=int(numbers["garbage"]),
+                   live_objects=int(numbers["live_objects"]), churn=numbers["churn"],
+                   gc=args.gc, switch_interval=args.switch_interval)
     try:
         check_options(spec, opts)
         run(spec, opts)
@@ -132,7 +138,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         profile=args.profile, profile_file=Path(args.profile_file), results=Path(args.results),
         strategies=args.strategies, workloads=args.workloads, cores=args.cores, users=args.users,
         repeats=args.repeats, duration=args.duration, warmup=args.warmup, engine=args.engine,
-        rates=args.rates, budget=args.budget, loadgen_cpus=args.loadgen_cpus, target=args.target,
+        rates=args.rates, budget=args.budget, live_objects=args.live_objects,
+        loadgen_cpus=args.loadgen_cpus, target=args.target,
         loadgen_workers=args.loadgen_workers, master_port=args.master_port, pythons=args.pythons,
         resume=Path(args.resume) if args.resume else None, dry_run=args.dry_run,
         topology_root=Path(args.topology_root) if args.topology_root else None,
@@ -272,6 +279,7 @@ def _knob(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from servers.core.heap import DEFAULT_CHURN  # a leaf module: no stage comes with it
     parser = argparse.ArgumentParser(prog="sharebench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -292,6 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--loops-per-us", type=float, default=None, help=argparse.SUPPRESS)
     serve.add_argument("--garbage", default="0",
                        help="objects left in reference cycles per request (0..100000)")
+    serve.add_argument("--live-objects", default="0", metavar="N",
+                       help="a live heap of N tracked objects each serving process holds and "
+                            "requests touch (0..10000000; servers/core/heap.py)")
+    serve.add_argument("--churn", default=str(DEFAULT_CHURN), metavar="SHARE",
+                       help="share of state requests that replace a batch of heap entries "
+                            f"(0..1, default {DEFAULT_CHURN:g})")
     serve.add_argument("--gc", default="default", help="the cyclic collector: default, off "
                        "(gc.disable) or freeze (gc.freeze once built, collector on)")
     serve.add_argument("--switch-interval", type=float, default=None, metavar="SECONDS",
@@ -318,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warmup", help="unrecorded warm-up per cell, e.g. 2s")
     run.add_argument("--engine", help="load engine for every block: locust or wrk "
                      "(default: each block's own)")
+    run.add_argument("--live-objects", help="live heaps for blocks that have `live_objects`, "
+                     "e.g. 0,1000000 (objects each server process holds)")
     run.add_argument("--rates", help="open-loop rates for blocks that have `rates`: req/s "
                      "(e.g. 500,2000) or fractions of capacity (e.g. 0.5x,0.95x)")
     run.add_argument("--budget", help="the run's time budget, e.g. 15m, or none (default: the "

@@ -31,7 +31,7 @@ def _plan(capsys, tmp_path, *flags: str) -> tuple[int, str, str]:
 def test_default_plan_on_this_machine(capsys, tmp_path) -> None:
     code, out, _ = _plan(capsys, tmp_path)
     assert code == 0
-    cells = re.findall(r"^  (\S+\.c\d+\.u\d+(?:\.w\d+)?(?:\.o\S+)?\.r\d+)$", out, re.M)
+    cells = re.findall(r"^  (\S+\.c\d+\.u\d+(?:\.w\d+)?(?:\.h\d+)?(?:\.o\S+)?\.r\d+)$", out, re.M)
     assert len(cells) == int(re.search(r"profile default: (\d+) cells", out)[1]) > 0
     assert re.search(r"^\s+1 core\(s\): server CPUs 0\b", out, re.M)
     assert re.search(r"^load generator: CPUs \S+;", out, re.M)

@@ -140,7 +140,7 @@ def test_claims_are_answered_or_marked_not_measured(built_report) -> None:
     claims = _section(built.html.read_text(), "claims")
     for claim in built.claims:
         assert f"Verdict: {claim.verdict} ({claim.strength})." in claims
-    assert "collector in two modes" in claims
+    assert "with its collector on and without one" in claims
 
 
 def test_environment_and_reproduce_command(built_report) -> None:

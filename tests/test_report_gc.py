@@ -22,19 +22,26 @@ from .report_run import histogram as latency_histogram
 START = 1_735_732_800.0  # the window's start, epoch s
 WINDOW_S = 3.0
 MODE_OF = {"gc": "default", "gc-off": "off", "gc-freeze": "freeze"}
+HEAPS = (0, 1_000_000)
 
 
 def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int,
-             tail_ms: float, pause_ms: float) -> CellRecord:
+             tail_ms: float, pause_ms: float, live: int = 0, full: int | None = None) -> CellRecord:
+    """An open-loop cell as cell.py writes it: `pause_ms` is its longest (full) collection,
+    `full` how many full collections fell in its window (None: a record from before they
+    were counted, with one generation-2 pause)."""
     model = "processes" if strategy.endswith("-mp") else "threads"
     rust = strategy.startswith("rust-")
     mode = MODE_OF[workload]
     histogram = latency_histogram(rng, 900, 0.3, 3000)
     record = CellRecord(strategy=strategy, model=model, safety="safe", workload=workload,
-                        engine="locust", cores=1, users=16, repeat=repeat, rate="1000")
+                        engine="locust", cores=1, users=16, repeat=repeat,
+                        rate="0.8x" if live or full is not None else "1000", live_objects=live)
     wobble = 1 + 0.03 * (repeat - 1)  # -3%, 0, +3%: repeats of one mode overlap, modes apart
-    pauses = [] if mode == "off" else [[(START + t) * 1e6, pause_ms * 1000 * (0.2 if g == 0 else 1), g]
-                                       for t, g in ((0.5, 0), (1.2, 2), (2.4, 0))]
+    fulls = 1 if full is None else full
+    pauses = [] if mode == "off" else (
+        [[(START + 0.5) * 1e6, pause_ms * 200, 0], [(START + 2.4) * 1e6, pause_ms * 200, 0]]
+        + [[(START + 1.2 + 0.15 * n) * 1e6, pause_ms * 1000, 2] for n in range(fulls)])
     timeline = [1200] * int(WINDOW_S / 0.05)
     for start_us, pause_us, _ in pauses:  # the spike lands in the bucket after the pause began
         index = int((start_us / 1e6 - START) / 0.05) + 1
@@ -45,110 +52,180 @@ def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int
         max_us=tail_ms * 1300 * wobble, mean_us=1000, errors=0, loadgen_lagging=False,
         server_cpu=0.4, loadgen_cpu=0.3, server_cores=1, loadgen_cores=1, loadgen_bound=False,
         shared_cpu=True, busy_machine=False, noisy=False, correct=True, lost_updates=0,
-        acked_incr=100, gc_mode=mode, garbage=100, gc_scope="" if rust else "window",
-        gc_collections=len(pauses) * 40, gc_pauses_dropped=0,
+        acked_incr=100, gc_mode=mode, garbage=0 if live else 100, gc_scope="" if rust else "window",
+        gc_collections=len(pauses) * 40, gc_pauses_dropped=0, rss_mb=30 + live / 6000,
+        churn=0.5 if live else None, heap_objects=live + 1 if live else 0,
         gc_pause_total_ms=round(sum(p[1] for p in pauses) / 1000, 3),
         gc_pause_max_ms=round(max((p[1] for p in pauses), default=0) / 1000, 3) * wobble,
         hdr=hdr.encode(histogram), gc_pauses=pauses, window_start_unix_s=START,
         latency_timeline={"bucket_ms": 50, "start": START, "max_us": timeline})
+    if full is not None and not rust:
+        record = replace(record, gc_full_collections=0 if mode == "off" else full,
+                         gc_pause_max_gen2_ms=0.0 if mode == "off" or not full
+                         else round(pause_ms * wobble, 3))
     return record
 
 
+def _write(run: Path, cell: CellRecord) -> None:
+    (run / "cells" / f"{cell.cell_id}.json").write_text(json.dumps(cell.to_json()))
+
+
 def write_gc_run(root: Path, off_tail_ms: float = 3.0, rust_tail_ms: float | None = None) -> Path:
-    """A small fixture run (one repeat, one core: the gc figures and claim read only the
-    cells added here) plus gc / gc-off / gc-freeze cells of global-lock and global-lock-mp,
-    and with `rust_tail_ms` gc cells of rust-global-lock (no collector: no gc figures)."""
+    """The fixture run plus gc / gc-off / gc-freeze cells of global-lock and global-lock-mp
+    on no live heap, as runs before the heap axis measured them (garbage per request), and
+    with `rust_tail_ms` gc cells of rust-global-lock (no collector: no gc figures)."""
     run = write_run(root, damaged=False, repeats=1, cores_list=(1,))
     rng = np.random.default_rng(3)
-    # (tail ms, longest pause ms) per mode: one process pays the whole heap's pauses.
     shape = {"global-lock": {"gc": (30, 25), "gc-off": (off_tail_ms, 0), "gc-freeze": (10, 8)},
              "global-lock-mp": {"gc": (9, 6), "gc-off": (off_tail_ms, 0), "gc-freeze": (5, 3)}}
     for strategy, modes in shape.items():
         for workload, (tail, pause) in modes.items():
             for repeat in range(3):
-                cell = _gc_cell(rng, strategy, workload, repeat, tail, pause)
-                (run / "cells" / f"{cell.cell_id}.json").write_text(json.dumps(cell.to_json()))
+                _write(run, _gc_cell(rng, strategy, workload, repeat, tail, pause))
     for repeat in range(3 if rust_tail_ms is not None else 0):
         cell = replace(_gc_cell(rng, "rust-global-lock", "gc", repeat, rust_tail_ms, 0),
                        gc_collections=None, gc_pause_total_ms=None, gc_pause_max_ms=None,
                        gc_pauses=None, gc_pauses_dropped=None)
-        (run / "cells" / f"{cell.cell_id}.json").write_text(json.dumps(cell.to_json()))
+        _write(run, cell)
+    return run
+
+
+def write_heap_run(root: Path, on_tail_ms: float = 120.0, rust: bool = True) -> Path:
+    """The fixture run plus the heap axis as the default profile measures it: global-lock's
+    collector on, off and frozen at no live heap and at a million objects, 3 repeats, open
+    loop at 0.8x; rust-global-lock holding the same heaps. With no heap nothing is
+    collected in full (0 full collections); at a million objects the full collections take
+    90 ms and, unless `on_tail_ms` says otherwise, lift the tail to 120 ms."""
+    run = write_run(root, damaged=False, repeats=1, cores_list=(1,))
+    rng = np.random.default_rng(5)
+    for live in HEAPS:
+        shape = ({"gc": (3.1, 0.4, 0), "gc-off": (3.0, 0, 0), "gc-freeze": (3.2, 0.4, 0)} if not live
+                 else {"gc": (on_tail_ms, 90, 3), "gc-off": (3.0, 0, 0), "gc-freeze": (4.0, 1.5, 9)})
+        for workload, (tail, pause, full) in shape.items():
+            for repeat in range(3):
+                _write(run, _gc_cell(rng, "global-lock", workload, repeat, tail, pause, live, full))
+        for repeat in range(3 if rust else 0):
+            cell = replace(_gc_cell(rng, "rust-global-lock", "gc", repeat, 2.0, 0, live, 0),
+                           gc_collections=None, gc_pause_total_ms=None, gc_pause_max_ms=None,
+                           gc_pauses=None, gc_pauses_dropped=None)
+            _write(run, cell)
     return run
 
 
 
-def test_gc_claim_is_answered_with_numbers(tmp_path: Path) -> None:
+def test_the_claim_names_the_heap_where_the_pauses_reach_the_tail(tmp_path: Path) -> None:
+    claim = claim_gc(analysis_of(write_heap_run(tmp_path)))
+    assert claim.verdict == "supported: from 1,000,000 live objects the collector's pauses reach the tail"
+    assert "open loop" in claim.answer and "0.8x of capacity offered" in claim.answer
+    assert ("At no live heap: collector on: longest full collection 0 ms (0 in a window), p99.9 "
+            "3.10 (3.01–3.19) ms against 3.00 (2.91–3.09) ms") in claim.answer, claim.answer
+    assert "not judged: no full collection fell inside 3 of 3 windows" in claim.answer
+    assert ("At 1,000,000 live objects: collector on: longest full collection 90.0 ms (3 in a "
+            "window), p99.9 120 (116–124) ms against 3.00 (2.91–3.09) ms (global-lock, collector "
+            "off, 3 repeats against 3) — above it beyond the repeats' spread") in claim.answer
+    assert "collector frozen: longest full collection 1.50 ms" in claim.answer
+    assert "rust-global-lock holding the same heap with no collector: p99.9 2.00 ms" in claim.answer
+    assert ("The collector's pauses exceed the tail without it from 1,000,000 live objects") in claim.answer
+    judged = claim.tails
+    assert judged is not None and judged["finding"] == "exceeds"
+    assert judged["at"] == {"live_objects": 1_000_000} and judged["metric"] == "p999_us"
+    on = next(c for c in judged["comparisons"]
+              if c["at"] == {"live_objects": 1_000_000, "collector": "on"})
+    assert on["exceeds"] and on["a"]["repeats"] == on["b"]["repeats"] == 3
+    assert on["effect"] == pytest.approx(117_000) and on["spread"] == pytest.approx(7_200)
+    assert len(on["a"]["cell_ids"]) == 3 and judged["left_out"] == []
+    zero = next(c for c in judged["comparisons"] if c["at"] == {"live_objects": 0, "collector": "on"})
+    assert not zero["judged"] and zero["why_not"].startswith("no full collection fell inside")
+
+
+def test_the_claim_says_none_did_when_the_tails_overlap(tmp_path: Path) -> None:
+    claim = claim_gc(analysis_of(write_heap_run(tmp_path, on_tail_ms=3.05)))
+    assert claim.verdict == "no measurable difference up to 1,000,000 live objects"
+    assert "None did, up to 1,000,000 live objects (the largest heap judged)." in claim.answer
+    assert "no measurable difference (repeats overlap)" in claim.answer
+    assert claim.tails is not None and claim.tails["finding"] == "no measurable difference"
+
+
+def test_a_flagged_cell_never_stands_in_for_the_servers_latency(tmp_path: Path) -> None:
+    run = write_heap_run(tmp_path)
+    lagging = run / "cells" / "global-lock.gc.locust.c1.u16.h1000000.o0.8x.r2.json"
+    record = json.loads(lagging.read_text())
+    lagging.write_text(json.dumps(record | {"loadgen_lagging": True, "p999_us": 900_000.0}))
+    an = analysis_of(run)
+    claim = claim_gc(an)
+    on = next(c for c in claim.tails["comparisons"]
+              if c["at"] == {"live_objects": 1_000_000, "collector": "on"})
+    assert on["a"]["repeats"] == 2 and 900_000.0 not in on["a"]["values"]
+    assert claim.tails["left_out"] == [[record["cell_id"], "loadgen_lagging (G)"]]
+    assert "1 cell(s) left out, flagged" in claim.answer
+    assert record["cell_id"] not in set(gc.cells(an.run)["cell_id"])
+
+
+def test_a_run_without_the_heap_axis_is_judged_at_no_heap(tmp_path: Path) -> None:
     claim = claim_gc(analysis_of(write_gc_run(tmp_path)))
-    assert claim.verdict == "supported: the collector's pauses reach the tail"
-    assert "open loop" in claim.answer and "1000 req/s offered" in claim.answer
-    assert "p99.9 30.0 ms on vs 3.00 ms off" in claim.answer
-    assert "A heap per process (global-lock-mp" in claim.answer
-    assert len(claim.evidence) == 2  # one line per strategy, every mode in it
-    assert all("collector frozen" in line for line in claim.evidence)
+    assert claim.verdict == "supported: the collector's pauses reach the tail even with no live heap"
+    assert "1000 req/s offered" in claim.answer and "p99.9 30.0 (29.1–30.9) ms" in claim.answer
+    level = claim_gc(analysis_of(write_gc_run(tmp_path / "level", off_tail_ms=30)))
+    assert level.verdict == "no measurable difference with no live heap"
 
 
-def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> None:
-    # Off as slow as on (within the repeats' spread) for global-lock; -mp is 9 ms on, 30 off.
-    claim = claim_gc(analysis_of(write_gc_run(tmp_path, off_tail_ms=30)))
-    assert "with it off, no measurable difference in p99.9 or max" in claim.answer
-    assert claim.verdict == "contradicted: the tail was worse with the collector off"
-
-
-def test_gc_claim_compares_against_rust_without_a_collector(tmp_path: Path) -> None:
-    claim = claim_gc(analysis_of(write_gc_run(tmp_path, rust_tail_ms=2.0)))
-    assert ("Against rust-global-lock (no collector) at the same offered rate: global-lock with its "
-            "collector on has p99.9 30.0 ms against 2.00 ms") in claim.answer, claim.answer
-    assert any(line.startswith("rust-global-lock (Rust, no collector), 1000 req/s offered")
-               for line in claim.evidence)
-    # As slow as global-lock's own tail: the repeats overlap, no verdict from noise.
-    level = claim_gc(analysis_of(write_gc_run(tmp_path / "level", rust_tail_ms=30.0)))
-    assert "no measurable difference from global-lock with its collector on" in level.answer
-    assert "Against rust" not in claim_gc(analysis_of(write_gc_run(tmp_path / "none"))).answer
+def test_the_claim_falls_back_to_rust_without_an_off_cell(tmp_path: Path) -> None:
+    run = write_heap_run(tmp_path)
+    for path in (run / "cells").glob("global-lock.gc-off.*.json"):
+        path.unlink()
+    claim = claim_gc(analysis_of(run))
+    assert "against 2.00 (1.94–2.06) ms (rust-global-lock (no collector)" in claim.answer
+    assert claim.verdict.startswith("supported: from 1,000,000 live objects")
 
 
 def test_gc_claim_not_measured_without_gc_cells(tmp_path: Path) -> None:
     claim = claim_gc(analysis_of(write_run(tmp_path, damaged=False)))
     assert claim.verdict == "not measured in this run"
-    assert claim.answer.startswith("Not measured in this run")
+    assert claim.answer.startswith("Not measured in this run") and claim.tails is None
 
 
 def test_gc_figures_per_cell(tmp_path: Path) -> None:
-    an = analysis_of(write_gc_run(tmp_path))
+    an = analysis_of(write_heap_run(tmp_path))
     frame = gc.cells(an.run)
     assert set(frame["mode"]) == {"open"}  # open-loop cells preferred to the closed ones
     table = gc.groups(frame)
-    row = table[(table["strategy"] == "global-lock") & (table["gc_mode"] == "default")].iloc[0]
-    assert row["collections_per_s"] == pytest.approx(120 / WINDOW_S)
-    assert row["paused_share"] == pytest.approx((5 + 25 + 5) / 1000 / WINDOW_S)
-    assert row["repeats"] == 3 and row["p999_us"] == pytest.approx(30_000)
+    row = table[(table["gc_mode"] == "default") & (table["live_objects"] == 1_000_000)].iloc[0]
+    assert row["collections_per_s"] == pytest.approx(5 * 40 / WINDOW_S)
+    assert row["full_pause_ms"] == pytest.approx(90) and row["full_collections"] == 3
+    assert row["paused_share"] == pytest.approx((18 + 18 + 3 * 90) / 1000 / WINDOW_S)
+    assert row["repeats"] == 3 and row["p999_us"] == pytest.approx(120_000)
+    (found,) = gc.heap_sets(table)
+    assert found.heaps == [0, 1_000_000] and found.modes() == ["default", "off", "freeze"]
 
 
-def test_timeline_places_pauses_on_the_window(tmp_path: Path) -> None:
-    an = analysis_of(write_gc_run(tmp_path))
+def test_timeline_shows_the_largest_full_collection(tmp_path: Path) -> None:
+    an = analysis_of(write_heap_run(tmp_path))
     cell_id = gc.timeline_cell(an.run, gc.cells(an.run))
-    assert cell_id is not None and cell_id.startswith("global-lock.gc.")  # the longest pause
+    assert cell_id is not None and cell_id.startswith("global-lock.gc.locust.c1.u16.h1000000.")
+    assert cell_id.endswith(".r2")  # the +3% repeat: the largest full collection
     x, maxima, pauses = gc.timeline(an.run, cell_id)
-    assert [round(p[0], 6) for p in pauses] == [0.5, 1.2, 2.4]
+    assert [round(p[0], 6) for p in pauses] == [0.5, 2.4, 1.2, 1.35, 1.5]
     assert x[0] == 0 and x[1] == pytest.approx(0.05) and len(x) == 60
-    # the largest bucket follows the generation-2 pause
-    assert x[int(np.nanargmax(maxima))] == pytest.approx(1.25)
+    assert x[int(np.nanargmax(maxima))] == pytest.approx(1.25)  # right after a full collection
 
 
 def test_report_shows_gc_table_and_figures(tmp_path: Path) -> None:
-    run = write_gc_run(tmp_path)
+    run = write_heap_run(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
         built = build_report(run)
     names = {p.name for p in built.images}
-    assert "fig-gc-modes.png" in names
-    assert any(n.startswith("fig-gc-timeline-global-lock-gc-") for n in names)
+    assert "fig-gc-heap.png" in names
+    assert any(n.startswith("fig-gc-timeline-global-lock-gc-locust-c1-u16-h1000000") for n in names)
     html = built.html.read_text()
-    assert "Garbage collector against the tail" in html and "longest pause ms" in html
+    assert "Garbage collector against the tail" in html and "longest full ms" in html
+    assert "Pauses and the tail against the live heap" in html
     gc_claim = next(c for c in built.claims if c.id == "gc")
     judgement = gc_claim.judgements[0]
-    assert gc_claim.verdict.startswith("supported") and judgement.verdict == gc_claim.verdict
-    # on vs off, 30 ms against 3 ms: a difference, three repeats a side, far beyond their spread
-    assert judgement.differs and judgement.effect == pytest.approx(10, rel=0.1)
+    assert gc_claim.verdict.startswith("supported: from 1,000,000 live objects")
+    assert judgement.verdict == gc_claim.verdict and "1,000,000 live objects" in judgement.compared
+    # on vs off at a million objects, 120 ms against 3 ms: three repeats a side, far apart
+    assert judgement.differs and judgement.effect == pytest.approx(40, rel=0.1)
     assert judgement.repeats == 3 and judgement.strength == "firm"
     assert gc_claim.figure in names
 

@@ -59,7 +59,7 @@ def test_columns_are_the_record_fields_with_their_one_definition() -> None:
         assert column.meaning == by_name[column.name].metadata["meaning"] and column.meaning
     assert {"rps", "connection_cap", "noisy"} <= set(schema.COLUMN_NAMES)
     assert {"hdr", "gc_pauses"} <= set(RECORD_ONLY) and not set(RECORD_ONLY) & set(schema.COLUMN_NAMES)
-    assert schema.INT_COLUMNS == ("cores", "users", "repeat")
+    assert schema.INT_COLUMNS == ("cores", "users", "live_objects", "repeat")
 
 
 def test_cell_id_round_trips_and_reads_format_1() -> None:
@@ -67,7 +67,8 @@ def test_cell_id_round_trips_and_reads_format_1() -> None:
     assert text == "global-lock-mp.hot-key.wrk.c2.u32.r1"
     assert ids.parse_cell_id(text) == {"cell_id": text, "strategy": "global-lock-mp",
                                        "workload": "hot-key", "engine": "wrk", "cores": 2,
-                                       "users": 32, "repeat": 1, "rate": "", "mode": "closed"}
+                                       "users": 32, "repeat": 1, "rate": "", "mode": "closed",
+                                       "live_objects": 0}
     old = ids.parse_cell_id("unsafe.cpu.c1.u32.r0")  # round 1: Locust, no engine part
     assert old is not None and old["engine"] == "locust" and old["cores"] == 1
     assert ids.parse_cell_id("not-a-cell") is None

@@ -20,7 +20,8 @@ from servers.core.traits import SELECTABLE
 TRIMMABLE = ("rates", "cores", "repeats", "windows")  # the axes the budget may trim, in order
 FLOORS = ("rates", "cores", "repeats", "warmup", "duration")  # a block's `min` keys
 _BLOCK_KEYS = {"strategies", "workloads", "cores", "users", "repeats", "engine", "warmup",
-               "duration", "rates", "claim", "min", "workers"}
+               "duration", "rates", "claim", "min", "workers", "live_objects", "full_collections",
+               "max_duration"}
 
 
 @dataclass
@@ -40,6 +41,9 @@ class Block:
     floors: dict[str, float] = field(default_factory=dict)  # axis -> the least the budget leaves
     fixed: set[str] = field(default_factory=set)  # axes the command line set: never trimmed
     written: dict[str, list] = field(default_factory=dict)  # rates and cores before any trim
+    heaps: list[int] = field(default_factory=lambda: [0])  # live objects per server (0: none)
+    full_collections: int = 0  # open loop: windows sized to hold this many (windows.py)
+    max_duration: float = 0.0  # and bounded by this
 
     def __post_init__(self) -> None:
         self.written = {"rates": list(self.rates), "cores": list(self.cores)}

@@ -20,11 +20,17 @@ class Cell:
     warmup: float = 0.0    # this cell's own warm-up and window, s (a block's `warmup`,
     duration: float = 0.0  # `duration`); 0: the run's
     workers: int = 0       # the server's --workers (a block's `workers`); 0: its default
+    live_objects: int = 0  # the server's live heap (--live-objects); 0: none
+    # Open loop: the window holds this many full collections (loadtests/planning/windows.py),
+    # from `duration` up to `max_duration`; 0: the window is `duration`.
+    full_collections: int = 0
+    max_duration: float = 0.0
 
     @property
     def id(self) -> str:
         return ids.cell_id(self.strategy, self.workload, self.engine, self.cores,
-                           self.users, self.repeat, self.python, self.rate, self.workers)
+                           self.users, self.repeat, self.python, self.rate, self.workers,
+                           self.live_objects)
 
     @property
     def mode(self) -> str:
@@ -43,6 +49,7 @@ class Overrides:
     engine: str | None = None
     rates: list[str] | None = None   # replaces `rates` of blocks that have them (open loop)
     budget: float | str | None = None  # seconds, or "none": replaces the profile's `budget`
+    live_objects: list[int] | None = None  # replaces `live_objects` of blocks that have them
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if v is not None}

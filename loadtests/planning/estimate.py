@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loadtests.machine.topology import Topology
+from loadtests.planning import windows
 from loadtests.planning.cells import Plan
 from loadtests.planning.engines import timed
 from loadtests.planning.placement import Placement
@@ -18,6 +19,7 @@ CELL_OVERHEAD_S = {"wrk": 0.5, "locust": 1.6}
 VERIFY_S_PER_STRATEGY = 2.5
 KNOB_CHECK_S = 4.0
 REPORT_S = 20.0
+HEAP_BUILD_S_PER_OBJECT = 0.8e-6  # a server building its live heap before the ready line
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,11 @@ class Estimate:
 def estimate(plan: Plan, cells: int | None = None) -> Estimate:
     count = len(plan.cells) if cells is None else cells
     interpreters = len({cell.python for cell in plan.cells}) or 1
+    # A window sized by the full collections it must hold counts at its bound: the
+    # estimate is then an upper bound (windows.planned).
     measured = sum(timed(cell.engine, cell.warmup or plan.warmup)
-                   + timed(cell.engine, cell.duration or plan.duration)
-                   + CELL_OVERHEAD_S[cell.engine]
+                   + timed(cell.engine, windows.planned(cell, cell.duration or plan.duration))
+                   + CELL_OVERHEAD_S[cell.engine] + HEAP_BUILD_S_PER_OBJECT * cell.live_objects
                    for cell in plan.cells)
     per_cell = measured / len(plan.cells) if plan.cells else 0.0
     return Estimate(count, per_cell,

@@ -18,6 +18,7 @@ from loadtests.planning.blocks import TRIMMABLE, Block, check_block, floors, sel
 from loadtests.planning.budget import Budget
 from loadtests.planning.cells import Cell, Overrides, Plan
 from loadtests.planning.workloads import WORKLOADS
+from servers.core.heap import MAX_LIVE_OBJECTS
 from servers.core.threaded import IDLE_TIMEOUT_S
 
 MAX_INTERVAL_S = IDLE_TIMEOUT_S / 2  # a paced connection's wait between requests, at most
@@ -149,6 +150,9 @@ def build(profile: str, overrides: Overrides, strategies: Mapping[str, Mapping],
     if overrides.rates and not any(cell.rate for cell in plan.cells):
         raise PlanError(f"RATES given, but profile {profile!r} has no open-loop block "
                         "(a block with `rates`) for them to replace")
+    if overrides.live_objects and not any("live_objects" in block for block in written):
+        raise PlanError(f"LIVE_OBJECTS given, but profile {profile!r} has no block with "
+                        "`live_objects` for them to replace")
     _check_open(plan)
     _check_paced(plan)
     for engine in plan.engines:
@@ -172,13 +176,17 @@ def _cells(header: Plan, blocks: list[Block]) -> Plan:
             for workload in block.workloads:
                 for user_count in block.users or [WORKLOADS[workload].users]:
                     for core_count in block.cores:
-                        for rate in block.rates:
-                            for name in block.strategies:
-                                per_repeat[repeat].append(
-                                    Cell(name, workload, core_count, user_count, repeat,
-                                         block.engine, rate=rate,
-                                         warmup=_warmup(header, block, user_count, rate),
-                                         duration=block.duration, workers=block.workers))
+                        for heap in block.heaps:
+                            for rate in block.rates:
+                                for name in block.strategies:
+                                    per_repeat[repeat].append(
+                                        Cell(name, workload, core_count, user_count, repeat,
+                                             block.engine, rate=rate,
+                                             warmup=_warmup(header, block, user_count, rate),
+                                             duration=block.duration, workers=block.workers,
+                                             live_objects=heap,
+                                             full_collections=block.full_collections,
+                                             max_duration=block.max_duration))
     seen: set[str] = set()
     for repeat_cells in per_repeat:
         for cell in repeat_cells:
@@ -255,7 +263,7 @@ def _slo(table: dict) -> dict[str, float]:
 def _check_open(plan: Plan) -> None:
     """Before anything starts: open cells on an engine that keeps a schedule, a capacity
     cell behind every fraction, and no connection count above the descriptor limit."""
-    closed = {(c.strategy, c.workload, c.cores) for c in plan.cells if not c.rate}
+    closed = {(c.strategy, c.workload, c.cores, c.live_objects) for c in plan.cells if not c.rate}
     limit = fd_limit()
     for cell in plan.cells:
         if cell.users + FD_MARGIN > limit:
@@ -267,10 +275,13 @@ def _check_open(plan: Plan) -> None:
         if cell.engine not in engines.OPEN_ENGINES:
             raise PlanError(f"open-loop rates need engine {' or '.join(engines.OPEN_ENGINES)}; "
                             f"{cell.engine} cannot keep a schedule ({cell.id})")
-        if rates.is_fraction(cell.rate) and (cell.strategy, cell.workload, cell.cores) not in closed:
+        if rates.is_fraction(cell.rate) and not any(
+                (cell.strategy, workload, cell.cores, cell.live_objects) in closed
+                for workload in rates.capacity_workloads(cell.workload)):
+            heap = f" holding {cell.live_objects} live objects" if cell.live_objects else ""
             raise PlanError(f"rate {cell.rate} is a fraction of capacity, but the plan has no "
                             f"closed-loop cell of {cell.strategy}/{cell.workload} at {cell.cores} "
-                            "cores to measure it: add one, or give rates in requests/s")
+                            f"cores{heap} to measure it: add one, or give rates in requests/s")
 
 
 def _block(index: int, block: dict, ov: Overrides, strategies: Mapping[str, Mapping],
@@ -301,6 +312,11 @@ def _block(index: int, block: dict, ov: Overrides, strategies: Mapping[str, Mapp
         block_rates = (ov.rates or rates.parse_rates(planned)) if planned is not None else [""]
     except ValueError as exc:
         raise PlanError(str(exc)) from None
+    # The live heap's axis: a block with `live_objects` measures each size (LIVE_OBJECTS=
+    # replaces it); one without measures servers with no live heap.
+    heaps = (ov.live_objects or parse_live_objects(block["live_objects"], where)
+             if "live_objects" in block else [0])
+    full, most = _gc_window(block, planned is not None, ov, where)
     check_names("workload", workloads, WORKLOADS)
     cores = [c for c in cores if c <= machine_cores]  # a profile may plan for bigger machines
     fixed = {axis for axis, given in (("rates", ov.rates), ("cores", ov.cores),
@@ -312,14 +328,48 @@ def _block(index: int, block: dict, ov: Overrides, strategies: Mapping[str, Mapp
                  workers=workers,
                  floors=floors(block, repeats, block_rates, cores, every_core, warmup,
                                duration, parse_duration, where),
-                 fixed=fixed)
+                 fixed=fixed, heaps=heaps, full_collections=full, max_duration=most)
+
+
+def parse_live_objects(values: list | str, where: str = "LIVE_OBJECTS") -> list[int]:
+    """A heap axis: whole numbers of live objects, 0..MAX_LIVE_OBJECTS (0: no heap)."""
+    items = values.split(",") if isinstance(values, str) else values
+    try:
+        heaps = [int(str(item).strip()) for item in items if str(item).strip()]
+    except (TypeError, ValueError):
+        raise PlanError(f"{where}: bad live_objects {values!r}: use whole numbers of objects, "
+                        "e.g. 0,100000,1000000") from None
+    if not heaps or not all(0 <= h <= MAX_LIVE_OBJECTS for h in heaps):
+        raise PlanError(f"{where}: bad live_objects {values!r}: give at least one, each in "
+                        f"0..{MAX_LIVE_OBJECTS}")
+    return list(dict.fromkeys(heaps))
+
+
+def _gc_window(block: dict, is_open: bool, ov: Overrides, where: str) -> tuple[int, float]:
+    """A block's `full_collections` (its open-loop windows hold that many full collections,
+    loadtests/planning/windows.py) and `max_duration` (the bound); (0, 0) when it has
+    none, or when DURATION= fixes every window."""
+    full = block.get("full_collections", 0)
+    if isinstance(full, bool) or not isinstance(full, int) or not 0 <= full <= 100:
+        raise PlanError(f"{where}: bad full_collections {full!r}: a whole number of "
+                        "collections, 0..100")
+    if not full or ov.duration:
+        return 0, 0.0
+    if not is_open:
+        raise PlanError(f"{where}: full_collections sizes open-loop windows: give the block "
+                        "`rates`")
+    if "max_duration" not in block:
+        raise PlanError(f"{where}: full_collections needs max_duration: the bound on a "
+                        "window's length")
+    return full, parse_duration(block["max_duration"], "max_duration")
 
 
 def overrides_from(strategies: str | None = None, workloads: str | None = None,
                    cores: str | None = None, users: str | None = None,
                    repeats: str | None = None, duration: str | None = None,
                    warmup: str | None = None, engine: str | None = None,
-                   rates_text: str | None = None, budget_text: str | None = None) -> Overrides:
+                   rates_text: str | None = None, budget_text: str | None = None,
+                   live_objects: str | None = None) -> Overrides:
     """Overrides from command-line text (empty means "not given")."""
     try:
         planned_rates = rates.parse_rates(rates_text) if rates_text else None
@@ -327,6 +377,7 @@ def overrides_from(strategies: str | None = None, workloads: str | None = None,
         raise PlanError(f"RATES: {exc}") from None
     return Overrides(
         rates=planned_rates,
+        live_objects=parse_live_objects(live_objects) if live_objects else None,
         strategies=parse_names(strategies) if strategies else None,
         workloads=parse_names(workloads) if workloads else None,
         cores=parse_int_list(cores, "CORES") if cores else None,

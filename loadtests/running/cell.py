@@ -28,6 +28,7 @@ from loadtests.running import gcwindow
 from results import hdr, schema
 from results.record import CellRecord
 from results.schema import BUSY, OTHER_CPU
+from servers.core.heap import BUILD_S_PER_OBJECT
 
 
 @dataclass(kw_only=True)
@@ -96,7 +97,7 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
     record = CellRecord(
         strategy=cell.strategy, workload=cell.workload, engine=cell.engine, cores=cell.cores,
         users=cell.users, workers=cell.workers or None, repeat=cell.repeat, python=cell.python,
-        rate=cell.rate, model=spec["model"], safety=spec["safety"], status="failed", reason="",
+        rate=cell.rate, live_objects=cell.live_objects, model=spec["model"], safety=spec["safety"], status="failed", reason="",
         server_cores=len(server_cpus) if not setup.target else None,
         loadgen_cores=len(loadgen_cpus) if not setup.remote_workers else None,
         shared_cpu=bool(server_cpus & loadgen_cpus) if not setup.target else None,
@@ -105,9 +106,14 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         gc_mode=workload.gc_mode,
         offered_rps=round(offered, 1) if cell.rate else None)
     flags = workload.server_flags() + (["--workers", str(cell.workers)] if cell.workers else [])
+    if cell.live_objects:
+        flags += ["--live-objects", str(cell.live_objects)]
     python = setup.pythons.get(cell.python)
+    # A live heap is built before the ready line, by each worker of an -mp server in turn.
+    start_timeout = 20.0 + BUILD_S_PER_OBJECT * cell.live_objects * max(1, cell.cores)
     server = (RemoteServer(setup.target) if setup.target
-              else ServerProcess(cell.strategy, flags, cpus=server_cpus, python=python))
+              else ServerProcess(cell.strategy, flags, cpus=server_cpus, python=python,
+                                 start_timeout=start_timeout))
     loadgen = None
     try:
         server.start()
@@ -160,15 +166,22 @@ def _blame(exc: Exception, server, cell: Cell) -> Exception:
 class Interpreter:
     python: str | None       # its --pythons label, or its major.minor ("t": free-threaded)
     gil_enabled: bool | None
+    heap_objects: int | None = None     # the live heap it built (/health's "heap")
+    tracked_objects: int | None = None  # what its collector tracked once built
+    churn: float | None = None
 
 
 def _interpreter(server, cell: Cell) -> Interpreter:
-    """The serving interpreter, from the server itself: its label and whether its GIL is on."""
+    """From the server itself: the serving interpreter's label, whether its GIL is on, and
+    the live heap it built (what it holds, what its collector tracked at start-up)."""
     status, doc = Client(server.host, server.port, timeout=5).get("/health")
     version = str(doc.get("python", "")) if status == 200 else ""
     gil = doc.get("gil_enabled") if status == 200 else None
     label = cell.python or ".".join(version.split(".")[:2]) + ("t" if gil is False else "")
-    return Interpreter(label if version else cell.python or None, gil)
+    found = doc.get("heap") if status == 200 else None
+    heap: dict = found if isinstance(found, dict) else {}
+    return Interpreter(label if version else cell.python or None, gil, heap.get("heap_objects"),
+                       heap.get("tracked_objects"), heap.get("churn"))
 
 
 BIND_ATTEMPTS = 3

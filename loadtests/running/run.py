@@ -38,6 +38,7 @@ class Request:
     warmup: str | None = None
     engine: str | None = None
     rates: str | None = None
+    live_objects: str | None = None
     budget: str | None = None
     loadgen_cpus: str | None = None
     target: str | None = None
@@ -82,7 +83,7 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
     overrides = profiles.overrides_from(request.strategies, request.workloads, request.cores,
                                         request.users, request.repeats, request.duration,
                                         request.warmup, request.engine, request.rates,
-                                        request.budget)
+                                        request.budget, request.live_objects)
     if request.target:
         overrides.strategies = [target_strategy(request.target, list(discover()))]
         overrides.cores = overrides.cores or [1]

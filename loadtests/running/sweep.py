@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from loadtests.checks import knobs
@@ -20,7 +21,7 @@ from loadtests.engines import Stopped
 from loadtests.machine import signals
 from loadtests.machine.limits import raise_fd_limit
 from loadtests.machine.server import ServerError
-from loadtests.planning import rates
+from loadtests.planning import rates, windows
 from loadtests.planning.cells import Cell
 from loadtests.planning.workloads import WORKLOADS
 from loadtests.running.cell import Setup, run_cell
@@ -46,7 +47,10 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     manifest = store.manifest()
     cells = [Cell(**{k: m[k] for k in ids.IDENTITY if k in m}, python=m.get("python", ""),
                   rate=m.get("rate") or "", warmup=m.get("warmup") or 0.0,
-                  duration=m.get("duration") or 0.0, workers=m.get("workers") or 0)
+                  duration=m.get("duration") or 0.0, workers=m.get("workers") or 0,
+                  live_objects=m.get("live_objects") or 0,
+                  full_collections=m.get("full_collections") or 0,
+                  max_duration=m.get("max_duration") or 0.0)
              for m in manifest["matrix"]]
     contract = _verify(manifest, store, out, stop)
     setup = setup_from(manifest)
@@ -63,14 +67,19 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
         for n, cell in enumerate(todo, 1):
             if stop.is_set():
                 break
-            offered, why = (rates.resolve(cell, store.records(), len(setup.loadgen_cpus))
+            records = store.records() if cell.rate else []
+            offered, why = (rates.resolve(cell, records, len(setup.loadgen_cpus))
                             if cell.rate else (0.0, ""))
             if contract.get(cell.strategy):
                 record = _contract_failure(cell, manifest, contract[cell.strategy])
             elif why:
                 record = _not_measured(cell, manifest, offered, why)
             else:
-                record = run_cell(cell, WORKLOADS[cell.workload], setup, stop, offered)
+                window, basis = windows.resolve(cell, records, offered,
+                                                cell.duration or setup.duration)
+                measured = replace(cell, duration=round(window, 1)) if basis else cell
+                record = run_cell(measured, WORKLOADS[cell.workload], setup, stop, offered)
+                record.window_basis = basis or None
             store.write_cell(record)
             _progress(n, len(todo), cell, record, started, out)
     except Stopped:
@@ -193,6 +202,11 @@ def _progress(n: int, total: int, cell: Cell, record: CellRecord, started: float
             what += (f" offered {record.offered_rps or 0:.0f}  p99 uncorrected "
                      f"{(record.p99_uncorrected_us or 0) / 1000:.2f} ms"
                      + ("  LAGGING" if record.loadgen_lagging else ""))
+        if cell.live_objects and record.gc_full_collections is not None:
+            full = record.gc_full_collections
+            what += (f"  {record.duration_s or 0:.1f} s: " + (
+                f"{full} full GC, longest {record.gc_pause_max_gen2_ms or 0:.0f} ms" if full
+                else "no full GC in the window"))
     else:
         what = f"{(record.status or '').upper()}: {(record.reason or '')[:80]}"
     print(f"[{n:>3}/{total}] ETA {int(eta // 60)}m{int(eta % 60):02d}s  {cell.id:<40} {what}",

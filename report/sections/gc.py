@@ -1,9 +1,12 @@
 """The garbage-collector part of the latency section: collections, pauses and the share of
-the window paused beside the same cells' tail; the tail with the collector on, off and
-frozen; one cell's latency over time with its pauses marked. Numbers from report/gc.py."""
+the window paused beside the same cells' tail; pauses and the tail against the live heap
+with the collector on, off and frozen (a server with no collector beside); one cell's
+latency over time with its pauses marked. Numbers from report/gc.py."""
 from __future__ import annotations
 
 from functools import partial
+
+import pandas as pd
 
 from .. import gc, plots
 from ..analysis import Analysis
@@ -31,28 +34,47 @@ def gc_blocks(an: Analysis) -> list:
            "out a pause before sending again, and the tail understates the pauses "
            "(coordinated omission). A profile with rates on the gc workloads measures it "
            "(`sharebench run --profile gc`)."))]
+    foreign = {s for s in an.order if not an.collected(s)}  # declared: no collector
+    without = gc.groups(gc.no_collector(an.run, foreign))
     rows = []
-    for _, r in table.sort_values(["workload", "strategy", "gc_mode"]).iterrows():
+    shown = pd.concat([table, without], ignore_index=True) if len(without) else table
+    for _, r in shown.sort_values(["workload", "strategy", "live_objects", "gc_mode"]).iterrows():
         rows.append([r["strategy"], r["workload"], gc.MODE_TEXT.get(r["gc_mode"], r["gc_mode"]),
+                     num(r["live_objects"]),
                      num(r["offered_rps"]) if r["rate"] else "closed", num(r["collections_per_s"]),
-                     sig(r["gc_pause_max_ms"]), percent(r["paused_share"], 2), ms(r["p99_us"]),
-                     ms(r["p999_us"]), ms(r["max_us"]), str(int(r["repeats"])), r["scope"]])
-    blocks.append(Table(["strategy", "workload", "collector", "offered req/s", "collections/s",
+                     num(r["full_collections"]), sig(r["full_pause_ms"]), sig(r["gc_pause_max_ms"]),
+                     percent(r["paused_share"], 2), ms(r["p99_us"]), ms(r["p999_us"]),
+                     ms(r["max_us"]), num(r["rss_mb"]), str(int(r["repeats"])), r["scope"]])
+    left_out = frame.attrs.get("left_out", [])
+    blocks.append(Table(["strategy", "workload", "collector", "live objects", "offered req/s",
+                         "collections/s", "full collections", "longest full ms",
                          "longest pause ms", "window paused", "p99 ms", "p99.9 ms", "max ms",
-                         "repeats", "gc scope"], rows,
+                         "RSS MiB", "repeats", "gc scope"], rows,
                         caption="Medians over the ok repeats; "
-                                f"{frame.attrs.get('left_out', 0)} cell(s) left out, flagged "
-                                "loadgen_lagging (G) or busy_machine (B). "
-                                "gc scope `window`: exactly the measured window; `cell`: the whole "
-                                "cell, warm-up included (too many pauses to keep each).",
-                        numeric=set(range(3, 11))))
-    sets = gc.mode_sets(table)
+                                f"{len(left_out)} cell(s) left out, flagged loadgen_lagging (G), "
+                                "loadgen_bound (L), busy_machine (B) or with errors: their latency "
+                                "is not the server's. Full collections: generation 2, in one "
+                                "window (0: none fell inside it, and its tail says nothing about "
+                                "them). gc scope `window`: exactly the measured window; `cell`: the "
+                                "whole cell, warm-up included (too many pauses to keep each).",
+                        numeric=set(range(3, 15))))
+    sets = gc.heap_sets(table)
     if sets:
-        note = f"{sets[0].rate} req/s offered" if sets[0].rate else "closed loop"
-        blocks.append(figure(partial(plots.gc_tail, note, sets, an.series_of({s.strategy for s in sets})),
-                             "fig-gc-modes.png", "The tail with the collector on, off and frozen",
-                             "Same workload and offered rate in each mode; bars: the repeats' "
-                             "min–max. Where bars overlap there is no measurable difference."))
+        found = sets[0]
+        reference = without[(without["rate"].astype(str) == found.rate)
+                            & (without["cores"] == found.cores) & (without["users"] == found.users)]
+        note = (f"{found.rate} of capacity" if found.rate.endswith("x") else
+                f"{found.rate} req/s" if found.rate else "closed loop")
+        blocks.append(figure(
+            partial(plots.gc_heap, note, sets, gc.heap_sets(reference), an.series_of(
+                {s.strategy for s in sets} | set(reference["strategy"]))),
+            "fig-gc-heap.png", "Pauses and the tail against the live heap",
+            "Each server process held a live heap of this many objects, churned by the "
+            "requests; the collector on, off and frozen (gc.freeze() of the built heap), and a "
+            "server with no collector holding the same heap (grey). Left: the longest full "
+            "collection in a window; then p99.9 and max latency of the same cells. Bars: the "
+            "repeats' min–max; where bars overlap there is no measurable difference. Flagged "
+            "cells are left out, never drawn.", strategies=False))
     cell_id = gc.timeline_cell(an.run, frame)
     if cell_id is not None:
         x, maxima, pauses = gc.timeline(an.run, cell_id)
@@ -66,5 +88,5 @@ def gc_blocks(an: Analysis) -> list:
                              f"{len(pauses)} collector pauses that began in it (the server's "
                              f"record, longest {sig(longest)} ms), on the same clock: a spike "
                              "that starts where a pause does is that pause. The cell with the "
-                             "longest pause is shown.", strategies=False))
+                             "largest full collection is shown.", strategies=False))
     return blocks

@@ -12,6 +12,7 @@ import sys
 
 from . import contract, gcstats
 from .contract import Call, HttpError
+from .heap import Heap
 from .registry import Strategy
 from .work import Work
 
@@ -20,8 +21,12 @@ Response = tuple[int, bytes, str]  # status, JSON body, Allow header ("" if none
 
 class App:
     def __init__(self, spec: Strategy, store, work: Work, keys: int, workers: int,
-                 gc_slots: list | None = None, gc_mode: str = "default") -> None:
+                 gc_slots: list | None = None, gc_mode: str = "default",
+                 heap: Heap | None = None) -> None:
         self.spec, self.store, self.work, self.keys, self.workers = spec, store, work, keys, workers
+        # This process's live heap (--live-objects): built before the server is, read
+        # and churned by every state request.
+        self.heap = heap or Heap()
         # The slots gcstats.Monitor writes this server's collections into (one per
         # process); None: no monitor, and /stats has no "gc".
         self.gc_slots, self.gc_mode = gc_slots, gc_mode
@@ -37,7 +42,8 @@ class App:
     def health(self) -> bytes:
         return contract.dumps({"status": "ok", "strategy": self.spec.name,
                                "workers": self.workers, "pid": os.getpid(),
-                               "python": self._python, "gil_enabled": self._gil_enabled})
+                               "python": self._python, "gil_enabled": self._gil_enabled,
+                               "heap": self.heap.describe()})
 
     def stats(self, totals, requests: int) -> bytes:
         doc = {"sum": totals.sum, "incr_applied": totals.incr_applied,
@@ -62,6 +68,7 @@ class App:
             if call.op in contract.STATE_OPS:
                 self.work.cpu()
                 self.work.litter()
+                self.heap.touch()
                 self.work.io()
                 result = getattr(self.store, call.op)(*call.args)
                 return 200, contract.result_body(call, result), ""
@@ -77,6 +84,7 @@ class App:
             if call.op in contract.STATE_OPS:
                 self.work.cpu()
                 self.work.litter()
+                self.heap.touch()
                 await self.work.aio()
                 result = await getattr(self.store, call.op)(*call.args)
                 return 200, contract.result_body(call, result), ""

@@ -27,7 +27,8 @@ and ``ensure_built`` (called by ``serve``, ``verify`` and a run) runs the
 build; keeping it current after an edit is the build tool's job (``make
 rust``). The server is started as
 ``serve... --name NAME --port P --host H --keys K --cpu-us U --hold-us U
---io-ms M [--workers N]`` and must speak CONTRACT.md.
+--io-ms M [--workers N] [--live-objects N --churn S]`` and must speak
+CONTRACT.md.
 """
 from __future__ import annotations
 
@@ -160,13 +161,18 @@ def ensure_built(manifest: Manifest) -> None:
 
 
 def command(manifest: Manifest, name: str, port: int, host: str, workers: int | None,
-            keys: int, cpu_us: float, hold_us: float, io_ms: float) -> list[str]:
-    """The server's argv: the manifest's command and the contract's flags."""
+            keys: int, cpu_us: float, hold_us: float, io_ms: float,
+            live_objects: int = 0, churn: float = 0.0) -> list[str]:
+    """The server's argv: the manifest's command and the contract's flags. The live heap's
+    flags only when a heap is asked for, so a server that predates them still starts
+    without one."""
     argv = [*manifest.serve, "--name", name, "--port", str(port), "--host", host,
             "--keys", str(keys), "--cpu-us", f"{cpu_us:g}", "--hold-us", f"{hold_us:g}",
             "--io-ms", f"{io_ms:g}"]
     if workers is not None:
         argv += ["--workers", str(workers)]
+    if live_objects:
+        argv += ["--live-objects", str(live_objects), "--churn", f"{churn:g}"]
     return argv
 
 

@@ -36,6 +36,9 @@ same for the garbage collector: every worker and helper (not the leader, which
 serves nothing) records its collections in its own shared slot (gcstats.py),
 and /stats's ``gc`` covers them all. The GC mode is applied in each child once
 it is built, since gc.freeze() only freezes the objects alive when it is called.
+
+The live heap (--live-objects, heap.py): every worker builds its own after the
+fork, before it says it is ready (a per-process cache); helpers hold none.
 """
 from __future__ import annotations
 
@@ -56,7 +59,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn, Protocol
 
-from . import gcstats, registry
+from . import gcstats, heap, registry
 from .app import App
 from .serving import (
     THREAD_WORKERS,
@@ -71,7 +74,7 @@ from .serving import (
 from .work import Work
 
 EXIT_CHILD_DIED = 3
-READY_TIMEOUT_S = 15.0
+READY_TIMEOUT_S = 15.0   # plus the time a worker may take to build its live heap
 STOP_GRACE_S = 3.0
 MAX_RESPAWNS_PER_MINUTE = 10  # beyond this a worker is crash-looping: stop loudly instead
 
@@ -117,8 +120,8 @@ class ProcessApp(App):
 
     def __init__(self, spec: registry.Strategy, store, work: Work, keys: int, workers: int,
                  counts: memoryview, index: int, threads: bool, gc_slots: list,
-                 gc_mode: str) -> None:
-        super().__init__(spec, store, work, keys, workers, gc_slots, gc_mode)
+                 gc_mode: str, live: heap.Heap | None = None) -> None:
+        super().__init__(spec, store, work, keys, workers, gc_slots, gc_mode, live)
         self._counts, self._index = counts, index
         self._requests = itertools.count(counts[index] + 1)  # a respawned worker carries on
         # Orders this process's threads only (never another process): without it a
@@ -148,8 +151,9 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, strategy: str) -> None:
+    def __init__(self, strategy: str, ready_timeout: float = READY_TIMEOUT_S) -> None:
         self.strategy = strategy
+        self.ready_timeout = ready_timeout
         self.leader = os.getpid()
         self.children: dict[int, Child] = {}
         self._respawns: deque[float] = deque()
@@ -166,7 +170,7 @@ class Supervisor:
         os.close(write_fd)
         self.children[pid] = child
         try:
-            readable, _, _ = select.select([read_fd], [], [], READY_TIMEOUT_S)
+            readable, _, _ = select.select([read_fd], [], [], self.ready_timeout)
             ready = bool(readable) and os.read(read_fd, 1) == b"r"
         finally:
             os.close(read_fd)
@@ -301,8 +305,9 @@ def _worker_body(spec: registry.Strategy, layout: Layout, opts: Options, work: W
         listener = listen(host, port, reuse_port=True)
         store = layout.attach(index)
         threads = layout.http == "threads"
+        live = heap.Heap(opts.live_objects, opts.churn)  # this worker's own, before start_gc
         app = ProcessApp(spec, store, work, opts.keys, workers, counts, index, threads,
-                         gc_slots, opts.gc)
+                         gc_slots, opts.gc, live)
         start_gc(opts.gc, gc_slots[index])
         ready()
         if threads:  # each worker: a thread per connection, up to the threads model's cap
@@ -325,7 +330,8 @@ def run(spec: registry.Strategy, opts: Options, work: Work, workers: int) -> Non
     gc_slots = [gc_memory[gcstats.SLOT * n:gcstats.SLOT * (n + 1)]
                 for n in range(workers + len(helpers))]
     reserved = _reserve(opts.host, opts.port)
-    supervisor = Supervisor(spec.name)
+    supervisor = Supervisor(spec.name,
+                            READY_TIMEOUT_S + heap.BUILD_S_PER_OBJECT * opts.live_objects)
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)  # taken by sigtimedwait
     code = 0
     try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import gcstats, registry
+from . import gcstats, heap, registry
 from .app import App
 from .serving import (
     THREAD_WORKERS,
@@ -53,6 +53,7 @@ def check_options(spec: registry.Strategy, opts: Options) -> int:
         raise ValueError(f"--keys must be in 1..10000000, got {opts.keys}")
     if not 0 <= opts.port <= 65535:
         raise ValueError(f"--port must be in 0..65535, got {opts.port}")
+    heap.check(opts.live_objects, opts.churn)
     if opts.gc not in gcstats.MODES:
         raise ValueError(f"--gc must be one of {', '.join(gcstats.MODES)}, got {opts.gc!r}")
     low, high = SWITCH_INTERVAL_BOUNDS_S
@@ -78,13 +79,14 @@ def run(spec: registry.Strategy, opts: Options) -> None:
     workers = check_options(spec, opts)
     if spec.manifest is not None:  # another language: this process becomes that server
         # --garbage, --gc and --switch-interval are CPython's (its collector, its GIL):
-        # checked like every flag, and meaningless to a server without them.
+        # checked like every flag, and meaningless to a server without them. The live
+        # heap is passed on: the server without a collector holds the same objects.
         from . import foreign
         Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.garbage, measure=False)  # checks
         registry.build(spec)  # its program, if missing (discovery never builds)
         foreign.exec_server(foreign.command(
             spec.manifest, spec.name, opts.port, opts.host, opts.workers, opts.keys,
-            opts.cpu_us, opts.hold_us, opts.io_ms))
+            opts.cpu_us, opts.hold_us, opts.io_ms, opts.live_objects, opts.churn))
     work = Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.garbage)
     if opts.switch_interval is not None:
         # Before any fork: the interval is interpreter state, so forked workers inherit it.
@@ -96,7 +98,8 @@ def run(spec: registry.Strategy, opts: Options) -> None:
     assert spec.factory is not None, "a foreign strategy is exec'd, never built here"
     store = spec.factory(opts.keys, work)
     slot = gcstats.local_slot()
-    app = App(spec, store, work, opts.keys, workers, [slot], opts.gc)
+    live = heap.Heap(opts.live_objects, opts.churn)  # before start_gc: freeze freezes it
+    app = App(spec, store, work, opts.keys, workers, [slot], opts.gc, live)
     start_gc(opts.gc, slot)
     listener = listen(opts.host, opts.port)
     # a thread per connection, at most `workers` at once; one event loop takes any number

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from . import gcstats, registry
 from .app import App
+from .heap import DEFAULT_CHURN
 
 THREAD_WORKERS = 1024  # default connection cap of the threads model (see threaded.py)
 BACKLOG = 1024         # pending connections the kernel queues per listening socket
@@ -34,6 +35,8 @@ class Options:
     hold_us: float = 0
     io_ms: float = 0
     garbage: int = 0
+    live_objects: int = 0                 # heap.py: the live heap each serving process holds
+    churn: float = DEFAULT_CHURN          # share of state requests that replace heap entries
     gc: str = "default"                   # gcstats.MODES
     switch_interval: float | None = None  # seconds; None: CPython's default (5 ms)
 

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::contract::{self, Call};
+use crate::heap::Heap;
 use crate::state::Store;
 use crate::work::Work;
 
@@ -24,6 +25,7 @@ pub struct App<S: Store> {
     pub workers: usize,
     pub work: Work,
     pub store: S,
+    pub heap: Heap, // --live-objects: read and churned by every state request
     requests: AtomicU64, // every request answered by the app, this one included, errors too
 }
 
@@ -32,8 +34,8 @@ fn ok(body: Vec<u8>) -> Response {
 }
 
 impl<S: Store> App<S> {
-    pub fn new(name: String, keys: usize, workers: usize, work: Work, store: S) -> Self {
-        App { name, keys, workers, work, store, requests: AtomicU64::new(0) }
+    pub fn new(name: String, keys: usize, workers: usize, work: Work, store: S, heap: Heap) -> Self {
+        App { name, keys, workers, work, store, heap, requests: AtomicU64::new(0) }
     }
 
     pub fn begin(&self, method: &[u8], target: &[u8], body: &[u8]) -> Step {
@@ -45,10 +47,11 @@ impl<S: Store> App<S> {
                 allow: err.allow,
             }),
             Ok(Call::Health) => Step::Answer(ok(format!(
-                "{{\"status\":\"ok\",\"strategy\":{},\"workers\":{},\"pid\":{},\"language\":\"rust\"}}",
+                "{{\"status\":\"ok\",\"strategy\":{},\"workers\":{},\"pid\":{},\"language\":\"rust\",\"heap\":{}}}",
                 contract::quote(&self.name),
                 self.workers,
-                std::process::id()
+                std::process::id(),
+                self.heap.describe()
             )
             .into_bytes())),
             Ok(Call::Stats) => {
@@ -64,6 +67,7 @@ impl<S: Store> App<S> {
     }
 
     pub fn apply(&self, call: Call) -> Response {
+        self.heap.touch();
         let (value, other) = match call {
             Call::Get(key) => (self.store.get(key), 0),
             Call::Incr(key, by) => (self.store.incr(key, by), 0),

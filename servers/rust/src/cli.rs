@@ -4,6 +4,7 @@
 use std::net::TcpListener;
 use std::os::unix::io::AsRawFd;
 
+use crate::heap;
 use crate::work::Work;
 
 pub const THREAD_WORKERS: usize = 1024; // the threads model's default connection cap
@@ -15,6 +16,8 @@ pub struct Options {
     pub workers: Option<usize>,
     pub keys: usize,
     pub work: Work,
+    pub live_objects: usize,       // heap.rs: the live heap the server holds
+    pub churn: f64,
 }
 
 /// A one-line error and exit status 2, as `sharebench serve` does.
@@ -44,6 +47,8 @@ pub fn parse(default_name: &str) -> Options {
         workers: None,
         keys: 1024,
         work: Work::default(),
+        live_objects: 0,
+        churn: heap::DEFAULT_CHURN,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut pairs = args.chunks(2);
@@ -66,12 +71,21 @@ pub fn parse(default_name: &str) -> Options {
             "--loops-per-us" => {
                 let _: f64 = number(flag, value);
             }
+            "--live-objects" => opts.live_objects = number(flag, value),
+            "--churn" => opts.churn = number(flag, value),
             _ => fail(&format!("unknown flag {:?}; valid: --name --host --port --workers --keys \
-                                --cpu-us --hold-us --io-ms", flag)),
+                                --cpu-us --hold-us --io-ms --live-objects --churn", flag)),
         }
     }
     if !(1..=10_000_000).contains(&opts.keys) {
         fail(&format!("--keys must be in 1..10000000, got {}", opts.keys));
+    }
+    if opts.live_objects > heap::MAX_LIVE_OBJECTS {
+        fail(&format!("--live-objects must be an integer in 0..{}, got {}",
+                      heap::MAX_LIVE_OBJECTS, opts.live_objects));
+    }
+    if !(0.0..=1.0).contains(&opts.churn) {
+        fail(&format!("--churn must be a share of requests in 0..1, got {}", opts.churn));
     }
     if opts.workers == Some(0) {
         fail("--workers must be at least 1, got 0");

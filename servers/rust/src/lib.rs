@@ -5,6 +5,7 @@
 //! - `http`: HTTP/1.1 framing, the same limits and rejections as servers/core/threaded.py;
 //! - `json`, `contract`: routing, validation and response shapes (servers/core/contract.py);
 //! - `app`: one request minus the socket, the request counter, /health and /stats;
+//! - `heap`: the live heap of --live-objects, read and churned by state requests;
 //! - `state`: the counters and their read–hold–write steps (servers/core/state.py);
 //! - `work`: the work knobs, costed on the thread's CPU clock;
 //! - `threaded`: the threads model (a thread per connection, `--workers` caps them);
@@ -12,6 +13,7 @@
 pub mod app;
 pub mod cli;
 pub mod contract;
+pub mod heap;
 pub mod http;
 pub mod json;
 pub mod state;

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use crate::app::App;
 use crate::cli::{self, Options};
 use crate::http::{self, Framed};
+use crate::heap::Heap;
 use crate::state::{lock, Store};
 
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -86,8 +87,9 @@ pub fn main<S: Store>(opts: Options, store: impl FnOnce(usize, crate::work::Work
     cli::exit_on_signals();
     cli::report_panics();
     let workers = opts.workers.unwrap_or(cli::THREAD_WORKERS);
+    let heap = Heap::new(opts.live_objects, opts.churn); // built before the ready line
     let app = Arc::new(App::new(opts.name.clone(), opts.keys, workers, opts.work,
-                                store(opts.keys, opts.work)));
+                                store(opts.keys, opts.work), heap));
     let listener = cli::listen(&opts);
     cli::announce(&opts, &listener, workers, Some(workers));
     serve(app, listener, workers)

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sharebench::app::{App, Step};
+use sharebench::heap::Heap;
 use sharebench::http::{self, Framed};
 use sharebench::state::Locked;
 use sharebench::threaded::{HEAD_TIMEOUT, IDLE_TIMEOUT};
@@ -26,8 +27,9 @@ fn main() {
     cli::exit_on_signals(); // before the runtime starts its threads
     cli::report_panics();
     let workers = opts.workers.unwrap_or_else(cli::cores);
+    let heap = Heap::new(opts.live_objects, opts.churn); // built before the ready line
     let app: Shared = Arc::new(App::new(opts.name.clone(), opts.keys, workers, opts.work,
-                                        Locked::new(opts.keys, opts.work)));
+                                        Locked::new(opts.keys, opts.work), heap));
     let std_listener = cli::listen(&opts);
     cli::announce(&opts, &std_listener, workers, None); // tasks, not threads: no cap
     let runtime = tokio::runtime::Builder::new_multi_thread()
