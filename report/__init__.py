@@ -4,7 +4,7 @@ It reads only results/ (the contract is results/README.md) and never imports
 the servers or the load tests. Public API:
 
     build_report(run_dir) -> Built          write report.html, report.md and fig-*.png
-    summarise(run_dir) -> list[str]         the five-line summary alone, nothing written
+    summarise(run_dir) -> list[str]         the terminal summary alone, nothing written
     compare_runs(a, b, threshold) -> Comparison
     render_comparison(comparison) -> str    the Markdown `sharebench compare` prints
     write_comparison(comparison, out_dir) -> list[Path]
@@ -18,12 +18,12 @@ from pathlib import Path
 from results.atomic import write_bytes
 
 from .analysis import analyse
-from .claims import claims
+from .claims import Claim, claims
 from .compare import Comparison, compare_runs, write_comparison
 from .compare import render as render_comparison
-from .findings import five_lines
 from .load import Run, RunWarning, load_run
 from .render import to_html, to_markdown
+from .terminal import summary_lines
 
 __all__ = ["Built", "Comparison", "Run", "RunWarning", "SECTION_IDS", "build_report", "compare_runs",
            "load_run", "render_comparison", "summarise", "write_comparison"]
@@ -45,8 +45,9 @@ class Built:
     html: Path
     markdown: Path
     images: list[Path]
-    summary: list[str]                                   # the five lines
+    summary: list[str]                                   # the terminal summary: alerts, two tables
     problems: list[str] = field(default_factory=list)    # what could not be read
+    claims: list[Claim] = field(default_factory=list)    # the verdicts and their judgements
 
 
 def build_report(run_dir: str | Path, out_dir: str | Path | None = None,
@@ -56,7 +57,8 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None,
     from .sections import document
     run = load_run(run_dir)
     analysis = analyse(run)
-    doc = document(analysis, figures)
+    found = claims(analysis)
+    doc = document(analysis, found, figures)
     out = Path(out_dir) if out_dir is not None else Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(FIGURE_GLOB):  # ours: a rebuild must not leave last build's figures
@@ -71,11 +73,11 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None,
               "(manifest.json, cells/, cells.csv) alone.")
     write_bytes(out / "report.md", to_markdown(doc, footer).encode())
     write_bytes(out / "report.html", to_html(doc, footer.replace("`", "")).encode())
-    return Built(out / "report.html", out / "report.md", images, five_lines(analysis, claims(analysis)),
-                 list(run.problems))
+    return Built(out / "report.html", out / "report.md", images, summary_lines(analysis, found),
+                 list(run.problems), found)
 
 
 def summarise(run_dir: str | Path) -> list[str]:
-    """The five-line summary of one run, from its numbers alone (no document, no figure)."""
+    """The terminal summary of one run, from its numbers alone (no document, no figure)."""
     analysis = analyse(load_run(run_dir))
-    return five_lines(analysis, claims(analysis))
+    return summary_lines(analysis, claims(analysis))

@@ -19,7 +19,7 @@ from results.schema import DISQUALIFYING, NOISY_CV
 
 from .aggregate import aggregate, reference_engine, reference_users
 from .load import Run
-from .style import Series, colour_slots
+from .style import Series, make_series
 from .usl import USLFit, fit_usl
 
 ROLE_ORDER = {"safe": 0, "no-state": 1, "unsafe": 2}
@@ -236,8 +236,8 @@ def analyse(run: Run) -> Analysis:
                                           ROLE_ORDER.get(safety[s], 3),
                                           -(peak.get(s, 0) if pd.notna(peak.get(s, 0)) else 0), s))
     traits = {n: dict(d) for n, d in declared.items() if isinstance(d, dict)}
-    slots = colour_slots({s: str(traits.get(s, {}).get("discipline") or s) for s in safety})
-    series = [Series(s, safety[s], slots[s], model[s]) for s in order]
+    series = make_series(order, safety, model, language,
+                         {s: str(traits.get(s, {}).get("discipline") or s) for s in order})
     workloads = sorted(groups["workload"].unique()) if len(groups) else []
     ref_engine = {w: reference_engine(groups, w) for w in workloads}
     ref_users = {w: reference_users(groups[groups["engine"] == ref_engine[w]], w) for w in workloads}

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import connections, gc, openloop
+from .adapters import async_judgement, gc_judgement
 from .aggregate import flagged, marks
-from .analysis import PYTHON, Analysis, best, correctness, env_value, overlap, scaling, stress_races
+from .analysis import PYTHON, Analysis, best, clean, correctness, env_value, overlap, scaling, stress_races
 from .findings import cores_text, is_io, mark_suffix, ranking
-from .judgement import Judgement, Side, judge
-from .style import ms, num, percent, ratio, sig
+from .gc_judgement import Side, TailJudgement, compare_tails
+from .judgement import STRENGTHS, Judgement, not_judged, relative_range, weakest, widest
+from .style import ms, num, percent, ratio, sig, slug
 
 
 @dataclass
@@ -26,21 +28,67 @@ class Claim:
     answer: str             # the sentence with numbers
     evidence: list[str] = field(default_factory=list)
     section: str = ""       # where the numbers are shown
-    # What the verdict rests on, as data: connections.Judgement (async), or
-    # judgement.Judgement.to_dict() (gc).
-    judgement: connections.Judgement | dict | None = None
+    # What the verdict rests on (report/judgement.py), one per part of the claim (e.g.
+    # CPython and Rust); the verdict is written from them.
+    judgements: list[Judgement] = field(default_factory=list)
+    figure: str = ""        # the figure file its numbers are drawn in, when there is one
+    # The async claim's own record of the connection sweep (report/connections.py): which
+    # lines held at each count, costs per connection; `judgements` is read from it.
+    sweep: connections.Judgement | None = None
+    # The GC claim's comparisons of tails per live heap (report/gc_judgement.py,
+    # TailJudgement.to_dict()); `judgements` is read from it.
+    tails: dict | None = None
+
+    def judge(self, *judgements: Judgement) -> None:
+        """Set the judgements and the verdict written from them: one judgement's verdict,
+        or each labelled part's ("CPython: …; Rust: …")."""
+        self.judgements = list(judgements)
+        if len(judgements) == 1:
+            self.verdict = judgements[0].verdict
+        elif judgements:
+            self.verdict = "; ".join(f"{j.label}: {j.verdict}" if j.label else j.verdict
+                                     for j in judgements)
+
+    @property
+    def strength(self) -> str:
+        return weakest(self.judgements)
 
 
 SOURCES = {"own": "“Understanding Rust Ownership and Borrowing for Server Concurrency” (seeds/000)",
            "cacm": "“Leveraging Rust in High-Performance Web Services”, CACM (seeds/003)"}
 
 
+def _group_range(row) -> float:
+    """The relative min–max range of one group's req/s repeats (NaN with one repeat)."""
+    return relative_range(row.get("rps_min"), row.get("rps_max"), row.get("rps"), row.get("ok"))
+
+
+def _speedup_parts(sc: dict) -> tuple[float, int]:
+    """(spread, repeats) behind a speedup: its two core counts' groups."""
+    rows = (sc["low"], sc["high"])
+    return widest(_group_range(r) for r in rows), int(min(r["ok"] for r in rows))
+
+
 def claim_discipline(an: Analysis) -> Claim:
     claim = Claim("discipline", "The sharing discipline (ownership, locks, message passing) "
                   "decides how a server uses multiple cores.",
                   f"{SOURCES['own']}; {SOURCES['cacm']}", "not measured", "", section="scaling")
-    speed: dict[str, list[tuple[str, str, float]]] = {}
+    cpython, answer = _discipline_cpython(an, claim)
+    references = _discipline_reference(an, claim)
+    claim.judge(cpython, *[j for j, _ in references])
+    claim.answer = " ".join([f"CPython: {answer}" if references else answer]
+                            + [text for _, text in references])
+    if workload := next((w for w in an.workloads if an.at_ref(w)["cores"].nunique() > 1), None):
+        claim.figure = f"fig-scaling-{slug(workload)}.png"
+    return claim
+
+
+def _discipline_cpython(an: Analysis, claim: Claim) -> tuple[Judgement, str]:
+    """CPython's part: do its process variants gain from more cores where its in-process
+    disciplines (threads, async: one GIL) do not? (judgement, sentence)."""
+    speed: dict[str, list[tuple[str, str, float, dict]]] = {}
     flagged_high = False
+    left_out = 0
     for workload in an.workloads:
         for strategy in an.order:
             sc = scaling(an, workload, strategy)
@@ -49,6 +97,7 @@ def claim_discipline(an: Analysis) -> Claim:
                 continue
             flagged_high |= flagged(sc["high"])
             usable = sc["measurable"] and sc["clean"]
+            left_out += not sc["clean"]
             claim.evidence.append(f"{workload}: {strategy} ({an.model[strategy]}) {ratio(sc['speedup'])} "
                                   f"from {int(sc['low']['cores'])} to {cores_text(sc['high']['cores'])}"
                                   + (f" [{marks(sc['high'])}]" if flagged(sc["high"]) else "")
@@ -56,53 +105,105 @@ def claim_discipline(an: Analysis) -> Claim:
                                       "flagged" if not sc["clean"] else "repeats overlap")))
             # A speedup whose repeats overlap is "no change": 1.0 for the verdict.
             speed.setdefault(an.model[strategy], []).append(
-                (workload, strategy, sc["speedup"] if usable else 1.0))
-    reference = _discipline_reference(an, claim)
+                (workload, strategy, sc["speedup"] if usable else 1.0, sc))
+    what = "speedup from the fewest to the most cores"
     if not speed:
-        claim.answer = "Not measured in this run: every strategy was measured at one core count only."
-        if reference:
-            claim.verdict, claim.answer = reference[0] + "; CPython: not measured", reference[1] + " " + claim.answer
-        return claim
+        return (not_judged("not measured", what, "CPython"),
+                "Not measured in this run: every strategy was measured at one core count only.")
     in_process = [v for model in ("threads", "async") for v in speed.get(model, [])]
     procs = speed.get("processes", [])
-    top_in = max((v[2] for v in in_process), default=float("nan"))
-    if procs and in_process:
-        top_proc = max(procs, key=lambda v: v[2])
-        if top_proc[2] > 1.0 and top_proc[2] - top_in > 0.2:
-            claim.verdict = "not in CPython: the execution model decides"
-            claim.answer = (f"No in-process discipline gains measurably beyond {ratio(top_in)} with more "
-                            f"cores, whatever it shares and how; the process variant {top_proc[1]} "
-                            f"reaches {ratio(top_proc[2])} ({top_proc[0]}). In CPython the GIL, "
-                            "and so the choice of threads vs processes, decides multicore behaviour; "
-                            "the discipline decides the single-core rate.")
+
+    def top(entries):  # the largest counted speedup; among none counted, the largest measured
+        return max(entries, key=lambda v: (v[2], v[3]["speedup"])) if entries else None
+    top_in, top_proc = top(in_process), top(procs)
+    top_value = top_in[2] if top_in else float("nan")
+    if top_proc is not None and top_in is not None:
+        decides = top_proc[2] > 1.0 and top_proc[2] - top_value > 0.2
+        verdict = "not in CPython: the execution model decides" if decides else "no measurable difference"
+        # One comparison per workload (its best process variant against its best in-process
+        # discipline, or the best anywhere when it measured none at two core counts): the
+        # firmest of those that agree with the verdict carries it.
+        found = []
+        for workload in dict.fromkeys(v[0] for v in procs):
+            proc = top([v for v in procs if v[0] == workload])
+            rival = top([v for v in in_process if v[0] == workload]) or top_in
+            differs = proc[2] > 1.0 and proc[2] - rival[2] > 0.2
+            found.append(_speedups_judgement(verdict, what, proc, rival, differs, left_out))
+        agree = [j for j in found if j.differs == decides] or found
+        judgement = max(agree, key=lambda j: (-STRENGTHS.index(j.strength), _finite(j.separation)))
+        if decides:
+            answer = (f"No in-process discipline gains measurably beyond {ratio(top_value)} with more "
+                      f"cores, whatever it shares and how; the process variant {top_proc[1]} "
+                      f"reaches {ratio(top_proc[2])} ({top_proc[0]}). In CPython the GIL, "
+                      "and so the choice of threads vs processes, decides multicore behaviour; "
+                      "the discipline decides the single-core rate.")
         else:
-            claim.verdict = "no measurable difference"
-            claim.answer = (f"Neither in-process disciplines (≤ {ratio(top_in)}) nor process variants "
-                            f"(≤ {ratio(top_proc[2])}) gained measurably from more cores in this run "
-                            "(speedups whose repeats overlap count as none).")
+            answer = (f"Neither in-process disciplines (≤ {ratio(top_value)}) nor process variants "
+                      f"(≤ {ratio(top_proc[2])}) gained measurably from more cores in this run "
+                      "(speedups whose repeats overlap count as none).")
     else:
-        claim.verdict = "not in CPython: the GIL decides"
-        claim.answer = (f"Every discipline measured runs in one CPython process and none gains "
-                        f"measurably more than {ratio(top_in)} from more cores: the GIL serialises "
-                        "them all, whatever the discipline. No process variant was in this run to "
-                        "show the alternative.")
+        only = top_in if top_in is not None else top_proc
+        assert only is not None
+        spread, repeats = _speedup_parts(only[3])
+        judgement = Judgement("not in CPython: the GIL decides",
+                              f"the best in-process {what} against none (1.00×)",
+                              f"speedup {_shown(only)}", only[2], spread, repeats,
+                              False, left_out, "CPython")
+        answer = (f"Every discipline measured runs in one CPython process and none gains "
+                  f"measurably more than {ratio(top_value)} from more cores: the GIL serialises "
+                  "them all, whatever the discipline. No process variant was in this run to "
+                  "show the alternative.")
     if flagged_high:
-        claim.answer += (" The higher-core cells are flagged (see Validity), which depresses "
-                         "their throughput; the conclusion holds only as far as those flags allow.")
-    if reference:
-        claim.verdict = f"{reference[0]}; CPython: {claim.verdict}"
-        claim.answer = f"{reference[1]} CPython: {claim.answer}"
-    return claim
+        answer += (" The higher-core cells are flagged (see Validity), which depresses "
+                   "their throughput; the conclusion holds only as far as those flags allow.")
+    return judgement, answer
 
 
-def _discipline_reference(an: Analysis, claim: Claim) -> tuple[str, str] | None:
+def _disciplines_judgement(verdict: str, workload: str, top: tuple, low: tuple, apart: bool,
+                           left_out: int, label: str) -> Judgement:
+    """The fastest discipline's throughput against the slowest's at the most cores."""
+    high_top, high_low = top[1]["high"], low[1]["high"]
+    return Judgement(verdict, f"the fastest and slowest discipline's throughput at the most cores "
+                     f"({workload}, {cores_text(high_top['cores'])})",
+                     f"{ratio(high_top['rps'] / high_low['rps'])} ({top[0]} vs {low[0]})",
+                     high_top["rps"] / high_low["rps"],
+                     widest(_group_range(r) for r in (high_top, high_low)),
+                     int(min(high_top["ok"], high_low["ok"])), apart, left_out, label)
+
+
+def _speedups_judgement(verdict: str, what: str, proc: tuple, rival: tuple, differs: bool,
+                        left_out: int) -> Judgement:
+    """A process variant's speedup against an in-process discipline's (entries of
+    _discipline_cpython: workload, strategy, counted speedup, scaling, ...)."""
+    spreads, repeats = zip(*(_speedup_parts(v[3]) for v in (proc, rival)))
+    where = proc[0] if proc[0] == rival[0] else f"{proc[0]}; {rival[1]} on {rival[0]}"
+    return Judgement(verdict, f"the best process variant's {what} against the best in-process "
+                     f"discipline's ({where}, {int(proc[3]['low']['cores'])}→"
+                     f"{cores_text(proc[3]['high']['cores'])})",
+                     f"speedup {_shown(proc)} vs {_shown(rival)}", proc[2] / rival[2], widest(spreads),
+                     min(repeats), differs, left_out, "CPython")
+
+
+def _finite(value: float) -> float:
+    return value if value == value else -1.0  # NaN (spread unknown) sorts last
+
+
+def _shown(entry: tuple) -> str:
+    """'1.75× global-lock-mp', with '(not counted)' when flagged or within the repeats."""
+    counted = entry[2] == entry[3]["speedup"] or (entry[3]["measurable"] and entry[3]["clean"])
+    return f"{ratio(entry[3]['speedup'])} {entry[1]}" + ("" if counted else " (not counted)")
+
+
+def _discipline_reference(an: Analysis, claim: Claim) -> list[tuple[Judgement, str]]:
     """The claim where no interpreter lock stands in the way (strategies that declare none,
-    the Rust ones here): on each workload, do the disciplines' throughput at the most cores,
-    or their speedups, differ measurably? (verdict part, answer part), or None when no such
-    strategy has two core counts."""
+    the Rust ones here): on each workload, do the disciplines' throughput at the most cores
+    differ measurably? One (judgement, sentence) per reference language with two core counts
+    measured."""
+    out = []
     for language in an.languages()[1:]:
         name = language.capitalize()
-        decided, parts = [], []
+        parts = []
+        compared: list[tuple[str, tuple, tuple, bool]] = []  # (workload, top, low, apart)
         for workload in an.workloads:
             found = []
             for strategy in an.order:
@@ -129,26 +230,31 @@ def _discipline_reference(an: Analysis, claim: Claim) -> tuple[str, str] | None:
             low = min(found, key=lambda f: f[1]["high"]["rps"])
             apart = (not overlap(top[1]["high"], low[1]["high"])
                      and top[1]["clean"] and low[1]["clean"])
+            compared.append((workload, top, low, apart))
             speeds = ", ".join(f"{s} {ratio(sc['speedup']) if ok else 'no measurable speedup'}"
                                for s, sc, ok in found)
             cores = cores_text(top[1]["high"]["cores"])
             if apart:
-                decided.append(workload)
                 parts.append(f"on {workload} at {cores} {top[0]} {num(top[1]['high']['rps'])} req/s "
                              f"against {low[0]}'s {num(low[1]['high']['rps'])} "
                              f"({ratio(top[1]['high']['rps'] / low[1]['high']['rps'])}); speedups {speeds}")
             else:
                 parts.append(f"on {workload} at {cores} no measurable difference between "
                              f"{top[0]} and {low[0]} (repeats overlap); speedups {speeds}")
-        if not parts:
+        if not compared:
             continue
-        # The workloads are in the answer: a verdict names the finding, so two runs that
-        # find the same thing say the same words.
-        verdict = (f"{name}: the discipline decides" if decided
-                   else f"{name}: no measurable difference between disciplines")
-        return verdict, (f"{name} (no interpreter lock, so the discipline should decide): "
-                         + "; ".join(parts) + ".")
-    return None
+        # The carrying comparison: the firmest of the workloads that agree with the verdict
+        # (any that decided, else all). The workloads are in the answer: a verdict names the
+        # finding, so two runs that find the same thing say the same words.
+        decided = any(c[3] for c in compared)
+        verdict = "the discipline decides" if decided else "no measurable difference between disciplines"
+        left_out = sum(not (c[1][1]["clean"] and c[2][1]["clean"]) for c in compared)
+        judged = [_disciplines_judgement(verdict, workload, top, low, apart, left_out, name)
+                  for workload, top, low, apart in compared if apart == decided]
+        judgement = max(judged, key=lambda j: (-STRENGTHS.index(j.strength), _finite(j.separation)))
+        out.append((judgement, f"{name} (no interpreter lock, so the discipline should decide): "
+                    + "; ".join(parts) + "."))
+    return out
 
 
 def claim_races(an: Analysis) -> Claim:
@@ -165,6 +271,7 @@ def claim_races(an: Analysis) -> Claim:
     if not at_default and not stress:
         claim.answer = ("Not measured in this run: no unsafe strategy with a correctness check ran, "
                         "and no preemption stress check was recorded.")
+        claim.judge(not_judged("not measured", "updates lost by unsynchronised sharing"))
         return claim
     claim.evidence = [f"{r.strategy}, benchmark cells: invariant held in {r.held} of {r.checked} "
                       f"cells, lost {num(r.lost)} of {num(r.acked)} acknowledged increments "
@@ -191,8 +298,8 @@ def claim_races(an: Analysis) -> Claim:
             parts.append(f"At the default switch interval the unsafe strategy lost no update in "
                          f"{int(unsafe['checked'].sum())} checked cells: scheduling luck, not safety.")
     raced = [n for n, e in stress.items() if e.get("races") is True]
+    judged = [n for n, e in stress.items() if not e.get("error")]
     if stress:
-        judged = [n for n, e in stress.items() if not e.get("error")]
         unjudged = [n for n in stress if n not in judged]
         text = (f"Under the preemption stress check (each server's switch interval "
                 f"{_interval_us(stress)}), {len(raced)} of {len(judged)} strategies judged lost "
@@ -206,22 +313,42 @@ def claim_races(an: Analysis) -> Claim:
         parts.append(text)
     saw = lost > 0 or bool(raced)
     if not saw and not at_default:
-        claim.verdict = "not observed"  # no unsafe strategy ran: nothing was expected to race
+        verdict = "not observed"  # no unsafe strategy ran: nothing was expected to race
     elif not saw:
-        claim.verdict = "not observed: the GIL hid the race"
+        verdict = "not observed: the GIL hid the race"
     elif an.racy:
-        claim.verdict = "confirmed, and a strategy declared safe races under preemption"
+        verdict = "confirmed, and a strategy declared safe races under preemption"
     elif at_default and safe["lost"].sum() > 0:
-        claim.verdict = "confirmed, and a safe strategy failed too"
+        verdict = "confirmed, and a safe strategy failed too"
     elif lost == 0:
-        claim.verdict = "confirmed under preemption: the default switch interval hid it"
+        verdict = "confirmed under preemption: the default switch interval hid it"
     else:
-        claim.verdict = "confirmed"
+        verdict = "confirmed"
+    claim.judge(_races_judgement(verdict, unsafe if at_default else unsafe.iloc[0:0], stress, raced,
+                                 judged))
     if saw:
         parts.append("In Python the race is a runtime bug the harness has to catch, where Rust's "
                      "borrow checker refuses to compile it.")
     claim.answer = " ".join(parts + [gil])
     return claim
+
+
+def _races_judgement(verdict: str, unsafe, stress: dict, raced: list[str],
+                     judged: list[str]) -> Judgement:
+    """Lost updates are an exact count: one proves the race. The carrying number is the share
+    lost where it was seen: the benchmark cells' when they lost any, else the stress check's."""
+    checks = int(unsafe["checked"].sum()) + len(judged)
+    lost, acked = float(unsafe["lost"].sum()), float(unsafe["acked"].sum())
+    where = "in the benchmark cells (default switch interval)"
+    if lost == 0 and raced:
+        lost = float(sum(stress[n].get("lost") or 0 for n in raced))
+        acked = float(sum(stress[n].get("acked") or 0 for n in raced))
+        where = "under the preemption stress check"
+    share = lost / acked if acked else (0.0 if checks else float("nan"))
+    return Judgement(verdict, f"updates lost by unsynchronised sharing {where}, in "
+                     f"{int(unsafe['checked'].sum())} checked cells and {len(judged)} stress checks",
+                     f"lost {num(lost)} of {num(acked)} ({percent(share, 1)})", share, 0.0, checks,
+                     lost > 0, ratio=False, exact=True)
 
 
 def _interval_us(stress: dict) -> str:
@@ -268,7 +395,7 @@ def io_workload(an: Analysis) -> str | None:
 def _async_by_connections(an: Analysis, claim: Claim) -> bool:
     """Judge the claim on the connection sweep (open loop, many connections held open, one
     modest total rate), when the run has one: True if it did. The judgement is kept as
-    data (connections.Judgement, in ``claim.judgement``); the sentence is written from it."""
+    data (connections.Judgement, in ``claim.sweep``); the sentence is written from it."""
     sweep = openloop.sweep_rows(openloop.groups(an.run))
     if sweep.empty:
         return False
@@ -280,7 +407,7 @@ def _async_by_connections(an: Analysis, claim: Claim) -> bool:
                               [s for s in python if an.model.get(s) == "threads"])
     if found is None:
         return False
-    claim.judgement = found
+    claim.sweep = found
     sweep = sweep.assign(label=sweep.apply(connections.label, axis=1))
     for users in sorted(sweep["users"].unique()):
         here = sweep[sweep["users"] == users]
@@ -433,7 +560,7 @@ def claim_gc(an: Analysis) -> Claim:
     found = sets[0]
     judged = _heap_judgement(found, frame, rust)
     judged.left_out = (frame.attrs.get("left_out", []) + rust.attrs.get("left_out", []))
-    claim.judgement = judged.to_dict()
+    claim.tails = judged.to_dict()
     for heap in found.heaps:
         for mode, row in found.by_heap[heap].items():
             claim.evidence.append(f"{found.strategy} ({found.model}), {_heap_text(heap)}, "
@@ -504,8 +631,8 @@ def _no_full(cells: pd.DataFrame) -> str:
             "says nothing about full collections" if empty else "")
 
 
-def _heap_judgement(found, frame: pd.DataFrame, rust: pd.DataFrame) -> Judgement:
-    judged = Judgement("gc", f"{found.strategy}: p99.9 with the collector on (and frozen) against "
+def _heap_judgement(found, frame: pd.DataFrame, rust: pd.DataFrame) -> TailJudgement:
+    judged = TailJudgement("gc", f"{found.strategy}: p99.9 with the collector on (and frozen) against "
                        f"the tail without a collector at each live-heap size, {_load_text(found)}",
                        "p999_us")
     for heap in found.heaps:
@@ -520,12 +647,12 @@ def _heap_judgement(found, frame: pd.DataFrame, rust: pd.DataFrame) -> Judgement
                 continue
             side = _side(f"{found.strategy}, collector {gc.MODE_TEXT[mode]}", mine, "p999_us")
             pauses = _side(side.label, mine, "full_pause_ms")  # what the tail is set against
-            judged.comparisons.append(judge({"live_objects": heap, "collector": gc.MODE_TEXT[mode]},
+            judged.comparisons.append(compare_tails({"live_objects": heap, "collector": gc.MODE_TEXT[mode]},
                                             "p999_us", side, ref, _no_full(mine),
                                             {"full_pause_ms": pauses}))
     on = [c for c in judged.comparisons if c.at["collector"] == "on" and c.judged]
     exceeding = [c for c in on if c.exceeds]
-    reversed_ = [c for c in on if judge(c.at, c.metric, c.b, c.a).exceeds]
+    reversed_ = [c for c in on if compare_tails(c.at, c.metric, c.b, c.a).exceeds]
     if exceeding:
         judged.finding, judged.at = "exceeds", {"live_objects": exceeding[0].at["live_objects"]}
     elif reversed_:
@@ -535,7 +662,7 @@ def _heap_judgement(found, frame: pd.DataFrame, rust: pd.DataFrame) -> Judgement
     return judged
 
 
-def _gc_verdict(judged: Judgement) -> str:
+def _gc_verdict(judged: TailJudgement) -> str:
     heap = (judged.at or {}).get("live_objects")
     if judged.finding == "exceeds":
         return (f"supported: from {_heap_text(heap)} the collector's pauses reach the tail" if heap
@@ -560,7 +687,7 @@ def _rust_rows(rust: pd.DataFrame, found) -> dict[tuple[str, int], pd.Series]:
     return rows
 
 
-def _heap_sentence(found, judged: Judgement, rust: pd.DataFrame, heap: int) -> str:
+def _heap_sentence(found, judged: TailJudgement, rust: pd.DataFrame, heap: int) -> str:
     """What one heap size showed: the collector's full collections, the tail on against
     without, frozen, and a strategy with no collector beside."""
     at = found.by_heap[heap]
@@ -601,7 +728,7 @@ def _span(side: Side) -> str:
     return ms(side.median)
 
 
-def _gc_conclusion(judged: Judgement) -> str:
+def _gc_conclusion(judged: TailJudgement) -> str:
     heap = (judged.at or {}).get("live_objects")
     if judged.finding == "exceeds":
         first = next(c for c in judged.comparisons if c.at == {"live_objects": heap, "collector": "on"})
@@ -642,10 +769,12 @@ def _tail_text(row) -> str:
 
 def claim_stateless(an: Analysis) -> Claim:
     claim = Claim("stateless", "Stateless handlers scale more easily than shared state.",
-                  SOURCES["own"], "not measured", "", section="scaling")
+                  SOURCES["own"], "not measured", "", section="summary")
     ceilings = [s for s in an.order if an.safety[s] == "no-state"]
+    what = "the stateless ceiling's throughput against the best safe strategy's"
     if not ceilings:
         claim.answer = "Not measured in this run: no stateless strategy ran."
+        claim.judge(not_judged("not measured", what))
         return claim
     ceiling = ceilings[0]
     rows = []
@@ -661,18 +790,51 @@ def claim_stateless(an: Analysis) -> Claim:
         if sc_c is not None and sc_s is not None:
             text += f"; speedup {ratio(sc_c['speedup'])} vs {ratio(sc_s['speedup'])}"
         claim.evidence.append(text)
-        rows.append((lead, top))
+        # Ahead or behind only when the repeats do not overlap; a flagged group decides nothing.
+        apart = not overlap(top, ranked[0]) and clean(top) and clean(ranked[0])
+        rows.append((lead, apart, workload, top, ranked[0]))
     if not rows:
         claim.answer = "Not measured in this run: no workload has both a stateless and a safe result."
+        claim.judge(not_judged("not measured", what))
         return claim
-    leads = [lead for lead, _ in rows]
-    bound = any(bool(top["loadgen_bound"]) for _, top in rows)
-    claim.verdict = "supported" if min(leads) >= 1.0 else "mixed"
+    ahead = [r for r in rows if r[1] and r[0] > 1]
+    behind = [r for r in rows if r[1] and r[0] < 1]
+    if ahead and not behind and len(ahead) == len(rows):
+        verdict = "supported"
+    elif behind and not ahead:
+        verdict = "contradicted"
+    elif not ahead and not behind:
+        verdict = "no measurable difference"
+    else:
+        verdict = "mixed"
+    # The carrying comparison is the weakest link: the smallest lead.
+    lead, apart, workload, top, safe = min(rows, key=lambda r: r[0])
+    claim.judge(Judgement(verdict, f"{what} on {workload}, where its lead is smallest",
+                          f"{ratio(lead)} ({ceiling} vs {safe['strategy']})", lead,
+                          widest(_group_range(r) for r in (top, safe)), int(min(top["ok"], safe["ok"])),
+                          apart, sum(not (clean(r[3]) and clean(r[4])) for r in rows)))
+    leads = [r[0] for r in rows]
+    bound = any(bool(r[3]["loadgen_bound"]) for r in rows)
+    level = [r[2] for r in rows if not r[1]]
     claim.answer = (f"With no state to share, {ceiling} served {ratio(min(leads))}–{ratio(max(leads))} the "
                     "throughput of the best safe strategy: the ceiling any sharing discipline pays against."
+                    + (f" On {', '.join(level)} the difference is not measurable (repeats overlap, or "
+                       "a flagged cell)." if level else "")
                     + (" Some of its cells were load-generator bound, so the true ceiling is higher." if bound else ""))
     return claim
 
 
 def claims(an: Analysis) -> list[Claim]:
-    return [claim_discipline(an), claim_races(an), claim_async(an), claim_gc(an), claim_stateless(an)]
+    """The five claims, each with the judgements its verdict rests on."""
+    found_async, found_gc = claim_async(an), claim_gc(an)
+    found_async.judge(async_judgement(an, found_async))
+    found_gc.judge(gc_judgement(found_gc))
+    if found_gc.judgements[0].measured:
+        found_gc.figure = "fig-gc-heap.png"
+    sweep = openloop.sweep_rows(openloop.groups(an.run))
+    # The sections draw the sweep's figure from the lines that kept their default --workers.
+    if (found_async.judgements[0].measured and not sweep.empty
+            and ((sweep["usable"] > 0) & (sweep["workers"] == 0)).any()):
+        found_async.figure = f"fig-connections-{slug(sweep['workload'].iloc[0])}.png"
+    return [claim_discipline(an), claim_races(an), found_async, found_gc, claim_stateless(an)]
+

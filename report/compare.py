@@ -4,7 +4,9 @@ Like asv, a change counts only when the repeats say it is real: a two-sided
 Mann–Whitney U test on the per-repeat values of A and B. With few repeats the
 test cannot reach the significance level whatever the data (3 vs 3 repeats:
 the smallest possible p is 0.1), and the verdict says so rather than guess.
-Like pytest-benchmark, it warns when the two runs' machines differ.
+Like pytest-benchmark, it warns when the two runs' machines differ. Above the cells, it
+lists the claims whose verdict differs between the runs, each with both judgements (what
+was compared, the effect, the spread, the repeats: report/judgement.py), or says none did.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from .aggregate import aggregate, marks
-from .analysis import flatten
+from .analysis import analyse, flatten
+from .claims import Claim, claims
 from .load import KEY, Run, load_run
 from .style import ms, num
 
@@ -38,6 +41,9 @@ class Comparison:
     rows: pd.DataFrame                      # one row per (cell, metric)
     env_warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # (A's claim, B's claim) for every claim whose verdict differs; how many were compared
+    changed: list[tuple[Claim, Claim]] = field(default_factory=list)
+    claims_compared: int = 0
 
     @property
     def regressions(self) -> pd.DataFrame:
@@ -121,7 +127,31 @@ def compare_runs(a_dir: str | Path, b_dir: str | Path, threshold: float = DEFAUL
                             environment_differences(a.manifest, b.manifest))
     comparison.notes = environment_differences(a.manifest, b.manifest, expected=True)
     comparison.notes += [f"{r.run_id}: {p}" for r in (a, b) for p in r.problems]
+    comparison.changed, comparison.claims_compared = changed_claims(a, b)
     return comparison
+
+
+def changed_claims(a: Run, b: Run) -> tuple[list[tuple[Claim, Claim]], int]:
+    """The claims answered in both runs whose verdicts differ, and how many were compared."""
+    found_a = {c.id: c for c in claims(analyse(a))}
+    found_b = {c.id: c for c in claims(analyse(b))}
+    both = [name for name in found_a if name in found_b]
+    return ([(found_a[n], found_b[n]) for n in both if found_a[n].verdict != found_b[n].verdict],
+            len(both))
+
+
+def render_claims(comparison: Comparison) -> str:
+    """The claims whose verdict differs, with both runs' judgements; or that none did."""
+    if not comparison.changed:
+        return (f"Claims: no verdict differs between A and B ({comparison.claims_compared} "
+                "claims compared).")
+    lines = [f"Claims: {len(comparison.changed)} of {comparison.claims_compared} verdicts differ "
+             "between A and B:"]
+    for a, b in comparison.changed:
+        lines.append(f"- **{a.id}**: A {a.verdict} ({a.strength}) → B {b.verdict} ({b.strength})")
+        lines += [f"  - A: {j.text()}" for j in a.judgements]
+        lines += [f"  - B: {j.text()}" for j in b.judgements]
+    return "\n".join(lines)
 
 
 def format_table(comparison: Comparison) -> list[str]:
@@ -154,6 +184,7 @@ def render(comparison: Comparison) -> str:
                      "not the code:**\n" + "\n".join(f"- {w}" for w in comparison.env_warnings))
     if comparison.notes:
         parts.append("Notes:\n" + "\n".join(f"- {n}" for n in comparison.notes))
+    parts.append(render_claims(comparison))
     n = len(comparison.regressions)
     parts.append(f"{n} significant regression{'s' if n != 1 else ''}.")
     parts.append("\n".join(format_table(comparison)))
@@ -169,5 +200,5 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
     return [md, csv]
 
 
-__all__ = ["ALPHA", "Comparison", "compare_runs", "environment_differences", "render",
-           "write_comparison"]
+__all__ = ["ALPHA", "Comparison", "changed_claims", "compare_runs", "environment_differences", "render",
+           "render_claims", "write_comparison"]

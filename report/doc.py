@@ -47,6 +47,14 @@ class Table:
 
 
 @dataclass
+class Fold:
+    """Detail a reader opens when they want it: collapsed in HTML (<details>), written out
+    in Markdown in the same place, so Markdown keeps everything in the same order."""
+    summary: str
+    blocks: list = field(default_factory=list)
+
+
+@dataclass
 class Figure:
     filename: str   # PNG beside report.md
     title: str
@@ -73,5 +81,13 @@ class Document:
 
     @property
     def figures(self) -> list[Figure]:
-        return [block for section in self.sections for block in section.blocks
+        return [block for section in self.sections for block in flat(section.blocks)
                 if isinstance(block, Figure)]
+
+
+def flat(blocks: list) -> list:
+    """Blocks with every Fold opened, in reading order."""
+    out = []
+    for block in blocks:
+        out.extend(flat(block.blocks) if isinstance(block, Fold) else [block])
+    return out

@@ -1,4 +1,4 @@
-"""Sentences generated from the numbers: summary findings and the five-line summary.
+"""Sentences generated from the numbers: the findings behind the rankings, and the headlines.
 
 No sentence here is canned: each is assembled from measured values, and its
 interpretation is chosen by thresholds on those values (stated below). A
@@ -229,68 +229,6 @@ def validity_headline(an: Analysis) -> str:
     return text + "."
 
 
-def scaling_line(an: Analysis) -> str:
-    """Speedups by model; only clean ones whose core counts' repeats do not overlap count."""
-    by_model: dict[str, list[dict]] = {}
-    counts = set()
-    for workload in an.workloads:
-        for strategy in an.order:
-            sc = scaling(an, workload, strategy)
-            if sc is not None and an.safety[strategy] != "unsafe":
-                # Rust threads and CPython threads are not one population: keyed apart.
-                kind = an.model[strategy] if an.lang(strategy) == PYTHON else \
-                    f"{an.lang(strategy)} {an.model[strategy]}"
-                by_model.setdefault(kind, []).append(sc)
-                counts.add((int(sc["low"]["cores"]), int(sc["high"]["cores"])))
-    if not by_model:
-        return "Scaling: one core count only, no speedup to report."
-    span = ", ".join(f"{lo}→{hi}" for lo, hi in sorted(counts))
-    parts = []
-    for model, found in sorted(by_model.items()):
-        real = [sc["speedup"] for sc in found if sc["measurable"] and sc["clean"]]
-        text = (f"{ratio(min(real))}" + (f"–{ratio(max(real))}" if ratio(max(real)) != ratio(min(real)) else "")
-                if real else "no measurable difference")
-        if real and len(real) < len(found):
-            text += f" ({len(found) - len(real)} of {len(found)} not measurable)"
-        parts.append(f"{model} {text}")
-    fits = [f for f in an.fits.values() if f.ok]
-    usl = "USL fitted" if fits else "USL fit not possible (too few core counts)"
-    return f"Speedup {span} cores by model (clean cells, repeats apart): {'; '.join(parts)}; {usl}."
-
-
 def mark_suffix(row: pd.Series) -> str:
     """' [LS]' for a flagged group, '' for a clean one: for marks inside a sentence."""
     return f" [{marks(row)}]" if flagged(row) else ""
-
-
-def fastest(an: Analysis, language: str = PYTHON) -> list[str]:
-    """Per workload, one language's fastest safe strategy with its ties and spread."""
-    winners = []
-    for workload in an.workloads:
-        ranked, _ = ranking(an, workload, language)
-        if ranked:
-            top = ranked[0]
-            ties = tied_with(ranked)
-            spread = spread_text(an, workload, language)
-            winners.append(f"{workload}: {top['strategy']} {num(top['rps'])} req/s at "
-                           f"{cores_text(top['cores'])}, p99 {ms(top['p99_us'])} ms{mark_suffix(top)}"
-                           + (f" (no measurable difference from {', '.join(ties)})" if ties else "")
-                           + (f"; {spread}" if spread else ""))
-    return winners
-
-
-def five_lines(an: Analysis, answered: list) -> list[str]:
-    """The summary `make bench` / `sharebench report` print: exactly five lines.
-    `answered` is claims.claims(an): each has an id and a verdict. The fastest line ranks
-    Python's strategies and names each other language's fastest apart, as a reference."""
-    line = "Fastest safe strategy per workload: " + ("; ".join(fastest(an)) or "none measured") + "."
-    for language in an.languages()[1:]:
-        found = fastest(an, language)
-        if found:
-            line += f" {an.group_title(language)}, fastest: " \
-                    + "; ".join(found) + "."
-    verdicts = "; ".join(f"{c.id} — {c.verdict}" for c in answered)
-    return [correctness_headline(an)[1], line,
-            scaling_line(an),
-            validity_headline(an),
-            f"Claims: {verdicts}."]

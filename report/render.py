@@ -7,21 +7,28 @@ import re
 
 from results.schema import FLAG_NAMES
 
-from .doc import Bullets, Code, Document, Figure, Heading, Para, Table, TableCell
+from .doc import Bullets, Code, Document, Figure, Fold, Heading, Para, Table, TableCell
 
 CSS = """
 :root { --ink: #1d2127; --muted: #5b6470; --line: #d6dae0; --flag: #fff4d6; --alert: #b3261e; }
 * { box-sizing: border-box; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
-       max-width: 1180px; margin: 0 auto; padding: 24px 28px 64px; }
-h1 { font-size: 1.7em; margin: 0 0 4px; } h2 { font-size: 1.35em; margin: 40px 0 10px;
-  padding-bottom: 4px; border-bottom: 2px solid var(--line); } h3 { font-size: 1.08em; margin: 24px 0 8px; }
-.subtitle { color: var(--muted); margin: 0 0 16px; }
-nav ul { columns: 3; margin: 0; padding-left: 0; list-style: none; } nav { border: 1px solid var(--line);
-  border-radius: 6px; padding: 10px 14px; margin-bottom: 10px; }
+       max-width: 1180px; margin: 0 auto; padding: 14px 28px 64px; }
+h1 { font-size: 1.45em; margin: 0 0 2px; } h2 { font-size: 1.35em; margin: 36px 0 10px;
+  padding-bottom: 4px; border-bottom: 2px solid var(--line); } h3 { font-size: 1.08em; margin: 22px 0 8px; }
+.subtitle { color: var(--muted); margin: 0 0 6px; font-size: 14px; }
+#answers h2 { font-size: 1.12em; margin: 10px 0 4px; padding: 0; border: none; }
+#answers .table-wrap { margin: 2px 0 4px; } #answers table { font-size: 13.5px; width: 100%; }
+#answers td, #answers th { padding: 3px 8px; } #answers p { margin: 4px 0; }
+#answers p.alert, #answers p.warn { padding: 4px 10px; }
+nav { border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); padding: 6px 0;
+  margin: 8px 0 0; font-size: 13.5px; color: var(--muted); }
 p.note { color: var(--muted); font-size: 0.93em; }
 p.alert { border-left: 4px solid var(--alert); background: #fdeceb; padding: 8px 12px; font-weight: 600; }
+p.warn { border-left: 4px solid #b26a00; background: #fff4e0; padding: 8px 12px; }
 p.ok { border-left: 4px solid #2e7d32; background: #edf7ee; padding: 8px 12px; }
+details { margin: 6px 0 12px; } details > summary { cursor: pointer; color: #2a5a9a; }
+details[open] > summary { margin-bottom: 6px; }
 .table-wrap { overflow-x: auto; margin: 8px 0 16px; }
 table { border-collapse: collapse; font-size: 13px; min-width: 50%; }
 caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 12px; padding-top: 4px; }
@@ -38,15 +45,20 @@ footer { margin-top: 48px; color: var(--muted); font-size: 12px; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; } nav { display: none; }
   h2 { break-before: page; } section:first-of-type h2 { break-before: auto; }
+  #answers h2 { break-before: auto; }
   figure, table, p.alert { break-inside: avoid; } .table-wrap { overflow: visible; }
   a { color: inherit; text-decoration: none; }
 }
 """
 
 
+LINK = re.compile(r"\[([^\]]+)\]\((#[\w-]+)\)")  # [text](#anchor): a link within the report
+
+
 def _inline(text: str) -> str:
-    """Escape, then turn `code` spans into <code>."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    """Escape, then turn `code` spans into <code> and [text](#anchor) into links."""
+    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    return LINK.sub(r'<a href="\2">\1</a>', escaped)
 
 
 def _cell_html(value: str | TableCell, numeric: bool) -> str:
@@ -73,9 +85,24 @@ def _table_html(table: Table) -> str:
             f"<tbody>{body}</tbody></table></div>")
 
 
+def _figure_html(block: Figure) -> str:
+    """A figure with its anchor (the answers link to it); built without figures, its caption."""
+    anchor, name = html.escape(block.filename.removesuffix(".png")), html.escape(block.filename)
+    caption = f"<figcaption>{_inline(block.caption)}</figcaption>"
+    if not block.png:
+        return f'<figure id="{anchor}" data-file="{name}">{caption}</figure>'
+    data = base64.b64encode(block.png).decode()
+    return (f'<figure id="{anchor}"><img src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(block.title)}" data-file="{name}">{caption}</figure>')
+
+
 def _block_html(block) -> str:
     if isinstance(block, Heading):
-        return f"<h3>{_inline(block.text)}</h3>"
+        anchor = f' id="{html.escape(block.id)}"' if block.id else ""
+        return f"<h3{anchor}>{_inline(block.text)}</h3>"
+    if isinstance(block, Fold):
+        return (f"<details><summary>{_inline(block.summary)}</summary>"
+                + "".join(_block_html(b) for b in block.blocks) + "</details>")
     if isinstance(block, Para):
         return f'<p class="{block.kind}">{_inline(block.text)}</p>'
     if isinstance(block, Bullets):
@@ -84,27 +111,28 @@ def _block_html(block) -> str:
         return f"<pre><code>{html.escape(block.text)}</code></pre>"
     if isinstance(block, Table):
         return _table_html(block)
-    if isinstance(block, Figure) and not block.png:  # built without figures
-        return (f'<figure data-file="{html.escape(block.filename)}"><figcaption>'
-                f"{_inline(block.caption)}</figcaption></figure>")
     if isinstance(block, Figure):
-        data = base64.b64encode(block.png).decode()
-        return (f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(block.title)}" '
-                f'data-file="{html.escape(block.filename)}"><figcaption>{_inline(block.caption)}'
-                "</figcaption></figure>")
+        return _figure_html(block)
     raise TypeError(f"unknown block {type(block).__name__}")
 
 
+def _section_html(section) -> str:
+    return (f'<section id="{section.id}"><h2>{html.escape(section.title)}</h2>'
+            + "".join(_block_html(b) for b in section.blocks) + "</section>")
+
+
 def to_html(doc: Document, footer: str = "") -> str:
-    """One file: CSS inline, every image a data: URI, no script, nothing fetched."""
-    nav = "".join(f'<li><a href="#{s.id}">{html.escape(s.title)}</a></li>' for s in doc.sections)
-    body = "".join(f'<section id="{s.id}"><h2>{html.escape(s.title)}</h2>'
-                   + "".join(_block_html(b) for b in s.blocks) + "</section>" for s in doc.sections)
+    """One file: CSS inline, every image a data: URI, no script, nothing fetched. The first
+    section (the answers) comes before the contents: it is the first screen."""
+    nav = " · ".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in doc.sections[1:])
+    first, rest = doc.sections[:1], doc.sections[1:]
+    body = ("".join(_section_html(s) for s in first) + f"<nav>Contents: {nav}</nav>"
+            + "".join(_section_html(s) for s in rest))
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(doc.title)}</title><style>{CSS}</style></head><body>"
-            f'<header><h1>{html.escape(doc.title)}</h1><p class="subtitle">{html.escape(doc.subtitle)}</p>'
-            f"<nav><ul>{nav}</ul></nav></header>{body}"
+            f'<header><h1>{html.escape(doc.title)}</h1><p class="subtitle">{_inline(doc.subtitle)}</p>'
+            f"</header>{body}"
             f"<footer>{html.escape(footer)}</footer></body></html>\n")
 
 
@@ -121,7 +149,9 @@ def _anchor(title: str) -> str:
 
 def _block_md(block) -> str:
     if isinstance(block, Heading):
-        return f"### {block.text}"
+        return (f'<a id="{block.id}"></a>\n\n' if block.id else "") + f"### {block.text}"
+    if isinstance(block, Fold):
+        return "\n\n".join([f"**{block.summary}**"] + [_block_md(b) for b in block.blocks])
     if isinstance(block, Para):
         return {"alert": f"> **⚠ {block.text}**", "note": f"> {block.text}",
                 "ok": f"> ✓ {block.text}"}.get(block.kind, block.text)
@@ -142,10 +172,11 @@ def _block_md(block) -> str:
 
 def to_markdown(doc: Document, footer: str = "") -> str:
     """The same sections and tables; figures link to the PNG files written beside it."""
-    parts = [f"# {doc.title}", f"*{doc.subtitle}*" if doc.subtitle else "",
-             "\n".join(f"- [{s.title}](#{_anchor(s.title)})" for s in doc.sections)]
-    for section in doc.sections:
-        parts.append(f"## {section.title}")
+    parts = [f"# {doc.title}", f"*{doc.subtitle}*" if doc.subtitle else ""]
+    for i, section in enumerate(doc.sections):
+        if i == 1:  # the contents after the answers, as in the HTML
+            parts.append("\n".join(f"- [{s.title}](#{_anchor(s.title)})" for s in doc.sections[1:]))
+        parts.append(f'<a id="{section.id}"></a>\n\n## {section.title}')
         parts.extend(_block_md(block) for block in section.blocks)
     if footer:
         parts.append(f"---\n*{footer}*")

@@ -219,10 +219,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             return _fail(str(exc))
     for problem in built.problems:
         print(f"sharebench: warning: {problem}", file=sys.stderr)
-    print(f"sharebench: report: {built.html}  (and {built.markdown.name}, "
-          f"{len(built.images)} PNG figures beside it)")
     for line in built.summary:
-        print(f"  {line}")
+        print(line)
+    print(f"sharebench: report: {built.html}")
+    print(f"  (and {built.markdown.name}, {len(built.images)} PNG figures beside it)")
     return 0
 
 

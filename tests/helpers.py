@@ -53,3 +53,24 @@ def read_latest(results: Path) -> tuple[dict, list[dict]]:
 
 def by_id(rows: list[dict]) -> dict[str, dict]:
     return {row["cell_id"]: row for row in rows}
+
+
+def report_sections(run: Path, *section_ids: str) -> tuple[str, list[str]]:
+    """(HTML, terminal summary) of some sections of a run's report, built without drawing a
+    figure: for tests that read those sections' numbers and words, not the figures (a whole
+    report draws every figure, seconds a build)."""
+    from report.claims import claims
+    from report.doc import Document
+    from report.render import to_html
+    from report.sections.answers import answers
+    from report.sections.context import claims_section
+    from report.sections.summary import rankings
+    from report.terminal import summary_lines
+
+    from .report_run import analysis_of
+    an = analysis_of(run)
+    found = claims(an)
+    build = {"answers": lambda: answers(an, found), "claims": lambda: claims_section(an, found),
+             "rankings": lambda: rankings(an)}
+    document = Document("report", "", [build[name]() for name in section_ids])
+    return to_html(document), summary_lines(an, found)

@@ -37,6 +37,22 @@ SYNTHETIC = {
     "rust-global-lock": ("threads", "safe", 26000, 1.30, 5),
 }
 RUST = {"rust-ownership", "rust-global-lock"}
+# The sharing discipline each declares (manifest `strategies` → `discipline`): the forms of
+# one discipline share it; a strategy not named here is its own.
+DISCIPLINE = {"global-lock-mp": "global-lock", "rust-global-lock": "global-lock",
+              "rust-ownership": "ownership", "async": "event-loop", "unsafe": "unsynchronised"}
+# Eleven more, for twenty strategies in all: what the report must stay readable at.
+WIDE = {
+    "rwlock": ("threads", "safe", 3000, 1.02, 34), "rwlock-mp": ("processes", "safe", 2700, 1.7, 33),
+    "sharded": ("threads", "safe", 3050, 1.02, 35), "sharded-mp": ("processes", "safe", 2750, 1.8, 34),
+    "actor": ("threads", "safe", 2300, 1.01, 36), "actor-mp": ("processes", "safe", 2200, 1.6, 35),
+    "async-mp": ("processes", "safe", 3300, 1.7, 31), "stm": ("threads", "safe", 2000, 1.0, 40),
+    "rust-rwlock": ("threads", "safe", 28000, 1.8, 5), "rust-actor": ("threads", "safe", 20000, 1.2, 5),
+    "rust-async": ("async", "safe", 29000, 1.85, 6)}
+WIDE_RUST = {"rust-rwlock", "rust-actor", "rust-async"}
+WIDE_DISCIPLINE = {"rwlock-mp": "rwlock", "rust-rwlock": "rwlock", "sharded-mp": "sharded",
+                   "actor-mp": "message-passing", "actor": "message-passing",
+                   "rust-actor": "message-passing", "async-mp": "event-loop", "rust-async": "event-loop"}
 WORKLOADS = {
     "cpu": {"description": "CPU-bound: 200 us of work per request, 50 us of it inside the state",
             "mix": {"get": 0.5, "incr": 0.4, "transfer": 0.1},
@@ -67,14 +83,14 @@ def histogram(rng: np.random.Generator, median_us: float, spread: float, count: 
 
 def _cell(rng: np.random.Generator, strategy: str, workload: str, cores: int, users: int,
           repeat: int, rps_scale: float, machine: int = 2) -> CellRecord:
-    model, safety, rps1, speedup, rss = SYNTHETIC[strategy]
+    model, safety, rps1, speedup, rss = (SYNTHETIC | WIDE)[strategy]
     knobs = WORKLOADS[workload]["knobs"]
     cell_id = ids.cell_id(strategy, workload, "locust", cores, users, repeat)
     if workload == "cpu":
         rps = rps1 * speedup ** np.log2(cores)  # the 1->2 speedup again at every doubling
     else:  # io: the 20 ms wait caps users/0.02; threads are capped at 64 connections
         cap = {"async": 5200, "global-lock-mp": 2800 * cores}.get(strategy, 2900)
-        cap = 1e9 if strategy in RUST else cap  # a thread per connection, no interpreter lock
+        cap = 1e9 if strategy in RUST | WIDE_RUST else cap  # a thread per connection, no interpreter lock
         rps = min(users / 0.021, cap)
     if (strategy, workload, cores) == ("message-passing", "cpu", 2):
         rps *= rps_scale * (1 + 0.15 * (repeat % 3 - 1))  # -15%, 0, +15%: CV 15%, noisy
@@ -128,17 +144,40 @@ def _failed(cell: CellRecord) -> CellRecord:
         server_stderr_tail="Traceback (most recent call last):\nOSError: [Errno 24] Too many open files")
 
 
+def _declared(strategies: dict, discipline: dict | None) -> dict:
+    """The manifest's `strategies`: declared as a format-2 run recorded them, the traits
+    derived by the migration; the discipline as given, or none at all (a run that declares
+    none: each strategy is its own)."""
+    found = schema.migrate_manifest({"strategies": {
+        name: {"model": spec[0], "safety": spec[1], "rust": "…",
+               "language": "rust" if name in RUST | WIDE_RUST else "python",
+               "rule": ("no synchronisation; the hold yields the GIL like any I/O "
+                        "would") if spec[1] == "unsafe" else "…"}
+        for name, spec in strategies.items()}}, 2)["strategies"]
+    for name, entry in found.items():
+        if discipline is None:
+            entry.pop("discipline", None)
+        else:
+            entry["discipline"] = discipline.get(name, name)
+    return found
+
+
 def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int = 3,
               cores_list: tuple[int, ...] = (1, 2), machine: int = 2,
               rps_scale: dict[str, float] | None = None, environment: dict | None = None,
-              damaged: bool = True, seed: int = 7, races: dict | None = None) -> Path:
-    """Write results-style run `root/run_id` and return its path."""
+              damaged: bool = True, seed: int = 7, races: dict | None = None,
+              disciplines: bool = True, wide: bool = False) -> Path:
+    """Write results-style run `root/run_id` and return its path. `disciplines`: the
+    manifest declares each strategy's discipline (else it is silent, as older runs are);
+    `wide`: eleven more strategies, twenty in all."""
+    strategies = SYNTHETIC | (WIDE if wide else {})
+    declared = DISCIPLINE | (WIDE_DISCIPLINE if wide else {})
     rng = np.random.default_rng(seed)
     run = root / run_id
     (run / "cells").mkdir(parents=True)
     matrix, rows = [], []
     for workload, spec in WORKLOADS.items():
-        for strategy in SYNTHETIC:
+        for strategy in strategies:
             for cores in cores_list:
                 for users in spec["users"]:
                     for repeat in range(repeats if workload == "cpu" else 1):
@@ -175,19 +214,13 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
         "matrix": matrix,
         "workloads": {name: {k: v for k, v in spec.items() if k != "users"}
                       for name, spec in WORKLOADS.items()},
-        # Declared as a format-2 run recorded them, the traits derived by the migration.
-        "strategies": schema.migrate_manifest({"strategies": {
-            name: {"model": spec[0], "safety": spec[1], "rust": "…",
-                   "language": "rust" if name in RUST else "python",
-                   "rule": ("no synchronisation; the hold yields the GIL like any I/O "
-                            "would") if spec[1] == "unsafe" else "…"}
-            for name, spec in SYNTHETIC.items()}}, 2)["strategies"],
+        "strategies": _declared(strategies, declared if disciplines else None),
         "placement": {"server_cpus": {str(c): list(range(c)) for c in cores_list},
                       "loadgen_cpus": [machine - 1],
                       "shared": {str(c): c >= machine for c in cores_list}},
         "timing": {"warmup_s": 2.0, "duration_s": DURATION},
         "environment": env,
-        "contract": {name: [] for name in SYNTHETIC},
+        "contract": {name: [] for name in strategies},
         "knob_check": [{"strategy": "global-lock", "knob": "cpu_us", "asked_us": 300.0,
                         "measured_us": 306.0, "base_us": 70.0, "error": 0.02},
                        {"strategy": "async", "knob": "cpu_us", "error": None,

@@ -10,13 +10,17 @@ from pathlib import Path
 import pytest
 
 from report import SECTION_IDS, RunWarning, build_report, summarise
+from report.choices import choices
+from report.claims import claims
 from report.style import colour_slots
 from sharebench.cli import main
 
-from .report_run import CORRUPT, FAILED, SYNTHETIC, write_run
+from .helpers import report_sections
+from .report_run import CORRUPT, FAILED, SYNTHETIC, analysis_of, write_run
 
-TITLES = ["1. Summary", "2. Multicore scaling", "3. Latency", "4. Efficiency and memory",
-          "5. Correctness", "6. Validity", "7. Microbenchmarks", "8. The claims", "9. Environment"]
+TITLES = ["The claims, answered by this run", "1. The claims", "2. Rankings", "3. Multicore scaling",
+          "4. Latency", "5. Efficiency and memory", "6. Correctness", "7. Validity",
+          "8. Microbenchmarks", "9. Environment"]
 
 
 def _build(run: Path, figures: bool = False):
@@ -39,7 +43,7 @@ def test_every_section_and_image_is_present(built_report) -> None:
     for section_id, title in zip(SECTION_IDS, TITLES):
         assert f'<section id="{section_id}"><h2>{title}</h2>' in html
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="[^"]+" data-file="([^"]+)"', html)
-    assert len(images) == len(built.images) >= 7  # scaling, latency, efficiency x2 workloads + users
+    assert len(images) == len(built.images) >= 8  # key, scaling, latency, efficiency x2 workloads, users
     for data, name in images:
         assert base64.b64decode(data) == (run / name).read_bytes()  # embedded = the PNG beside it
         assert (run / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -56,19 +60,16 @@ def test_markdown_carries_the_same_tables_and_the_plots(built_report) -> None:
         assert f"]({image.name})" in md and image.exists()
 
 
-def test_summary_is_five_generated_lines(built_report) -> None:
+def test_summary_leads_with_no_alert_when_nothing_changes_a_verdict(built_report) -> None:
     _, built = built_report
-    assert len(built.summary) == 5
-    first = built.summary[0]
-    assert "Every safe strategy kept every update" in first and "unsafe" in first
-    assert re.search(r"lost [\d,]+ of [\d,]+ acknowledged", first)
-    assert "global-lock-mp" in built.summary[1]  # the fastest safe strategy, from the numbers
-    assert "USL fit not possible" in built.summary[2]
+    assert built.summary[0].startswith("claim")  # no race, no lost update, a complete run
+    answers = _section(built.html.read_text(), "answers")
+    assert '<p class="alert">' not in answers
 
 
 def test_rankings_keep_unsafe_out_and_stateless_as_ceiling(built_report) -> None:
     _, built = built_report
-    summary = _section(built.html.read_text(), "summary")
+    summary = _section(built.html.read_text(), "rankings")
     assert "<td>unsafe, not ranked</td><td>unsafe</td>" in summary
     assert "<td>ceiling</td><td>stateless</td>" in summary
     assert "<td>1</td><td>global-lock-mp</td>" in summary
@@ -114,10 +115,11 @@ def test_failed_missing_and_corrupt_cells_are_said(built_report) -> None:
 
 def test_load_generator_limit_is_said_with_every_figure(built_report) -> None:
     _, built = built_report
-    captions = re.findall(r"<figcaption>(.*?)</figcaption>", built.html.read_text())
-    assert len(captions) == len(built.images)
-    for caption in captions:
-        assert "load generator was" in caption
+    figures = re.findall(r'data-file="([^"]+)"><figcaption>(.*?)</figcaption>', built.html.read_text())
+    assert len(figures) == len(built.images)
+    for name, caption in figures:
+        assert name == "fig-key.png" or "load generator was" in caption, name
+    captions = [caption for _, caption in figures]
     assert any("stateless at 2 cores/32 users" in c for c in captions)
 
 
@@ -130,11 +132,15 @@ def test_usl_says_not_possible_on_a_two_core_machine(built_report) -> None:
 
 def test_claims_are_answered_or_marked_not_measured(built_report) -> None:
     _, built = built_report
+    verdicts = {c.id: c.verdict for c in built.claims}
+    assert verdicts["discipline"].startswith("CPython: not in CPython: the execution model decides")
+    assert verdicts["races"] == "confirmed"
+    assert verdicts["async"] == "supported"  # async at 256 users: more req/s, less memory
+    assert verdicts["gc"].startswith("not measured")
     claims = _section(built.html.read_text(), "claims")
-    assert "not in CPython: the execution model decides" in claims
-    assert "Verdict: confirmed." in claims
-    assert "Verdict: supported." in claims  # async at 256 users: more req/s, less memory
-    assert "Verdict: not measured in this run." in claims and "with its collector on and without one" in claims
+    for claim in built.claims:
+        assert f"Verdict: {claim.verdict} ({claim.strength})." in claims
+    assert "with its collector on and without one" in claims
 
 
 def test_environment_and_reproduce_command(built_report) -> None:
@@ -157,10 +163,10 @@ def test_a_safe_strategy_losing_updates_leads_the_summary(tmp_path: Path) -> Non
     record = json.loads(path.read_text())
     record.update(correct=False, lost_updates=5, server_sum=record["acked_incr"] - 5)
     path.write_text(json.dumps(record))
-    built = _build(run)
-    assert built.summary[0].startswith("A SAFE STRATEGY LOST UPDATES: global-lock lost 5")
-    summary = _section(built.html.read_text(), "summary")
-    assert summary.index('<p class="alert">A SAFE STRATEGY') < summary.index("<table>")
+    html, summary = report_sections(run, "answers")
+    assert summary[0].startswith("A SAFE STRATEGY LOST UPDATES: global-lock lost 5")
+    answers = _section(html, "answers")  # on the first screen, first
+    assert answers.index('<p class="alert">A SAFE STRATEGY') < answers.index("<table>")
 
 
 def test_a_run_with_no_finished_cell_still_renders(tmp_path: Path) -> None:
@@ -175,7 +181,7 @@ def test_a_run_with_no_finished_cell_still_renders(tmp_path: Path) -> None:
     html = built.html.read_text()
     assert "No cell finished in this run" in html and "interrupted by SIGINT" in html
     assert f"{len(manifest['matrix'])} planned cell(s) have no readable record" in html
-    assert built.images == [] and len(built.summary) == 5
+    assert built.images == [] and built.summary[0].startswith("The run is interrupted")
 
 
 def test_a_run_without_manifest_still_renders(tmp_path: Path) -> None:
@@ -196,18 +202,19 @@ def test_rebuild_replaces_stale_figures(tmp_path: Path) -> None:
     assert sorted(run.glob("fig-*.png")) == sorted(built.images) and built.images
 
 
-def test_colours_are_stable_and_follow_the_declared_discipline() -> None:
+def test_colours_are_one_per_discipline_and_stable() -> None:
     discipline = {"unsafe": "unsynchronised", "global-lock": "global-lock",
-                  "global-lock-mp": "global-lock", "async": "event-loop",
-                  "rust-global-lock": "global-lock"}
-    first = colour_slots(discipline)
-    assert first == colour_slots(dict(reversed(list(discipline.items()))))
-    assert len({first[s] // 2 for s in discipline}) == 3  # one hue per discipline
-    assert first["global-lock-mp"] == first["global-lock"] + 1  # one hue, the light shade
-    assert first["rust-global-lock"] == first["global-lock"] + 1
+                  "global-lock-mp": "global-lock", "rust-global-lock": "global-lock",
+                  "async": "event-loop"}
+    first, second = colour_slots(discipline), colour_slots(dict(reversed(list(discipline.items()))))
+    assert first == second  # the order they are listed in does not matter
+    assert first["global-lock"] == first["global-lock-mp"] == first["rust-global-lock"]
+    assert len({first["unsafe"], first["global-lock"], first["async"]}) == 3
+    many = colour_slots({f"s{i:02d}": f"s{i:02d}" for i in range(20)})
+    assert len(set(many.values())) == 20  # twenty disciplines, twenty colours
     # The declared family decides, not the name: an -mp name of its own family is no variant.
     odd = colour_slots({"global-lock": "global-lock", "global-lock-mp": "global-lock-mp"})
-    assert odd["global-lock-mp"] % 2 == 0 and odd["global-lock-mp"] != odd["global-lock"]
+    assert odd["global-lock-mp"] != odd["global-lock"]
 
 
 def test_numbers_do_not_load_matplotlib() -> None:
@@ -225,8 +232,9 @@ def test_cli_report_prints_path_and_summary(tmp_path: Path, capsys: pytest.Captu
     run = write_run(tmp_path, cores_list=(1,))  # one core count: fewer figures to draw
     assert main(["report", str(run)]) == 0
     out, err = capsys.readouterr()
-    assert f"report: {run / 'report.html'}" in out
-    assert len([line for line in out.splitlines() if line.startswith("  ")]) == 5
+    lines = out.splitlines()  # the summary table within 100 columns, then the report's path
+    assert lines[0].startswith("claim") and all(len(line) <= 100 for line in lines[:-2])
+    assert lines[-2] == f"sharebench: report: {run / 'report.html'}"
     assert f"sharebench: warning: skipped {run / 'cells' / (CORRUPT + '.json')}" in err
     assert main(["report", str(tmp_path / "nope")]) == 2
 
@@ -237,7 +245,8 @@ def test_unknown_load_generator_limit_is_not_reported_as_clean(tmp_path: Path) -
         record = json.loads(path.read_text())
         record.update(loadgen_bound=None, loadgen_cpu=None, loadgen_cpu_s=None)
         path.write_text(json.dumps(record))
-    captions = re.findall(r"<figcaption>(.*?)</figcaption>", _build(run).html.read_text())
+    figures = re.findall(r'data-file="([^"]+)"><figcaption>(.*?)</figcaption>', _build(run).html.read_text())
+    captions = [caption for name, caption in figures if name != "fig-key.png"]
     assert captions and all("Whether it was the limit is unknown" in c for c in captions)
     assert not any("was not the limit in any cell" in c for c in captions)
 
@@ -248,14 +257,30 @@ def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> Non
     # ownership at 2 cores brought level with the leader, global-lock-mp (2,600 × 1.75, 1% noise)
     run = write_run(tmp_path, rps_scale={"ownership.cpu.c2": 2600 * 1.75 / (3100 * 1.02)},
                     damaged=False)
-    summary = summarise(run)
-    cpu = summary[1].split("; io:")[0]
-    assert re.search(r"cpu: (ownership|global-lock-mp) .* \(no measurable difference from "
-                     r"(global-lock-mp|ownership)\)", cpu), cpu
-    assert "spread" in summary[1]
+    cpu2 = next(c for c in choices(analysis_of(run))
+                if (c.workload, c.cores, c.language) == ("cpu", 2, "python"))
+    assert {cpu2.leader, *cpu2.ties} >= {"ownership", "global-lock-mp"}, cpu2
+    # The terminal summary alone (nothing built) says it too: no winner between the two.
+    assert any("no measurable difference" in line for line in summarise(run))
     level = write_run(tmp_path / "level", damaged=False,  # every strategy the same at 1 and 2 cores
                       rps_scale={f"{s}.cpu.c2": 1 / speedup for s, (_, _, _, speedup, _) in SYNTHETIC.items()}
                       | {"global-lock-mp.io.c2": 0.5})  # its io cap doubles with the cores
-    summary = summarise(level)
-    assert "processes no measurable difference" in summary[2], summary[2]
-    assert "; CPython: no measurable difference;" in summary[4], summary[4]
+    cpython = next(c for c in claims(analysis_of(level)) if c.id == "discipline").judgements[0]
+    assert cpython.verdict == "no measurable difference" and not cpython.differs
+
+
+def test_a_build_without_figures_keeps_captions_and_anchors(tmp_path: Path) -> None:
+    """Nothing drawn, yet every figure keeps its caption (the strategy figures pointing to the
+    key) and its anchor, so the answers' links to figures still land."""
+    from report.render import to_html
+    from report.sections import document
+    from report.sections.common import KEY
+    an = analysis_of(write_run(tmp_path, damaged=False, repeats=1, cores_list=(1,)))
+    found = claims(an)
+    doc = document(an, found, figures=False)
+    assert doc.figures and not any(f.png for f in doc.figures)
+    for f in doc.figures:
+        assert ("see the key" in f.caption) == (f.filename != KEY), f.filename
+    html = to_html(doc)
+    for name in [f.filename for f in doc.figures] + [c.figure for c in found if c.figure]:
+        assert f'id="{name.removesuffix(".png")}"' in html, name

@@ -1,32 +1,53 @@
-"""The HTML report in a real browser: headless Chromium loads it, every image decodes, a
-screenshot is taken. `make test` installs Debian's chromium when it is missing."""
+"""The HTML report in a real browser: headless Chromium loads it at 1400×900, every image
+decodes and fits the page, the first screen holds the claims and what to use, and a
+screenshot is taken. `make test` installs Debian's chromium when it is missing (`make
+chromium`)."""
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from report import SECTION_IDS
+from report import SECTION_IDS, RunWarning
+from report.analysis import analyse
+from report.choices import choices
+from report.load import load_run
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 pytestmark = [pytest.mark.servers,  # starts real servers; make test-fast leaves it out
               pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed: `make test` "
                                 "installs Debian's chromium (apt-get install -y chromium)")]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1400,900"]
+SCREEN = (1400, 900)
 # Test-only probe, added to a copy: the report itself carries no script.
-PROBE = """<script>window.addEventListener("load", () => {
+PROBE = r"""<script>window.addEventListener("load", () => {
   const images = [...document.images];
   const ok = images.filter(i => i.complete && i.naturalWidth > 0);
   document.body.dataset.images = images.length + ":" + ok.length;
   document.body.dataset.sections = [...document.querySelectorAll("section[id] > h2")]
     .map(h => h.parentElement.id).join(",");
+  // What the first 900 pixels show: the answers' tables, where they end, what they say.
+  const bottom = e => Math.round(e.getBoundingClientRect().bottom + window.scrollY);
+  const tables = [...document.querySelectorAll("#answers table")];
+  document.body.dataset.first = JSON.stringify({
+    width: window.innerWidth,
+    tables: tables.map(t => ({bottom: bottom(t), rows: [...t.tBodies[0].rows].map(
+      r => [...r.cells].map(c => c.textContent.trim()))})),
+    alerts: [...document.querySelectorAll("#answers p.alert")].map(p => bottom(p)),
+    images: images.map(i => [i.dataset.file, i.naturalWidth, Math.round(i.getBoundingClientRect().right)]),
+    named: [...new Set(document.body.textContent.match(/fig-[a-z0-9.-]+?\.png/g) || [])],
+    open: document.querySelectorAll("details[open]").length});
 });</script>"""
 
 
@@ -57,12 +78,43 @@ def test_every_section_and_image_loads_in_chromium(built_report, tmp_path: Path)
     assert re.search(r'data-sections="([^"]*)"', body)[1].split(",") == list(SECTION_IDS)
 
 
+def test_the_first_screen_holds_the_claims_and_what_to_use(built_report, tmp_path: Path) -> None:
+    run, built = built_report
+    probe = tmp_path / "probe.html"
+    probe.write_text(built.html.read_text().replace("</body>", PROBE + "</body>"))
+    dom = chromium(tmp_path / "profile", "--virtual-time-budget=10000", "--dump-dom", probe.as_uri())
+    found = re.search(r'data-first="([^"]*)"', dom)
+    assert found, "the probe did not run: the page never finished loading"
+    first = json.loads(html.unescape(found[1]))
+    assert first["width"] == SCREEN[0]
+    claims_table, choices_table = first["tables"]
+    # both tables end within the first screen
+    assert claims_table["bottom"] < choices_table["bottom"] <= SCREEN[1], first["tables"]
+    # a row per judgement: its verdict and how firm it is
+    rows = claims_table["rows"]
+    judgements = [j for c in built.claims for j in c.judgements]
+    assert len(rows) == len(judgements)
+    for row, j in zip(rows, judgements):
+        assert j.verdict in row[1] and row[3].startswith(j.strength)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunWarning)
+        expected = choices(analyse(load_run(run)))
+    assert [(r[0], int(r[1]), r[3]) for r in choices_table["rows"]] == [
+        (c.workload, c.cores, c.leader + c.marks) for c in expected]  # marks as superscripts
+    assert first["open"] == 0  # every fold collapsed
+    # no image wider than the page, none scaled down (its text stays the body's size)
+    for name, natural, right in first["images"]:
+        assert natural <= SCREEN[0] and right <= SCREEN[0], name
+    shown = {name for name, _, _ in first["images"]}
+    assert set(first["named"]) <= shown, set(first["named"]) - shown  # every figure named exists
+    assert shown == {p.name for p in built.images}
+
+
 def test_screenshot_of_the_report(built_report, tmp_path: Path) -> None:
     _, built = built_report
     shot = tmp_path / "report.png"
-    chromium(tmp_path / "profile", f"--screenshot={shot}", "--window-size=1280,2000",
-             built.html.as_uri())
+    chromium(tmp_path / "profile", f"--screenshot={shot}", built.html.as_uri())
     with Image.open(shot) as image:
-        assert image.size == (1280, 2000)
+        assert image.size == SCREEN
         colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
     assert colours is None or len(colours) > 50, "the screenshot is blank"

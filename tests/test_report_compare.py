@@ -99,3 +99,22 @@ def test_written_table_and_cli_exit_code(pair, capsys: pytest.CaptureFixture) ->
     out = capsys.readouterr().out
     assert "2 significant regressions." in out and "REGRESSION" in out
     assert main(["compare", str(a), str(a), "--threshold", "0.05"]) == 0
+
+
+def test_compare_lists_the_claims_whose_verdict_differs(tmp_path: Path) -> None:
+    a = write_run(tmp_path, "a", damaged=False, seed=1)
+    # In B the process variant no longer scales: CPython's part of the discipline claim changes.
+    b = write_run(tmp_path, "b", damaged=False, seed=2,
+                  rps_scale={"global-lock-mp.cpu.c2": 1 / 1.75, "global-lock-mp.io.c2": 0.5})
+    comparison = _compare(a, b)
+    assert comparison.claims_compared == 5
+    changed = {before.id: (before, after) for before, after in comparison.changed}
+    assert set(changed) == {"discipline"}, {k: (x.verdict, y.verdict) for k, (x, y) in changed.items()}
+    before, after = changed["discipline"]
+    assert before.judgements[0].differs and not after.judgements[0].differs
+    text = render_comparison(comparison)
+    for judgement in before.judgements + after.judgements:  # both runs' judgements, in full
+        assert judgement.text() in text
+    same = _compare(a, a)
+    assert same.changed == [] and same.claims_compared == 5
+    assert "no verdict differs" in render_comparison(same)

@@ -68,7 +68,7 @@ def _records(raised: bool = False) -> list[CellRecord]:
 def test_the_claim_rests_on_10000_connections(tmp_path: Path) -> None:
     an = analyse(load_run(_run(tmp_path, _records())))
     claim = claim_async(an)
-    j = claim.judgement
+    j = claim.sweep
     assert j is not None and j.decisive == 10000 and j.repeats == 2
     assert j.held[10000] == ["async-raw"], j.held
     assert "answered 205 of 2000 req/s: over its --workers thread cap" == j.failed[10000]["global-lock"]
@@ -91,7 +91,7 @@ def test_the_claim_rests_on_10000_connections(tmp_path: Path) -> None:
 def test_a_thread_server_with_its_cap_raised_is_judged_on_memory(tmp_path: Path) -> None:
     records = _records(raised=True)
     an = analyse(load_run(_run(tmp_path, records)))
-    j = claim_async(an).judgement
+    j = claim_async(an).sweep
     assert j is not None and "global-lock --workers 20000" in j.held[10000]
     split = {s.users: s for s in j.splits}
     assert split[10000].thread == "global-lock --workers 20000"  # the uncapped line stands in
@@ -112,3 +112,21 @@ def test_labels_name_a_raised_cap() -> None:
     assert connections.label({"strategy": "global-lock", "workers": 20000}) == \
         "global-lock --workers 20000"
     assert connections.label({"strategy": "async", "workers": 0}) == "async"
+
+
+def test_the_report_judgement_is_read_from_the_sweep(tmp_path: Path) -> None:
+    """The claim's record of the sweep becomes the report's judgement: at 10,000 connections
+    async-raw held and global-lock (capped) did not, so the answered rate carries it; with the
+    cap raised both held, and memory per connection does."""
+    from report.claims import claims
+    an = analyse(load_run(_run(tmp_path, _records())))
+    claim = next(c for c in claims(an) if c.id == "async")
+    (j,) = claim.judgements
+    assert j.verdict == claim.verdict == "supported" and j.differs
+    assert j.effect == pytest.approx(2000 / 205, rel=0.02)  # answered: async-raw vs global-lock
+    assert j.repeats == 2 and j.strength in ("firm", "moderate")
+    assert claim.figure == "fig-connections-io.png"
+    raised = analyse(load_run(_run(tmp_path / "raised", _records(raised=True))))
+    (j,) = next(c for c in claims(raised) if c.id == "async").judgements
+    assert j.effect == pytest.approx(6.0 / 64.0, rel=0.05) and j.differs  # KiB per connection
+    assert "KiB per connection" in j.number

@@ -126,7 +126,7 @@ def test_the_claim_names_the_heap_where_the_pauses_reach_the_tail(tmp_path: Path
     assert "collector frozen: longest full collection 1.50 ms" in claim.answer
     assert "rust-global-lock holding the same heap with no collector: p99.9 2.00 ms" in claim.answer
     assert ("The collector's pauses exceed the tail without it from 1,000,000 live objects") in claim.answer
-    judged = claim.judgement
+    judged = claim.tails
     assert judged is not None and judged["finding"] == "exceeds"
     assert judged["at"] == {"live_objects": 1_000_000} and judged["metric"] == "p999_us"
     on = next(c for c in judged["comparisons"]
@@ -143,7 +143,7 @@ def test_the_claim_says_none_did_when_the_tails_overlap(tmp_path: Path) -> None:
     assert claim.verdict == "no measurable difference up to 1,000,000 live objects"
     assert "None did, up to 1,000,000 live objects (the largest heap judged)." in claim.answer
     assert "no measurable difference (repeats overlap)" in claim.answer
-    assert claim.judgement is not None and claim.judgement["finding"] == "no measurable difference"
+    assert claim.tails is not None and claim.tails["finding"] == "no measurable difference"
 
 
 def test_a_flagged_cell_never_stands_in_for_the_servers_latency(tmp_path: Path) -> None:
@@ -153,10 +153,10 @@ def test_a_flagged_cell_never_stands_in_for_the_servers_latency(tmp_path: Path) 
     lagging.write_text(json.dumps(record | {"loadgen_lagging": True, "p999_us": 900_000.0}))
     an = analysis_of(run)
     claim = claim_gc(an)
-    on = next(c for c in claim.judgement["comparisons"]
+    on = next(c for c in claim.tails["comparisons"]
               if c["at"] == {"live_objects": 1_000_000, "collector": "on"})
     assert on["a"]["repeats"] == 2 and 900_000.0 not in on["a"]["values"]
-    assert claim.judgement["left_out"] == [[record["cell_id"], "loadgen_lagging (G)"]]
+    assert claim.tails["left_out"] == [[record["cell_id"], "loadgen_lagging (G)"]]
     assert "1 cell(s) left out, flagged" in claim.answer
     assert record["cell_id"] not in set(gc.cells(an.run)["cell_id"])
 
@@ -181,7 +181,7 @@ def test_the_claim_falls_back_to_rust_without_an_off_cell(tmp_path: Path) -> Non
 def test_gc_claim_not_measured_without_gc_cells(tmp_path: Path) -> None:
     claim = claim_gc(analysis_of(write_run(tmp_path, damaged=False)))
     assert claim.verdict == "not measured in this run"
-    assert claim.answer.startswith("Not measured in this run") and claim.judgement is None
+    assert claim.answer.startswith("Not measured in this run") and claim.tails is None
 
 
 def test_gc_figures_per_cell(tmp_path: Path) -> None:
@@ -220,7 +220,14 @@ def test_report_shows_gc_table_and_figures(tmp_path: Path) -> None:
     html = built.html.read_text()
     assert "Garbage collector against the tail" in html and "longest full ms" in html
     assert "Pauses and the tail against the live heap" in html
-    assert "gc — supported: from 1,000,000 live objects" in built.summary[4]
+    gc_claim = next(c for c in built.claims if c.id == "gc")
+    judgement = gc_claim.judgements[0]
+    assert gc_claim.verdict.startswith("supported: from 1,000,000 live objects")
+    assert judgement.verdict == gc_claim.verdict and "1,000,000 live objects" in judgement.compared
+    # on vs off at a million objects, 120 ms against 3 ms: three repeats a side, far apart
+    assert judgement.differs and judgement.effect == pytest.approx(40, rel=0.1)
+    assert judgement.repeats == 3 and judgement.strength == "firm"
+    assert gc_claim.figure in names
 
 
 def test_load_processes_timelines_merge_by_max() -> None:

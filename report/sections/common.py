@@ -1,7 +1,6 @@
 """Pieces every section uses: marked cells, the marks legend, figures, load-generator captions."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,6 +12,7 @@ from ..aggregate import FLAGS, marks
 from ..doc import Figure, Para, TableCell
 from ..findings import cores_text
 from ..plots import png
+from ..style import slug  # noqa: F401  (the sections import it from here)
 
 MARK_LEGEND = ("Marks: " + " · ".join(f"{f.mark} = {f.name}" for f in FLAGS)
                + " (explained under Validity). Numbers are medians over the ok repeats, "
@@ -23,14 +23,12 @@ def legend() -> Para:
     return Para(MARK_LEGEND, "note")
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
-
-
 def marked(text: str, row: pd.Series | dict) -> TableCell:
     """A table cell carrying the group's validity marks."""
     return TableCell(text, marks(row))
 
+
+KEY = "fig-key.png"
 
 # Off while a document is built without figures (its text, tables and captions only).
 _DRAWING: ContextVar[bool] = ContextVar("drawing", default=True)
@@ -45,9 +43,14 @@ def drawing(on: bool) -> Iterator[None]:
         _DRAWING.reset(token)
 
 
-def figure(draw: Callable[[], MplFigure], filename: str, title: str, caption: str) -> Figure:
-    """A figure of the report; ``draw`` runs only when figures are drawn."""
-    return Figure(filename=filename, title=title, caption=caption,
+def figure(draw: Callable[[], MplFigure], filename: str, title: str, caption: str,
+           strategies: bool = True) -> Figure:
+    """A figure of the report; ``draw`` runs only when figures are drawn. One that draws
+    ``strategies`` points to the key (drawn once, under Scaling): declared, not read from
+    the drawing, so a build without figures keeps the same caption."""
+    note = (f" Strategies: see the key, [{KEY}](#{KEY.removesuffix('.png')})."
+            if strategies and filename != KEY else "")
+    return Figure(filename=filename, title=title, caption=caption + note,
                   png=png(draw()) if _DRAWING.get() else b"")
 
 

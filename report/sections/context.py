@@ -1,4 +1,4 @@
-"""Sections 7–9: microbenchmarks, the Rust articles' claims, the environment."""
+"""The Rust articles' claims in detail, the microbenchmarks and the environment."""
 from __future__ import annotations
 
 import json
@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from ..analysis import Analysis, flatten
-from ..claims import claims
-from ..doc import Bullets, Code, Heading, Para, Section, Table
+from ..claims import Claim
+from ..doc import Bullets, Code, Fold, Heading, Para, Section, Table
 from ..style import num, sig
 
 
 def microbench_section(an: Analysis) -> Section:
-    section = Section("microbenchmarks", "7. Microbenchmarks")
+    section = Section("microbenchmarks", "8. Microbenchmarks")
     bench = an.run.microbench
     if not bench or not bench.get("benchmarks"):
         return section.add(Para("Not in this run: the run directory has no microbench.json. "
@@ -39,18 +39,22 @@ def microbench_section(an: Analysis) -> Section:
                              numeric={2, 3, 4, 5, 6}))
 
 
-def claims_section(an: Analysis) -> Section:
-    section = Section("claims", "8. The claims")
+def claims_section(an: Analysis, found: list[Claim]) -> Section:
+    section = Section("claims", "1. The claims")
     section.add(Para("What the Rust articles in ../shared/seeds claim, answered from this run's numbers "
-                     "in Python. A claim this run cannot answer says so."))
-    found = claims(an)
-    section.add(Table(["claim", "verdict in this run", "numbers in"],
-                      [[c.claim, c.verdict, c.section] for c in found]))
+                     "in Python. A claim this run cannot answer says so. Each verdict is written from "
+                     "its judgement: what was compared, the effect, the repeats' spread and how many "
+                     "repeats; [how firm](#strength) follows from those."))
     for c in found:
-        section.add(Heading(c.claim), Para(f"Source: {c.source}.", "note"),
-                    Para(f"Verdict: {c.verdict}. {c.answer}"))
+        section.add(Heading(c.claim, id=f"claim-{c.id}"),
+                    Para(f"Verdict: {c.verdict} ({c.strength}). {c.answer}", "lead"))
+        if c.figure:
+            section.add(Para(f"Drawn in [{c.figure}](#{c.figure.removesuffix('.png')}).", "note"))
+        detail = [Bullets([j.text() for j in c.judgements]), Para(f"Source: {c.source}.", "note")]
         if c.evidence:
-            section.add(Bullets(c.evidence))
+            detail.append(Bullets(c.evidence))
+        section.add(Fold(f"How it was judged, and every number behind it ({len(c.evidence)} lines)",
+                         detail))
     return section
 
 

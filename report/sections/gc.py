@@ -74,7 +74,7 @@ def gc_blocks(an: Analysis) -> list:
             "server with no collector holding the same heap (grey). Left: the longest full "
             "collection in a window; then p99.9 and max latency of the same cells. Bars: the "
             "repeats' min–max; where bars overlap there is no measurable difference. Flagged "
-            "cells are left out, never drawn."))
+            "cells are left out, never drawn.", strategies=False))
     cell_id = gc.timeline_cell(an.run, frame)
     if cell_id is not None:
         x, maxima, pauses = gc.timeline(an.run, cell_id)
@@ -88,5 +88,5 @@ def gc_blocks(an: Analysis) -> list:
                              f"{len(pauses)} collector pauses that began in it (the server's "
                              f"record, longest {sig(longest)} ms), on the same clock: a spike "
                              "that starts where a pause does is that pause. The cell with the "
-                             "largest full collection is shown."))
+                             "largest full collection is shown.", strategies=False))
     return blocks

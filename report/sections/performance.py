@@ -10,9 +10,9 @@ from .. import interpreters, plots
 from ..aggregate import flagged, merged_histogram, percentiles
 from ..analysis import Analysis, logical_cores, scaling
 from ..doc import Heading, Para, Section, Table, TableCell
-from ..style import ms, num, percent, ratio, sig, spread
+from ..style import MOST_SERIES, ms, num, percent, ratio, sig, spread
 from ..usl import MIN_POINTS, USLFit
-from .common import cores_label, figure, legend, loadgen_caption, marked, slug
+from .common import KEY, cores_label, figure, loadgen_caption, marked, slug
 from .gc import gc_blocks
 from .openloop import open_loop_blocks
 
@@ -76,11 +76,18 @@ def _peak(fit: USLFit, measured: float) -> str:
 
 
 def scaling_section(an: Analysis) -> Section:
-    section = Section("scaling", "2. Multicore scaling")
+    section = Section("scaling", "3. Multicore scaling")
     section.add(Para("Throughput against the number of CPUs the server was pinned to, at each "
                      "workload's reference user count. Speedup is throughput over throughput at the "
                      "fewest cores; parallel efficiency is speedup over the ratio of cores (100% = "
                      "linear)."))
+    if an.series and not (an.groups.empty and an.run.open_cells.empty):  # a figure will need it
+        section.add(figure(partial(plots.key, an.series), KEY, "Key to the strategies",
+                           "Every figure draws a strategy this way: colour = its sharing discipline "
+                           "(as the run's manifest declares it; a strategy with none declared is its "
+                           "own), marker = its execution model, line = its language. Panels split by "
+                           "language and model where one would hold more than "
+                           f"{MOST_SERIES} strategies."))
     for workload in an.workloads:
         users = an.ref_users[workload]
         rows = an.at_ref(workload)
@@ -121,7 +128,7 @@ def scaling_section(an: Analysis) -> Section:
                           numeric=set(range(2, 4 + len(cores)))))
         section.add(*_usl_blocks(an, workload))
     section.add(*_interpreter_blocks(an))
-    return section.add(legend())
+    return section
 
 
 def _interpreter_blocks(an: Analysis) -> list:
@@ -182,7 +189,7 @@ def _sortable(cell) -> float:
 
 
 def latency_section(an: Analysis) -> Section:
-    section = Section("latency", "3. Latency")
+    section = Section("latency", "4. Latency")
     section.add(*open_loop_blocks(an))
     section.add(*gc_blocks(an))
     section.add(Para("Closed-loop latency at saturation, from the merged HDR histograms of each "
@@ -212,7 +219,7 @@ def latency_section(an: Analysis) -> Section:
         every = an.groups[an.groups["workload"] == workload]
         if every["users"].nunique() > 1:
             section.add(*_by_users(an, workload, every))
-    return section.add(legend())
+    return section
 
 
 def _by_users(an: Analysis, workload: str, every: pd.DataFrame) -> list:
@@ -246,7 +253,7 @@ def _by_users(an: Analysis, workload: str, every: pd.DataFrame) -> list:
 
 
 def efficiency_section(an: Analysis) -> Section:
-    section = Section("efficiency", "4. Efficiency and memory")
+    section = Section("efficiency", "5. Efficiency and memory")
     section.add(Para("Requests per server CPU-second divide the work done by the CPU the server "
                      "actually used, so they stay comparable when the load generator, not the server, "
                      "was the limit (where req/s only gives a floor). Memory is the peak resident set of "
@@ -268,7 +275,7 @@ def efficiency_section(an: Analysis) -> Section:
                            "RSS MiB", "load-gen CPU (cores busy)", "what limited it"], table,
                           caption=f"{users} users, by core count, most efficient first.",
                           numeric={1, 2, 3, 4, 5}))
-    return section.add(legend())
+    return section
 
 
 def _limit(r: pd.Series) -> str:

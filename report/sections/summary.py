@@ -1,30 +1,19 @@
-"""Section 1: the ranking per workload and one generated finding per strategy."""
+"""The rankings per workload, each language among its own, and one generated finding per
+strategy (folded: the first screen's "what to use" is their summary)."""
 from __future__ import annotations
 
 from ..analysis import PYTHON, Analysis, scaling
-from ..doc import Bullets, Heading, Para, Section, Table
-from ..findings import (
-    common_flags,
-    correctness_headline,
-    ranking,
-    spread_text,
-    strategy_finding,
-    tied_with,
-    validity_headline,
-)
+from ..doc import Bullets, Fold, Heading, Para, Section, Table
+from ..findings import common_flags, ranking, spread_text, strategy_finding, tied_with
 from ..style import ms, num, ratio, spread
 from .common import cores_label, legend, loadgen_caption, marked
 
 
-def summary_section(an: Analysis) -> Section:
-    section = Section("summary", "1. Summary")
-    kind, headline = correctness_headline(an)
-    section.add(Para(headline, kind), Para(validity_headline(an), "note"))
+def rankings(an: Analysis) -> Section:
+    section = Section("rankings", "2. Rankings")
     if an.run.manifest.get("status") not in (None, "complete"):
-        section.add(Para(f"The run is {an.run.manifest.get('status')}"
-                         + (f" (interrupted by {an.run.manifest['interrupted_by']})"
-                            if an.run.manifest.get("interrupted_by") else "")
-                         + ": every number below comes from the cells that finished.", "alert"))
+        section.add(Para(f"The run is {an.run.manifest.get('status')}: every number below comes "
+                         "from the cells that finished.", "note"))
     if an.groups.empty:
         return section.add(Para("No cell finished in this run: there is nothing to rank.", "alert"))
     for workload in an.workloads:
@@ -64,19 +53,20 @@ def _group(an: Analysis, section: Section, workload: str, language: str) -> set[
     if not ranked and not reference:
         return set()
     title = an.group_title(language)
+    intro = []
     if language != PYTHON:
         unlocked = not any(an.locked(row["strategy"]) for row in ranked + reference)
-        section.add(Para(f"{title}: ranked only among themselves, never against the Python "
-                         "strategies above" + ("; without an interpreter lock the discipline, "
-                                               "not the runtime, sets the limit" if unlocked
-                                               else "") + ".", "note"))
+        intro.append(Para(f"{title}: ranked only among themselves, never against the Python "
+                          "strategies" + ("; without an interpreter lock the discipline, not the "
+                                          "runtime, sets the limit" if unlocked else "") + ".", "note"))
     ties = tied_with(ranked)
     spread = spread_text(an, workload, language)
-    if ties or spread:
-        section.add(Para(" ".join(
-            ([f"{ranked[0]['strategy']} leads, with no measurable difference from "
-              f"{', '.join(ties)} (their repeats overlap)."] if ties else [])
-            + ([f"Server-bound throughput of the safe strategies: {spread}."] if spread else []))))
+    head = "Python" if language == PYTHON else title
+    lead = (f"{ranked[0]['strategy']} leads" + (f", with no measurable difference from {', '.join(ties)} "
+                                                "(their repeats overlap)" if ties else "")
+            if ranked else "no safe strategy ranked")
+    section.add(Para(f"{head}: {lead}." + (f" Server-bound throughput of the safe strategies: {spread}."
+                                          if spread else "")))
     rows = [_row(an, workload, str(rank), row) for rank, row in enumerate(ranked, 1)]
     for row in reference:
         role = ("ceiling" if an.safety[row["strategy"]] == "no-state"
@@ -85,15 +75,18 @@ def _group(an: Analysis, section: Section, workload: str, language: str) -> set[
         rows.append(_row(an, workload, role, row))
     names = [r["strategy"] for r in ranked + reference]
     what = "Safe strategies" if language == PYTHON else f"{title}: safe strategies"
-    section.add(Table(["rank", "strategy", "model", "best at", "req/s", "p99 ms", "speedup",
-                       "req per CPU-s"], rows,
-                      caption=f"{what} by throughput at their best core count ({users} users). "
-                              + loadgen_caption(an.at_ref(workload)[an.at_ref(workload)["strategy"].isin(names)]),
-                      numeric={4, 5, 6, 7}))
+    table = Table(["rank", "strategy", "model", "best at", "req/s", "p99 ms", "speedup", "req per CPU-s"],
+                  rows, caption=f"{what} by throughput at their best core count ({users} users). "
+                  + loadgen_caption(an.at_ref(workload)[an.at_ref(workload)["strategy"].isin(names)]),
+                  numeric={4, 5, 6, 7})
     common = common_flags(an, workload)
+    said = ""
     if common:
-        said = "; ".join(f"every {int(c)}-core cell is flagged {', '.join(sorted(flags))}"
-                         for c, flags in sorted(common.items()))
-        section.add(Para(f"Findings ({said}: see Validity; not repeated on each line):"))
-    section.add(Bullets([strategy_finding(an, workload, name, common) for name in names]))
+        said = ("Every " + "; every ".join(f"{int(c)}-core cell is flagged {', '.join(sorted(flags))}"
+                                           for c, flags in sorted(common.items()))
+                + ": see Validity; not repeated on each line.")
+    # The first screen's "what to use" is the summary of these: the tables are its detail.
+    section.add(Fold(f"{head}: the ranking of {len(names)} strategies, with one finding each",
+                     intro + [table] + ([Para(said, "note")] if said else [])
+                     + [Bullets([strategy_finding(an, workload, name, common) for name in names])]))
     return set(names)

@@ -9,9 +9,10 @@ from results.schema import NOISY_CV
 
 from ..aggregate import FLAGS, flagged, marks
 from ..analysis import Analysis, correctness
-from ..claims import claim_races
-from ..doc import Bullets, Heading, Para, Section, Table, TableCell
+from ..claims import Claim
+from ..doc import Bullets, Fold, Heading, Para, Section, Table, TableCell
 from ..findings import correctness_headline, validity_headline
+from ..judgement import STRENGTH_RULE
 from ..style import num, percent, sig, spread
 from .common import cores_label, legend
 
@@ -28,8 +29,8 @@ def _correctness_cell(row) -> TableCell:
     return TableCell("FAILED: a safe strategy lost updates")
 
 
-def correctness_section(an: Analysis) -> Section:
-    section = Section("correctness", "5. Correctness")
+def correctness_section(an: Analysis, found: list[Claim]) -> Section:
+    section = Section("correctness", "6. Correctness")
     kind, headline = correctness_headline(an)
     section.add(Para(headline, kind))
     table = correctness(an)
@@ -55,7 +56,10 @@ def correctness_section(an: Analysis) -> Section:
         section.add(Heading("Where updates were lost"),
                     Table(["strategy", "workload", "cores", "users", "lost", "acknowledged", "share"],
                           rows, caption="Summed over repeats.", numeric={2, 3, 4, 5, 6}))
-    section.add(Heading("What CPython's GIL does to the race"), Para(claim_races(an).answer))
+    races = next((c for c in found if c.id == "races"), None)
+    if races is not None:
+        section.add(Fold("What CPython's GIL does to the race (the races claim's answer)",
+                         [Para(races.answer)]))
     return section
 
 
@@ -107,7 +111,7 @@ def _consequence(an: Analysis, mark: str, rows: pd.DataFrame) -> str:
 
 
 def validity_section(an: Analysis) -> Section:
-    section = Section("validity", "6. Validity")
+    section = Section("validity", "7. Validity")
     section.add(Para(validity_headline(an), "note"), Para(_placement(an)))
     g = an.groups
     flag_rows = []
@@ -131,7 +135,8 @@ def validity_section(an: Analysis) -> Section:
                           caption="CPU in cores busy; CV of req/s over the ok repeats (N: "
                                   f"above {NOISY_CV:.0%}).",
                           numeric={2, 3, 5, 6, 7, 8, 9}))
-    section.add(*_headroom(an), *_knobs(an), *_contract(an), *_failures(an), *_gaps(an), _repeats(an), legend())
+    section.add(*_headroom(an), *_knobs(an), *_contract(an), *_failures(an), *_gaps(an), _repeats(an),
+                Heading("How firm a verdict is", id="strength"), Para(STRENGTH_RULE, "lead"), legend())
     return section
 
 
