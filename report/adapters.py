@@ -1,6 +1,6 @@
 """Judgements for the GC and async claims, read beside their bodies rather than from inside
 them. The async claim keeps its own record of the connection sweep (claims.Claim.sweep, a
-connections.Judgement: which lines held at each count, costs per connection); this turns
+connections.SweepJudgement: which lines held at each count, costs per connection); this turns
 it into the report's judgement (the comparison that carries the verdict, its effect and
 spread). The GC claim's body is being rewritten on its own (a live-heap axis), so it gets
 a thin adapter that takes its verdict as given and finds the comparison that carries it in
@@ -67,7 +67,7 @@ def async_judgement(an: Analysis, claim: Any) -> Judgement:
     what = "async against the best thread strategy"
     if _not_measured(claim.verdict):
         return not_judged(claim.verdict, what)
-    if isinstance(claim.sweep, connections.Judgement):
+    if isinstance(claim.sweep, connections.SweepJudgement):
         return _from_sweep(an, claim.sweep)
     asyncs = [s for s in an.order if an.model.get(s) == "async" and an.ranked(s) and an.lang(s) == PYTHON]
     threads = [s for s in an.order if an.model.get(s) == "threads" and an.ranked(s)
@@ -75,7 +75,7 @@ def async_judgement(an: Analysis, claim: Any) -> Judgement:
     return _closed_async(an, claim.verdict, asyncs, threads)
 
 
-def _from_sweep(an: Analysis, found: connections.Judgement) -> Judgement:
+def _from_sweep(an: Analysis, found: connections.SweepJudgement) -> Judgement:
     """At the decisive connection count: where async and a thread line both held, memory per
     connection decided (their fitted KiB, a slope: no spread over repeats); otherwise one held
     and the other did not, and the answered rate (or, rate kept, the p99) carries it."""

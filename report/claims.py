@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from results import ids
+
 from . import connections, gc, openloop
 from .adapters import async_judgement, gc_judgement
 from .aggregate import flagged, marks
@@ -34,7 +36,7 @@ class Claim:
     figure: str = ""        # the figure file its numbers are drawn in, when there is one
     # The async claim's own record of the connection sweep (report/connections.py): which
     # lines held at each count, costs per connection; `judgements` is read from it.
-    sweep: connections.Judgement | None = None
+    sweep: connections.SweepJudgement | None = None
     # The GC claim's comparisons of tails per live heap (report/gc_judgement.py,
     # TailJudgement.to_dict()); `judgements` is read from it.
     tails: dict | None = None
@@ -395,7 +397,7 @@ def io_workload(an: Analysis) -> str | None:
 def _async_by_connections(an: Analysis, claim: Claim) -> bool:
     """Judge the claim on the connection sweep (open loop, many connections held open, one
     modest total rate), when the run has one: True if it did. The judgement is kept as
-    data (connections.Judgement, in ``claim.sweep``); the sentence is written from it."""
+    data (connections.SweepJudgement, in ``claim.sweep``); the sentence is written from it."""
     sweep = openloop.sweep_rows(openloop.groups(an.run))
     if sweep.empty:
         return False
@@ -429,7 +431,7 @@ def _sweep_line(row) -> str:
             f"{num(row['server_fds'])} fds{cap}")
 
 
-def connections_sentence(j: connections.Judgement) -> str:
+def connections_sentence(j: connections.SweepJudgement) -> str:
     """The claim's answer, written from its judgement alone."""
     at = j.decisive
     held = j.held.get(at, [])
@@ -544,12 +546,7 @@ def claim_gc(an: Analysis) -> Claim:
     frame = gc.cells(an.run)
     foreign = {s for s in an.order if not an.collected(s)}  # declared: no collector
     rust = gc.no_collector(an.run, foreign)
-    rank = {s: i for i, s in enumerate(an.order)}
-    sets = sorted((s for s in gc.heap_sets(gc.groups(frame))
-                   if any("default" in at and ("off" in at or not rust.empty)
-                          for at in s.by_heap.values())),
-                  # one process's heap is the plain case: a thread strategy before a process one
-                  key=lambda s: (s.model == "processes", rank.get(s.strategy, len(rank))))
+    sets = gc.comparable(gc.groups(frame), rust, {s: i for i, s in enumerate(an.order)})
     if not sets:
         claim.answer = ("Not measured in this run: no strategy was measured with its collector on "
                         "and without one (workloads gc, gc-off, gc-freeze, or a strategy with no "
@@ -559,7 +556,11 @@ def claim_gc(an: Analysis) -> Claim:
         return claim
     found = sets[0]
     judged = _heap_judgement(found, frame, rust)
-    judged.left_out = (frame.attrs.get("left_out", []) + rust.attrs.get("left_out", []))
+    # Flagged cells of the judged workloads only (a flagged cpu cell is not the claim's).
+    family = set(frame.loc[frame["knobs"] == found.knobs, "workload"])
+    judged.left_out = [(cell, why) for cell, why in (frame.attrs.get("left_out", [])
+                                                      + rust.attrs.get("left_out", []))
+                       if (ids.parse_cell_id(cell) or {}).get("workload") in family]
     claim.tails = judged.to_dict()
     for heap in found.heaps:
         for mode, row in found.by_heap[heap].items():
@@ -572,10 +573,11 @@ def claim_gc(an: Analysis) -> Claim:
                               f"{ms(row['p999_us'])} ms, max {ms(row['max_us'])} ms ("
                               f"{_repeats(row['repeats'])})")
     claim.verdict = _gc_verdict(judged)
-    loop = ("open loop (corrected for coordinated omission)" if (frame["mode"] == "open").all()
+    mine = frame[frame["knobs"] == found.knobs]  # the judged workload's cells, every mode
+    loop = ("open loop (corrected for coordinated omission)" if (mine["mode"] == "open").all()
             else "closed loop, where a user waits out a pause instead of queueing behind it: "
                  "this tail understates the pauses")
-    churn = pd.to_numeric(frame.get("churn"), errors="coerce").dropna() if "churn" in frame else None
+    churn = pd.to_numeric(mine.get("churn"), errors="coerce").dropna() if "churn" in mine else None
     share = (f"{num(float(churn.median()), 2)} of the requests" if churn is not None and len(churn)
              else "some requests")
     heaps = (f"each server process holding the live heap named below, {share} loading pages "
@@ -597,20 +599,13 @@ def _reference(found, frame: pd.DataFrame, rust: pd.DataFrame, heap: int) -> tup
     off = _cells_of(frame, found, heap, "off")
     if not off.empty:
         return f"{found.strategy}, collector off", off
-    for strategy, mine in _at(rust, found, heap).groupby("strategy", sort=True):
+    for strategy, mine in gc.at_load(rust, found, heap).groupby("strategy", sort=True):
         return f"{strategy} (no collector)", mine
     return "", pd.DataFrame()
 
 
-def _at(frame: pd.DataFrame, found, heap: int) -> pd.DataFrame:
-    if frame.empty:
-        return frame
-    return frame[(frame["rate"].astype(str) == found.rate) & (frame["cores"] == found.cores)
-                 & (frame["users"] == found.users) & (frame["live_objects"] == heap)]
-
-
 def _cells_of(frame: pd.DataFrame, found, heap: int, mode: str) -> pd.DataFrame:
-    at = _at(frame, found, heap)
+    at = gc.at_load(frame, found, heap)
     return at[(at["strategy"] == found.strategy) & (at["gc_mode"] == mode)]
 
 

@@ -5,7 +5,7 @@ framework's cost (`async`, aiohttp, against `async-raw`, the threads' own parser
 raw event loop) beside the execution model's (`async-raw` against a thread strategy) on
 the same cells.
 
-The claim's judgement is kept as data (Judgement: what was compared, at which counts,
+The claim's judgement is kept as data (SweepJudgement: what was compared, at which counts,
 the effect, the spread over repeats, the cells left out); claims.py writes the sentence
 from it. No drawing and no prose here.
 """
@@ -126,7 +126,7 @@ def _ratio(a, b) -> float:
 
 
 @dataclass
-class Judgement:
+class SweepJudgement:
     """The async claim judged on the connection sweep: the data the sentence is written from
     (and from which a reader can say how firm it is)."""
     verdict: str                     # supported | mixed | contradicted | not supported
@@ -148,7 +148,7 @@ class Judgement:
 
 
 def judge(sweep: pd.DataFrame, slo_ms: float, asyncs: list[str], threads: list[str]
-          ) -> Judgement | None:
+          ) -> SweepJudgement | None:
     """The verdict at the most connections where an async strategy was measured by an
     engine that kept up. ``asyncs``/``threads``: ranked Python strategies of each model."""
     slo_us = slo_ms * 1000
@@ -184,7 +184,7 @@ def judge(sweep: pd.DataFrame, slo_ms: float, asyncs: list[str], threads: list[s
             spread[r["label"]] = (r["p99_min"] / 1000, r["p99_max"] / 1000)
             repeats.append(int(r["usable"]))
     plain_threads = [n for n in lines_threads if "--workers" not in n]
-    return Judgement(verdict, str(sweep["workload"].iloc[0]), str(sweep["rate"].iloc[0]),
+    return SweepJudgement(verdict, str(sweep["workload"].iloc[0]), str(sweep["rate"].iloc[0]),
                      str(sweep["engine"].iloc[0]), slo_ms, lines_async, lines_threads, decisive,
                      held_at, failed_at, list(cost.values()),
                      splits(compared, plain_threads[0] if plain_threads else None),

@@ -52,7 +52,7 @@ def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int
         max_us=tail_ms * 1300 * wobble, mean_us=1000, errors=0, loadgen_lagging=False,
         server_cpu=0.4, loadgen_cpu=0.3, server_cores=1, loadgen_cores=1, loadgen_bound=False,
         shared_cpu=True, busy_machine=False, noisy=False, correct=True, lost_updates=0,
-        acked_incr=100, gc_mode=mode, garbage=0 if live else 100, gc_scope="" if rust else "window",
+        acked_incr=100, gc_mode=mode, garbage=100 if full is None else 0, gc_scope="" if rust else "window",
         gc_collections=len(pauses) * 40, gc_pauses_dropped=0, rss_mb=30 + live / 6000,
         churn=0.5 if live else None, heap_objects=live + 1 if live else 0,
         gc_pause_total_ms=round(sum(p[1] for p in pauses) / 1000, 3),
@@ -144,6 +144,34 @@ def test_the_claim_says_none_did_when_the_tails_overlap(tmp_path: Path) -> None:
     assert "None did, up to 1,000,000 live objects (the largest heap judged)." in claim.answer
     assert "no measurable difference (repeats overlap)" in claim.answer
     assert claim.tails is not None and claim.tails["finding"] == "no measurable difference"
+
+
+def test_another_workloads_open_loop_cells_never_join_the_gc_sets(tmp_path: Path) -> None:
+    # A default run measures cpu in open loop too (read-heavy here: a name sorting after the
+    # gc workloads, so a row of it would win a shared slot), and CPython servers report their collector
+    # there: such cells, even at the gc cells' very load, must neither join their sets nor
+    # become the set judged (a strategy ranked first, with its collector on and a no-collector
+    # server beside it at another load, has nothing to be set against).
+    run = write_heap_run(tmp_path)
+    rng = np.random.default_rng(9)
+    for strategy, rate in (("global-lock", "0.8x"), ("rust-global-lock", "0.95x"),
+                           ("unsafe", "0.95x")):
+        for repeat in range(3):
+            cell = replace(_gc_cell(rng, strategy, "gc", repeat, 500.0, 0, 0, 0),
+                           workload="read-heavy", cell_id="", rate=rate, cpu_us=100.0, garbage=0)
+            _write(run, replace(cell, cell_id=""))
+    an = analysis_of(run)
+    claim = claim_gc(an)
+    assert claim.verdict == "supported: from 1,000,000 live objects the collector's pauses reach the tail"
+    assert claim.tails is not None
+    on = next(c for c in claim.tails["comparisons"]
+              if c["at"] == {"live_objects": 1_000_000, "collector": "on"})
+    assert all(".gc." in cell for cell in on["a"]["cell_ids"]), on["a"]["cell_ids"]
+    zero = next(c for c in claim.tails["comparisons"] if c["at"] == {"live_objects": 0, "collector": "on"})
+    assert all(".gc." in cell for cell in zero["a"]["cell_ids"]), zero["a"]["cell_ids"]
+    found = gc.comparable(gc.groups(gc.cells(an.run)), gc.no_collector(an.run, {"rust-global-lock"}),
+                          {s: i for i, s in enumerate(an.order)})
+    assert [s.strategy for s in found] == ["global-lock"]
 
 
 def test_a_flagged_cell_never_stands_in_for_the_servers_latency(tmp_path: Path) -> None:
