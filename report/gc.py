@@ -25,10 +25,11 @@ from .load import Run
 
 # `knobs`: the workload's server knobs apart from the collector's mode, so that the gc
 # workloads' three modes meet in one set and another workload (cpu, say, whose servers
-# report their collector too) never joins them, even at the same offered load.
+# report their collector too and whose knobs are the gc ones but the churn) never joins
+# them, even at the same offered load.
 GROUP = ["workload", "gc_mode", "strategy", "mode", "rate", "cores", "users", "knobs",
          "live_objects"]
-KNOBS = ("cpu_us", "hold_us", "io_ms", "garbage")
+KNOBS = ("cpu_us", "hold_us", "io_ms", "garbage", "churn")
 TAIL = ("p99_us", "p999_us", "max_us")
 MODES = ("default", "off", "freeze")
 MODE_TEXT = {"default": "on", "off": "off", "freeze": "frozen", "none": "none"}

@@ -54,7 +54,7 @@ def _gc_cell(rng: np.random.Generator, strategy: str, workload: str, repeat: int
         shared_cpu=True, busy_machine=False, noisy=False, correct=True, lost_updates=0,
         acked_incr=100, gc_mode=mode, garbage=100 if full is None else 0, gc_scope="" if rust else "window",
         gc_collections=len(pauses) * 40, gc_pauses_dropped=0, rss_mb=30 + live / 6000,
-        churn=0.5 if live else None, heap_objects=live + 1 if live else 0,
+        churn=None if full is None else 0.5, heap_objects=live + 1 if live else 0,
         gc_pause_total_ms=round(sum(p[1] for p in pauses) / 1000, 3),
         gc_pause_max_ms=round(max((p[1] for p in pauses), default=0) / 1000, 3) * wobble,
         hdr=hdr.encode(histogram), gc_pauses=pauses, window_start_unix_s=START,
@@ -148,17 +148,18 @@ def test_the_claim_says_none_did_when_the_tails_overlap(tmp_path: Path) -> None:
 
 def test_another_workloads_open_loop_cells_never_join_the_gc_sets(tmp_path: Path) -> None:
     # A default run measures cpu in open loop too (read-heavy here: a name sorting after the
-    # gc workloads, so a row of it would win a shared slot), and CPython servers report their collector
-    # there: such cells, even at the gc cells' very load, must neither join their sets nor
-    # become the set judged (a strategy ranked first, with its collector on and a no-collector
-    # server beside it at another load, has nothing to be set against).
+    # gc workloads, so a row of it would win a shared slot), and CPython servers report their
+    # collector there, with the gc workloads' very knobs but the churn: such cells, even at the
+    # gc cells' very load, must neither join their sets nor become the set judged (a strategy
+    # ranked first, its collector on and a no-collector server beside it at another load, has
+    # nothing to be set against).
     run = write_heap_run(tmp_path)
     rng = np.random.default_rng(9)
     for strategy, rate in (("global-lock", "0.8x"), ("rust-global-lock", "0.95x"),
                            ("unsafe", "0.95x")):
         for repeat in range(3):
             cell = replace(_gc_cell(rng, strategy, "gc", repeat, 500.0, 0, 0, 0),
-                           workload="read-heavy", cell_id="", rate=rate, cpu_us=100.0, garbage=0)
+                           workload="read-heavy", cell_id="", rate=rate, churn=1 / 16, garbage=0)
             _write(run, replace(cell, cell_id=""))
     an = analysis_of(run)
     claim = claim_gc(an)
