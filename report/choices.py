@@ -34,7 +34,8 @@ class Choice:
 
 
 def choices(an: Analysis) -> list[Choice]:
-    """One Choice per (workload, cores, language) with a ranked strategy measured."""
+    """One Choice per (workload, cores, language) with two or more ranked strategies measured
+    (one alone is no choice: a workload measured for a claim's sake, say)."""
     out = []
     for workload in an.workloads:
         rows = an.at_ref(workload)
@@ -43,7 +44,7 @@ def choices(an: Analysis) -> list[Choice]:
             here = rows[rows["cores"] == cores]
             for language in an.languages():
                 mine = here[here["strategy"].map(an.lang) == language]
-                if not mine.empty:
+                if mine["strategy"].nunique() > 1:
                     out.append(_choose(an, workload, cores, language, mine))
     return out
 

@@ -18,8 +18,8 @@ h1 { font-size: 1.45em; margin: 0 0 2px; } h2 { font-size: 1.35em; margin: 36px 
   padding-bottom: 4px; border-bottom: 2px solid var(--line); } h3 { font-size: 1.08em; margin: 22px 0 8px; }
 .subtitle { color: var(--muted); margin: 0 0 6px; font-size: 14px; }
 #answers h2 { font-size: 1.12em; margin: 10px 0 4px; padding: 0; border: none; }
-#answers .table-wrap { margin: 2px 0 4px; } #answers table { font-size: 13.5px; width: 100%; }
-#answers td, #answers th { padding: 3px 8px; } #answers p { margin: 4px 0; }
+#answers .table-wrap { margin: 2px 0 4px; } #answers table { font-size: 12.5px; width: 100%; }
+#answers td, #answers th { padding: 2px 7px; line-height: 1.3; } #answers p { margin: 4px 0; }
 #answers p.alert, #answers p.warn { padding: 4px 10px; }
 nav { border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); padding: 6px 0;
   margin: 8px 0 0; font-size: 13.5px; color: var(--muted); }

@@ -52,6 +52,16 @@ def _alerts(an: Analysis) -> list:
     return out
 
 
+SHOWN_TIES = 2  # names in a row of the first screen; Rankings lists every one
+
+
+def _names(ties: list[str]) -> str:
+    """The strategies with no measurable difference from the leader, the first few by name."""
+    if len(ties) <= SHOWN_TIES:
+        return ", ".join(ties) or "none"
+    return f"{', '.join(ties[:SHOWN_TIES])} and {len(ties) - SHOWN_TIES} more"
+
+
 def _choices(an: Analysis) -> list:
     found = choices(an)
     if not found:
@@ -59,7 +69,7 @@ def _choices(an: Analysis) -> list:
     rows: list[list[str | TableCell]] = []
     for c in found:
         rows.append([c.workload, str(c.cores), c.language.capitalize(), TableCell(c.leader, c.marks),
-                     num(c.rps), ", ".join(c.ties) or "none",
+                     num(c.rps), _names(c.ties),
                      f"{ratio(c.margin)} over {c.runner_up}" if c.runner_up else "—"])
     notes = []
     limited = [c for c in found if "L" in c.marks]
@@ -73,7 +83,8 @@ def _choices(an: Analysis) -> list:
     return [Table(columns, rows, numeric={1, 4},
                   caption="Closed loop, each workload at its reference load (" + "; ".join(engines)
                           + "). Only safe strategies compete (never unsafe, racy or the stateless "
-                          "ceiling), each language among its own. No measurable difference: "
-                          "repeats overlap. Margin: the leader's req/s over the fastest measurably "
+                          "ceiling), each language among its own, where it has two or more. No "
+                          "measurable difference: repeats overlap (the first two named; "
+                          "Rankings has them all). Margin: the leader's req/s over the fastest measurably "
                           "slower one. Marks: [Validity](#validity). Every strategy: "
                           "[Rankings](#rankings).")] + notes
