@@ -41,9 +41,10 @@ test: $(STAMP) chromium wrk rust
 
 # The edit-test loop: the unit-level tests, none that runs load, starts a server or
 # repeats a statistical check over many seeds (pytest markers, pyproject.toml).
-# `make test` stays the whole suite, and what CI runs.
+# `make test` stays the whole suite, and what CI runs (in one process: its load tests
+# measure, and must not share the cores with each other); these spread over every core.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not load and not servers and not slow"
+	$(BIN)/python -m pytest -q -n auto -m "not load and not servers and not slow"
 
 # ruff (pyflakes, pycodestyle errors, bugbear, pyupgrade) and mypy, configured in pyproject.toml.
 lint: $(STAMP)
