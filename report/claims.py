@@ -676,9 +676,9 @@ def _heap_text(heap) -> str:
 
 def _rust_rows(rust: pd.DataFrame, found) -> dict[tuple[str, int], pd.Series]:
     rows = {}
-    for _, row in gc.groups(rust).iterrows():
-        if (str(row["rate"]), int(row["cores"]), int(row["users"])) == (found.rate, found.cores, found.users):
-            rows[(str(row["strategy"]), int(row["live_objects"]))] = row
+    for heap in found.heaps:  # at the set's load and workload, as the comparison reads them
+        for _, row in gc.groups(gc.at_load(rust, found, heap)).iterrows():
+            rows[(str(row["strategy"]), heap)] = row
     return rows
 
 

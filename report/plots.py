@@ -28,6 +28,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator  # noqa: E402
 
 from .aggregate import flagged, percentiles  # noqa: E402
+from .gc import MODE_TEXT  # noqa: E402
 from .style import Facet, Series, facets  # noqa: E402
 from .usl import USLFit  # noqa: E402
 
@@ -438,7 +439,7 @@ def gc_heap(load_note: str, sets: list, without: list, series: list[Series]) -> 
                 ax.errorbar(x, y, yerr=np.nan_to_num(np.array([y - low, high - y])), fmt="none",
                             ecolor=colour, capsize=3, lw=1)
                 name = (f"{found.strategy}, no collector" if mode == "none"
-                        else f"{found.strategy}, collector {MODE_TEXT_PLOT[mode]}")
+                        else f"{found.strategy}, collector {MODE_TEXT[mode]}")
                 drawn.setdefault(name, Line2D([], [], color=colour, marker=marker, label=name,
                                               linestyle="--" if mode == "none" else "-"))
         ax.set_xticks([where[h] for h in heaps], [_heap_label(h) for h in heaps])
@@ -451,8 +452,6 @@ def gc_heap(load_note: str, sets: list, without: list, series: list[Series]) -> 
                ncol=min(4, max(1, len(drawn))), fontsize=8, frameon=False)
     return fig
 
-
-MODE_TEXT_PLOT = {"default": "on", "off": "off", "freeze": "frozen"}
 
 
 def gc_timeline(cell_id: str, x: np.ndarray, maxima_ms: np.ndarray,

@@ -28,7 +28,7 @@ from loadtests.running import gcwindow
 from results import hdr, schema
 from results.record import CellRecord
 from results.schema import BUSY, OTHER_CPU
-from servers.core.heap import BUILD_S_PER_OBJECT
+from servers.core.heap import BUILD_S_PER_OBJECT, DEFAULT_CHURN
 
 
 @dataclass(kw_only=True)
@@ -104,6 +104,9 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         cpu_us=workload.knob("cpu_us"), hold_us=workload.knob("hold_us"),
         io_ms=workload.knob("io_ms"), garbage=int(workload.knob("garbage")),
         gc_mode=workload.gc_mode,
+        # The knob asked, like the others (a server without a live heap is not given it,
+        # and its default says nothing about the cell), so one workload records one churn.
+        churn=float(workload.server.get("churn", DEFAULT_CHURN)),
         offered_rps=round(offered, 1) if cell.rate else None)
     flags = workload.server_flags() + (["--workers", str(cell.workers)] if cell.workers else [])
     if cell.live_objects:
@@ -168,7 +171,6 @@ class Interpreter:
     gil_enabled: bool | None
     heap_objects: int | None = None     # the live heap it built (/health's "heap")
     tracked_objects: int | None = None  # what its collector tracked once built
-    churn: float | None = None
 
 
 def _interpreter(server, cell: Cell) -> Interpreter:
@@ -181,7 +183,7 @@ def _interpreter(server, cell: Cell) -> Interpreter:
     found = doc.get("heap") if status == 200 else None
     heap: dict = found if isinstance(found, dict) else {}
     return Interpreter(label if version else cell.python or None, gil, heap.get("heap_objects"),
-                       heap.get("tracked_objects"), heap.get("churn"))
+                       heap.get("tracked_objects"))
 
 
 BIND_ATTEMPTS = 3
