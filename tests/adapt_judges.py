@@ -25,13 +25,13 @@ PROFILE = """
 description = "the adaptive rounds' test: two strategies, one cell each, seconds long"
 warmup = "0.5s"
 duration = "1s"
-budget = "2m"
+budget = "4m"
 adapt = true
 reserve = {reserve}
 [[tiny.blocks]]
 engine = "wrk"
 claim = "test"
-strategies = ["global-lock", "sharded"]
+strategies = ["global-lock", "sharded", "ownership"]
 workloads = ["cpu"]
 cores = [1]
 users = [8]
@@ -65,10 +65,12 @@ def one_group(run: Path, looks: int) -> list[Question]:
 
 def always(run: Path, looks: int) -> list[Question]:
     """Never decided: only the reserve or the cap stops it. A row of lower priority comes
-    first in the list, so the loop must reorder."""
+    first in the list, so the loop must reorder; one question has a side the plan lacks."""
     rival = ({**GROUPS[1]}, {**GROUPS[1], "strategy": "ownership"})
+    unplanned = ({**GROUPS[0]}, {**GROUPS[0], "strategy": "rwlock"})
     return [Question("what-to-use", "CPython", "sharded vs ownership", 1, rival),
-            Question("test", "CPython", "global-lock vs sharded", 0, GROUPS)]
+            Question("test", "CPython", "global-lock vs sharded", 0, GROUPS),
+            Question("test", "CPython", "global-lock vs rwlock", 0, unplanned)]
 
 
 JUDGES = {"one-group": one_group, "always": always}

@@ -26,12 +26,13 @@ from results.store import RunStore
 Group = Mapping[str, object]
 _DEFAULTS: dict[str, object] = {"live_objects": 0, "rate": "", "workers": 0, "python": ""}
 _WHOLE = {"cores", "users", "live_objects", "workers"}
-# Flags no repeat can cure (results/schema.py DISQUALIFYING, and an open-loop generator
-# behind its schedule): a group carrying one gets no repeats.
+# Flags no repeat can cure, as the cell's own setting causes them (results/schema.py
+# DISQUALIFYING, and an open-loop generator behind its schedule): a group carrying one gets
+# no repeats. A busy machine is not among them: it is a moment, not the cell, and a repeat
+# at a quiet one is its cure.
 _FLAGS = {"loadgen_bound": lambda r: r.loadgen_bound is True,
           "errors": lambda r: bool(r.errors),
           "failed": lambda r: r.status == "failed",
-          "busy_machine": lambda r: r.busy_machine is True,
           "loadgen_lagging": lambda r: r.loadgen_lagging is True}
 
 
@@ -161,7 +162,8 @@ def run_extra(store: RunStore, asks: Sequence[Ask], limit_s: float, stop: thread
     manifest["matrix"] += [{"cell_id": cell.id, **vars(cell),
                             "added": {"round": number, "reason": ask.reason}}
                            for cell, ask in cells]
-    entry = {"round": number, "look": section["looks"], "estimate_s": round(cost, 1),
+    entry = {"round": number, "look": section["looks"], "left_s": round(limit_s, 1),
+             "estimate_s": round(cost, 1),
              "spent_s": round(cost, 1), "complete": False,
              "asked": [_ask_doc(ask) for ask in taken],
              "left_out": [_ask_doc(ask) for ask in left_out],
