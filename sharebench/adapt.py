@@ -89,8 +89,14 @@ class Rounds:
             section = manifest["adapt"]
             section["looks"] += 1
             store.write_manifest(manifest)
-            questions = sorted(self.judge(store.path, section["looks"]),
-                               key=lambda q: q.priority)
+            try:
+                questions = sorted(self.judge(store.path, section["looks"]),
+                                   key=lambda q: q.priority)
+            except Exception as exc:  # every cell is measured: a broken judge must not sink the run
+                return self._stop(store, f"the judge failed: {type(exc).__name__}: {exc}"[:300],
+                                  [])
+            if stop.is_set():
+                break
             if not questions:
                 return self._stop(store, "decided: no open question left", [])
             asks, held = self._asks(store, manifest, questions)
