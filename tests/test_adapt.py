@@ -1,5 +1,6 @@
-"""The adaptive rounds end to end: real servers, real wrk, seconds-long cells, and a judge
-plugged in where the claims' judge goes (tests/adapt_judges.py)."""
+"""The adaptive rounds: their decisions on a run's files, and end to end with real servers,
+real wrk and seconds-long cells, a judge plugged in where the claims' judge goes
+(tests/adapt_judges.py)."""
 from __future__ import annotations
 
 import json
@@ -7,14 +8,21 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from sharebench.adapt import CAP, step
+from loadtests.planning.cells import Cell
+from loadtests.running import extra
+from loadtests.running.manifest import adaptive
+from results import schema
+from results.record import CellRecord
+from results.store import RunStore
+from sharebench.adapt import CAP, Rounds, step
 
-from .adapt_judges import PROFILE, WANTED
+from .adapt_judges import GROUPS, PROFILE, WANTED, Question
 from .helpers import read_latest
 
 TIMEOUT_S = 240
@@ -38,6 +46,78 @@ def _args(tmp_path: Path, reserve: float) -> list[str]:
 
 def _records(run: Path) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in (run / "cells").glob("*.json")}
+
+
+def _store(tmp_path: Path, repeats: dict[str, int], reserve_s: float = 60.0) -> RunStore:
+    """A run whose planned cells are measured (records of a few of them), ready for rounds."""
+    store = RunStore.create(tmp_path, "run")
+    matrix = [{"cell_id": cell.id, **vars(cell)}
+              for name, count in repeats.items() for r in range(count)
+              for cell in [Cell(name, "cpu", 1, 8, r, "wrk", warmup=1.0, duration=1.0)]]
+    store.write_manifest({"format_version": schema.FORMAT_VERSION, "run_id": "run",
+                          "profile": "p", "matrix": matrix, "status": "complete",
+                          "timing": {"warmup_s": 1.0, "duration_s": 1.0},
+                          "budget": {"budget_s": None}, "adapt": adaptive(True, reserve_s)})
+    return store
+
+
+def _group(name: str) -> dict[str, object]:
+    return {**GROUPS[0], "strategy": name}
+
+
+def _question(what: str, *names: str, priority: int = 0) -> Question:
+    return Question("test", "CPython", what, priority, tuple(_group(n) for n in names))
+
+
+def test_questions_that_no_repeat_can_help_get_none_and_say_why(tmp_path: Path) -> None:
+    store = _store(tmp_path, {"global-lock": CAP, "sharded": 2, "ownership": 1})
+    store.write_cell(CellRecord(strategy="ownership", workload="cpu", engine="wrk", cores=1,
+                                users=8, repeat=0, status="ok", rps=1000.0, loadgen_bound=True))
+    asked = [_question("capped", "global-lock", "sharded"),
+             _question("flagged", "sharded", "ownership", priority=1),
+             _question("unplanned", "sharded", "rwlock")]
+    manifest = Rounds(lambda run, looks: asked)(store, threading.Event())
+    section = manifest["adapt"]
+    assert section["stopped"] == "every open question is capped or flagged"
+    assert section["looks"] == 1 and not section["rounds"]
+    held = "\n".join(section["held"])
+    assert f"capped: a side has {CAP} repeats, the cap" in held
+    assert "flagged: flagged loadgen_bound; repeats cannot cure a flag" in held
+    assert "unplanned: a side is not a planned cell" in held
+    assert len(manifest["matrix"]) == CAP + 3  # nothing added
+
+
+def test_no_round_starts_that_the_reserve_cannot_pay(tmp_path: Path) -> None:
+    store = _store(tmp_path, {"global-lock": 1, "sharded": 1}, reserve_s=4.0)
+    one = extra.cost_s(store.manifest(), [Cell("global-lock", "cpu", 1, 8, 1, "wrk",
+                                               warmup=1.0, duration=1.0)])
+    assert 0 < one <= 4.0 < 2 * one  # one cell fits, the two sides of the question do not
+    manifest = Rounds(lambda run, looks: [_question("open", "global-lock", "sharded")])(
+        store, threading.Event())
+    assert manifest["adapt"]["stopped"].startswith("reserve spent: the next round does not fit")
+    assert not manifest["adapt"]["rounds"] and len(manifest["matrix"]) == 2
+
+
+def test_a_failing_or_missing_judge_keeps_the_run(tmp_path: Path) -> None:
+    def broken(run: Path, looks: int) -> list[Question]:
+        raise KeyError("no such claim")
+    manifest = Rounds(broken)(_store(tmp_path / "a", {"global-lock": 1}), threading.Event())
+    assert manifest["adapt"]["stopped"] == "the judge failed: KeyError: 'no such claim'"
+    assert manifest["status"] == "complete"
+    manifest = Rounds(None)(_store(tmp_path / "b", {"global-lock": 1}), threading.Event())
+    assert manifest["adapt"]["stopped"].startswith("no judge in this build")
+
+
+def test_extra_cells_continue_the_repeats_interleaved_once_per_group(tmp_path: Path) -> None:
+    manifest = _store(tmp_path, {"global-lock": 2, "sharded": 1, "ownership": 3}).manifest()
+    asks = [extra.Ask("first", (_group("global-lock"), _group("sharded")), (2, 1)),
+            extra.Ask("second", (_group("sharded"), _group("ownership")), (1, 1))]
+    cells = [(cell.id.split(".")[0], cell.repeat, ask.reason)
+             for cell, ask in extra.cells_for(manifest, asks)]
+    assert cells == [("global-lock", 2, "first"), ("sharded", 1, "first"),
+                     ("ownership", 3, "second"), ("global-lock", 3, "first")]
+    assert extra.label(_group("sharded")) == "sharded.cpu.wrk.c1.u8"
+    assert not extra.matches(manifest["matrix"][0], {**_group("global-lock"), "workers": 1024})
 
 
 def test_a_side_grows_by_half_its_repeats_to_the_cap() -> None:
