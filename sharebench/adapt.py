@@ -18,6 +18,7 @@ This lives above the stages: it calls the judge (report) and asks the load stage
 """
 from __future__ import annotations
 
+import importlib
 import sys
 import threading
 import time
@@ -52,9 +53,19 @@ class Question(Protocol):
 
 
 Judge = Callable[[Path, int], Sequence[Question]]
+Measure = Callable[..., "extra.Round | None"]  # extra.run_extra's signature
 
-# The claims' judge: (run folder, looks) -> the open questions. Plugged in where the
-# claims code is (report.claims); None: the reserve stays unspent, and the manifest says why.
+
+def claims_judge(run: Path, looks: int) -> Sequence[Question]:
+    """The claims' open questions about the run's data at this look (report.claims)."""
+    from report.analysis import analyse
+    from report.load import load_run
+    claims = importlib.import_module("report.claims")  # its open_questions comes with issue 25
+    return claims.open_questions(analyse(load_run(run)), looks=looks)
+
+
+# The judge the rounds ask: None leaves the reserve unspent (the manifest says why).
+# Plugging in the claims' judge is this one line: JUDGE: Judge | None = claims_judge
 JUDGE: Judge | None = None
 
 
@@ -68,9 +79,11 @@ class Rounds:
     """The adaptive rounds of one run: ``sharebench run`` calls it once the planned cells
     are measured (loadtests/running/run.py ``then``), and again on --resume."""
 
-    def __init__(self, judge: Judge | None, resumed: bool = False, out=sys.stderr) -> None:
+    def __init__(self, judge: Judge | None, resumed: bool = False, out=sys.stderr,
+                 measure: Measure = extra.run_extra) -> None:
         self.judge = judge
         self.out = out
+        self.measure = measure  # the calibration's simulated runs draw their cells instead
         # The budget's wall clock runs from the plan; a resumed run's earlier part is not
         # on this clock, and the reserve alone bounds it.
         self.started = None if resumed else time.monotonic()
@@ -103,7 +116,7 @@ class Rounds:
             if not asks:
                 return self._stop(store, "every open question is capped or flagged", held)
             left = self._left_s(manifest)
-            done = extra.run_extra(store, asks, left, stop, self.out,
+            done = self.measure(store, asks, left, stop, self.out,
                                    announce=partial(self._say, left=left))
             if done is None:
                 return self._stop(store, f"reserve spent: the next round does not fit in the "

@@ -145,6 +145,19 @@ def run_extra(store: RunStore, asks: Sequence[Ask], limit_s: float, stop: thread
     manifest, charged its estimate, and given to ``announce`` before anything is measured
     (an interrupted round has spent it); once measured in one go it is charged the seconds
     it really took."""
+    planned = add_round(store, asks, limit_s)
+    if planned is None:
+        return None
+    if announce is not None:
+        announce(planned)
+    started = time.monotonic()
+    sweep.run(store, stop, out, verify=False)
+    return finish_round(store, None if stop.is_set() else time.monotonic() - started)
+
+
+def add_round(store: RunStore, asks: Sequence[Ask], limit_s: float) -> Round | None:
+    """Append the cells of as many whole asks as fit in ``limit_s`` to the matrix, and the
+    round to the manifest, charged its estimate; None when not one fits."""
     manifest = store.manifest()
     taken: list[Ask] = []
     left_out: list[Ask] = []
@@ -162,28 +175,30 @@ def run_extra(store: RunStore, asks: Sequence[Ask], limit_s: float, stop: thread
     manifest["matrix"] += [{"cell_id": cell.id, **vars(cell),
                             "added": {"round": number, "reason": ask.reason}}
                            for cell, ask in cells]
-    entry = {"round": number, "look": section["looks"], "left_s": round(limit_s, 1),
-             "estimate_s": round(cost, 1),
-             "spent_s": round(cost, 1), "complete": False,
-             "asked": [_ask_doc(ask) for ask in taken],
-             "left_out": [_ask_doc(ask) for ask in left_out],
-             "cells": [cell.id for cell, _ in cells]}
-    section["rounds"].append(entry)
+    section["rounds"].append({"round": number, "look": section["looks"],
+                              "left_s": round(limit_s, 1), "estimate_s": round(cost, 1),
+                              "spent_s": round(cost, 1), "complete": False,
+                              "asked": [_ask_doc(ask) for ask in taken],
+                              "left_out": [_ask_doc(ask) for ask in left_out],
+                              "cells": [cell.id for cell, _ in cells]})
     section["spent_s"] = round(sum(r["spent_s"] for r in section["rounds"]), 1)
     store.write_manifest(manifest)
-    if announce is not None:
-        announce(Round(number, entry["cells"], taken, left_out, cost, cost, False))
-    started = time.monotonic()
-    sweep.run(store, stop, out, verify=False)
-    took = time.monotonic() - started
+    return Round(number, [cell.id for cell, _ in cells], taken, left_out, cost, cost, False)
+
+
+def finish_round(store: RunStore, took_s: float | None) -> Round:
+    """The last round, charged ``took_s`` when it was measured in one go (None: it was
+    interrupted, and stays charged its estimate)."""
     manifest = store.manifest()
-    entry = manifest["adapt"]["rounds"][-1]
-    entry["complete"] = not stop.is_set()
-    if entry["complete"]:
-        entry["spent_s"] = round(took, 1)
-    manifest["adapt"]["spent_s"] = round(sum(r["spent_s"] for r in manifest["adapt"]["rounds"]), 1)
+    section = manifest["adapt"]
+    entry = section["rounds"][-1]
+    entry["complete"] = took_s is not None
+    if took_s is not None:
+        entry["spent_s"] = round(took_s, 1)
+    section["spent_s"] = round(sum(r["spent_s"] for r in section["rounds"]), 1)
     store.write_manifest(manifest)
-    return Round(number, entry["cells"], taken, left_out, cost, entry["spent_s"], entry["complete"])
+    return Round(entry["round"], entry["cells"], [], [], entry["estimate_s"], entry["spent_s"],
+                 entry["complete"])
 
 
 def _ask_doc(ask: Ask) -> dict:
