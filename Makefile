@@ -19,7 +19,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(REPEATS),--repeats $(REPEATS)) $(if $(DURATION),--duration $(DURATION)) \
 	$(if $(WARMUP),--warmup $(WARMUP)) $(if $(LOADGEN_CPUS),--loadgen-cpus $(LOADGEN_CPUS)) \
 	$(if $(ENGINE),--engine $(ENGINE)) $(if $(RATES),--rates $(RATES)) $(if $(BUDGET),--budget $(BUDGET)) \
-	$(if $(LIVE_OBJECTS),--live-objects $(LIVE_OBJECTS)) \
+	$(if $(LIVE_OBJECTS),--live-objects $(LIVE_OBJECTS)) $(if $(NO_ADAPT),--no-adapt) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
 	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS))
 

@@ -170,7 +170,7 @@ SOAK_SUMMARY_COLUMNS = ("strategy", "status", "server_pid", "duration_s", "targe
 
 # manifest.json: the keys a run writes (results/README.md says what each means).
 MANIFEST_KEYS = ("format_version", "run_id", "profile", "description", "overrides", "command",
-                 "matrix", "strategies", "workloads", "placement", "timing", "budget", "arrivals",
+                 "matrix", "strategies", "workloads", "placement", "timing", "budget", "adapt", "arrivals",
                  "slo_ms", "nofile", "knob_check",
                  "environment", "broken_strategies", "contract", "races", "target", "loadgen_workers",
                  "master_port", "started", "ended", "status", "interrupted_by", "pythons")

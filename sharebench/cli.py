@@ -134,6 +134,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from loadtests.planning import PlanError
     from loadtests.running.run import Request, start
+    from sharebench import adapt
     request = Request(
         profile=args.profile, profile_file=Path(args.profile_file), results=Path(args.results),
         strategies=args.strategies, workloads=args.workloads, cores=args.cores, users=args.users,
@@ -142,10 +143,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         loadgen_cpus=args.loadgen_cpus, target=args.target,
         loadgen_workers=args.loadgen_workers, master_port=args.master_port, pythons=args.pythons,
         resume=Path(args.resume) if args.resume else None, dry_run=args.dry_run,
+        adapt=False if args.no_adapt else None,
         topology_root=Path(args.topology_root) if args.topology_root else None,
         machine_cores=args.machine_cores, argv=["sharebench", *sys.argv[1:]])
+    rounds = None if args.no_adapt else adapt.Rounds(adapt.JUDGE, resumed=bool(args.resume))
     try:
-        return start(request)
+        return start(request, then=rounds)
     except PlanError as exc:
         return _fail(str(exc))
 
@@ -350,6 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                    / "loadtests" / "planning" / "profiles.toml"))
     run.add_argument("--results", default="results", help="where runs are written")
     run.add_argument("--resume", metavar="RUN", help="finish an interrupted run: results/<id>")
+    run.add_argument("--no-adapt", action="store_true",
+                     help="the fixed plan: no reserve, no repeats added where a verdict is "
+                     "still open (default: as the profile says; docs/adaptive.md)")
     run.add_argument("--pythons", help="interpreters for the servers, e.g. 3.11,3.13 (pyenv "
                      "versions) or paths; each cell runs under each")
     run.add_argument("--dry-run", action="store_true",

@@ -193,3 +193,70 @@ def test_bad_plans_are_one_line_errors(capsys, tmp_path, flags, message) -> None
 def test_fake_machines_need_dry_run(capsys, tmp_path) -> None:
     assert main(["run", "--machine-cores", "8", "--results", str(tmp_path / "r")]) == 2
     assert "only with --dry-run" in capsys.readouterr().err
+
+
+def _reserve_s(text: str) -> float:
+    found = re.search(r"reserve ([\d.]+) min for repeats where a verdict is still open", text)
+    return float(found[1]) * 60 if found else 0.0
+
+
+@pytest.mark.parametrize("machine", list(MACHINES))
+def test_the_default_keeps_a_reserve_within_its_budget(capsys, tmp_path, machine) -> None:
+    """The plan and its reserve together within the budget, on every machine; the reserve
+    said by `make plan`; --no-adapt gives the fixed plan the whole budget."""
+    code, out, _ = _plan(capsys, tmp_path, *_machine(machine, tmp_path))
+    assert code == 0
+    reserve = _reserve_s(out)
+    assert 0 < reserve <= BUDGET_S / 4 + 6  # a quarter at most (the text rounds to 0.1 min)
+    assert _estimate_s(out) + reserve <= BUDGET_S + 6
+    assert "STILL OVER BUDGET" not in out
+    code, fixed, _ = _plan(capsys, tmp_path, "--no-adapt", *_machine(machine, tmp_path))
+    assert code == 0 and "reserve" not in fixed
+    assert _estimate_s(out) <= _estimate_s(fixed) <= BUDGET_S
+    def planned(text: str) -> set[tuple[str, str]]:  # every strategy and workload: none dropped
+        return {tuple(i.split(".")[:2]) for i in re.findall(r"^  (\S+\.r\d+)$", text, re.M)}
+    assert planned(out) == planned(fixed)
+
+
+def test_a_profile_without_a_claim_keeps_no_reserve(capsys, tmp_path) -> None:
+    code, out, _ = _plan(capsys, tmp_path, "--profile", "quick", "--budget", "10m")
+    assert code == 0 and "reserve" not in out
+
+
+def _profile_file(tmp_path: Path, head: str) -> str:
+    path = tmp_path / "profiles.toml"
+    path.write_text(f"[p]\ndescription = \"-\"\nwarmup = \"1s\"\nduration = \"1s\"\n{head}\n"
+                    "[[p.blocks]]\nengine = \"wrk\"\nstrategies = [\"global-lock\"]\n"
+                    "workloads = [\"cpu\"]\ncores = [1]\nusers = [8]\nrepeats = 12\n"
+                    "min = { repeats = 1 }\n")
+    return str(path)
+
+
+def test_a_profile_sets_its_reserve_and_the_plan_trims_for_it(capsys, tmp_path) -> None:
+    flags = ["--profile", "p", "--profile-file"]
+    code, fixed, _ = _plan(capsys, tmp_path, *flags, _profile_file(tmp_path, 'budget = "2m"'))
+    assert code == 0 and "reserve" not in fixed and "fits as written" in fixed
+    code, out, _ = _plan(capsys, tmp_path, *flags,
+                         _profile_file(tmp_path, 'budget = "2m"\nadapt = true\nreserve = 0.5'))
+    assert code == 0 and _reserve_s(out) == 60  # half the budget kept
+    assert re.search(r"^  trimmed block 1 \(cpu, wrk\): repeats 12 -> \d+ \(floor 1\)", out, re.M)
+    assert _estimate_s(out) <= 60 < _estimate_s(fixed)
+
+
+@pytest.mark.parametrize("head, named", [("adapt = \"yes\"", "adapt must be true or false"),
+                                         ("reserve = 0.9", "reserve is the budget's share"),
+                                         ("reserve = 0", "reserve is the budget's share")])
+def test_bad_adapt_keys_are_rejected(capsys, tmp_path, head: str, named: str) -> None:
+    code, _, err = _plan(capsys, tmp_path, "--profile", "p", "--profile-file",
+                         _profile_file(tmp_path, head))
+    assert code == 2 and named in err
+
+
+def test_a_reserve_never_takes_the_plan_over_its_budget() -> None:
+    from loadtests.planning.budget import Budget
+    assert Budget(900, 1200, 600, reserve_share=0.25).reserve_s == 225  # a quarter
+    floors = Budget(900, 1200, 700, reserve_share=0.25)  # the floors leave less
+    assert floors.reserve_s == 200 and floors.fits
+    assert Budget(900, 1200, 950, reserve_share=0.25).reserve_s == 0
+    assert Budget(None, 600, 600, reserve_share=0.25).reserve_s == 200  # a quarter of the whole
+    assert Budget(900, 600, 600).reserve_s == 0 and not Budget(900, 600, 600).adapts

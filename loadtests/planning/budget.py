@@ -8,6 +8,11 @@ another has room), each time from the block that costs most. Nothing goes below 
 strategy is dropped, and an axis the command line set is never touched. What
 was trimmed, and why, goes into ``make plan``'s output and the manifest
 (``budget``); a plan still over its budget at every floor says so too.
+
+A plan that adapts (sharebench/adapt.py) fits its cells in the budget less a reserve
+(``RESERVE_SHARE`` unless the profile sets ``reserve``), kept for repeats of the cells a
+verdict is still open on once the planned cells are measured; with no budget the reserve is
+the same share of the whole, the planned estimate being the rest.
 """
 from __future__ import annotations
 
@@ -19,6 +24,10 @@ from loadtests.planning.cells import Plan
 from loadtests.planning.engines import timed
 
 MAX_STEPS = 1000  # each step trims one notch; a plan has far fewer notches than this
+# A quarter: the default's claims rest on a few comparisons, and one more repeat of each
+# side of those costs far less than a quarter of the plan; the rest of the plan keeps
+# three quarters, enough for every block's floor.
+RESERVE_SHARE = 0.25
 
 
 @dataclass
@@ -27,6 +36,24 @@ class Budget:
     untrimmed_s: float = 0.0       # the estimate as written
     estimate_s: float = 0.0        # the estimate after trimming
     trimmed: list[str] = field(default_factory=list)  # one line per axis trimmed per block
+    reserve_share: float = 0.0     # of the budget kept for adaptive repeats; 0: the plan is fixed
+
+    @property
+    def adapts(self) -> bool:
+        return self.reserve_share > 0
+
+    @property
+    def planned_s(self) -> float | None:
+        """What the planned cells may take: the budget less the reserve."""
+        return None if self.budget_s is None else self.budget_s * (1 - self.reserve_share)
+
+    @property
+    def reserve_s(self) -> float:
+        """The reserve's share of the budget, or what the plan at its floors leaves of it:
+        the reserve never takes the plan over its budget."""
+        if self.budget_s is None:
+            return self.estimate_s * self.reserve_share / (1 - self.reserve_share)
+        return max(0.0, min(self.budget_s * self.reserve_share, self.budget_s - self.estimate_s))
 
     @property
     def fits(self) -> bool:
@@ -35,12 +62,21 @@ class Budget:
     def to_dict(self) -> dict:
         return {"budget_s": self.budget_s, "untrimmed_s": round(self.untrimmed_s, 1),
                 "estimate_s": round(self.estimate_s, 1), "fits": self.fits,
-                "trimmed": list(self.trimmed)}
+                "trimmed": list(self.trimmed), "reserve_share": self.reserve_share,
+                "reserve_s": round(self.reserve_s, 1)}
 
     def describe(self) -> list[str]:
+        reserve = (f"reserve {self.reserve_s / 60:.1f} min for repeats where a verdict is "
+                   "still open (--no-adapt: none)")
         if self.budget_s is None:
-            return []
+            return [f"no budget: {reserve}"] if self.adapts else []
+        planned = self.planned_s or 0.0
         head = f"budget {self.budget_s / 60:g} min: "
+        if self.adapts and self.estimate_s > planned:
+            head += (f"{reserve}: what the plan at its floors leaves of the "
+                     f"{self.reserve_share:.0%} it keeps; ")
+        elif self.adapts:
+            head += f"{reserve}, {planned / 60:.2f} min for the plan; "
         if not self.trimmed:
             return [head + "fits as written"]
         lines = [head + f"the plan as written takes {self.untrimmed_s / 60:.1f} min, so it "
@@ -55,16 +91,17 @@ class Budget:
 
 def fit(blocks: list[Block], make: Callable[[list[Block]], Plan],
         cost: Callable[[Plan], float], budget_s: float | None,
-        order: tuple[str, ...] = TRIMMABLE) -> tuple[Plan, Budget]:
-    """The plan of ``blocks`` (trimmed in place) within ``budget_s`` if it can be."""
+        order: tuple[str, ...] = TRIMMABLE, reserve_share: float = 0.0) -> tuple[Plan, Budget]:
+    """The plan of ``blocks`` (trimmed in place) within ``budget_s`` less its reserve if it
+    can be."""
     plan = make(blocks)
-    found = Budget(budget_s, cost(plan), cost(plan))
-    if budget_s is None:
+    found = Budget(budget_s, cost(plan), cost(plan), reserve_share=reserve_share)
+    if found.planned_s is None:
         return plan, found
     first: dict[tuple[int, str], str] = {}   # (block, axis) -> the value as written
     turn = [0]
     for _ in range(MAX_STEPS):
-        if found.estimate_s <= budget_s:
+        if found.estimate_s <= found.planned_s:
             break
         step = _next(blocks, make, order, turn)
         if step is None:

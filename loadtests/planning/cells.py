@@ -50,6 +50,7 @@ class Overrides:
     rates: list[str] | None = None   # replaces `rates` of blocks that have them (open loop)
     budget: float | str | None = None  # seconds, or "none": replaces the profile's `budget`
     live_objects: list[int] | None = None  # replaces `live_objects` of blocks that have them
+    adapt: bool | None = None  # False: --no-adapt (no reserve, no adaptive rounds)
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if v is not None}

@@ -144,7 +144,8 @@ def build(profile: str, overrides: Overrides, strategies: Mapping[str, Mapping],
         return expand(_cells(header, blocks))
 
     plan, found = budget.fit(resolved, make, cost or (lambda _: 0.0), budget_s,
-                             _trim_order(doc.get("trim"), profile))
+                             _trim_order(doc.get("trim"), profile),
+                             _reserve(doc, overrides, profile))
     if not plan.cells:
         raise PlanError(f"profile {profile!r} with these overrides has no cells to run")
     if overrides.rates and not any(cell.rate for cell in plan.cells):
@@ -232,6 +233,21 @@ def _check_paced(plan: Plan) -> None:
                             f"would wait {interval:g} s between requests, over the "
                             f"{MAX_INTERVAL_S:g} s the servers let one idle (half their "
                             "keep-alive timeout); raise the rate or lower the users")
+
+
+def _reserve(doc: dict, overrides: Overrides, profile: str) -> float:
+    """The share of the budget kept for adaptive repeats: a profile adapts when it says so
+    (`adapt = true`) or, unsaid, when a block carries a claim (there is a verdict to
+    decide); --no-adapt turns it off. 0: the plan is fixed."""
+    said = doc.get("adapt", any(isinstance(b, dict) and b.get("claim") for b in doc["blocks"]))
+    if not isinstance(said, bool):
+        raise PlanError(f"profile {profile!r}: adapt must be true or false, got {said!r}")
+    share = doc.get("reserve", budget.RESERVE_SHARE)
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 0.5:
+        raise PlanError(f"profile {profile!r}: reserve is the budget's share kept for adaptive "
+                        f"repeats, above 0 and at most 0.5, got {share!r}")
+    adapts = said if overrides.adapt is None else overrides.adapt
+    return float(share) if adapts else 0.0
 
 
 def _trim_order(order: object, profile: str) -> tuple[str, ...]:
@@ -369,14 +385,14 @@ def overrides_from(strategies: str | None = None, workloads: str | None = None,
                    repeats: str | None = None, duration: str | None = None,
                    warmup: str | None = None, engine: str | None = None,
                    rates_text: str | None = None, budget_text: str | None = None,
-                   live_objects: str | None = None) -> Overrides:
+                   live_objects: str | None = None, adapt: bool | None = None) -> Overrides:
     """Overrides from command-line text (empty means "not given")."""
     try:
         planned_rates = rates.parse_rates(rates_text) if rates_text else None
     except ValueError as exc:
         raise PlanError(f"RATES: {exc}") from None
     return Overrides(
-        rates=planned_rates,
+        rates=planned_rates, adapt=adapt,
         live_objects=parse_live_objects(live_objects) if live_objects else None,
         strategies=parse_names(strategies) if strategies else None,
         workloads=parse_names(workloads) if workloads else None,

@@ -20,7 +20,7 @@ def now() -> str:
 def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
                  argv: list[str], target: str | None = None, loadgen_workers: int = 0,
                  master_port: int = 5557, pythons: list | None = None,
-                 budget: dict | None = None) -> dict:
+                 budget: dict | None = None, adapt: dict | None = None) -> dict:
     specs = discover()
     return {
         "format_version": schema.FORMAT_VERSION,
@@ -37,9 +37,17 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "placement": placement.describe(sorted({c.cores for c in plan.cells})),
         "timing": {"warmup_s": plan.warmup, "duration_s": plan.duration},
         "budget": budget or {},
+        "adapt": adapt or adaptive(False, 0.0),
         "arrivals": plan.arrivals, "slo_ms": plan.slo_ms,
         "nofile": raise_fd_limit(),
         "environment": environment.collect(),
         "broken_strategies": broken(),  # modules that failed to import: not measured
         "contract": {}, "races": {}, "started": now(), "ended": None, "status": "running",
     }
+
+
+def adaptive(enabled: bool, reserve_s: float) -> dict:
+    """The adaptive rounds' record (sharebench/adapt.py, loadtests/running/extra.py): the
+    reserve, each round with the cells it added and why, and why the rounds stopped."""
+    return {"enabled": enabled, "reserve_s": round(reserve_s, 1), "spent_s": 0.0, "looks": 0,
+            "cap": None, "rounds": [], "stopped": None, "held": []}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -16,11 +17,13 @@ from loadtests.planning import PlanError, interpreters, profiles
 from loadtests.planning.estimate import describe, estimate, minutes
 from loadtests.planning.prepare import prepare
 from loadtests.running import sweep, venvs
-from loadtests.running.manifest import new_manifest
+from loadtests.running.manifest import adaptive, new_manifest
 from loadtests.running.target import target_strategy
 from results.store import RunStore
 from servers import broken, discover
 from servers.core.registry import source, unbuilt
+
+After = Callable[[RunStore, threading.Event], dict]
 
 
 @dataclass
@@ -46,15 +49,18 @@ class Request:
     master_port: int = 5557
     pythons: str | None = None
     resume: Path | None = None
+    adapt: bool | None = None   # False: --no-adapt; None: as the profile says
     dry_run: bool = False
     topology_root: Path | None = None
     machine_cores: int | None = None
     argv: list[str] = field(default_factory=list)
 
 
-def start(request: Request, out: TextIO | None = None) -> int:
+def start(request: Request, out: TextIO | None = None, then: After | None = None) -> int:
     """Run (or, with dry_run, only plan) what ``request`` asks; the exit status. A bad
-    request raises PlanError before anything starts. Messages go to ``out`` (stderr)."""
+    request raises PlanError before anything starts. Messages go to ``out`` (stderr).
+    ``then`` continues a run whose planned cells are all measured (the adaptive rounds,
+    which live above this stage) and returns its manifest."""
     out = out or sys.stderr
     store = _resumed(request.resume) if request.resume else _new_run(request, out)
     if store is None:
@@ -64,6 +70,8 @@ def start(request: Request, out: TextIO | None = None) -> int:
     stop = threading.Event()
     sweep.install_signal_handlers(stop)
     manifest = sweep.run(store, stop)
+    if then is not None and manifest["status"] == "complete":
+        manifest = then(store, stop)
     print(f"sharebench: run {manifest['status']}: {store.path}")
     if manifest["status"] == "complete":
         return 0
@@ -83,7 +91,8 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
     overrides = profiles.overrides_from(request.strategies, request.workloads, request.cores,
                                         request.users, request.repeats, request.duration,
                                         request.warmup, request.engine, request.rates,
-                                        request.budget, request.live_objects)
+                                        request.budget, request.live_objects,
+                                        request.adapt)
     if request.target:
         overrides.strategies = [target_strategy(request.target, list(discover()))]
         overrides.cores = overrides.cores or [1]
@@ -113,7 +122,8 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
     store.write_manifest(new_manifest(
         run_id, plan, place, overrides.as_dict(), request.argv, target=request.target,
         loadgen_workers=request.loadgen_workers, master_port=request.master_port,
-        pythons=pythons, budget=budget.to_dict()))
+        pythons=pythons, budget=budget.to_dict(),
+        adapt=adaptive(budget.adapts, budget.reserve_s)))
     return store
 
 
