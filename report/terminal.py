@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from .analysis import Analysis
 from .choices import choices
-from .findings import correctness_headline
 from .claims.result import ClaimResult
+from .findings import correctness_headline
 from .style import num, ratio
 
 WIDTH = 100

@@ -18,7 +18,7 @@ from ..load import RunWarning, load_run
 from ..style import slug
 from . import gc, sentences
 from .judging import judge
-from .result import ClaimResult, Claim, Compared, Condition, LeftOut, Outcome
+from .result import Claim, ClaimResult, Compared, Condition, LeftOut, Outcome
 from .stats import RULE
 
 __all__ = ["Claim", "ClaimResult", "Compared", "Condition", "LeftOut", "Outcome", "RULE", "claims",

@@ -26,7 +26,7 @@ from ..analysis import Analysis, env_value
 from ..findings import cores_text
 from ..style import ms, num, percent, sig
 from . import stats
-from .result import ClaimResult, Compared, Condition, LeftOut, Outcome, not_judged
+from .result import ClaimResult, Compared, Condition, LeftOut, Outcome
 from .tails import Comparison, Side, TailJudgement, compare_tails
 
 CLAIM = "gc"

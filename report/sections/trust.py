@@ -10,9 +10,9 @@ from results.schema import NOISY_CV
 from ..aggregate import FLAGS, flagged, marks
 from ..analysis import Analysis, correctness
 from ..claims import Claim
+from ..claims.stats import RULE
 from ..doc import Bullets, Fold, Heading, Para, Section, Table, TableCell
 from ..findings import correctness_headline, validity_headline
-from ..claims.stats import RULE
 from ..style import num, percent, sig, spread
 from .common import cores_label, legend
 
