@@ -116,14 +116,23 @@ def _models(found: dict[str, list[Speedup]]) -> list[tuple[str, list[Speedup], l
     return out
 
 
-def _pooled(procs: list[Speedup], inproc: list[Speedup], comparisons: int, looks: int
-            ) -> stats.Estimate:
-    terms: list[tuple[tuple[float, ...], float]] = []
+Terms = list[tuple[tuple[float, ...], float]]
+
+
+def _pooled(procs: list[Speedup], inproc: list[Speedup]) -> Terms:
+    """The process variants' mean log speedup minus the in-process disciplines'."""
+    terms: Terms = []
     for side, sign in ((procs, 1.0), (inproc, -1.0)):
         w = sign / len(side)
         for e in side:
             terms += [(e.high_values, w), (e.low_values, -w)]
-    return stats.contrast(terms, comparisons=comparisons, looks=looks)
+    return terms
+
+
+def _pair(hi: Speedup, lo: Speedup) -> Terms:
+    """hi's speedup over lo's."""
+    return [(hi.high_values, 1.0), (hi.low_values, -1.0), (lo.high_values, -1.0),
+            (lo.low_values, 1.0)]
 
 
 def _gap(c: Compared) -> float:
@@ -134,29 +143,37 @@ def _gap(c: Compared) -> float:
 def judge(an: Analysis, language: str, looks: int = 1) -> ClaimResult:
     scope = scope_name(language)
     found, out, conditions = speedups(an, members(an, language), looks)
-    pairs, models = _pairs(found), _models(found)
-    total = len(pairs) + len(models)
-    if total == 0:
+    plans: list[tuple[str, Terms, tuple[pd.Series, ...], bool]] = []  # (what, terms, rows, within)
+    for workload, a, b in _pairs(found):
+        hi, lo = (a, b) if a.estimate.effect >= b.estimate.effect else (b, a)
+        plans.append((f"{hi.strategy}'s speedup over {lo.strategy}'s ({workload}, {lo.family}, "
+                      f"{int(lo.low['cores'])}→{int(lo.high['cores'])} cores)", _pair(hi, lo),
+                      (hi.low, hi.high, lo.low, lo.high), True))
+    for workload, procs, inproc in _models(found):
+        plans.append((f"the process variants' speedup over the in-process disciplines' ({workload}, "
+                      f"{', '.join(e.strategy for e in procs)} against "
+                      f"{', '.join(e.strategy for e in inproc)})", _pooled(procs, inproc),
+                      tuple(r for e in procs + inproc for r in (e.low, e.high)), False))
+    if not plans:
         why = ("every strategy was measured at one core count only" if not conditions
                else "fewer than two clean speedups to compare at the same core counts")
         return not_judged(CLAIM, scope, why, tuple(conditions)
                           + (Condition("enough clean cells", False, why),), tuple(out))
-    conditions.append(Condition("enough clean cells", True, f"{total} comparisons"))
+    # A comparison resting on one repeat has no interval: it cannot decide, so it is not
+    # counted among those looked at (it stays listed, for more repeats to decide).
+    counted = sum(1 for _, terms, _, _ in plans if min(len(v) for v, _ in terms) >= 2)
+    conditions.append(Condition("enough clean cells", True,
+                                f"{counted} of {len(plans)} comparisons with 2+ repeats a group"))
     within: list[Compared] = []
-    for workload, a, b in pairs:
-        hi, lo = (a, b) if a.estimate.effect >= b.estimate.effect else (b, a)
-        est = stats.speedup_ratio(hi.low_values, hi.high_values, lo.low_values, lo.high_values,
-                                  comparisons=total, looks=looks)
-        within.append(Compared(f"{hi.strategy}'s speedup over {lo.strategy}'s ({workload}, "
-                               f"{lo.family}, {int(lo.low['cores'])}→{int(lo.high['cores'])} cores)",
-                               est, tuple(identity(r) for r in (hi.low, hi.high, lo.low, lo.high))))
-    across = [Compared(f"the process variants' speedup over the in-process disciplines' "
-                       f"({workload}, {', '.join(e.strategy for e in procs)} against "
-                       f"{', '.join(e.strategy for e in inproc)})",
-                       _pooled(procs, inproc, total, looks),
-                       tuple(identity(r) for e in procs + inproc for r in (e.low, e.high)))
-              for workload, procs, inproc in models]
+    across: list[Compared] = []
+    for what, terms, rows, inside in plans:
+        compared = Compared(what, stats.contrast(terms, comparisons=max(counted, 1), looks=looks),
+                            tuple(identity(r) for r in rows))
+        (within if inside else across).append(compared)
     every = within + across
+    decidable = [c for c in every if c.estimate.repeats >= 2]
+    out += [LeftOut(c.what, "one repeat in a group: no interval") for c in every
+            if c.estimate.repeats < 2]
     differs_within = [c for c in within if c.estimate.differs]
     differs_across = [c for c in across if c.estimate.differs]
     if differs_within:
@@ -164,11 +181,14 @@ def judge(an: Analysis, language: str, looks: int = 1) -> ClaimResult:
     elif differs_across:
         outcome, finding, pool = (Outcome.CONTRADICTED, "the execution model decides, not the "
                                   "discipline", differs_across)
-    elif all(c.estimate.decision is stats.Decision.SAME for c in every):
-        outcome, finding, pool = Outcome.NO_DIFFERENCE, "no discipline gains differently", every
+    elif decidable and all(c.estimate.decision is stats.Decision.SAME for c in decidable):
+        outcome, finding, pool = Outcome.NO_DIFFERENCE, "no discipline gains differently", decidable
     else:
-        undecided = [c for c in every if c.estimate.decision is stats.Decision.UNDECIDED]
-        outcome, finding, pool = Outcome.UNDECIDED, "the intervals are too wide", undecided
+        undecided = [c for c in decidable if c.estimate.decision is stats.Decision.UNDECIDED]
+        outcome = Outcome.UNDECIDED
+        finding = ("the intervals are too wide" if undecided else
+                   "one repeat a group: no interval")
+        pool = undecided or every
     if outcome is Outcome.NO_DIFFERENCE:
         carrying = max(pool, key=lambda c: c.estimate.high / c.estimate.low)  # the widest
     else:

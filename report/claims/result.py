@@ -116,6 +116,16 @@ class ClaimResult:
             parts.append("failed: " + ", ".join(failed))
         return "; ".join(parts)
 
+    def short_basis(self) -> str:
+        """'3 repeats, 5 compared': for the first screen."""
+        e = self.estimate
+        if e is None or math.isnan(e.effect):
+            return "nothing compared"
+        if e.exact:
+            return f"{e.repeats} check{'s' if e.repeats != 1 else ''}, exact"
+        return (f"{e.repeats} repeat{'s' if e.repeats != 1 else ''}, {e.comparisons} compared"
+                + (f", {len(self.left_out)} left out" if self.left_out else ""))
+
     def firmness(self) -> str:
         return f"{self.strength} ({self.basis()})"
 

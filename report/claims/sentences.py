@@ -67,6 +67,9 @@ def races_answer(an: Analysis, results: list[ClaimResult]) -> tuple[str, list[st
         if r.detail.get("racy"):
             text += (f" Declared safe yet racing under preemption: {', '.join(r.detail['racy'])}"
                      " — never ranked.")
+        rules = _rules(an, r.detail.get("unsafe") or [])
+        if rules:
+            text += f" The unsafe strategies state their rule: {rules}."
         if r.detail.get("safe_lost"):
             text += f" Safe strategies lost {r.detail['safe_lost']:,.0f} updates too."
         parts.append(text)
@@ -79,6 +82,15 @@ def races_answer(an: Analysis, results: list[ClaimResult]) -> tuple[str, list[st
                  "remove it.")
     evidence = [f"{r.scope}: {r.compared}: {r.number}" for r in results if r.measured]
     return " ".join(parts), evidence
+
+
+def _rules(an: Analysis, names: list[str]) -> str:
+    """The strategies' own rule, as the manifest recorded it (servers' @strategy rule)."""
+    declared = an.run.manifest.get("strategies")
+    if not isinstance(declared, dict):
+        return ""
+    return "; ".join(f"{n}: “{(declared.get(n) or {}).get('rule')}”" for n in names
+                     if (declared.get(n) or {}).get("rule"))
 
 
 def async_answer(r: ClaimResult) -> tuple[str, list[str]]:

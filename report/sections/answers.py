@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..aggregate import FLAGS
 from ..analysis import Analysis
 from ..choices import choices
-from ..claims import Claim
+from ..claims import Claim, ClaimResult
 from ..doc import Heading, Para, Section, Table, TableCell
 from ..findings import correctness_headline
 from ..style import num, ratio
@@ -25,18 +25,35 @@ def answers(an: Analysis, found: list[Claim]) -> Section:
     section.add(*_alerts(an))
     rows: list[list[str | TableCell]] = []
     for claim in found:
-        for i, j in enumerate(claim.judgements):
+        for i, (verdict, result) in enumerate(first_screen_rows(claim)):
             name = f"[{SHORT.get(claim.id, claim.claim)}](#claim-{claim.id})" if i == 0 else ""
-            verdict = f"{j.label}: {j.verdict}" if j.label and len(claim.judgements) > 1 else j.verdict
-            rows.append([name, verdict, j.effect_text(), j.number, TableCell(j.firmness())])
-    section.add(Table(["claim", "verdict", "effect [interval]", "the number that carries it",
-                       "how firm (see below)"], rows,
+            rows.append([name, verdict, result.effect_text() if result else "—",
+                         TableCell(f"{result.strength} ({result.short_basis()})" if result
+                                   else "not judged")])
+    section.add(Table(["claim", "verdict", "effect [interval]", "how firm (see below)"], rows,
                       caption="Effect: the ratio (or the share lost) that carries the verdict, with "
                               "its interval over the repeats; firm, moderate or weak by one rule "
-                              "([how](#strength)); flagged cells are left out and counted. "
-                              "Each claim's numbers and sources: [The claims](#claims)."))
+                              "([how](#strength)); flagged cells are left out and counted. A "
+                              "claim's scopes not judged share a row. Each claim's numbers, "
+                              "conditions and sources: [The claims](#claims)."))
     section.add(Heading("What to use", id="what-to-use"), *_choices(an))
     return section
+
+
+def first_screen_rows(claim: Claim) -> list[tuple[str, ClaimResult | None]]:
+    """(verdict, result) per row: each judged scope, then its scopes not judged in one row
+    (their reasons are under The claims); a claim judged nowhere keeps its one reason."""
+    judged = [r for r in claim.results if r.measured]
+    rest = [r for r in claim.results if not r.measured]
+    many = len(claim.results) > 1
+    rows: list[tuple[str, ClaimResult | None]] = [
+        (f"{r.scope}: {r.verdict}" if many and r.scope else r.verdict, r) for r in judged]
+    if len(rest) == 1:
+        r = rest[0]
+        rows.append((f"{r.scope}: {r.verdict}" if many and r.scope else r.verdict, r))
+    elif rest:
+        rows.append(("not judged: " + ", ".join(r.scope for r in rest), None))
+    return rows
 
 
 def _alerts(an: Analysis) -> list:
