@@ -101,3 +101,16 @@ def cpu_allows(low: pd.Series, high: pd.Series) -> tuple[bool, str]:
     allowed = cpu_high / cpu_low * CPU_SLACK
     return gain <= allowed, (f"{gain:.2f}× on {cpu_low:.2f} → {cpu_high:.2f} CPU "
                              f"(allows ≤ {allowed:.2f}×)")
+
+
+def deciding(an: Analysis, workloads: list[str], strategies: list[str]) -> str | None:
+    """The workload whose comparisons decide a claim, named before any is made (so a claim
+    is not decided by whichever workload happened to come out apart): the one whose groups
+    of ``strategies`` have the most repeats, then the most groups, then by name. The others
+    are shown beside it and decide nothing."""
+    def rank(workload: str) -> tuple[int, int, str]:
+        rows = an.at_ref(workload)
+        rows = rows[rows["strategy"].isin(strategies)]
+        fewest = int(rows["ok"].min()) if len(rows) else 0
+        return (-fewest, -len(rows), workload)
+    return min(workloads, key=rank) if workloads else None

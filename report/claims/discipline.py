@@ -2,10 +2,12 @@
 multiple cores: judged per language from speedups at the core counts every compared
 strategy shares.
 
-Comparisons named beforehand, per workload: every pair of disciplines in the same
-execution model (under an interpreter lock, one process's disciplines share it; a process
-variant is another model), and, where both ran, the process variants' pooled speedup
-against the in-process ones'. All count towards the Bonferroni correction. Any pair that
+Comparisons named beforehand: every pair of disciplines in the same execution model (under
+an interpreter lock, one process's disciplines share it; a process variant is another
+model), and, where both ran, the process variants' pooled speedup against the in-process
+ones', each over every workload both ran (the mean of the log ratios of speedups; each
+workload's own is shown beside it and decides nothing). All count towards the Bonferroni
+correction. Any pair that
 differs: supported (the discipline decides). Else a model comparison that differs:
 contradicted (the execution model decides, not the discipline). All inside the band: no
 difference. Otherwise undecided.
@@ -143,37 +145,63 @@ def _gap(c: Compared) -> float:
 def judge(an: Analysis, language: str, looks: int = 1) -> ClaimResult:
     scope = scope_name(language)
     found, out, conditions = speedups(an, members(an, language), looks)
-    plans: list[tuple[str, Terms, tuple[pd.Series, ...], bool]] = []  # (what, terms, rows, within)
+    # One comparison per pair of disciplines (and one of the models), over every workload
+    # both ran: the mean of its log ratios of speedups across workloads decides, each
+    # workload's own is shown beside it.
+    plans: dict[tuple[str, ...], list[tuple[str, Terms, tuple[pd.Series, ...]]]] = {}
+    names: dict[tuple[str, ...], tuple[str, str]] = {}
     for workload, a, b in _pairs(found):
-        hi, lo = (a, b) if a.estimate.effect >= b.estimate.effect else (b, a)
-        plans.append((f"{hi.strategy}'s speedup over {lo.strategy}'s ({workload}, {lo.family}, "
-                      f"{int(lo.low['cores'])}→{int(lo.high['cores'])} cores)", _pair(hi, lo),
-                      (hi.low, hi.high, lo.low, lo.high), True))
+        first, second = sorted((a, b), key=lambda e: e.strategy)
+        key: tuple[str, ...] = (first.family, first.strategy, second.strategy)
+        names[key] = (first.strategy, second.strategy)
+        plans.setdefault(key, []).append((workload, _pair(first, second),
+                                          (first.low, first.high, second.low, second.high)))
     for workload, procs, inproc in _models(found):
-        plans.append((f"the process variants' speedup over the in-process disciplines' ({workload}, "
-                      f"{', '.join(e.strategy for e in procs)} against "
-                      f"{', '.join(e.strategy for e in inproc)})", _pooled(procs, inproc),
-                      tuple(r for e in procs + inproc for r in (e.low, e.high)), False))
+        plans.setdefault(("models",), []).append(
+            (workload, _pooled(procs, inproc), tuple(r for e in procs + inproc for r in (e.low, e.high))))
     if not plans:
         why = ("every strategy was measured at one core count only" if not conditions
                else "fewer than two clean speedups to compare at the same core counts")
         return not_judged(CLAIM, scope, why, tuple(conditions)
                           + (Condition("enough clean cells", False, why),), tuple(out))
-    # A comparison resting on one repeat has no interval: it cannot decide, so it is not
-    # counted among those looked at (it stays listed, for more repeats to decide).
-    counted = sum(1 for _, terms, _, _ in plans if min(len(v) for v, _ in terms) >= 2)
+
+    def repeated(terms: Terms) -> bool:
+        return min(len(v) for v, _ in terms) >= 2
+
+    def pooled(parts: list[tuple[str, Terms, tuple[pd.Series, ...]]], sign: float) -> Terms:
+        usable = [p for p in parts if repeated(p[1])] or parts
+        return [(v, sign * w / len(usable)) for _, terms, _ in usable for v, w in terms]
+    counted = max(1, sum(1 for parts in plans.values() if repeated(pooled(parts, 1.0))))
     conditions.append(Condition("enough clean cells", True,
-                                f"{counted} of {len(plans)} comparisons with 2+ repeats a group"))
+                                f"{counted} comparisons with 2+ repeats a group decide"))
     within: list[Compared] = []
     across: list[Compared] = []
-    for what, terms, rows, inside in plans:
-        compared = Compared(what, stats.contrast(terms, comparisons=max(counted, 1), looks=looks),
-                            tuple(identity(r) for r in rows))
-        (within if inside else across).append(compared)
-    every = within + across
-    decidable = [c for c in every if c.estimate.repeats >= 2]
-    out += [LeftOut(c.what, "one repeat in a group: no interval") for c in every
+    shown: list[Compared] = []
+    for key, parts in plans.items():
+        sign = 1.0
+        est = stats.contrast(pooled(parts, 1.0), comparisons=counted, looks=looks)
+        if est.effect == est.effect and est.effect < 1:  # stated as the larger over the smaller
+            sign = -1.0
+            est = stats.contrast(pooled(parts, -1.0), comparisons=counted, looks=looks)
+        where = ", ".join(w for w, terms, _ in parts if repeated(terms)) or ", ".join(
+            w for w, _, _ in parts)
+        if key == ("models",):
+            what = (f"the process variants' speedup over the in-process disciplines' ({where})"
+                    if sign > 0 else
+                    f"the in-process disciplines' speedup over the process variants' ({where})")
+        else:
+            hi, lo = names[key] if sign > 0 else names[key][::-1]
+            what = f"{hi}'s speedup over {lo}'s ({key[0]}; {where})"
+        groups = tuple(identity(r) for _, _, rows in parts for r in rows)
+        (across if key == ("models",) else within).append(Compared(what, est, groups))
+        for workload, terms, rows in parts:
+            shown.append(Compared(f"{what.split(' (')[0]} on {workload}",
+                                  stats.contrast([(v, sign * w) for v, w in terms], looks=looks),
+                                  tuple(identity(r) for r in rows), deciding=False))
+    every = within + across + shown
+    out += [LeftOut(c.what, "one repeat in a group: no interval") for c in within + across
             if c.estimate.repeats < 2]
+    decidable = [c for c in within + across if c.estimate.repeats >= 2]
     differs_within = [c for c in within if c.estimate.differs]
     differs_across = [c for c in across if c.estimate.differs]
     if differs_within:
@@ -188,7 +216,7 @@ def judge(an: Analysis, language: str, looks: int = 1) -> ClaimResult:
         outcome = Outcome.UNDECIDED
         finding = ("the intervals are too wide" if undecided else
                    "one repeat a group: no interval")
-        pool = undecided or every
+        pool = undecided or within + across
     if outcome is Outcome.NO_DIFFERENCE:
         carrying = max(pool, key=lambda c: c.estimate.high / c.estimate.low)  # the widest
     else:

@@ -44,7 +44,7 @@ def open_questions(an: Analysis, results: list[ClaimResult] | None = None,
         if not _matters(r):
             continue
         for c in r.comparisons:
-            if c.estimate.decision is stats.Decision.UNDECIDED and c.groups:
+            if c.estimate.decision is stats.Decision.UNDECIDED and c.groups and c.deciding:
                 found.append(OpenQuestion(r.claim, r.scope, c.what, 0, c.groups))
     for choice in choices(an, looks):
         for rival in choice.undecided:

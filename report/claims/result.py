@@ -42,6 +42,7 @@ class Compared:
     what: str
     estimate: Estimate
     groups: tuple[dict[str, Any], ...] = ()
+    deciding: bool = True   # False: shown beside the deciding comparisons, decides nothing
 
 
 @dataclass(frozen=True)

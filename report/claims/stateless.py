@@ -1,18 +1,18 @@
 """Stateless handlers scale more easily than shared state: the stateless ceiling's
-throughput against the best safe strategy's, within one language and execution model
-(a threaded ceiling against thread strategies, a process one against process variants),
-at the most cores both were measured at, per workload. A ceiling in another model would
+throughput against the safe strategies' of the same language and execution model (their
+geometric mean: shared state as its disciplines hold it, with no best one picked after
+the fact), at the most cores both were measured at. A ceiling in another model would
 measure the model, not the state: a model with no ceiling of its own is not judged.
 
-One rule both ways, over every workload (Bonferroni over every rival looked at): ahead
-beyond the band somewhere and behind nowhere, supported; behind somewhere and ahead
-nowhere, contradicted; inside the band everywhere, no difference; otherwise undecided.
+The workload with the most repeats decides (cells.deciding), the others are shown beside
+it; one rule both ways: ahead beyond the band, supported; behind it, contradicted; inside
+it, no difference; otherwise undecided.
 """
 from __future__ import annotations
 
 from ..analysis import Analysis
 from . import stats
-from .cells import at_cores, common_cores, identity, left_out, values
+from .cells import at_cores, common_cores, deciding, identity, left_out, values
 from .discipline import scope_name
 from .result import ClaimResult, Compared, Condition, LeftOut, Outcome, not_judged
 
@@ -52,13 +52,11 @@ def judge(an: Analysis, language: str, model: str, looks: int = 1) -> ClaimResul
         top = at_cores(an, workload, ceiling, cores[-1])
         assert top is not None
         found = [row for r in rivals if (row := at_cores(an, workload, r, cores[-1])) is not None]
-        flagged = [x for x in [left_out(top), *map(left_out, found)] if x is not None]
-        out += flagged
+        out += [x for x in [left_out(top), *map(left_out, found)] if x is not None]
         clean = [r for r in found if left_out(r) is None]
         if left_out(top) is not None or not clean:
             continue
-        planned.append((workload, top, max(clean, key=lambda r: r["rps"]), len(clean)))
-    total = sum(n for *_, n in planned)
+        planned.append((workload, top, clean))
     conditions = [Condition("same execution model", True, f"{ceiling} against {model} strategies"),
                   Condition("same core counts", True, "each workload at the most cores both ran"),
                   Condition("enough clean cells", bool(planned),
@@ -66,27 +64,29 @@ def judge(an: Analysis, language: str, model: str, looks: int = 1) -> ClaimResul
     if not planned:
         return not_judged(CLAIM, scope, "no workload with clean cells on both sides",
                           tuple(conditions), tuple(out))
-    compared = tuple(
-        Compared(f"{ceiling} against {best['strategy']} ({workload}, {int(best['cores'])} cores)",
-                 stats.ratio(values(an, top), values(an, best), comparisons=total, looks=looks),
-                 (identity(top), identity(best)))
-        for workload, top, best, _ in planned)
-    ahead = [c for c in compared if c.estimate.differs and c.estimate.above]
-    behind = [c for c in compared if c.estimate.differs and not c.estimate.above]
-    if ahead and not behind:
-        outcome, finding, pool = Outcome.SUPPORTED, f"{ceiling} ahead", ahead
-    elif behind and not ahead:
-        outcome, finding, pool = Outcome.CONTRADICTED, f"{ceiling} behind", behind
-    elif all(c.estimate.decision is stats.Decision.SAME for c in compared):
-        outcome, finding, pool = Outcome.NO_DIFFERENCE, "within the band everywhere", list(compared)
+    decider = deciding(an, [w for w, _, _ in planned], [ceiling, *rivals])
+    compared = []
+    for workload, top, clean in planned:
+        terms: list[tuple[list[float], float]] = [(values(an, top), 1.0)]
+        terms += [(values(an, r), -1.0 / len(clean)) for r in clean]
+        names = ", ".join(str(r["strategy"]) for r in clean)
+        compared.append(Compared(
+            f"{ceiling} against {names} ({workload}, {int(top['cores'])} cores)",
+            stats.contrast(terms, looks=looks), (identity(top), *map(identity, clean)),
+            deciding=workload == decider))
+    carrying = next(c for c in compared if c.deciding)
+    e = carrying.estimate
+    if e.differs:
+        outcome = Outcome.SUPPORTED if e.above else Outcome.CONTRADICTED
+        finding = f"{ceiling} {'ahead' if e.above else 'behind'}"
+    elif e.decision is stats.Decision.SAME:
+        outcome, finding = Outcome.NO_DIFFERENCE, "inside the band"
     else:
         outcome = Outcome.UNDECIDED
-        finding = "ahead on one workload, behind on another" if ahead else "the intervals are too wide"
-        pool = [c for c in compared if not c.estimate.differs] or list(compared)
-    carrying = min(pool, key=lambda c: c.estimate.effect)  # the smallest lead carries it
-    return ClaimResult(CLAIM, scope, outcome, finding, carrying.what, carrying.estimate,
-                       f"{carrying.estimate.effect:.2f}× the throughput", tuple(conditions),
-                       tuple(out), compared)
+        finding = "one repeat a side: no interval" if e.interval is None else "the interval is too wide"
+    return ClaimResult(CLAIM, scope, outcome, finding, carrying.what, e,
+                       f"{e.effect:.2f}× the throughput", tuple(conditions), tuple(out),
+                       tuple(compared))
 
 
 def results(an: Analysis, looks: int = 1) -> list[ClaimResult]:
