@@ -287,17 +287,19 @@ CALIBRATION_REPEATS = {"cpu": 3, "hot-key": 2}
 def write_calibration_run(root: Path, run_id: str, *, seed: int,
                           effect: dict[str, tuple[float, float]] | None = None,
                           repeats: dict[str, int] | None = None,
-                          sigma: float = CALIBRATION_SIGMA) -> Path:
+                          sigma: float = CALIBRATION_SIGMA,
+                          strategies: list[str] | None = None) -> Path:
     """A run of CALIBRATION's strategies on cpu and hot-key at 1 and 2 cores, every one at
     3,000 req/s on one core and 1.5× that on two (its server CPU 1.5× too), each repeat
     drawn with ``sigma``; ``effect``: strategy -> (rate factor, speedup factor), a true
-    difference."""
+    difference; ``strategies``: a subset of CALIBRATION."""
     rng = np.random.default_rng(seed)
+    chosen = {n: spec for n, spec in CALIBRATION.items() if strategies is None or n in strategies}
     run = root / run_id
     (run / "cells").mkdir(parents=True)
     rows, matrix = [], []
     for workload, count in (repeats or CALIBRATION_REPEATS).items():
-        for strategy, (model, safety, _) in CALIBRATION.items():
+        for strategy, (model, safety, _) in chosen.items():
             rate, gain = (effect or {}).get(strategy, (1.0, 1.0))
             for cores in (1, 2):
                 speedup = 1.5 * gain if cores == 2 else 1.0
@@ -323,7 +325,7 @@ def write_calibration_run(root: Path, run_id: str, *, seed: int,
         (run / "cells" / f"{cell.cell_id}.json").write_text(json.dumps(cell.to_json()))
     declared = schema.migrate_manifest({"strategies": {
         name: {"model": model, "safety": safety, "rust": "…", "language": language, "rule": "…"}
-        for name, (model, safety, language) in CALIBRATION.items()}}, 2)["strategies"]
+        for name, (model, safety, language) in chosen.items()}}, 2)["strategies"]
     manifest = {"format_version": schema.FORMAT_VERSION, "run_id": run_id, "profile": "default",
                 "matrix": matrix, "strategies": declared, "status": "complete",
                 "workloads": {w: {"knobs": {"cpu_us": 200, "hold_us": 50, "io_ms": 0}}
