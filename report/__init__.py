@@ -3,7 +3,7 @@
 It reads only results/ (the contract is results/README.md) and never imports
 the servers or the load tests. Public API:
 
-    build_report(run_dir) -> Built          write report.html, report.md and fig-*.png
+    build_report(run_dir) -> Built          write report.html, report.md, claims.json, fig-*.png
     summarise(run_dir) -> list[str]         the terminal summary alone, nothing written
     compare_runs(a, b, threshold) -> Comparison
     render_comparison(comparison) -> str    the Markdown `sharebench compare` prints
@@ -11,6 +11,7 @@ the servers or the load tests. Public API:
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,12 @@ __all__ = ["Built", "Comparison", "Run", "RunWarning", "SECTION_IDS", "build_rep
            "load_run", "render_comparison", "summarise", "write_comparison"]
 
 FIGURE_GLOB = "fig-*.png"
+CLAIMS_JSON = "claims.json"  # one object per claim and scope (results/README.md)
+
+
+def claims_json(found: list[Claim]) -> str:
+    """claims.json: every claim's results, for tools and `sharebench compare`."""
+    return json.dumps([r.to_json() for c in found for r in c.results], indent=2, allow_nan=False) + "\n"
 
 
 def __getattr__(name: str):
@@ -47,7 +54,7 @@ class Built:
     images: list[Path]
     summary: list[str]                                   # the terminal summary: alerts, two tables
     problems: list[str] = field(default_factory=list)    # what could not be read
-    claims: list[Claim] = field(default_factory=list)    # the verdicts and their judgements
+    claims: list[Claim] = field(default_factory=list)    # the claims and their results
 
 
 def build_report(run_dir: str | Path, out_dir: str | Path | None = None,
@@ -72,6 +79,7 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None,
     footer = (f"Built {stamp} by `sharebench report` from results/{run.run_id} "
               "(manifest.json, cells/, cells.csv) alone.")
     write_bytes(out / "report.md", to_markdown(doc, footer).encode())
+    write_bytes(out / CLAIMS_JSON, claims_json(found).encode())
     write_bytes(out / "report.html", to_html(doc, footer.replace("`", "")).encode())
     return Built(out / "report.html", out / "report.md", images, summary_lines(analysis, found),
                  list(run.problems), found)

@@ -5,8 +5,9 @@ Mann–Whitney U test on the per-repeat values of A and B. With few repeats the
 test cannot reach the significance level whatever the data (3 vs 3 repeats:
 the smallest possible p is 0.1), and the verdict says so rather than guess.
 Like pytest-benchmark, it warns when the two runs' machines differ. Above the cells, it
-lists the claims whose verdict differs between the runs, each with both judgements (what
-was compared, the effect, the spread, the repeats: report/judgement.py), or says none did.
+lists the claims (per scope) whose outcome differs between the runs, each with both results
+(what was compared, the effect and its interval, the strength: report/claims/), or says
+none did: outcomes are compared, never sentences.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from scipy.stats import mannwhitneyu
 
 from .aggregate import aggregate, marks
 from .analysis import analyse, flatten
-from .claims import Claim, claims
+from .claims import ClaimResult, Outcome, judge
 from .load import KEY, Run, load_run
 from .style import ms, num
 
@@ -41,8 +42,8 @@ class Comparison:
     rows: pd.DataFrame                      # one row per (cell, metric)
     env_warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # (A's claim, B's claim) for every claim whose verdict differs; how many were compared
-    changed: list[tuple[Claim, Claim]] = field(default_factory=list)
+    # (A's result, B's result) per claim and scope whose outcome differs; how many compared
+    changed: list[tuple[ClaimResult | None, ClaimResult | None]] = field(default_factory=list)
     claims_compared: int = 0
 
     @property
@@ -131,26 +132,37 @@ def compare_runs(a_dir: str | Path, b_dir: str | Path, threshold: float = DEFAUL
     return comparison
 
 
-def changed_claims(a: Run, b: Run) -> tuple[list[tuple[Claim, Claim]], int]:
-    """The claims answered in both runs whose verdicts differ, and how many were compared."""
-    found_a = {c.id: c for c in claims(analyse(a))}
-    found_b = {c.id: c for c in claims(analyse(b))}
-    both = [name for name in found_a if name in found_b]
-    return ([(found_a[n], found_b[n]) for n in both if found_a[n].verdict != found_b[n].verdict],
-            len(both))
+def changed_claims(a: Run, b: Run) -> tuple[list[tuple[ClaimResult | None, ClaimResult | None]], int]:
+    """Per claim and scope judged in either run: the pairs whose outcomes differ (a scope
+    judged in one run only counts as differing), and how many pairs were compared."""
+    found_a = {(r.claim, r.scope): r for r in judge(analyse(a))}
+    found_b = {(r.claim, r.scope): r for r in judge(analyse(b))}
+    keys = list(dict.fromkeys([*found_a, *found_b]))
+    changed = [(found_a.get(k), found_b.get(k)) for k in keys
+               if _outcome(found_a.get(k)) != _outcome(found_b.get(k))]
+    return changed, len(keys)
+
+
+def _outcome(r: ClaimResult | None) -> Outcome | None:
+    return r.outcome if r is not None else None
+
+
+def _said(r: ClaimResult | None) -> str:
+    return "absent" if r is None else f"{r.outcome.value} ({r.strength}, {r.effect_text()})"
 
 
 def render_claims(comparison: Comparison) -> str:
-    """The claims whose verdict differs, with both runs' judgements; or that none did."""
+    """The claims whose outcome differs, with both runs' results; or that none did."""
     if not comparison.changed:
-        return (f"Claims: no verdict differs between A and B ({comparison.claims_compared} "
-                "claims compared).")
-    lines = [f"Claims: {len(comparison.changed)} of {comparison.claims_compared} verdicts differ "
+        return (f"Claims: no outcome differs between A and B ({comparison.claims_compared} "
+                "claim scopes compared).")
+    lines = [f"Claims: {len(comparison.changed)} of {comparison.claims_compared} outcomes differ "
              "between A and B:"]
     for a, b in comparison.changed:
-        lines.append(f"- **{a.id}**: A {a.verdict} ({a.strength}) → B {b.verdict} ({b.strength})")
-        lines += [f"  - A: {j.text()}" for j in a.judgements]
-        lines += [f"  - B: {j.text()}" for j in b.judgements]
+        known = a or b
+        assert known is not None
+        lines.append(f"- **{known.claim}** ({known.scope or 'all'}): A {_said(a)} → B {_said(b)}")
+        lines += [f"  - {side}: {r.text()}" for side, r in (("A", a), ("B", b)) if r is not None]
     return "\n".join(lines)
 
 

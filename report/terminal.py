@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from .analysis import Analysis
 from .choices import choices
+from .claims.result import ClaimResult
 from .findings import correctness_headline
-from .judgement import Judgement
 from .style import num, ratio
 
 WIDTH = 100
@@ -33,10 +33,10 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequenc
 def _claim_rows(found: list) -> list[list[str]]:
     rows = []
     for claim in found:
-        judgements: list[Judgement] = claim.judgements
+        judgements: list[ClaimResult] = claim.judgements
         for j in judgements:
             name = claim.id + (f" ({j.label})" if j.label and len(judgements) > 1 else "")
-            rows.append([name, j.verdict, j.number, j.strength])
+            rows.append([name, j.verdict, j.effect_text(), j.strength])
     return rows
 
 
@@ -49,13 +49,14 @@ def summary_lines(an: Analysis, found: list) -> list[str]:
     status = an.run.manifest.get("status")
     if status not in (None, "complete"):
         out.append(f"The run is {status}: the verdicts rest on the cells that finished.")
-    out += table(["claim", "verdict", "the number that carries it", "firmness"], _claim_rows(found),
+    out += table(["claim", "verdict", "effect [interval]", "firmness"], _claim_rows(found),
                  [16, 38, 30, 10])
-    leaders = [[c.workload, str(c.cores), c.language, c.leader + (f" [{c.marks}]" if c.marks else ""),
-                num(c.rps), ", ".join(c.ties) or "-",
+    leaders = [[c.workload, str(c.cores), c.language,
+                c.leader + (f" [{c.marks}]" if c.marks else "") + ("" if c.decided else " (tie)"),
+                ("≥ " if c.bound else "") + num(c.rps) + f" ×{c.repeats}", ", ".join(c.ties) or "-",
                 f"{ratio(c.margin)}" if c.runner_up else "-"] for c in choices(an)]
     if leaders:
         out.append("")
-        out += table(["workload", "cores", "lang", "fastest safe", "req/s", "no measurable difference",
-                      "margin"], leaders, [11, 5, 6, 20, 8, 30, 6])
+        out += table(["workload", "cores", "lang", "fastest safe", "req/s ×reps", "not told apart",
+                      "margin"], leaders, [11, 5, 6, 20, 11, 27, 6])
     return out

@@ -225,7 +225,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     for line in built.summary:
         print(line)
     print(f"sharebench: report: {built.html}")
-    print(f"  (and {built.markdown.name}, {len(built.images)} PNG figures beside it)")
+    print(f"  (and {built.markdown.name}, claims.json, {len(built.images)} PNG figures beside it)")
     return 0
 
 

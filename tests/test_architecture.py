@@ -142,3 +142,12 @@ def test_servers_import_graph_has_no_cycle() -> None:
     assert "servers.core.processes" in graph["servers.core.serve"]  # an import inside run()
     cycle = find_cycle(graph)
     assert not cycle, f"servers modules import each other: {' -> '.join(cycle)}"
+
+
+def test_report_import_graph_has_no_cycle() -> None:
+    paths = sorted((REPO / "report").rglob("*.py"))
+    modules = {module_name(path) for path in paths}
+    graph = {module_name(path): imported_modules(path, modules) for path in paths}
+    assert "report.claims.stats" in graph["report.claims.discipline"], "the scan must see the claims"
+    cycle = find_cycle(graph)
+    assert not cycle, f"report modules import each other: {' -> '.join(cycle)}"

@@ -11,7 +11,7 @@ import pytest
 
 from report import SECTION_IDS, RunWarning, build_report, summarise
 from report.choices import choices
-from report.claims import claims
+from report.claims import Outcome, claims
 from report.style import colour_slots
 from sharebench.cli import main
 
@@ -132,11 +132,13 @@ def test_usl_says_not_possible_on_a_two_core_machine(built_report) -> None:
 
 def test_claims_are_answered_or_marked_not_measured(built_report) -> None:
     _, built = built_report
-    verdicts = {c.id: c.verdict for c in built.claims}
-    assert verdicts["discipline"].startswith("CPython: not in CPython: the execution model decides")
-    assert verdicts["races"] == "confirmed"
-    assert verdicts["async"] == "supported"  # async at 256 users: more req/s, less memory
-    assert verdicts["gc"].startswith("not measured")
+    outcomes = {(r.claim, r.scope): r.outcome for c in built.claims for r in c.results}
+    # global-lock-mp scales where the in-process disciplines cannot: the model decides
+    assert outcomes[("discipline", "CPython")] is Outcome.CONTRADICTED
+    assert outcomes[("races", "CPython")] is Outcome.SUPPORTED
+    # async's io cells are flagged (errors at 1 core, the load generator at 2): left out
+    assert outcomes[("async", "CPython")] is Outcome.NOT_JUDGED
+    assert outcomes[("gc", "CPython")] is Outcome.NOT_JUDGED
     claims = _section(built.html.read_text(), "claims")
     for claim in built.claims:
         assert f"Verdict: {claim.verdict} ({claim.strength})." in claims
@@ -261,12 +263,16 @@ def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> Non
                 if (c.workload, c.cores, c.language) == ("cpu", 2, "python"))
     assert {cpu2.leader, *cpu2.ties} >= {"ownership", "global-lock-mp"}, cpu2
     # The terminal summary alone (nothing built) says it too: no winner between the two.
-    assert any("no measurable difference" in line for line in summarise(run))
+    assert any("(tie)" in line for line in summarise(run))
     level = write_run(tmp_path / "level", damaged=False,  # every strategy the same at 1 and 2 cores
                       rps_scale={f"{s}.cpu.c2": 1 / speedup for s, (_, _, _, speedup, _) in SYNTHETIC.items()}
                       | {"global-lock-mp.io.c2": 0.5})  # its io cap doubles with the cores
-    cpython = next(c for c in claims(analysis_of(level)) if c.id == "discipline").judgements[0]
-    assert cpython.verdict == "no measurable difference" and not cpython.differs
+    cpython = next(c for c in claims(analysis_of(level)) if c.id == "discipline").results[0]
+    # level everywhere: nothing differs; message-passing's ±15% repeats at 2 cores leave
+    # its pairs too wide to call level, so the rule says undecided, never a difference
+    assert cpython.outcome is Outcome.UNDECIDED, cpython.text()
+    assert "message-passing" in cpython.compared
+    assert not any(c.estimate.differs for c in cpython.comparisons)
 
 
 def test_a_build_without_figures_keeps_captions_and_anchors(tmp_path: Path) -> None:

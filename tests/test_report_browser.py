@@ -21,6 +21,7 @@ from report import SECTION_IDS, RunWarning
 from report.analysis import analyse
 from report.choices import choices
 from report.load import load_run
+from report.sections.answers import first_screen_rows
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 pytestmark = [pytest.mark.servers,  # starts real servers; make test-fast leaves it out
@@ -90,17 +91,17 @@ def test_the_first_screen_holds_the_claims_and_what_to_use(built_report, tmp_pat
     claims_table, choices_table = first["tables"]
     # both tables end within the first screen
     assert claims_table["bottom"] < choices_table["bottom"] <= SCREEN[1], first["tables"]
-    # a row per judgement: its verdict and how firm it is
+    # a row per judged scope (those not judged share one): its verdict and how firm it is
     rows = claims_table["rows"]
-    judgements = [j for c in built.claims for j in c.judgements]
-    assert len(rows) == len(judgements)
-    for row, j in zip(rows, judgements):
-        assert j.verdict in row[1] and row[3].startswith(j.strength)
+    shown = [pair for c in built.claims for pair in first_screen_rows(c)]
+    assert len(rows) == len(shown)
+    for row, (verdict, result) in zip(rows, shown):
+        assert verdict in row[1] and row[3].startswith(result.strength if result else "not judged")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
         expected = choices(analyse(load_run(run)))
     assert [(r[0], int(r[1]), r[3]) for r in choices_table["rows"]] == [
-        (c.workload, c.cores, c.leader + c.marks) for c in expected]  # marks as superscripts
+        (c.workload, c.cores, ("" if c.decided else "tie: ") + c.leader + c.marks) for c in expected]  # marks as superscripts
     assert first["open"] == 0  # every fold collapsed
     # no image wider than the page, none scaled down (its text stays the body's size)
     for name, natural, right in first["images"]:

@@ -12,7 +12,7 @@ import pytest
 
 from loadtests.running.cell import merge_timelines
 from report import RunWarning, build_report, gc
-from report.claims import claim_gc
+from report.claims import Claim, Outcome, claims
 from results import hdr
 from results.record import CellRecord
 
@@ -113,26 +113,48 @@ def write_heap_run(root: Path, on_tail_ms: float = 120.0, rust: bool = True) -> 
 
 
 
+def claim_gc(an) -> Claim:
+    return next(c for c in claims(an) if c.id == "gc")
+
+
+def _tails(claim: Claim) -> dict:
+    return claim.results[0].detail["judged"].to_dict()
+
+
+def test_a_tail_worse_without_the_collector_is_reversed(tmp_path: Path) -> None:
+    run = write_heap_run(tmp_path, on_tail_ms=3.0)
+    for path in (run / "cells").glob("global-lock.gc-off.*h1000000*.json"):
+        record = json.loads(path.read_text())
+        path.write_text(json.dumps(record | {"p999_us": record["p999_us"] * 2}))
+    (result,) = claim_gc(analysis_of(run)).results
+    assert result.outcome is Outcome.REVERSED and result.effect == pytest.approx(0.5, rel=0.01)
+    assert result.strength in ("firm", "moderate")
+
+
 def test_the_claim_names_the_heap_where_the_pauses_reach_the_tail(tmp_path: Path) -> None:
     claim = claim_gc(analysis_of(write_heap_run(tmp_path)))
     assert claim.verdict == "supported: from 1,000,000 live objects the collector's pauses reach the tail"
+    (result,) = claim.results
+    assert result.outcome is Outcome.SUPPORTED and result.effect == pytest.approx(40, rel=0.01)
+    # of the buckets above the collector-off p99.9 (5 a cell), 3 a cell overlap a full collection
+    assert result.detail["overlap"] == (9, 15)
+    assert "9 of 15 (60%) overlapped a full collection" in claim.answer
     assert "open loop" in claim.answer and "0.8x of capacity offered" in claim.answer
     assert ("At no live heap: collector on: longest full collection 0 ms (0 in a window), p99.9 "
             "3.10 (3.01–3.19) ms against 3.00 (2.91–3.09) ms") in claim.answer, claim.answer
     assert "not judged: no full collection fell inside 3 of 3 windows" in claim.answer
     assert ("At 1,000,000 live objects: collector on: longest full collection 90.0 ms (3 in a "
             "window), p99.9 120 (116–124) ms against 3.00 (2.91–3.09) ms (global-lock, collector "
-            "off, 3 repeats against 3) — above it beyond the repeats' spread") in claim.answer
+            "off, 3 repeats against 3) — above it: 40.00×") in claim.answer
     assert "collector frozen: longest full collection 1.50 ms" in claim.answer
     assert "rust-global-lock holding the same heap with no collector: p99.9 2.00 ms" in claim.answer
-    assert ("The collector's pauses exceed the tail without it from 1,000,000 live objects") in claim.answer
-    judged = claim.tails
-    assert judged is not None and judged["finding"] == "exceeds"
+    judged = _tails(claim)
+    assert judged["finding"] == "supported"
     assert judged["at"] == {"live_objects": 1_000_000} and judged["metric"] == "p999_us"
     on = next(c for c in judged["comparisons"]
               if c["at"] == {"live_objects": 1_000_000, "collector": "on"})
     assert on["exceeds"] and on["a"]["repeats"] == on["b"]["repeats"] == 3
-    assert on["effect"] == pytest.approx(117_000) and on["spread"] == pytest.approx(7_200)
+    assert on["effect"] == pytest.approx(40) and on["interval"][0] > 1.25
     assert len(on["a"]["cell_ids"]) == 3 and judged["left_out"] == []
     zero = next(c for c in judged["comparisons"] if c["at"] == {"live_objects": 0, "collector": "on"})
     assert not zero["judged"] and zero["why_not"].startswith("no full collection fell inside")
@@ -140,10 +162,9 @@ def test_the_claim_names_the_heap_where_the_pauses_reach_the_tail(tmp_path: Path
 
 def test_the_claim_says_none_did_when_the_tails_overlap(tmp_path: Path) -> None:
     claim = claim_gc(analysis_of(write_heap_run(tmp_path, on_tail_ms=3.05)))
-    assert claim.verdict == "no measurable difference up to 1,000,000 live objects"
-    assert "None did, up to 1,000,000 live objects (the largest heap judged)." in claim.answer
-    assert "no measurable difference (repeats overlap)" in claim.answer
-    assert claim.tails is not None and claim.tails["finding"] == "no measurable difference"
+    assert claim.verdict == "no difference: up to 1,000,000 live objects"
+    assert "— no difference: 1.02×" in claim.answer, claim.answer
+    assert _tails(claim)["finding"] == "no difference"
 
 
 def test_another_workloads_open_loop_cells_never_join_the_gc_sets(tmp_path: Path) -> None:
@@ -164,11 +185,10 @@ def test_another_workloads_open_loop_cells_never_join_the_gc_sets(tmp_path: Path
     an = analysis_of(run)
     claim = claim_gc(an)
     assert claim.verdict == "supported: from 1,000,000 live objects the collector's pauses reach the tail"
-    assert claim.tails is not None
-    on = next(c for c in claim.tails["comparisons"]
+    on = next(c for c in _tails(claim)["comparisons"]
               if c["at"] == {"live_objects": 1_000_000, "collector": "on"})
     assert all(".gc." in cell for cell in on["a"]["cell_ids"]), on["a"]["cell_ids"]
-    zero = next(c for c in claim.tails["comparisons"] if c["at"] == {"live_objects": 0, "collector": "on"})
+    zero = next(c for c in _tails(claim)["comparisons"] if c["at"] == {"live_objects": 0, "collector": "on"})
     assert all(".gc." in cell for cell in zero["a"]["cell_ids"]), zero["a"]["cell_ids"]
     found = gc.comparable(gc.groups(gc.cells(an.run)), gc.no_collector(an.run, {"rust-global-lock"}),
                           {s: i for i, s in enumerate(an.order)})
@@ -182,10 +202,10 @@ def test_a_flagged_cell_never_stands_in_for_the_servers_latency(tmp_path: Path) 
     lagging.write_text(json.dumps(record | {"loadgen_lagging": True, "p999_us": 900_000.0}))
     an = analysis_of(run)
     claim = claim_gc(an)
-    on = next(c for c in claim.tails["comparisons"]
+    on = next(c for c in _tails(claim)["comparisons"]
               if c["at"] == {"live_objects": 1_000_000, "collector": "on"})
     assert on["a"]["repeats"] == 2 and 900_000.0 not in on["a"]["values"]
-    assert claim.tails["left_out"] == [[record["cell_id"], "loadgen_lagging (G)"]]
+    assert _tails(claim)["left_out"] == [[record["cell_id"], "loadgen_lagging (G)"]]
     assert "1 cell(s) left out, flagged" in claim.answer
     assert record["cell_id"] not in set(gc.cells(an.run)["cell_id"])
 
@@ -195,7 +215,7 @@ def test_a_run_without_the_heap_axis_is_judged_at_no_heap(tmp_path: Path) -> Non
     assert claim.verdict == "supported: the collector's pauses reach the tail even with no live heap"
     assert "1000 req/s offered" in claim.answer and "p99.9 30.0 (29.1–30.9) ms" in claim.answer
     level = claim_gc(analysis_of(write_gc_run(tmp_path / "level", off_tail_ms=30)))
-    assert level.verdict == "no measurable difference with no live heap"
+    assert level.verdict == "no difference: with no live heap"
 
 
 def test_the_claim_falls_back_to_rust_without_an_off_cell(tmp_path: Path) -> None:
@@ -209,8 +229,9 @@ def test_the_claim_falls_back_to_rust_without_an_off_cell(tmp_path: Path) -> Non
 
 def test_gc_claim_not_measured_without_gc_cells(tmp_path: Path) -> None:
     claim = claim_gc(analysis_of(write_run(tmp_path, damaged=False)))
-    assert claim.verdict == "not measured in this run"
-    assert claim.answer.startswith("Not measured in this run") and claim.tails is None
+    assert claim.verdict == "not judged: not measured in this run"
+    assert claim.results[0].outcome is Outcome.NOT_JUDGED
+    assert claim.answer.startswith("Not measured in this run") and "judged" not in claim.results[0].detail
 
 
 def test_gc_figures_per_cell(tmp_path: Path) -> None:
@@ -250,12 +271,12 @@ def test_report_shows_gc_table_and_figures(tmp_path: Path) -> None:
     assert "Garbage collector against the tail" in html and "longest full ms" in html
     assert "Pauses and the tail against the live heap" in html
     gc_claim = next(c for c in built.claims if c.id == "gc")
-    judgement = gc_claim.judgements[0]
+    result = gc_claim.results[0]
     assert gc_claim.verdict.startswith("supported: from 1,000,000 live objects")
-    assert judgement.verdict == gc_claim.verdict and "1,000,000 live objects" in judgement.compared
+    assert result.verdict == gc_claim.verdict and "1,000,000 live objects" in result.compared
     # on vs off at a million objects, 120 ms against 3 ms: three repeats a side, far apart
-    assert judgement.differs and judgement.effect == pytest.approx(40, rel=0.1)
-    assert judgement.repeats == 3 and judgement.strength == "firm"
+    assert result.estimate.differs and result.effect == pytest.approx(40, rel=0.1)
+    assert result.estimate.repeats == 3 and result.strength == "firm"
     assert gc_claim.figure in names
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from report.analysis import analyse
 from report.choices import choices
-from report.claims import claim_races
+from report.claims import Outcome, claims, races
 from report.findings import ranking
 from report.load import load_run
 
@@ -61,14 +61,28 @@ def test_the_summary_names_the_racy_strategy_first(racy_run: Path) -> None:
 
 
 def test_the_races_claim_reports_default_and_stress(racy_run: Path) -> None:
-    claim = claim_races(analyse(load_run(racy_run)))
-    assert "At the default switch interval" in claim.answer
-    assert "Under the preemption stress check" in claim.answer
-    assert "2 of 8 strategies judged lost updates" in claim.answer
-    assert claim.verdict == "confirmed, and a strategy declared safe races under preemption"
-    assert any(e.startswith("ownership, stress check: races") for e in claim.evidence)
-    judgement = claim.judgements[0]
-    assert judgement.verdict == claim.verdict and judgement.exact and judgement.strength == "firm"
+    (python, rust) = races.results(analyse(load_run(racy_run)))
+    assert python.scope == "CPython" and python.outcome is Outcome.SUPPORTED
+    assert python.estimate is not None and python.estimate.exact and python.strength == "firm"
+    assert python.detail["racy"] == ["ownership"]
+    # the stress check ran the Rust strategies too, and neither lost an update
+    assert rust.outcome is Outcome.NO_DIFFERENCE and rust.estimate.repeats == 2
+    claim = next(c for c in claims(analyse(load_run(racy_run))) if c.id == "races")
+    assert "Declared safe yet racing under preemption: ownership" in claim.answer
+    assert "Safe Rust rules out data races" in claim.answer
+
+
+def test_races_are_judged_per_language(tmp_path: Path) -> None:
+    """A Rust strategy that loses updates (safe Rust, no data race: a race condition) is
+    Rust's result, never pooled with Python's."""
+    entry = {**_entry(True, lost=300), "error": ""}
+    run = write_run(tmp_path, damaged=False, races={"rust-global-lock": entry,
+                                                    "ownership": _entry(False)})
+    (python, rust) = races.results(analyse(load_run(run)))
+    assert rust.outcome is Outcome.SUPPORTED and "race condition" in rust.finding
+    assert rust.effect == pytest.approx(300 / 9000)
+    assert python.outcome is Outcome.SUPPORTED  # the unsafe strategy's benchmark cells
+    assert python.effect != rust.effect
 
 
 def test_without_a_stress_verdict_nothing_changes(tmp_path: Path) -> None:
@@ -76,6 +90,6 @@ def test_without_a_stress_verdict_nothing_changes(tmp_path: Path) -> None:
                                                      "global-lock": {**_entry(False), "error": "died"}})
     an = analyse(load_run(run))
     assert an.racy == {} and an.ranked("ownership")
-    claim = claim_races(an)
-    assert "0 of 1 strategies judged lost updates" in claim.answer
-    assert "Not judged (the check failed): global-lock" in claim.answer
+    (python, _) = races.results(an)
+    assert [x.what for x in python.left_out] == ["global-lock, stress check"]
+    assert python.outcome is Outcome.SUPPORTED  # the unsafe strategy lost updates in its cells

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from report.choices import choices
-from report.claims import claim_discipline
+from report.claims import Outcome, claims, discipline
 from report.findings import ranking
 
 from .report_run import RUST, analysis_of, write_run
@@ -40,21 +40,20 @@ def test_what_to_use_names_the_fastest_rust_apart(built_report) -> None:
 
 
 def test_discipline_claim_cites_both_languages(tmp_path: Path) -> None:
-    claim = claim_discipline(analysis_of(write_run(tmp_path, damaged=False)))
-    cpython, rust = claim.judgements
-    assert (cpython.label, rust.label) == ("CPython", "Rust")
-    assert rust.verdict == "the discipline decides" and rust.differs
-    assert rust.effect == pytest.approx(30000 * 1.9 / (26000 * 1.3), rel=0.05)
-    assert cpython.verdict == "not in CPython: the execution model decides"
-    assert re.search(r"on cpu at 2 cores rust-ownership", claim.answer), claim.answer
-    assert re.search(r"rust-ownership [\d,]+ req/s against rust-global-lock's [\d,]+", claim.answer)
-    assert "CPython: No in-process discipline gains" in claim.answer
-    assert any(line.startswith("cpu: rust-ownership (Rust, threads)") for line in claim.evidence)
-    # Level the Rust disciplines at 2 cores: their repeats overlap, so no verdict from noise.
+    (cpython, rust) = discipline.results(analysis_of(write_run(tmp_path, damaged=False)))
+    assert (cpython.scope, rust.scope) == ("CPython", "Rust")
+    # rust-ownership 1.9x against rust-global-lock 1.3x from 1 to 2 cores: the discipline decides
+    assert rust.outcome is Outcome.SUPPORTED and rust.estimate.differs
+    assert rust.effect == pytest.approx(1.9 / 1.3, rel=0.05)
+    assert "rust-ownership's speedup over rust-global-lock's" in rust.compared
+    assert cpython.outcome is Outcome.CONTRADICTED  # the execution model decides in CPython
+    claim = next(c for c in claims(analysis_of(tmp_path / "20250101-120000-quick"))
+                 if c.id == "discipline")
+    assert "Rust: supported: the discipline decides" in claim.answer, claim.answer
+    assert any(line.startswith("Rust, cpu: rust-ownership speedup") for line in claim.evidence)
+    # Level the Rust disciplines' speedups: no verdict from noise, and no difference
     level = write_run(tmp_path / "level", damaged=False,
-                      rps_scale={"rust-global-lock.cpu.c2": 30000 * 1.9 / (26000 * 1.3),
-                                 "rust-global-lock.io.c2": 1.0})
-    claim = claim_discipline(analysis_of(level))
-    assert "on cpu at 2 cores no measurable difference between" in claim.answer, claim.answer
-    assert claim.judgements[1].verdict == "no measurable difference between disciplines"
-    assert not claim.judgements[1].differs
+                      rps_scale={"rust-global-lock.cpu.c2": 1.9 / 1.3})
+    (_, rust) = discipline.results(analysis_of(level))
+    assert rust.outcome in (Outcome.NO_DIFFERENCE, Outcome.UNDECIDED), rust.text()
+    assert not any(c.estimate.differs for c in rust.comparisons)

@@ -10,9 +10,9 @@ from results.schema import NOISY_CV
 from ..aggregate import FLAGS, flagged, marks
 from ..analysis import Analysis, correctness
 from ..claims import Claim
+from ..claims.stats import RULE
 from ..doc import Bullets, Fold, Heading, Para, Section, Table, TableCell
 from ..findings import correctness_headline, validity_headline
-from ..judgement import STRENGTH_RULE
 from ..style import num, percent, sig, spread
 from .common import cores_label, legend
 
@@ -136,7 +136,7 @@ def validity_section(an: Analysis) -> Section:
                                   f"above {NOISY_CV:.0%}).",
                           numeric={2, 3, 5, 6, 7, 8, 9}))
     section.add(*_headroom(an), *_knobs(an), *_contract(an), *_failures(an), *_gaps(an), _repeats(an),
-                Heading("How firm a verdict is", id="strength"), Para(STRENGTH_RULE, "lead"), legend())
+                Heading("How firm a verdict is", id="strength"), Para(RULE, "lead"), legend())
     return section
 
 

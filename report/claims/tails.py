@@ -1,18 +1,18 @@
-"""The GC claim's comparisons of tails, as data: what was compared, the effect, the spread,
-the repeats and the cells left out, per live-heap size and collector mode. The claim's
-sentence is written from it (Claim.tails), and report/adapters.py reads it into the
-claim's judgement (report/judgement.py), which grades how firm the verdict is.
-
-One rule decides whether side A exceeds side B: every repeat of A lies above every
-repeat of B, and the difference of their medians is larger than the wider of the two
-sides' spreads (max − min over repeats). A side of one repeat has no spread, so it never
-exceeds anything: a tail from one run says nothing measurable.
+"""The GC claim's comparisons of tails, as data: what was compared, the effect with its
+interval (stats.py, the one rule, with the claim's own band: a tail varies more between
+repeats than a rate), the repeats and the cells left out, per live-heap size and collector
+mode. The claim's result and sentence are written from it (gc.py).
 """
 from __future__ import annotations
 
 import math
 import statistics
 from dataclasses import asdict, dataclass, field
+
+from . import stats
+
+# A p99.9 moves more between repeats than a rate: the GC claim's equivalence band.
+TAIL_BAND = 0.25
 
 
 @dataclass
@@ -55,13 +55,18 @@ class Comparison:
     why_not: str = ""          # set when the comparison cannot judge (then `exceeds` is False)
     beside: dict = field(default_factory=dict)  # figures shown beside it, e.g. side A's pauses
 
-    @property
-    def effect(self) -> float:
-        return self.a.median - self.b.median
+    comparisons: int = 1       # how many the claim looked at (the rule's correction)
+    looks: int = 1
 
     @property
-    def spread(self) -> float:
-        return max(self.a.spread, self.b.spread)
+    def estimate(self) -> stats.Estimate:
+        """A's tail over B's, decided by the one rule (stats.py) with TAIL_BAND."""
+        return stats.ratio(self.a.values, self.b.values, band=TAIL_BAND,
+                           comparisons=self.comparisons, looks=self.looks)
+
+    @property
+    def effect(self) -> float:
+        return self.estimate.effect
 
     @property
     def judged(self) -> bool:
@@ -69,22 +74,25 @@ class Comparison:
 
     @property
     def exceeds(self) -> bool:
-        """A above B beyond noise: repeats apart, and the effect wider than either spread."""
-        return self.judged and self.a.low > self.b.high and self.effect > self.spread
+        """A above B beyond the band, by the rule."""
+        return self.judged and self.estimate.differs and self.estimate.above
+
+    @property
+    def below(self) -> bool:
+        """A below B beyond the band, by the rule (the reverse of what the claim says)."""
+        return self.judged and self.estimate.differs and not self.estimate.above
 
     def to_dict(self) -> dict:
         return {"at": self.at, "metric": self.metric, "a": self.a.to_dict(),
-                "b": self.b.to_dict(), "effect": self.effect, "spread": self.spread,
+                "b": self.b.to_dict(), "effect": self.effect, "interval": self.estimate.interval,
                 "judged": self.judged, "exceeds": self.exceeds, "why_not": self.why_not,
                 "beside": {k: v.to_dict() if isinstance(v, Side) else v
                            for k, v in self.beside.items()}}
 
 
 def compare_tails(at: dict, metric: str, a: Side, b: Side, why_not: str = "",
-          beside: dict | None = None) -> Comparison:
+                  beside: dict | None = None) -> Comparison:
     """A comparison, with the reason it cannot judge when the data say so."""
-    if not why_not and min(a.repeats, b.repeats) < 2:
-        why_not = "one repeat on a side: no spread to judge by"
     return Comparison(at, metric, a, b, why_not, beside or {})
 
 
@@ -95,7 +103,7 @@ class TailJudgement:
     metric: str
     comparisons: list[Comparison] = field(default_factory=list)
     left_out: list[tuple[str, str]] = field(default_factory=list)  # (cell id, why)
-    finding: str = "not measured"  # exceeds | no measurable difference | not measured
+    finding: str = "not measured"  # exceeds | reversed | no difference | undecided | not measured
     at: dict | None = None     # where the finding holds (e.g. the smallest heap)
     notes: list[str] = field(default_factory=list)
 

@@ -1,0 +1,199 @@
+"""Async/await serves thousands of concurrent connections without the overhead of OS
+threads: judged on the connection sweep (open loop, many connections held open, one modest
+total rate) when the run has one, else on the I/O workload's closed loop.
+
+On the sweep, at each connection count: which lines (async, threads) held the rate within
+the SLO, their memory and threads per connection, and the count where each first failed.
+The verdict rests on the most connections an async line was measured at. A thread line
+held by a cap we set (its --workers below the connection count) is not a thread server
+failing: such a side is left out, and with no uncapped thread line there the claim is not
+judged. Where both held, memory decides (RSS over the repeats); where one held, the
+answered rate does.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .. import connections, openloop
+from ..analysis import PYTHON, Analysis
+from ..findings import is_io
+from . import stats
+from .cells import identity, left_out, values
+from .result import ClaimResult, Compared, Condition, LeftOut, Outcome, not_judged
+
+CLAIM = "async"
+SCOPE = "CPython"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One sweep line at one connection count, as the sentence states it."""
+    label: str
+    model: str
+    users: int
+    held: bool
+    capped: bool
+    rps: float
+    offered: float
+    rss_mb: float
+    threads: float
+    why: str
+
+    @property
+    def kib_per_connection(self) -> float:
+        return self.rss_mb * 1024 / self.users if self.users else math.nan
+
+    @property
+    def threads_per_connection(self) -> float:
+        return self.threads / self.users if self.users else math.nan
+
+
+def _open_values(an: Analysis, row: pd.Series | dict, column: str) -> list[float]:
+    cells = an.run.open_cells
+    mine = cells[cells["cell_id"].isin(set(row.get("cell_ids") or []))]
+    return [float(v) for v in pd.to_numeric(mine[column], errors="coerce").dropna()]
+
+
+def _python(an: Analysis, model: str) -> list[str]:
+    return [s for s in an.order if an.ranked(s) and an.lang(s) == PYTHON and an.model.get(s) == model]
+
+
+def _sweep(an: Analysis, looks: int) -> ClaimResult | None:
+    sweep = openloop.sweep_rows(openloop.groups(an.run))
+    if sweep.empty:
+        return None
+    present = set(sweep["strategy"])
+    asyncs = [s for s in _python(an, "async") if s in present]
+    threads = [s for s in _python(an, "threads") if s in present]
+    slo = openloop.slo_ms(an.run, str(sweep["workload"].iloc[0]))
+    found = connections.judge(sweep, slo, asyncs, threads)
+    if found is None:
+        return None
+    sweep = sweep.assign(label=sweep.apply(connections.label, axis=1))
+    lines: list[Line] = []
+    out: list[LeftOut] = []
+    for _, r in sweep[sweep["label"].isin(found.asyncs + found.threads)].iterrows():
+        users = int(r["users"])
+        if not r["usable"]:
+            out.append(LeftOut(f"{r['label']} at {users:,} connections",
+                               connections.why_not(r, slo * 1000)))
+            continue
+        ok = connections.held(r, slo * 1000)
+        lines.append(Line(str(r["label"]), "async" if r["label"] in found.asyncs else "threads",
+                          users, ok, openloop.capped(r), float(r["rps"]), float(r["offered_rps"]),
+                          float(r["rss_mb"]), float(r["server_threads"]),
+                          "" if ok else connections.why_not(r, slo * 1000)))
+    at = found.decisive
+    here = [x for x in lines if x.users == at]
+    capped = [x for x in here if x.model == "threads" and x.capped]
+    out += [LeftOut(f"{x.label} at {at:,} connections", "held by a thread cap we set, below "
+                    "the connection count") for x in capped]
+    sides = {m: [x for x in here if x.model == m and not x.capped] for m in ("async", "threads")}
+    fair = Condition("no side held by a cap below the connection count", not capped or
+                     bool(sides["threads"]),
+                     ", ".join(f"{x.label} capped at {at:,}" for x in capped) or "none capped")
+    detail: dict[str, Any] = {"lines": lines, "decisive": at, "workload": found.workload,
+                              "rate": found.rate, "slo_ms": slo, "first_failed": _first_failed(lines)}
+    if not sides["threads"] or not sides["async"]:
+        why = ("every thread line at the most connections was held by a cap we set"
+               if capped else "no line of one model was measured at the most connections")
+        return ClaimResult(CLAIM, SCOPE, Outcome.NOT_JUDGED, why, conditions=(fair,),
+                           left_out=tuple(out), detail=detail)
+    rows = {str(r["label"]): r for _, r in sweep[sweep["users"] == at].iterrows()}
+    a = _pick(sides["async"])
+    t = _pick(sides["threads"])
+    ra, rt = rows[a.label], rows[t.label]
+    if a.held and t.held:  # memory decides
+        est = stats.ratio(_open_values(an, ra, "rss_mb"), _open_values(an, rt, "rss_mb"), looks=looks)
+        what = f"server memory at {at:,} connections, both holding ({a.label} against {t.label})"
+        number = f"{a.kib_per_connection:.1f} vs {t.kib_per_connection:.1f} KiB per connection"
+        if est.differs:
+            outcome = Outcome.SUPPORTED if not est.above else Outcome.CONTRADICTED
+        else:
+            outcome = (Outcome.NO_DIFFERENCE if est.decision is stats.Decision.SAME
+                       else Outcome.UNDECIDED)
+        finding = {Outcome.SUPPORTED: "both held; async at less memory",
+                   Outcome.CONTRADICTED: "both held; async at more memory",
+                   Outcome.NO_DIFFERENCE: "both held, at the same memory",
+                   Outcome.UNDECIDED: "both held; memory undecided"}[outcome]
+    else:
+        est = stats.ratio(_open_values(an, ra, "rps"), _open_values(an, rt, "rps"), looks=looks)
+        what = f"the answered rate at {at:,} connections ({a.label} against {t.label})"
+        number = f"{a.rps:,.0f} vs {t.rps:,.0f} of {a.offered:,.0f} req/s"
+        if a.held != t.held:
+            outcome = Outcome.SUPPORTED if a.held else Outcome.CONTRADICTED
+            finding = f"{a.label if a.held else t.label} held where {t.label if a.held else a.label} did not"
+        else:
+            outcome, finding = Outcome.UNDECIDED, "neither held"
+    compared = Compared(what, est, (identity(ra), identity(rt)))
+    return ClaimResult(CLAIM, SCOPE, outcome, finding, what, est, number,
+                       (fair, Condition("same offered load", True, f"{found.rate} req/s in total")),
+                       tuple(out), (compared,), detail=detail)
+
+
+def _pick(side: list[Line]) -> Line:
+    """The line that carries a side: one that held (the lightest), else the fastest."""
+    held = [x for x in side if x.held]
+    return min(held, key=lambda x: x.rss_mb) if held else max(side, key=lambda x: x.rps)
+
+
+def _first_failed(lines: list[Line]) -> dict[str, int | None]:
+    found: dict[str, int | None] = {}
+    for x in sorted(lines, key=lambda x: x.users):
+        found.setdefault(x.label, None)
+        if not x.held and found[x.label] is None and not x.capped:
+            found[x.label] = x.users
+    return found
+
+
+def _closed(an: Analysis, looks: int) -> ClaimResult:
+    candidates = [w for w in an.workloads if is_io(an, w)]
+    asyncs, threads = _python(an, "async"), _python(an, "threads")
+    if not candidates or not asyncs or not threads:
+        return not_judged(CLAIM, SCOPE, "no I/O workload with both an async and a thread strategy")
+    workload = "io" if "io" in candidates else candidates[0]
+    g = an.groups[(an.groups["workload"] == workload) & an.groups["rps"].notna()]
+    users = int(g["users"].max())
+    at = g[g["users"] == users]
+    out: list[LeftOut] = []
+    conditions: list[Condition] = []
+    for cores in sorted(int(c) for c in at["cores"].unique()):
+        here = at[at["cores"] == cores]
+        sides = []
+        for names in (asyncs, threads):
+            mine = here[here["strategy"].isin(names)]
+            dirty = [x for x in map(left_out, (r for _, r in mine.iterrows())) if x is not None]
+            out += dirty
+            clean = mine[[left_out(r) is None for _, r in mine.iterrows()]]
+            sides.append(clean.sort_values("rps").tail(1))
+        if any(s.empty for s in sides):
+            continue
+        a, t = sides[0].iloc[0], sides[1].iloc[0]
+        cap = t.get("connection_cap") if "connection_cap" in t else None
+        if cap is not None and cap == cap and float(cap) < users:
+            conditions.append(Condition("no side held by a cap below the connection count", False,
+                                        f"{t['strategy']} serves {int(cap)} of {users} connections"))
+            out.append(LeftOut(f"{t['strategy']}, {workload}, {cores} cores", "thread cap below "
+                               "the connection count"))
+            continue
+        est = stats.ratio(values(an, a), values(an, t), looks=looks)
+        outcome = (Outcome.SUPPORTED if est.differs and est.above else
+                   Outcome.CONTRADICTED if est.differs else
+                   Outcome.NO_DIFFERENCE if est.decision is stats.Decision.SAME else Outcome.UNDECIDED)
+        what = f"throughput on {workload} at {users} users, {cores} cores ({a['strategy']} against {t['strategy']})"
+        return ClaimResult(CLAIM, SCOPE, outcome, f"async at {est.effect:.2f}× the throughput",
+                           what, est, f"{a['rps']:,.0f} vs {t['rps']:,.0f} req/s, "
+                           f"{a['rss_mb']:.0f} vs {t['rss_mb']:.0f} MiB",
+                           tuple(conditions) + (Condition("same offered load", True,
+                                                          f"{users} users, closed loop"),),
+                           tuple(out), (Compared(what, est, (identity(a), identity(t))),))
+    return not_judged(CLAIM, SCOPE, "no core count with clean, uncapped cells on both sides",
+                      tuple(conditions), tuple(out))
+
+
+def results(an: Analysis, looks: int = 1) -> list[ClaimResult]:
+    return [_sweep(an, looks) or _closed(an, looks)]
