@@ -213,6 +213,16 @@ def racy_strategies(manifest: dict[str, Any], safety: dict[str, str]) -> dict[st
             if entry.get("races") is True and safety.get(name) == "safe"}
 
 
+def looks_of(an: Analysis) -> int:
+    """How many looks the rule pays for when it judges this run: the most a comparison can
+    have had under the adaptive rounds (their manifest says, fixed before any look), or 1
+    for a run that kept its plan. A fixed bound, not the looks taken so far, keeps the
+    union of every look's chance of a false "differs" within the rule's level."""
+    section = an.run.manifest.get("adapt") or {}
+    bound = section.get("level_looks")
+    return int(bound) if section.get("enabled") and isinstance(bound, int) and bound > 1 else 1
+
+
 def analyse(run: Run) -> Analysis:
     groups = aggregate(run)
     cells = run.cells

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .aggregate import marks
-from .analysis import Analysis
+from .analysis import Analysis, looks_of
 from .claims import stats
 from .claims.cells import identity, values, why_flagged
 
@@ -68,9 +68,10 @@ def lost_anywhere(an: Analysis) -> set[str]:
     return set(cells.loc[lost, "strategy"])
 
 
-def choices(an: Analysis, looks: int = 1) -> list[Choice]:
+def choices(an: Analysis, looks: int | None = None) -> list[Choice]:
     """One Choice per (workload, cores, language) with two or more ranked strategies measured
     (one alone is no choice: a workload measured for a claim's sake, say)."""
+    looks = looks_of(an) if looks is None else looks
     out = []
     lost = lost_anywhere(an)
     for workload in an.workloads:

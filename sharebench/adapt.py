@@ -9,16 +9,17 @@ carries a flag no repeat can cure, or when the next round does not fit in what i
 the reserve (and of the budget's wall clock) by the plan's own estimator.
 
 Looking at the data and then adding more inflates false positives unless the rule pays
-for it: every judging is a look, counted in the manifest (``adapt.looks``), and the judge
-is told how many looks the data has had so that its level tightens with them; the report
-judges the final data with the same count.
+for it. A comparison's data changes only when a round adds repeats to its sides, which
+grow by ``step`` up to ``CAP``: so it can be looked at no more than ``LEVEL_LOOKS`` times,
+a bound fixed before the first look. Every look, the first one included, is judged at
+the level for that many (``adapt.level_looks`` in the manifest), and so is the report's
+final judging; the looks actually taken are counted too (``adapt.looks``).
 
 This lives above the stages: it calls the judge (report) and asks the load stage
 (loadtests/running/extra.py) for the cells, and neither of those imports the other.
 """
 from __future__ import annotations
 
-import importlib
 import sys
 import threading
 import time
@@ -57,22 +58,38 @@ Measure = Callable[..., "extra.Round | None"]  # extra.run_extra's signature
 
 
 def claims_judge(run: Path, looks: int) -> Sequence[Question]:
-    """The claims' open questions about the run's data at this look (report.claims)."""
+    """The claims' open questions about the run's data, judged at the level for ``looks``."""
+    import warnings
+
     from report.analysis import analyse
-    from report.load import load_run
-    claims = importlib.import_module("report.claims")  # its open_questions comes with issue 25
-    return claims.open_questions(analyse(load_run(run)), looks=looks)
+    from report.claims.open_questions import open_questions
+    from report.load import RunWarning, load_run
+    with warnings.catch_warnings():  # a corrupt record is the report's to name, not the rounds'
+        warnings.simplefilter("ignore", RunWarning)
+        return open_questions(analyse(load_run(run)), looks=looks)
 
 
 # The judge the rounds ask: None leaves the reserve unspent (the manifest says why).
-# Plugging in the claims' judge is this one line: JUDGE: Judge | None = claims_judge
-JUDGE: Judge | None = None
+JUDGE: Judge | None = claims_judge
 
 
 def step(have: int) -> int:
     """More repeats for a side that has ``have``: half as many again, at least one, to the
     cap (fewer looks than one at a time, each look costing the rule some of its level)."""
     return max(0, min(CAP - have, max(1, have // 2)))
+
+
+def most_looks(start: int = 1) -> int:
+    """How many times a comparison whose sides start at ``start`` repeats can be looked at
+    with new data: once as planned, then once after each step to the cap."""
+    looks, have = 1, start
+    while step(have):
+        have += step(have)
+        looks += 1
+    return looks
+
+
+LEVEL_LOOKS = most_looks()
 
 
 class Rounds:
@@ -95,7 +112,7 @@ class Rounds:
             return manifest
         if self.judge is None:
             return self._stop(store, "no judge in this build: the reserve is unspent", [])
-        section["cap"] = CAP
+        section["cap"], section["level_looks"] = CAP, LEVEL_LOOKS
         store.write_manifest(manifest)
         while not stop.is_set():
             manifest = store.manifest()
@@ -103,7 +120,7 @@ class Rounds:
             section["looks"] += 1
             store.write_manifest(manifest)
             try:
-                questions = sorted(self.judge(store.path, section["looks"]),
+                questions = sorted(self.judge(store.path, LEVEL_LOOKS),
                                    key=lambda q: q.priority)
             except Exception as exc:  # every cell is measured: a broken judge must not sink the run
                 return self._stop(store, f"the judge failed: {type(exc).__name__}: {exc}"[:300],

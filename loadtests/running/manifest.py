@@ -49,5 +49,5 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
 def adaptive(enabled: bool, reserve_s: float) -> dict:
     """The adaptive rounds' record (sharebench/adapt.py, loadtests/running/extra.py): the
     reserve, each round with the cells it added and why, and why the rounds stopped."""
-    return {"enabled": enabled, "reserve_s": round(reserve_s, 1), "spent_s": 0.0, "looks": 0,
+    return {"enabled": enabled, "reserve_s": round(reserve_s, 1), "spent_s": 0.0, "looks": 0, "level_looks": None,
             "cap": None, "rounds": [], "stopped": None, "held": []}

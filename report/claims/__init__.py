@@ -2,9 +2,10 @@
 claim returns typed results (result.py), decided by the one rule (stats.py); the sentences
 are written from the results afterwards (sentences.py, gc.py's `write`).
 
-    judge(analysis, looks=1) -> list[ClaimResult]      every claim, every scope
-    judge_run(run_dir, looks=1) -> list[ClaimResult]   the same from a run folder
-    claims(analysis, looks=1) -> list[Claim]           with sentences, as the report shows them
+    judge(analysis, looks=None) -> list[ClaimResult]      every claim, every scope
+    judge_run(run_dir, looks=None) -> list[ClaimResult]   the same from a run folder
+    claims(analysis, looks=None) -> list[Claim]           with sentences, as the report shows them
+(looks=None: the run's own bound, analysis.looks_of)
     open_questions.open_questions(analysis)             what more repeats could decide
 """
 from __future__ import annotations
@@ -40,7 +41,7 @@ STATEMENTS = {
 }
 
 
-def judge_run(run_dir: str | Path, looks: int = 1) -> list[ClaimResult]:
+def judge_run(run_dir: str | Path, looks: int | None = None) -> list[ClaimResult]:
     """The judging of one run folder, outside the report build (its read warnings silenced)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
@@ -52,7 +53,7 @@ def _claim(name: str, found: list[ClaimResult]) -> Claim:
     return Claim(name, statement, source, [r for r in found if r.claim == name], section=section)
 
 
-def claims(an: Analysis, looks: int = 1) -> list[Claim]:
+def claims(an: Analysis, looks: int | None = None) -> list[Claim]:
     """The five claims with their results, sentences and evidence."""
     found = judge(an, looks)
     out = [_claim(name, found) for name in STATEMENTS]

@@ -35,7 +35,7 @@ def _matters(result: ClaimResult) -> bool:
 
 
 def open_questions(an: Analysis, results: list[ClaimResult] | None = None,
-                   looks: int = 1) -> list[OpenQuestion]:
+                   looks: int | None = None) -> list[OpenQuestion]:
     """The open comparisons, claims first (priority 0), then what-to-use rows (1)."""
     if results is None:
         results = judge(an, looks)
