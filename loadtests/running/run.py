@@ -15,7 +15,7 @@ from loadtests.machine.topology import Topology
 from loadtests.planning import PlanError, interpreters, profiles
 from loadtests.planning.estimate import describe, estimate, minutes
 from loadtests.planning.prepare import prepare
-from loadtests.running import sweep, venvs
+from loadtests.running import hosts, sweep, venvs
 from loadtests.running.manifest import new_manifest
 from loadtests.running.target import target_strategy
 from results.store import RunStore
@@ -49,6 +49,9 @@ class Request:
     dry_run: bool = False
     topology_root: Path | None = None
     machine_cores: int | None = None
+    server_host: str | None = None     # the servers run there, over ssh
+    server_dir: str | None = None      # its checkout (default: this checkout's path)
+    ssh_options: str | None = None     # extra ssh arguments, as shell words
     argv: list[str] = field(default_factory=list)
 
 
@@ -56,7 +59,7 @@ def start(request: Request, out: TextIO | None = None) -> int:
     """Run (or, with dry_run, only plan) what ``request`` asks; the exit status. A bad
     request raises PlanError before anything starts. Messages go to ``out`` (stderr)."""
     out = out or sys.stderr
-    store = _resumed(request.resume) if request.resume else _new_run(request, out)
+    store = _resumed(request.resume, out) if request.resume else _new_run(request, out)
     if store is None:
         return 0
     for key, error in broken().items():
@@ -70,16 +73,21 @@ def start(request: Request, out: TextIO | None = None) -> int:
     return 128 + (2 if "INT" in manifest.get("interrupted_by", "") else 15)
 
 
-def _resumed(path: Path) -> RunStore:
+def _resumed(path: Path, out: TextIO) -> RunStore:
     store = RunStore(path)
     if not (store.path / "manifest.json").is_file():
         raise PlanError(f"--resume {path}: no manifest.json there")
+    host = hosts.server_host_of(store.manifest())
+    why = hosts.reachable(host) if host else None
+    if why:
+        raise PlanError(f"--resume {path}: {why}")
     return store
 
 
 def _new_run(request: Request, out: TextIO) -> RunStore | None:
     """Plan the run; print it and return None for a dry run, else write its manifest."""
-    found = _topology(request, out)
+    server = _server_host(request, out)
+    found = server.topology if server else _topology(request, out)
     overrides = profiles.overrides_from(request.strategies, request.workloads, request.cores,
                                         request.users, request.repeats, request.duration,
                                         request.warmup, request.engine, request.rates,
@@ -92,7 +100,8 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
     plan, place, budget = prepare(request.profile, overrides,
                                   {name: spec.traits.to_dict() for name, spec in specs.items()},
                                   found, request.loadgen_cpus, request.profile_file,
-                                  [i.label for i in pythons])
+                                  [i.label for i in pythons],
+                                  load_topology=_topology(request, out) if server else None)
     cost = estimate(plan)
     if request.dry_run:
         print("\n".join(describe(plan, place, cost, found) + budget.describe()))
@@ -113,8 +122,22 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
     store.write_manifest(new_manifest(
         run_id, plan, place, overrides.as_dict(), request.argv, target=request.target,
         loadgen_workers=request.loadgen_workers, master_port=request.master_port,
-        pythons=pythons, budget=budget.to_dict()))
+        pythons=pythons, budget=budget.to_dict(), hosts=hosts.manifest_hosts(server)))
     return store
+
+
+def _server_host(request: Request, out: TextIO) -> hosts.ServerHost | None:
+    """The server host, checked over ssh before anything starts; None: servers run here."""
+    if not request.server_host:
+        return None
+    if request.target or request.pythons or request.loadgen_workers:
+        raise PlanError("--server-host runs the servers itself: not with --target, --pythons "
+                        "or --loadgen-workers")
+    server = hosts.connect(request.server_host, request.ssh_options, request.server_dir)
+    print(f"sharebench: server host {request.server_host} ({server.described['hostname']}, "
+          f"{server.topology.summary()['cpus']} CPUs) at {server.address}, checkout "
+          f"{server.host.directory}", file=out, flush=True)
+    return server
 
 
 def _topology(request: Request, out: TextIO) -> Topology:

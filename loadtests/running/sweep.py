@@ -24,6 +24,7 @@ from loadtests.machine.server import ServerError
 from loadtests.planning import rates, windows
 from loadtests.planning.cells import Cell
 from loadtests.planning.workloads import WORKLOADS
+from loadtests.running import hosts
 from loadtests.running.cell import Setup, run_cell
 from loadtests.running.manifest import now
 from results import ids
@@ -82,6 +83,8 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
                 record.window_basis = basis or None
             store.write_cell(record)
             _progress(n, len(todo), cell, record, started, out)
+            if setup.server_host and record.status == "failed":
+                _check_host(setup, stop, store, out)
     except Stopped:
         pass  # the cell in flight is dropped; its processes were stopped by run_cell
     finally:
@@ -95,6 +98,18 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
         manifest["status"] = "complete"
     store.write_manifest(manifest)
     return manifest
+
+
+def _check_host(setup: Setup, stop: threading.Event, store: RunStore, out) -> None:
+    """A cell failed with its server on another host: if that host no longer answers,
+    the run stops (the rest would fail alike) and --resume continues it."""
+    assert setup.server_host is not None
+    why = hosts.reachable(setup.server_host)
+    if why:
+        print(f"sharebench: stopping: {why}; `sharebench run --resume {store.path}` continues "
+              "once it answers", file=out, flush=True)
+        stop.signal = f"server host lost: {why}"  # type: ignore[attr-defined]
+        stop.set()
 
 
 def _verify(manifest: dict, store: RunStore, out,
