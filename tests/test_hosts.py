@@ -1,0 +1,259 @@
+"""The server on another host, for real: a real OpenSSH server (Debian's sshd, `make sshd`)
+on 127.0.0.2 and a free port, with a host key and a user key made for the test, and
+`sharebench run --server-host 127.0.0.2` through it: every engine, then the failures
+(the key refused, another version there, sshd killed mid-run, --resume).
+
+This machine is both hosts: the servers run on it through ssh, listening on 127.0.0.2,
+and the load comes from it. Nothing may be left running on either side.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from loadtests.machine.ssh import SshHost
+from loadtests.running import hosts
+
+from .helpers import REPO
+
+SSHD = Path("/usr/sbin/sshd")
+ADDRESS = "127.0.0.2"
+pytestmark = [pytest.mark.servers,
+              pytest.mark.skipif(not SSHD.is_file(), reason="no /usr/sbin/sshd: `make sshd`"),
+              pytest.mark.skipif(not shutil.which("ssh"), reason="no ssh client")]
+
+PROFILE = """
+[hosts]
+warmup = "1s"
+duration = "{duration}"
+[[hosts.blocks]]
+engine = "wrk"
+strategies = ["global-lock"]
+workloads = ["cpu"]
+cores = [1, 2]
+users = [16]
+[[hosts.blocks]]
+engine = "wrk"
+strategies = ["global-lock"]
+workloads = ["io"]
+cores = [1]
+users = [50]
+rates = [300]
+[[hosts.blocks]]
+engine = "locust"
+strategies = ["global-lock"]
+workloads = ["write-heavy"]
+cores = [1]
+users = [8]
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((ADDRESS, 0))
+        return sock.getsockname()[1]
+
+
+def _keygen(path: Path) -> None:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+
+
+class Sshd:
+    """One sshd in the foreground (-D), in its own process group, stopped by it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.port = folder, _free_port()
+        _keygen(folder / "host_key")
+        _keygen(folder / "user_key")
+        _keygen(folder / "other_key")
+        (folder / "authorized_keys").write_text((folder / "user_key.pub").read_text())
+        (folder / "sshd_config").write_text(
+            f"ListenAddress {ADDRESS}\nPort {self.port}\nHostKey {folder / 'host_key'}\n"
+            f"AuthorizedKeysFile {folder / 'authorized_keys'}\nPasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n"
+            "StrictModes no\nUsePAM no\nPidFile none\nMaxStartups 50\n")
+        self.proc: subprocess.Popen | None = None
+
+    def options(self, key: str = "user_key") -> str:
+        return (f"-p {self.port} -i {self.folder / key} -o IdentitiesOnly=yes "
+                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR")
+
+    def start(self) -> Sshd:
+        Path("/run/sshd").mkdir(exist_ok=True)  # its privilege-separation directory
+        self.proc = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(self.folder / "sshd_config")],
+                                     stderr=open(self.folder / "sshd.log", "ab"),
+                                     start_new_session=True)
+        host = SshHost(ADDRESS, tuple(self.options().split()))
+        deadline = time.monotonic() + 10
+        while hosts.reachable(host) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert hosts.reachable(host) is None, (self.folder / "sshd.log").read_text()
+        return self
+
+    def kill(self) -> None:
+        """sshd and every connection it serves, at once (a host gone, connections dropped)."""
+        assert self.proc is not None
+        sessions = psutil.Process(self.proc.pid).children(recursive=True)
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        for child in sessions:  # per-connection sshd processes start sessions of their own
+            try:
+                child.kill()
+            except psutil.NoSuchProcess:
+                pass
+        self.proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    server = Sshd(tmp_path_factory.mktemp("sshd")).start()
+    yield server
+    if server.proc and server.proc.poll() is None:
+        server.kill()
+
+
+def _served_here() -> list[psutil.Process]:
+    """Servers and agents started through the test's sshd: they listen on ADDRESS."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if ("loadtests.machine.agent serve" in cmd or "sharebench serve" in cmd) and ADDRESS in cmd:
+            found.append(proc)
+    return found
+
+
+def _nothing_left(timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while _served_here() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _served_here(), [p.cmdline() for p in _served_here()]
+
+
+def _run(tmp: Path, sshd: Sshd, *extra: str, key: str = "user_key", duration: str = "1s",
+         wait: bool = True):
+    profile = tmp / "profiles.toml"
+    profile.write_text(PROFILE.format(duration=duration))
+    cmd = [sys.executable, "-m", "sharebench", "run", "--profile", "hosts", "--profile-file",
+           str(profile), "--results", str(tmp / "results"), "--server-host", ADDRESS,
+           "--ssh-options", sshd.options(key), *extra]
+    if not wait:
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                cwd=REPO, start_new_session=True)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
+
+
+def _runs(tmp: Path) -> list[Path]:
+    return [p for p in (tmp / "results").iterdir() if p.is_dir() and not p.is_symlink()]
+
+
+def _records(run: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in (run / "cells").glob("*.json")}
+
+
+@pytest.mark.load
+def test_every_engine_through_ssh_measures_the_server_there_and_the_report_names_the_hosts(
+        tmp_path: Path, sshd: Sshd) -> None:
+    done = _run(tmp_path, sshd)
+    assert done.returncode == 0, done.stderr[-3000:]
+    [run] = _runs(tmp_path)
+    records = _records(run)
+    assert {r["engine"] for r in records.values()} == {"wrk", "locust"}
+    assert any(r["rate"] for r in records.values())  # paced wrk
+    for record in records.values():
+        assert record["status"] == "ok", record["reason"]
+        assert record["server_host"] == ADDRESS and record["load_host"] == "local"
+        assert record["server_cpu"] > 0 and record["rss_mb"] > 5 and record["server_threads"] >= 1
+        assert record["shared_cpu"] is False
+        assert record["rps"] > 0 and record["correct"] is True
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["hosts"]["server"]["name"] == ADDRESS
+    assert manifest["hosts"]["server"]["address"] == ADDRESS
+    for side in ("server", "load"):
+        assert {"hostname", "kernel", "python", "logical_cores", "topology"} <= set(manifest["hosts"][side])
+    assert manifest["placement"]["apart"] is True
+    _nothing_left()
+    report = subprocess.run([sys.executable, "-m", "sharebench", "report", str(run)],
+                            capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert f"server on {ADDRESS}" in (run / "report.md").read_text()
+
+
+def test_a_refused_key_is_one_line_before_anything_starts(tmp_path: Path, sshd: Sshd) -> None:
+    done = _run(tmp_path, sshd, key="other_key")
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert "refused the key" in done.stderr and "authorized_keys" in done.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_another_version_or_no_setup_there_is_one_line(tmp_path: Path, sshd: Sshd) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(REPO / "loadtests", other / "loadtests",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (other / ".venv").symlink_to(REPO / ".venv")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(other)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "loadtests"], check=True)
+    subprocess.run([*git, "commit", "-qm", "another version"], check=True)
+    done = _run(tmp_path, sshd, "--server-dir", str(other))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert "at commit" in done.stderr and "check out the same commit" in done.stderr
+
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    done = _run(tmp_path, sshd, "--server-dir", str(bare))
+    assert done.returncode == 2 and done.stderr.strip().count("\n") == 0, done.stderr
+    assert "make setup" in done.stderr
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.load
+def test_sshd_killed_mid_run_fails_the_cell_stops_the_run_and_resume_finishes_it(
+        tmp_path: Path, sshd: Sshd) -> None:
+    proc = _run(tmp_path, sshd, duration="4s", wait=False)
+    try:
+        deadline = time.monotonic() + 120
+        while not any("sharebench serve" in " ".join(p.cmdline()) for p in _served_here()):
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        time.sleep(2.5)  # inside the cell's window
+        sshd.kill()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    _nothing_left()  # the agent saw its connection end and stopped the server's group
+    assert proc.returncode != 0, err[-3000:]
+    [run] = _runs(tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    assert manifest["interrupted_by"].startswith(f"server host lost: ssh {ADDRESS}")
+    failed = [r for r in _records(run).values() if r["status"] == "failed"]
+    assert len(failed) == 1 and ADDRESS in failed[0]["reason"], failed
+    assert len(_records(run)) < 4
+
+    down = subprocess.run([sys.executable, "-m", "sharebench", "run", "--resume", str(run)],
+                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert down.returncode == 2 and down.stderr.strip().count("\n") == 0, down.stderr
+    assert f"ssh {ADDRESS}" in down.stderr
+
+    sshd.start()
+    done = subprocess.run([sys.executable, "-m", "sharebench", "run", "--resume", str(run)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    records = _records(run)
+    assert len(records) == 4
+    assert sum(r["status"] == "ok" for r in records.values()) == 3
+    _nothing_left()
