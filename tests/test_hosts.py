@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,16 +23,23 @@ from pathlib import Path
 import psutil
 import pytest
 
-from loadtests.machine.ssh import SshHost
+from loadtests.machine.client import Client
+from loadtests.machine.remote import HostServer
+from loadtests.machine.server import ServerError, not_serving
+from loadtests.machine.ssh import SshHost, ssh_failure
+from loadtests.machine.topology import synthetic
+from loadtests.planning import PlanError, placement
+from loadtests.planning.cells import Cell
+from loadtests.planning.workloads import WORKLOADS
 from loadtests.running import hosts
+from loadtests.running.cell import Setup, run_cell
 
-from .helpers import REPO
+from .helpers import REPO, STRATEGIES
 
 SSHD = Path("/usr/sbin/sshd")
 ADDRESS = "127.0.0.2"
-pytestmark = [pytest.mark.servers,
-              pytest.mark.skipif(not SSHD.is_file(), reason="no /usr/sbin/sshd: `make sshd`"),
-              pytest.mark.skipif(not shutil.which("ssh"), reason="no ssh client")]
+NEEDS_SSHD = pytest.mark.skipif(not SSHD.is_file() or not shutil.which("ssh"),
+                                reason="no /usr/sbin/sshd or ssh client: `make sshd`")
 
 PROFILE = """
 [hosts]
@@ -160,6 +168,8 @@ def _records(run: Path) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in (run / "cells").glob("*.json")}
 
 
+@NEEDS_SSHD
+@pytest.mark.servers
 @pytest.mark.load
 def test_every_engine_through_ssh_measures_the_server_there_and_the_report_names_the_hosts(
         tmp_path: Path, sshd: Sshd) -> None:
@@ -188,6 +198,8 @@ def test_every_engine_through_ssh_measures_the_server_there_and_the_report_names
     assert f"server on {ADDRESS}" in (run / "report.md").read_text()
 
 
+@NEEDS_SSHD
+@pytest.mark.servers
 def test_a_refused_key_is_one_line_before_anything_starts(tmp_path: Path, sshd: Sshd) -> None:
     done = _run(tmp_path, sshd, key="other_key")
     assert done.returncode == 2
@@ -196,6 +208,8 @@ def test_a_refused_key_is_one_line_before_anything_starts(tmp_path: Path, sshd: 
     assert not (tmp_path / "results").exists()
 
 
+@NEEDS_SSHD
+@pytest.mark.servers
 def test_another_version_or_no_setup_there_is_one_line(tmp_path: Path, sshd: Sshd) -> None:
     other = tmp_path / "other"
     shutil.copytree(REPO / "loadtests", other / "loadtests",
@@ -218,6 +232,8 @@ def test_another_version_or_no_setup_there_is_one_line(tmp_path: Path, sshd: Ssh
     assert not (tmp_path / "results").exists()
 
 
+@NEEDS_SSHD
+@pytest.mark.servers
 @pytest.mark.load
 def test_sshd_killed_mid_run_fails_the_cell_stops_the_run_and_resume_finishes_it(
         tmp_path: Path, sshd: Sshd) -> None:
@@ -257,3 +273,70 @@ def test_sshd_killed_mid_run_fails_the_cell_stops_the_run_and_resume_finishes_it
     assert len(records) == 4
     assert sum(r["status"] == "ok" for r in records.values()) == 3
     _nothing_left()
+
+
+@NEEDS_SSHD
+@pytest.mark.servers
+def test_a_server_that_will_not_start_there_says_why_on_its_first_line(sshd: Sshd) -> None:
+    host = SshHost(ADDRESS, tuple(sshd.options().split()))
+    server = HostServer("async", host, ADDRESS, ["--workers", "20000"])
+    with pytest.raises(ServerError) as failed:
+        server.start()
+    first = str(failed.value).splitlines()[0]
+    assert first.startswith("async exited with status 2 before serving: ")
+    assert "--workers must be 1" in first
+    _nothing_left()
+
+
+@NEEDS_SSHD
+@pytest.mark.servers
+def test_the_ssh_client_dying_stops_the_server_there(sshd: Sshd) -> None:
+    host = SshHost(ADDRESS, tuple(sshd.options().split()))
+    server = HostServer("global-lock", host, ADDRESS, cpus={0}).start()
+    assert server.sample().alive and server.sample().cpus_busy_s > 0
+    assert Client(ADDRESS, server.port).get("/health")[0] == 200
+    assert server.proc is not None
+    os.killpg(server.proc.pid, signal.SIGKILL)  # ssh alone: the agent's stdin ends there
+    _nothing_left()
+    server.stop()  # nothing to stop any more: no error
+
+
+def test_placement_apart_gives_the_server_every_core_of_its_host_and_shares_none() -> None:
+    server_host, load_host = synthetic(4, threads=2), synthetic(2)
+    place = placement.apart(server_host, load_host)
+    assert place.share == 4 and place.server(4) == {0, 1, 2, 3} and place.server(8) == set(range(8))
+    assert place.loadgen == {0, 1}
+    described = place.describe([1, 4, 8])
+    assert described["apart"] is True and not any(described["shared"].values())
+    assert "apart" not in placement.default(server_host).describe([1])
+    assert placement.apart(server_host, load_host, "1").loadgen == {1}
+    with pytest.raises(PlanError, match="load host's CPUs"):
+        placement.apart(server_host, load_host, "5")
+
+
+def test_ssh_failures_are_one_line_and_a_refused_key_says_what_to_do() -> None:
+    said = ssh_failure("h", "Warning: Permanently added 'h' (ED25519) to the list of known hosts.\n"
+                            "root@h: Permission denied (publickey).\n")
+    assert "\n" not in said and "refused the key" in said and "BatchMode" in said
+    assert ssh_failure("h", "ssh: connect to host h port 22: Connection refused\n") == (
+        "ssh h: ssh: connect to host h port 22: Connection refused")
+    assert ssh_failure("h", "") == "ssh h: ssh exited with status 255"
+
+
+def test_a_server_exiting_before_serving_names_its_last_stderr_line_first() -> None:
+    text = not_serving("async", 2, "Traceback\nsharebench: error: --workers must be 1, got 20000\n")
+    assert text.splitlines()[0] == ("async exited with status 2 before serving: "
+                                    "sharebench: error: --workers must be 1, got 20000")
+    assert not_serving("x", -9, "").splitlines()[0].endswith("(nothing on stderr)")
+
+
+@pytest.mark.servers
+def test_a_local_server_that_will_not_start_says_why_in_the_cell_reason(tmp_path: Path) -> None:
+    record = run_cell(Cell("async", "write-heavy", 1, 8, 0, "wrk", workers=20000),
+                      WORKLOADS["write-heavy"],
+                      Setup(warmup=1, duration=1, loadgen_cpus={0}, server_cpus={1: {0}},
+                            scratch=tmp_path, spec={"async": STRATEGIES["async"].traits.to_dict()}),
+                      threading.Event())
+    assert record.status == "failed"
+    assert "--workers must be 1, got 20000" in record.reason, record.reason
+    assert record.server_host == "local" and record.load_host == "local"
