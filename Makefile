@@ -23,6 +23,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
 	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS)) \
 	$(if $(SERVER_HOST),--server-host $(SERVER_HOST)) $(if $(SERVER_DIR),--server-dir $(SERVER_DIR)) \
+	$(if $(LOAD_HOST),--load-host $(LOAD_HOST)) \
 	$(if $(SSH_OPTIONS),--ssh-options "$(SSH_OPTIONS)")
 
 .PHONY: setup test test-fast microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean

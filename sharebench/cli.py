@@ -143,7 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         loadgen_workers=args.loadgen_workers, master_port=args.master_port, pythons=args.pythons,
         resume=Path(args.resume) if args.resume else None, dry_run=args.dry_run,
         topology_root=Path(args.topology_root) if args.topology_root else None,
-        machine_cores=args.machine_cores, server_host=args.server_host,
+        machine_cores=args.machine_cores, server_host=args.server_host, load_host=args.load_host,
         server_dir=args.server_dir, ssh_options=args.ssh_options,
         argv=["sharebench", *sys.argv[1:]])
     try:
@@ -350,7 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="port the Locust master listens on for remote workers")
     run.add_argument("--server-host", metavar="HOST", help="start, pin, sample and stop every "
                      "server on HOST over ssh (docs/several-machines.md)")
-    run.add_argument("--server-dir", metavar="PATH", help="the server host's sharebench checkout "
+    run.add_argument("--load-host", metavar="HOST", help="run wrk on HOST over ssh "
+                     "(docs/several-machines.md)")
+    run.add_argument("--server-dir", metavar="PATH", help="the other hosts' sharebench checkout "
                      "(default: this checkout's path)")
     run.add_argument("--ssh-options", metavar="ARGS", help="extra ssh arguments, e.g. "
                      "\"-p 2222 -i ~/.ssh/bench\" or \"-F ssh_config\"")

@@ -20,6 +20,7 @@ from typing import cast
 from loadtests.engines.base import LoadGenError, LoadSpec, Part, Stopped
 from loadtests.machine.groups import stop_group
 from loadtests.machine.server import tail
+from loadtests.machine.ssh import SshHost
 
 LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
 START_TIMEOUT_S = 30.0
@@ -37,6 +38,10 @@ class LocustRun:
         self.master_port = load.master_port
         self.drain = drain
         self.proc: subprocess.Popen | None = None
+        self.host: SshHost | None = None  # Locust runs here (its workers on other hosts: ``remote``)
+
+    def sample(self) -> None:
+        return None  # sampled here, from its pid
 
     @property
     def pid(self) -> int | None:

@@ -72,7 +72,9 @@ def describe() -> dict:
             "setup": (CHECKOUT / ".venv" / ".installed").is_file(), "checkout": str(CHECKOUT),
             "wrk": shutil.which("wrk"),
             # the address the harness reached us on: where the server listens, and is loaded
-            "address": connection[2] if len(connection) == 4 else None}
+            "address": connection[2] if len(connection) == 4 else None,
+            # the harness's address as this host sees it: where a server there is loaded from
+            "client": connection[0] if len(connection) == 4 else None}
 
 
 def topology_of(described: dict) -> Topology:

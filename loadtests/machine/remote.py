@@ -108,8 +108,10 @@ class AgentSession:
         return Sample(**json.loads(self.ask("sample")))
 
     def returncode(self) -> int | None:
-        """The agent's status once the session is over (the program's own when it ended
-        by itself; 255: ssh failed); None while it runs."""
+        """The program's status once it ended by itself (its output is all in by then),
+        or the agent's once the session is over (255: ssh failed); None while it runs."""
+        if self.exited is not None:
+            return self.exited
         if self.proc is None or not self.ended.is_set():
             return None
         return self.proc.poll()

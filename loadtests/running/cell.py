@@ -49,12 +49,15 @@ class Setup:
     pythons: dict[str, str] = field(default_factory=dict)  # label -> the venv python serving it
     arrivals: str = "constant"         # open-loop schedule: constant or poisson
     server_host: SshHost | None = None  # the servers' host (--server-host); None: this one
-    server_address: str = "127.0.0.1"  # where servers listen there, and are loaded
+    server_address: str = "127.0.0.1"  # where servers listen, and are loaded
+    load_host: SshHost | None = None    # wrk's host (--load-host); None: this one
 
     @property
     def apart(self) -> bool:
         """Server and load generator on different hosts: no CPU of theirs is shared."""
-        return self.server_host is not None
+        def name(host: SshHost | None) -> str:
+            return host.name if host else hosts.LOCAL
+        return name(self.server_host) != name(self.load_host)
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any], scratch: Path) -> Setup:
@@ -69,7 +72,8 @@ class Setup:
                    pythons={label: doc["python"]
                             for label, doc in (manifest.get("pythons") or {}).items()},
                    arrivals=manifest.get("arrivals", "constant"),
-                   server_host=hosts.server_host_of(manifest),
+                   server_host=hosts.host_of(manifest, "server"),
+                   load_host=hosts.host_of(manifest, "load"),
                    server_address=((manifest.get("hosts") or {}).get("server") or {}).get(
                        "address") or "127.0.0.1")
 
@@ -119,7 +123,7 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         shared_cpu=(not setup.apart and bool(server_cpus & loadgen_cpus)) if not setup.target
         else None,
         server_host=setup.server_host.name if setup.server_host else hosts.LOCAL,
-        load_host=hosts.LOCAL,
+        load_host=setup.load_host.name if setup.load_host else hosts.LOCAL,
         cpu_us=workload.knob("cpu_us"), hold_us=workload.knob("hold_us"),
         io_ms=workload.knob("io_ms"), garbage=int(workload.knob("garbage")),
         gc_mode=workload.gc_mode,
@@ -140,8 +144,8 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         server = HostServer(cell.strategy, setup.server_host, setup.server_address, flags,
                             cpus=server_cpus, start_timeout=start_timeout)
     else:
-        server = ServerProcess(cell.strategy, flags, cpus=server_cpus, python=python,
-                               start_timeout=start_timeout)
+        server = ServerProcess(cell.strategy, flags, host=setup.server_address, cpus=server_cpus,
+                               python=python, start_timeout=start_timeout)
     loadgen = None
     try:
         server.start()
@@ -225,7 +229,8 @@ def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
                     setup.scratch / cell.id / f"attempt-{attempt}", cpus=setup.loadgen_cpus,
                     processes=setup.remote_workers if remote else len(setup.loadgen_cpus),
                     remote=remote, master_port=setup.master_port if remote else locust_engine.free_port(),
-                    rate=offered if cell.rate else 0.0, arrivals=setup.arrivals)
+                    rate=offered if cell.rate else 0.0, arrivals=setup.arrivals,
+                    host=setup.load_host)
         loadgen = engines.create(cell.engine, load)
         loadgen.start()
         try:
@@ -288,7 +293,7 @@ def _sample_window(server, loadgen: LoadRun, start: float, end: float,
     threads and fds inside it (read on its host: ``server.sample()``). A server someone
     else runs (or remote Locust workers) cannot be sampled: None. ``apart``: the server
     is on another host, its CPUs busy there, not here."""
-    loadgen_pid = None if loadgen.remote else loadgen.pid
+    loadgen_pid = None if loadgen.remote or loadgen.host else loadgen.pid
     loadgen_cpus = loadgen.cpus or set()
     ours = loadgen_cpus | (server.cpus or set() if server.proc and not apart else set())
 
@@ -299,10 +304,12 @@ def _sample_window(server, loadgen: LoadRun, start: float, end: float,
     def counters() -> tuple[Counters, Sample | None]:
         at = time.time()
         found = server.sample()
-        loadgen_busy = measure.cpus_busy_seconds(loadgen_cpus)
+        there = loadgen.sample() if loadgen.host else None  # on the load host
+        loadgen_busy = there.cpus_busy_s if there else measure.cpus_busy_seconds(loadgen_cpus)
+        loadgen_s = there.cpu_s if there else (
+            measure.cpu_seconds(loadgen_pid) if loadgen_pid else None)
         server_busy = found.cpus_busy_s if found else 0.0
-        return Counters(at, found.cpu_s if found else None,
-                        measure.cpu_seconds(loadgen_pid) if loadgen_pid else None, loadgen_busy,
+        return Counters(at, found.cpu_s if found else None, loadgen_s, loadgen_busy,
                         loadgen_busy + server_busy if apart else measure.cpus_busy_seconds(ours),
                         server_busy), found
 

@@ -1,9 +1,10 @@
-"""The hosts of a run: the server's (``--server-host``) and the load generator's (this one).
+"""The hosts of a run: the server's (``--server-host``) and wrk's (``--load-host``); this
+one for either when not given.
 
-Asked over ssh before anything starts: the server host must answer without a password,
-have a checkout of this very commit with ``make setup`` done, and say its topology (its
-cores are the ones a cell's server is placed on). Each host is described in the
-manifest's ``hosts`` the same way, so a report can name them.
+Asked over ssh before anything starts: a host must answer without a password, have a
+checkout of this very commit with ``make setup`` done (a load host: and wrk), and say
+its topology (a server host's cores are the ones a cell's server is placed on). Each
+host is described in the manifest's ``hosts`` the same way, so a report can name them.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ LOCAL = "local"
 
 @dataclass(frozen=True)
 class ServerHost:
-    """A server host that answered, and what it said."""
+    """A host that answered (a server host or a load host), and what it said."""
     host: SshHost
     described: dict
 
@@ -36,8 +37,9 @@ class ServerHost:
         return agent.topology_of(self.described)
 
 
-def connect(name: str, options: str | None, directory: str | None) -> ServerHost:
-    """The server host, checked: PlanError (one line) saying what is missing."""
+def connect(name: str, options: str | None, directory: str | None,
+            role: str = "server") -> ServerHost:
+    """The ``role`` host (server or load), checked: PlanError (one line) saying what is missing."""
     host = SshHost(name, parse_options(options), directory or agent.CHECKOUT.as_posix())
     try:
         done = host.run([host.python, "-m", "loadtests.machine.agent", "describe"])
@@ -45,19 +47,21 @@ def connect(name: str, options: str | None, directory: str | None) -> ServerHost
         raise PlanError(str(exc)) from None
     if done.returncode != 0:
         said = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise PlanError(f"server host {name}: no sharebench checkout with `make setup` done at "
+        raise PlanError(f"{role} host {name}: no sharebench checkout with `make setup` done at "
                         f"{host.directory} ({said}): clone it there and run `make setup`, or "
                         "give its path with --server-dir")
     described = json.loads(done.stdout)
     here = agent.describe()
     if described["git_commit"] != here["git_commit"]:
-        raise PlanError(f"server host {name}: its checkout {host.directory} is at commit "
+        raise PlanError(f"{role} host {name}: its checkout {host.directory} is at commit "
                         f"{str(described['git_commit'])[:12]}, this one at "
                         f"{str(here['git_commit'])[:12]}: check out the same commit there")
     if not described["setup"]:
-        raise PlanError(f"server host {name}: `make setup` not done in {host.directory}")
+        raise PlanError(f"{role} host {name}: `make setup` not done in {host.directory}")
+    if role == "load" and not described["wrk"]:
+        raise PlanError(f"load host {name}: no wrk there: `make wrk` in {host.directory}")
     if not described["address"]:
-        raise PlanError(f"server host {name}: its address is unknown (no SSH_CONNECTION there)")
+        raise PlanError(f"{role} host {name}: its address is unknown (no SSH_CONNECTION there)")
     return ServerHost(host, described)
 
 
@@ -77,21 +81,27 @@ def local_description() -> dict:
             "logical_cores": os.cpu_count(), "topology": found.summary()}
 
 
-def manifest_hosts(server: ServerHost | None) -> dict:
-    """The manifest's ``hosts``: each side's name, cores, topology, interpreter and kernel."""
+def manifest_hosts(server: ServerHost | None, load: ServerHost | None = None) -> dict:
+    """The manifest's ``hosts``: each side's name, cores, topology, interpreter and kernel;
+    the server's address (where servers listen and are loaded)."""
     keep = ("hostname", "kernel", "python", "logical_cores", "topology")
-    here = {"name": LOCAL, **local_description()}
-    if server is None:
-        return {"server": here, "load": here}
-    return {"server": {"name": server.host.name, **{k: server.described[k] for k in keep},
-                       "address": server.address, "directory": server.host.directory,
-                       "ssh_options": list(server.host.options)},
-            "load": here}
+
+    def one(there: ServerHost | None) -> dict:
+        if there is None:
+            return {"name": LOCAL, **local_description()}
+        return {"name": there.host.name, **{k: there.described[k] for k in keep},
+                "address": there.address, "directory": there.host.directory,
+                "ssh_options": list(there.host.options)}
+
+    found = {"server": one(server), "load": one(load)}
+    if server is None:  # a server here is loaded from the load host: the address it sees
+        found["server"]["address"] = load.described["client"] if load else "127.0.0.1"
+    return found
 
 
-def server_host_of(manifest: dict) -> SshHost | None:
-    """The server host a manifest names (for --resume), or None: the servers ran here."""
-    doc = (manifest.get("hosts") or {}).get("server") or {}
+def host_of(manifest: dict, side: str) -> SshHost | None:
+    """The ``side`` (server or load) host a manifest names (for --resume), or None: here."""
+    doc = (manifest.get("hosts") or {}).get(side) or {}
     if doc.get("name", LOCAL) == LOCAL:
         return None
     return SshHost(doc["name"], tuple(doc.get("ssh_options") or ()), doc["directory"])

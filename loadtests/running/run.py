@@ -50,6 +50,7 @@ class Request:
     topology_root: Path | None = None
     machine_cores: int | None = None
     server_host: str | None = None     # the servers run there, over ssh
+    load_host: str | None = None       # wrk runs there, over ssh
     server_dir: str | None = None      # its checkout (default: this checkout's path)
     ssh_options: str | None = None     # extra ssh arguments, as shell words
     argv: list[str] = field(default_factory=list)
@@ -77,16 +78,18 @@ def _resumed(path: Path, out: TextIO) -> RunStore:
     store = RunStore(path)
     if not (store.path / "manifest.json").is_file():
         raise PlanError(f"--resume {path}: no manifest.json there")
-    host = hosts.server_host_of(store.manifest())
-    why = hosts.reachable(host) if host else None
-    if why:
-        raise PlanError(f"--resume {path}: {why}")
+    for side in ("server", "load"):
+        host = hosts.host_of(store.manifest(), side)
+        why = hosts.reachable(host) if host else None
+        if why:
+            raise PlanError(f"--resume {path}: {why}")
     return store
 
 
 def _new_run(request: Request, out: TextIO) -> RunStore | None:
     """Plan the run; print it and return None for a dry run, else write its manifest."""
-    server = _server_host(request, out)
+    server = _remote(request, request.server_host, "server", out)
+    load = _remote(request, request.load_host, "load", out)
     found = server.topology if server else _topology(request, out)
     overrides = profiles.overrides_from(request.strategies, request.workloads, request.cores,
                                         request.users, request.repeats, request.duration,
@@ -101,7 +104,10 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
                                   {name: spec.traits.to_dict() for name, spec in specs.items()},
                                   found, request.loadgen_cpus, request.profile_file,
                                   [i.label for i in pythons],
-                                  load_topology=_topology(request, out) if server else None)
+                                  load_topology=_load_topology(request, server, load, out))
+    if load and any(cell.engine != "wrk" for cell in plan.cells):
+        raise PlanError("--load-host runs wrk there; Locust cells are not run on a load host "
+                        "yet: --engine wrk, or no --load-host")
     cost = estimate(plan)
     if request.dry_run:
         print("\n".join(describe(plan, place, cost, found) + budget.describe()))
@@ -122,22 +128,32 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
     store.write_manifest(new_manifest(
         run_id, plan, place, overrides.as_dict(), request.argv, target=request.target,
         loadgen_workers=request.loadgen_workers, master_port=request.master_port,
-        pythons=pythons, budget=budget.to_dict(), hosts=hosts.manifest_hosts(server)))
+        pythons=pythons, budget=budget.to_dict(), hosts=hosts.manifest_hosts(server, load)))
     return store
 
 
-def _server_host(request: Request, out: TextIO) -> hosts.ServerHost | None:
-    """The server host, checked over ssh before anything starts; None: servers run here."""
-    if not request.server_host:
+def _remote(request: Request, name: str | None, role: str,
+            out: TextIO) -> hosts.ServerHost | None:
+    """The server or load host, checked over ssh before anything starts; None: this one."""
+    if not name:
         return None
     if request.target or request.pythons or request.loadgen_workers:
-        raise PlanError("--server-host runs the servers itself: not with --target, --pythons "
-                        "or --loadgen-workers")
-    server = hosts.connect(request.server_host, request.ssh_options, request.server_dir)
-    print(f"sharebench: server host {request.server_host} ({server.described['hostname']}, "
-          f"{server.topology.summary()['cpus']} CPUs) at {server.address}, checkout "
-          f"{server.host.directory}", file=out, flush=True)
-    return server
+        raise PlanError(f"--{role}-host: not with --target, --pythons or --loadgen-workers")
+    if request.server_host == request.load_host:
+        raise PlanError(f"--server-host and --load-host are both {name}: give one")
+    found = hosts.connect(name, request.ssh_options, request.server_dir, role)
+    print(f"sharebench: {role} host {name} ({found.described['hostname']}, "
+          f"{found.topology.summary()['cpus']} CPUs) at {found.address}, checkout "
+          f"{found.host.directory}", file=out, flush=True)
+    return found
+
+
+def _load_topology(request: Request, server: hosts.ServerHost | None,
+                   load: hosts.ServerHost | None, out: TextIO) -> Topology | None:
+    """The load generator's host's topology when it is not the server's; None: one host."""
+    if load:
+        return load.topology
+    return _topology(request, out) if server else None
 
 
 def _topology(request: Request, out: TextIO) -> Topology:

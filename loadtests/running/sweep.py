@@ -83,8 +83,8 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
                 record.window_basis = basis or None
             store.write_cell(record)
             _progress(n, len(todo), cell, record, started, out)
-            if setup.server_host and record.status == "failed":
-                _check_host(setup, stop, store, out)
+            if record.status == "failed":
+                _check_hosts(setup, stop, store, out)
     except Stopped:
         pass  # the cell in flight is dropped; its processes were stopped by run_cell
     finally:
@@ -100,16 +100,17 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr) -> dict:
     return manifest
 
 
-def _check_host(setup: Setup, stop: threading.Event, store: RunStore, out) -> None:
-    """A cell failed with its server on another host: if that host no longer answers,
-    the run stops (the rest would fail alike) and --resume continues it."""
-    assert setup.server_host is not None
-    why = hosts.reachable(setup.server_host)
-    if why:
-        print(f"sharebench: stopping: {why}; `sharebench run --resume {store.path}` continues "
-              "once it answers", file=out, flush=True)
-        stop.signal = f"server host lost: {why}"  # type: ignore[attr-defined]
-        stop.set()
+def _check_hosts(setup: Setup, stop: threading.Event, store: RunStore, out) -> None:
+    """A cell failed: if a host of the run no longer answers, the run stops (the rest
+    would fail alike) and --resume continues it."""
+    for side, host in (("server", setup.server_host), ("load", setup.load_host)):
+        why = hosts.reachable(host) if host else None
+        if why:
+            print(f"sharebench: stopping: {why}; `sharebench run --resume {store.path}` "
+                  "continues once it answers", file=out, flush=True)
+            stop.signal = f"{side} host lost: {why}"  # type: ignore[attr-defined]
+            stop.set()
+            return
 
 
 def _verify(manifest: dict, store: RunStore, out,
