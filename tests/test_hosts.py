@@ -38,6 +38,7 @@ from .helpers import REPO, STRATEGIES
 
 SSHD = Path("/usr/sbin/sshd")
 ADDRESS = "127.0.0.2"
+LOAD_ADDRESS = "127.0.0.3"  # the same sshd listens here too: a second host for wrk
 NEEDS_SSHD = pytest.mark.skipif(not SSHD.is_file() or not shutil.which("ssh"),
                                 reason="no /usr/sbin/sshd or ssh client: `make sshd`")
 
@@ -87,7 +88,7 @@ class Sshd:
         _keygen(folder / "other_key")
         (folder / "authorized_keys").write_text((folder / "user_key.pub").read_text())
         (folder / "sshd_config").write_text(
-            f"ListenAddress {ADDRESS}\nPort {self.port}\nHostKey {folder / 'host_key'}\n"
+            f"ListenAddress {ADDRESS}\nListenAddress {LOAD_ADDRESS}\nPort {self.port}\nHostKey {folder / 'host_key'}\n"
             f"AuthorizedKeysFile {folder / 'authorized_keys'}\nPasswordAuthentication no\n"
             "KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n"
             "StrictModes no\nUsePAM no\nPidFile none\nMaxStartups 50\n")
@@ -131,11 +132,13 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
 
 
 def _served_here() -> list[psutil.Process]:
-    """Servers and agents started through the test's sshd: they listen on ADDRESS."""
+    """Servers, load generators and agents started through the test's sshd: a server
+    listens on ADDRESS, wrk's script is in an agent's folder."""
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         cmd = " ".join(proc.info["cmdline"] or [])
-        if ("loadtests.machine.agent serve" in cmd or "sharebench serve" in cmd) and ADDRESS in cmd:
+        if (("loadtests.machine.agent serve" in cmd or "sharebench serve" in cmd) and ADDRESS in cmd
+                or "loadtests.machine.agent run" in cmd or "sharebench-agent-" in cmd):
             found.append(proc)
     return found
 
@@ -148,11 +151,11 @@ def _nothing_left(timeout: float = 15.0) -> None:
 
 
 def _run(tmp: Path, sshd: Sshd, *extra: str, key: str = "user_key", duration: str = "1s",
-         wait: bool = True):
+         wait: bool = True, hosts_: tuple[str, ...] = ("--server-host", ADDRESS)):
     profile = tmp / "profiles.toml"
     profile.write_text(PROFILE.format(duration=duration))
     cmd = [sys.executable, "-m", "sharebench", "run", "--profile", "hosts", "--profile-file",
-           str(profile), "--results", str(tmp / "results"), "--server-host", ADDRESS,
+           str(profile), "--results", str(tmp / "results"), *hosts_,
            "--ssh-options", sshd.options(key), *extra]
     if not wait:
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -340,3 +343,32 @@ def test_a_local_server_that_will_not_start_says_why_in_the_cell_reason(tmp_path
     assert record.status == "failed"
     assert "--workers must be 1, got 20000" in record.reason, record.reason
     assert record.server_host == "local" and record.load_host == "local"
+
+
+@NEEDS_SSHD
+@pytest.mark.servers
+@pytest.mark.load
+def test_wrk_on_a_load_host_is_sampled_there_against_a_server_on_another(
+        tmp_path: Path, sshd: Sshd) -> None:
+    done = _run(tmp_path, sshd, "--engine", "wrk",
+                hosts_=("--server-host", ADDRESS, "--load-host", LOAD_ADDRESS))
+    assert done.returncode == 0, done.stderr[-3000:]
+    [run] = _runs(tmp_path)
+    records = _records(run)
+    assert len(records) == 4 and any(r["rate"] for r in records.values())
+    for record in records.values():
+        assert record["status"] == "ok", record["reason"]
+        assert record["server_host"] == ADDRESS and record["load_host"] == LOAD_ADDRESS
+        assert record["server_cpu"] > 0 and record["loadgen_cpu"] > 0
+        assert record["loadgen_cpus_busy"] is not None and record["shared_cpu"] is False
+    assert json.loads((run / "manifest.json").read_text())["hosts"]["load"]["name"] == LOAD_ADDRESS
+    _nothing_left()
+
+
+@NEEDS_SSHD
+@pytest.mark.servers
+def test_locust_on_a_load_host_is_refused_in_one_line(tmp_path: Path, sshd: Sshd) -> None:
+    done = _run(tmp_path, sshd, hosts_=("--load-host", LOAD_ADDRESS))
+    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].count("Locust") == 1
+    assert "sharebench: error: --load-host runs wrk there" in done.stderr
+    assert not (tmp_path / "results").exists()
