@@ -372,3 +372,27 @@ def test_locust_on_a_load_host_is_refused_in_one_line(tmp_path: Path, sshd: Sshd
     assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].count("Locust") == 1
     assert "sharebench: error: --load-host runs wrk there" in done.stderr
     assert not (tmp_path / "results").exists()
+
+
+@NEEDS_SSHD
+@pytest.mark.servers
+@pytest.mark.load
+def test_ctrl_c_stops_the_server_on_its_host_and_wrk_on_its_own(tmp_path: Path, sshd: Sshd) -> None:
+    proc = _run(tmp_path, sshd, "--engine", "wrk", duration="4s", wait=False,
+                hosts_=("--server-host", ADDRESS, "--load-host", LOAD_ADDRESS))
+    try:
+        deadline = time.monotonic() + 120
+        while not any("loadtests.machine.agent run" in " ".join(p.cmdline()) for p in _served_here()):
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        time.sleep(1.5)
+        os.kill(proc.pid, signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err[-2000:]
+    _nothing_left()
+    [run] = _runs(tmp_path)
+    assert json.loads((run / "manifest.json").read_text())["status"] == "interrupted"
