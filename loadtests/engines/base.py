@@ -62,7 +62,8 @@ class LoadSpec:
     master_port: int = 5557
     rate: float = 0.0          # open loop: requests/s offered in total; 0: closed loop
     arrivals: str = "constant"  # open loop: constant intervals or poisson
-    host: SshHost | None = None  # the load host (wrk runs there over ssh); None: this one
+    host: SshHost | None = None  # the load host (wrk, or Locust's workers, run there); None: here
+    master_host: str = "127.0.0.1"  # this host's address as the load host sees it (Locust's master)
 
 
 class LoadRun(Protocol):

@@ -50,7 +50,8 @@ class Setup:
     arrivals: str = "constant"         # open-loop schedule: constant or poisson
     server_host: SshHost | None = None  # the servers' host (--server-host); None: this one
     server_address: str = "127.0.0.1"  # where servers listen, and are loaded
-    load_host: SshHost | None = None    # wrk's host (--load-host); None: this one
+    load_host: SshHost | None = None    # the load generator's host (--load-host); None: this one
+    master_address: str = "127.0.0.1"  # this host's address as the load host sees it
 
     @property
     def apart(self) -> bool:
@@ -74,6 +75,8 @@ class Setup:
                    arrivals=manifest.get("arrivals", "constant"),
                    server_host=hosts.host_of(manifest, "server"),
                    load_host=hosts.host_of(manifest, "load"),
+                   master_address=((manifest.get("hosts") or {}).get("load") or {}).get(
+                       "client") or "127.0.0.1",
                    server_address=((manifest.get("hosts") or {}).get("server") or {}).get(
                        "address") or "127.0.0.1")
 
@@ -223,21 +226,22 @@ def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
     """Start the cell's engine and wait for its window. Local multi-process Locust needs
     a port for its master: chosen free, and chosen again if someone takes it first."""
     for attempt in range(1, BIND_ATTEMPTS + 1):
-        remote = bool(setup.remote_workers) and cell.engine == "locust"
+        by_hand = bool(setup.remote_workers) and cell.engine == "locust"  # --loadgen-workers
+        remote = by_hand or (setup.load_host is not None and cell.engine == "locust")
         load = LoadSpec(url, workload, cell.users, cell.warmup or setup.warmup,
                     cell.duration or setup.duration,
                     setup.scratch / cell.id / f"attempt-{attempt}", cpus=setup.loadgen_cpus,
-                    processes=setup.remote_workers if remote else len(setup.loadgen_cpus),
-                    remote=remote, master_port=setup.master_port if remote else locust_engine.free_port(),
+                    processes=setup.remote_workers if by_hand else len(setup.loadgen_cpus),
+                    remote=remote, master_port=setup.master_port if by_hand else locust_engine.free_port(),
                     rate=offered if cell.rate else 0.0, arrivals=setup.arrivals,
-                    host=setup.load_host)
+                    host=setup.load_host, master_host=setup.master_address)
         loadgen = engines.create(cell.engine, load)
         loadgen.start()
         try:
             return loadgen, loadgen.window(stop)
         except LoadGenError:
             loadgen.stop()
-            if remote or not loadgen.bind_failed() or attempt == BIND_ATTEMPTS:
+            if by_hand or not loadgen.bind_failed() or attempt == BIND_ATTEMPTS:
                 raise
             print(f"sharebench: {cell.id}: Locust's master port {load.master_port} was taken; "
                   "retrying on another", file=sys.stderr, flush=True)

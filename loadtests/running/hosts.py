@@ -90,7 +90,8 @@ def manifest_hosts(server: ServerHost | None, load: ServerHost | None = None) ->
         if there is None:
             return {"name": LOCAL, **local_description()}
         return {"name": there.host.name, **{k: there.described[k] for k in keep},
-                "address": there.address, "directory": there.host.directory,
+                "address": there.address, "client": there.described["client"],
+                "directory": there.host.directory,
                 "ssh_options": list(there.host.options)}
 
     found = {"server": one(server), "load": one(load)}

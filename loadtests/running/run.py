@@ -105,9 +105,6 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
                                   found, request.loadgen_cpus, request.profile_file,
                                   [i.label for i in pythons],
                                   load_topology=_load_topology(request, server, load, out))
-    if load and any(cell.engine != "wrk" for cell in plan.cells):
-        raise PlanError("--load-host runs wrk there; Locust cells are not run on a load host "
-                        "yet: --engine wrk, or no --load-host")
     cost = estimate(plan)
     if request.dry_run:
         print("\n".join(describe(plan, place, cost, found) + budget.describe()))
