@@ -387,3 +387,19 @@ def test_ctrl_c_stops_the_server_on_its_host_and_wrk_on_its_own(tmp_path: Path, 
     _nothing_left()
     [run] = _runs(tmp_path)
     assert json.loads((run / "manifest.json").read_text())["status"] == "interrupted"
+
+
+def test_the_manifest_names_each_host_and_resume_reaches_them_again() -> None:
+    here = hosts.manifest_hosts(None)
+    assert here["server"]["name"] == here["load"]["name"] == "local"
+    assert here["server"]["address"] == "127.0.0.1"
+    assert hosts.host_of({"hosts": here}, "server") is None and hosts.host_of({}, "load") is None
+    described = {"hostname": "b", "kernel": "Linux 6", "python": "CPython 3.11.7",
+                 "logical_cores": 64, "topology": {"cpus": 64}, "address": "10.0.0.2",
+                 "client": "10.0.0.1"}
+    server = hosts.ServerHost(SshHost("b", ("-p", "2222"), "/srv/sb"), described)
+    found = hosts.manifest_hosts(server)
+    assert found["server"]["logical_cores"] == 64 and found["load"]["name"] == "local"
+    assert hosts.host_of({"hosts": found}, "server") == SshHost("b", ("-p", "2222"), "/srv/sb")
+    load_only = hosts.manifest_hosts(None, server)
+    assert load_only["server"]["address"] == "10.0.0.1"  # a server here, loaded from there
