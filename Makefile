@@ -21,10 +21,13 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(ENGINE),--engine $(ENGINE)) $(if $(RATES),--rates $(RATES)) $(if $(BUDGET),--budget $(BUDGET)) \
 	$(if $(LIVE_OBJECTS),--live-objects $(LIVE_OBJECTS)) $(if $(NO_ADAPT),--no-adapt) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
-	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS))
+	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS)) \
+	$(if $(SERVER_HOST),--server-host $(SERVER_HOST)) $(if $(SERVER_DIR),--server-dir $(SERVER_DIR)) \
+	$(if $(LOAD_HOST),--load-host $(LOAD_HOST)) \
+	$(if $(SSH_OPTIONS),--ssh-options "$(SSH_OPTIONS)")
 
 .PHONY: setup test test-fast microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
-.PHONY: report compare chromium soak rust lint
+.PHONY: report compare chromium soak rust lint sshd
 
 setup: $(STAMP)
 
@@ -36,7 +39,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-test: $(STAMP) chromium wrk rust
+test: $(STAMP) chromium wrk rust sshd
 	$(BIN)/python -m pytest
 
 # The edit-test loop: the unit-level tests, none that runs load, starts a server or
@@ -60,6 +63,11 @@ rust:
 	@test "$$(dpkg-query -W -f='$${Status}\n' $(RUST_CRATES) 2>/dev/null | grep -c 'ok installed')" = 2 \
 		|| { apt-get update -qq && apt-get install -y -qq $(RUST_CRATES) >/dev/null; }
 	cd servers/rust && cargo build --release --locked --quiet
+
+# The OpenSSH server tests/test_hosts.py runs as a fixture (its own config, keys and port):
+# Debian's openssh-server, installed when missing; no daemon is started here.
+sshd:
+	@test -x /usr/sbin/sshd || { apt-get update -qq && apt-get install -y -qq openssh-server >/dev/null; }
 
 # Saved under results/, and attached to the latest run (as microbench.json) for its report.
 microbench: $(STAMP) wrk

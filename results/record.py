@@ -99,6 +99,8 @@ class CellRecord:
     loadgen_cpu: float | None = column("cores", "load generator CPU seconds per second of window")
     server_cores: int | None = column("count", "CPUs the server was allowed to use")
     loadgen_cores: int | None = column("count", "CPUs the load generator was allowed to use")
+    server_host: str | None = column("", "the host the server ran on: local, or its --server-host")
+    load_host: str | None = column("", "the host the load generator ran on: local, or its --load-host")
     rps_per_cpu_s: float | None = column("1/CPU-s", "requests per server CPU-second")
     cpu_us_per_request: float | None = column("µs", "server CPU per request")
     rss_mb: float | None = column("MiB", "peak resident memory of the server's process tree")

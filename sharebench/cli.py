@@ -145,7 +145,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume=Path(args.resume) if args.resume else None, dry_run=args.dry_run,
         adapt=False if args.no_adapt else None,
         topology_root=Path(args.topology_root) if args.topology_root else None,
-        machine_cores=args.machine_cores, argv=["sharebench", *sys.argv[1:]])
+        machine_cores=args.machine_cores, server_host=args.server_host, load_host=args.load_host,
+        server_dir=args.server_dir, ssh_options=args.ssh_options,
+        argv=["sharebench", *sys.argv[1:]])
     rounds = None if args.no_adapt else adapt.Rounds(adapt.JUDGE, resumed=bool(args.resume))
     try:
         return start(request, then=rounds)
@@ -349,6 +351,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Locust workers on other hosts (`make loadgen-worker MASTER=...`)")
     run.add_argument("--master-port", type=int, default=5557,
                      help="port the Locust master listens on for remote workers")
+    run.add_argument("--server-host", metavar="HOST", help="start, pin, sample and stop every "
+                     "server on HOST over ssh (docs/several-machines.md)")
+    run.add_argument("--load-host", metavar="HOST", help="run wrk on HOST over ssh "
+                     "(docs/several-machines.md)")
+    run.add_argument("--server-dir", metavar="PATH", help="the other hosts' sharebench checkout "
+                     "(default: this checkout's path)")
+    run.add_argument("--ssh-options", metavar="ARGS", help="extra ssh arguments, e.g. "
+                     "\"-p 2222 -i ~/.ssh/bench\" or \"-F ssh_config\"")
     run.add_argument("--profile-file", default=str(Path(__file__).resolve().parent.parent
                                                    / "loadtests" / "planning" / "profiles.toml"))
     run.add_argument("--results", default="results", help="where runs are written")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NotRequired, Protocol, TypedDict
 
+from loadtests.machine.measure import Sample
+from loadtests.machine.ssh import SshHost
 from loadtests.planning.workloads import Workload
 
 
@@ -60,11 +62,16 @@ class LoadSpec:
     master_port: int = 5557
     rate: float = 0.0          # open loop: requests/s offered in total; 0: closed loop
     arrivals: str = "constant"  # open loop: constant intervals or poisson
+    host: SshHost | None = None  # the load host (wrk, or Locust's workers, run there); None: here
+    master_host: str = "127.0.0.1"  # this host's address as the load host sees it (Locust's master)
 
 
 class LoadRun(Protocol):
     remote: bool
     cpus: set[int] | None
+    host: SshHost | None        # the load host it runs on; None: this one
+
+    def sample(self) -> Sample | None: ...  # its tree's counters, read on its host
 
     @property
     def pid(self) -> int | None: ...

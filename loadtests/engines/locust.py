@@ -19,7 +19,10 @@ from typing import cast
 
 from loadtests.engines.base import LoadGenError, LoadSpec, Part, Stopped
 from loadtests.machine.groups import stop_group
-from loadtests.machine.server import tail
+from loadtests.machine.measure import Sample
+from loadtests.machine.remote import AgentSession
+from loadtests.machine.server import ServerError, tail
+from loadtests.machine.ssh import SshHost
 
 LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
 START_TIMEOUT_S = 30.0
@@ -37,6 +40,17 @@ class LocustRun:
         self.master_port = load.master_port
         self.drain = drain
         self.proc: subprocess.Popen | None = None
+        self.host = load.host  # where its workers run over ssh (then ``remote``); None: here
+        self._workers: AgentSession | None = None
+
+    def sample(self) -> Sample | None:
+        """Its workers' tree on the load host (None: they run here, sampled by pid)."""
+        if self._workers is None:
+            return None
+        try:
+            return self._workers.sample()
+        except ServerError as exc:
+            raise LoadGenError(str(exc)) from None
 
     @property
     def pid(self) -> int | None:
@@ -72,8 +86,18 @@ class LocustRun:
         self.proc = subprocess.Popen(
             self.command(), stdout=self._log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus and not self.host else None)
+        if self.host:
+            self._start_workers(self.host)
         return self
+
+    def _start_workers(self, host: SshHost) -> None:
+        """``processes`` workers on the load host, under the agent, dialling this master."""
+        self._workers = AgentSession(host, "locust workers").start(
+            ["run", "--cpus", ",".join(str(c) for c in sorted(self.cpus or ())), "--",
+             host.python, "-m", "locust", "-f", "loadtests/engines/locustfile.py", "--worker",
+             "--processes", str(self.processes), "--master-host", self.load.master_host,
+             "--master-port", str(self.master_port), "--loglevel", "WARNING"])
 
     def bind_failed(self) -> bool:
         """Did the master find its port taken (someone bound it since we chose it)?"""
@@ -94,6 +118,10 @@ class LocustRun:
             if self.proc.poll() is not None:
                 raise LoadGenError(f"locust exited with status {self.proc.returncode} "
                                    f"(has {len(found)} of {count} {pattern}):\n{self.log_tail()}")
+            if self._workers is not None and self._workers.returncode() is not None:
+                said = "\n".join([*self._workers.output[-10:], self._workers.stderr_tail()])
+                raise LoadGenError(f"locust workers on {self._workers.host.name} exited with "
+                                   f"status {self._workers.returncode()}:\n{said}")
             if time.time() > deadline:
                 raise LoadGenError(f"locust hung: {len(found)} of {count} {pattern} after "
                                    f"waiting:\n{self.log_tail()}")
@@ -115,6 +143,11 @@ class LocustRun:
 
     def stop(self, grace: float = 5.0) -> None:
         """Stop the whole Locust process group (raises procs.Survivors if it will not die)."""
+        if self._workers is not None:
+            try:
+                self._workers.stop(grace)
+            except ServerError as exc:
+                raise LoadGenError(str(exc)) from None
         if self.proc is not None:
             try:
                 stop_group(self.proc, grace)

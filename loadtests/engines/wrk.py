@@ -19,6 +19,7 @@ sent_incr - that, and the server's sum must lie between that and sent_incr.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -30,7 +31,10 @@ from pathlib import Path
 from loadtests.engines.base import LoadGenError, LoadSpec, Part, Stopped
 from loadtests.engines.wrk_script import REPORT_PREFIX, lua
 from loadtests.machine.groups import stop_group
-from loadtests.machine.server import tail
+from loadtests.machine.measure import Sample
+from loadtests.machine.remote import AgentSession
+from loadtests.machine.server import ServerError, tail
+from loadtests.machine.ssh import SshHost
 from loadtests.planning.engines import timed
 from results import hdr
 
@@ -47,6 +51,8 @@ class WrkRun:
 
     def __init__(self, load: LoadSpec) -> None:
         self.load = load
+        self.host = load.host
+        self._session: AgentSession | None = None
         self.cpus = load.cpus
         self.threads = max(1, min(load.processes, load.users))
         self.proc: subprocess.Popen | None = None
@@ -58,13 +64,17 @@ class WrkRun:
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
-    def command(self, seconds: int) -> list[str]:
-        return [shutil.which("wrk") or "wrk", f"-t{self.threads}", f"-c{self.load.users}",
-                f"-d{seconds}s", f"--timeout={TIMEOUT_S}s", "-s", str(self.load.out / "workload.lua"),
+    def command(self, seconds: int, folder: str | None = None) -> list[str]:
+        script = f"{folder}/workload.lua" if folder else str(self.load.out / "workload.lua")
+        return [shutil.which("wrk") or "wrk" if not folder else "wrk", f"-t{self.threads}",
+                f"-c{self.load.users}", f"-d{seconds}s", f"--timeout={TIMEOUT_S}s", "-s", script,
                 self.load.url]
 
     def _spawn(self, seconds: int, name: str) -> None:
         self._log = self.load.out / f"wrk-{name}.log"
+        if self.host:
+            self._spawn_there(self.host, seconds)
+            return
         cpus = self.cpus
         with open(self._log, "wb") as log:
             self.proc = subprocess.Popen(
@@ -72,8 +82,44 @@ class WrkRun:
                 stdin=subprocess.DEVNULL, start_new_session=True,
                 preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
 
+    def _spawn_there(self, host: SshHost, seconds: int) -> None:
+        """wrk on the load host under the agent, its script sent along; back once it runs
+        (the window is timed from here, so ssh's connection time is not in it)."""
+        if self._session is not None:
+            self._session.stop()
+        script = base64.b64encode((self.load.out / "workload.lua").read_bytes()).decode()
+        cpus = ",".join(str(c) for c in sorted(self.cpus or ()))
+        self._session = session = AgentSession(host, "wrk").start(
+            ["run", "--cpus", cpus, "--file", f"workload.lua={script}", "--",
+             *self.command(seconds, "{dir}")])
+        deadline = time.monotonic() + START_SLACK_S
+        while True:
+            try:
+                line = session.next(max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise LoadGenError(f"wrk did not start on {host.name} within {START_SLACK_S:g}s") from None
+            if line is None:
+                raise LoadGenError(str(session.lost("before loading")))
+            if line.startswith("pid "):
+                return
+
+    def _status(self) -> int | None:
+        if self._session is not None:
+            return self._session.returncode()
+        assert self.proc is not None
+        return self.proc.poll()
+
+    def sample(self) -> Sample | None:
+        """wrk's tree on the load host (None: it runs here, sampled by its pid)."""
+        if self._session is None:
+            return None
+        try:
+            return self._session.sample()
+        except ServerError as exc:
+            raise LoadGenError(str(exc)) from None
+
     def start(self) -> WrkRun:
-        if not shutil.which("wrk"):
+        if not self.host and not shutil.which("wrk"):
             raise LoadGenError("wrk is not installed: `make wrk` installs Debian's wrk")
         self.load.out.mkdir(parents=True, exist_ok=True)
         (self.load.out / "workload.lua").write_text(lua(self.load.workload))
@@ -83,16 +129,17 @@ class WrkRun:
 
     def _finish(self, deadline: float, stop: threading.Event) -> dict:
         """Wait for the running wrk to exit and return its report line."""
-        assert self.proc is not None
-        while self.proc.poll() is None:
+        while (status := self._status()) is None:
             if time.time() > deadline:
                 raise LoadGenError(f"wrk hung past its duration:\n{self.log_tail()}")
             if stop.wait(0.05):
                 raise Stopped()
+        if self._session is not None and self._log is not None:  # its output came over ssh
+            self._log.write_text("\n".join([*self._session.output, self._session.stderr_tail()]))
         text = self._log.read_text(errors="replace") if self._log else ""
         lines = [line for line in text.splitlines() if line.startswith(REPORT_PREFIX)]
-        if self.proc.returncode != 0 or not lines:
-            raise LoadGenError(f"wrk exited with status {self.proc.returncode} and no report "
+        if status != 0 or not lines:
+            raise LoadGenError(f"wrk exited with status {status} and no report "
                                f"(killed, or its script failed):\n{self.log_tail()}")
         try:
             return json.loads(lines[-1][len(REPORT_PREFIX):])
@@ -130,6 +177,11 @@ class WrkRun:
                  "first_request": self._started, "hdr": hdr.encode(histogram)}]
 
     def stop(self, grace: float = 5.0) -> None:
+        if self._session is not None:
+            try:
+                self._session.stop(grace)
+            except ServerError as exc:
+                raise LoadGenError(str(exc)) from None
         if self.proc is not None and self.proc.poll() is None:
             stop_group(self.proc, grace)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import psutil
 
@@ -84,3 +85,20 @@ def cpu_seconds_exact(pid: int) -> float:
             except (OSError, ValueError, IndexError):
                 pass
     return total / 1e9
+
+
+@dataclass
+class Sample:
+    """A server tree's counters at one instant, read on the host it runs on."""
+    cpu_s: float         # user + system CPU seconds of the tree
+    rss_mb: float
+    threads: int
+    fds: int
+    cpus_busy_s: float   # busy time of the CPUs it is pinned to, by anyone
+    alive: bool
+
+
+def sample(pid: int, cpus: set[int]) -> Sample:
+    threads, fds = threads_and_fds(pid)
+    return Sample(cpu_seconds(pid), rss_mb(pid), threads, fds, cpus_busy_seconds(cpus),
+                  psutil.pid_exists(pid))

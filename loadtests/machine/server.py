@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadtests.machine import measure
 from loadtests.machine.groups import Survivors, stop_group
+from loadtests.machine.measure import Sample
 
 PROJECT = str(Path(__file__).resolve().parents[2])
 READY = re.compile(rb"serving (\S+) on http://(\S+):(\d+) pid=(\d+) workers=(\d+)")
@@ -29,6 +31,13 @@ class ServerError(RuntimeError):
 
 def tail(text: str, lines: int = 15) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def not_serving(strategy: str, status: int | None, stderr: str) -> str:
+    """Why a server exited before its ready line, its own last words on the first line:
+    a cell's reason keeps only that line (the tail follows for its detail)."""
+    last = stderr.strip().splitlines()[-1:] or ["(nothing on stderr)"]
+    return f"{strategy} exited with status {status} before serving: {last[0]}\n{stderr}"
 
 
 @dataclass
@@ -89,8 +98,7 @@ class ServerProcess:
                     self.connection_cap = int(cap[1]) if cap else None
                     return
             if proc.poll() is not None:
-                raise ServerError(f"{self.strategy} exited with status {proc.returncode} "
-                                  f"before serving:\n{self.stderr_tail()}")
+                raise ServerError(not_serving(self.strategy, proc.returncode, self.stderr_tail()))
         raise ServerError(f"{self.strategy} did not report ready within {self.start_timeout}s "
                           f"(last line {line!r}):\n{self.stderr_tail()}")
 
@@ -100,6 +108,12 @@ class ServerProcess:
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def sample(self) -> Sample | None:
+        """Its tree's CPU, memory and threads now, and how busy its CPUs are."""
+        if self.proc is None:
+            return None
+        return measure.sample(self.proc.pid, self.cpus or set())
 
     def stop(self, grace: float = 5.0) -> int | None:
         """Stop the server's whole process group; raise ServerError if any of it survives."""

@@ -34,6 +34,8 @@ class Placement:
     loadgen: frozenset[int]
     share: int = 1                  # distinct physical cores the server has to itself
     topology: Topology | None = field(default=None, compare=False)
+    apart: bool = False             # server and load generator on different hosts
+
 
     def server(self, cores: int) -> set[int]:
         return set(self.server_order[:cores])
@@ -41,8 +43,11 @@ class Placement:
     def describe(self, core_counts: list[int]) -> dict:
         doc = {"loadgen_cpus": sorted(self.loadgen),
                "server_cpus": {str(c): sorted(self.server(c)) for c in core_counts},
-               "shared": {str(c): bool(self.server(c) & self.loadgen) for c in core_counts},
+               "shared": {str(c): not self.apart and bool(self.server(c) & self.loadgen)
+                          for c in core_counts},
                "server_share": self.share}
+        if self.apart:
+            doc["apart"] = True
         if self.topology is not None:
             doc["topology"] = self.topology.summary()
             node_of = {cpu: core.node for core in self.topology.cores for cpu in core.cpus}
@@ -98,6 +103,23 @@ def explicit(text: str, topology: Topology) -> Placement:
     if not free:  # e.g. one CPU: the server shares the load generator's
         return Placement(order, loadgen, 1, topology)
     return Placement(order, loadgen, placement.share, topology)
+
+
+def apart(server: Topology, load: Topology, loadgen_cpus: str | None = None) -> Placement:
+    """The server on a host of its own: every physical core there is the server's (one
+    thread of each first); the load generator has the load host's CPUs (every one, or
+    LOADGEN_CPUS). CPU numbers name CPUs of two machines: none is shared."""
+    if loadgen_cpus:
+        try:
+            loadgen = frozenset(int(part) for part in loadgen_cpus.split(",") if part.strip())
+        except ValueError:
+            raise PlanError(f"bad LOADGEN_CPUS {loadgen_cpus!r}: use CPU numbers, e.g. 1 or 2,3") from None
+        if not loadgen or not loadgen <= set(load.cpus):
+            raise PlanError(f"bad LOADGEN_CPUS {loadgen_cpus!r}: the load host's CPUs are {load.cpus}")
+    else:
+        loadgen = frozenset(load.cpus)
+    placed = _place(server, list(server.cores), frozenset())
+    return Placement(placed.server_order, loadgen, placed.share, server, apart=True)
 
 
 def _place(topology: Topology, server_cores: list, loadgen: frozenset[int]) -> Placement:

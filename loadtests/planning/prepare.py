@@ -20,11 +20,15 @@ from loadtests.planning.workloads import WORKLOADS
 def prepare(profile: str, overrides: Overrides, strategies: Mapping[str, Mapping],
             topology: Topology, loadgen_cpus: str | None = None,
             path: Path = profiles.PROFILES_FILE,
-            pythons: list[str] | None = None) -> tuple[Plan, Placement, Budget]:
+            pythons: list[str] | None = None,
+            load_topology: Topology | None = None) -> tuple[Plan, Placement, Budget]:
     """The placement (its load generator sized by the plan's workloads), then the plan
     (its ``cores = "all"`` bounded by the server's share of that placement), sized to
-    the profile's time budget. ``strategies``: each name and its declared traits."""
-    if loadgen_cpus:
+    the profile's time budget. ``strategies``: each name and its declared traits.
+    ``load_topology``: the load generator's host when it is not the server's (``topology``)."""
+    if load_topology is not None:
+        place = placing.apart(topology, load_topology, loadgen_cpus)
+    elif loadgen_cpus:
         place = placing.explicit(loadgen_cpus, topology)
     else:
         pairs = [(WORKLOADS[w].server_us, CPU_US_PER_REQUEST[e])

@@ -21,10 +21,13 @@ from loadtests.engines import locust as locust_engine
 from loadtests.machine import measure
 from loadtests.machine.client import Client
 from loadtests.machine.groups import Survivors
+from loadtests.machine.measure import Sample
+from loadtests.machine.remote import HostServer
 from loadtests.machine.server import ServerError, ServerProcess
+from loadtests.machine.ssh import SshHost
 from loadtests.planning.cells import Cell
 from loadtests.planning.workloads import Workload
-from loadtests.running import gcwindow
+from loadtests.running import gcwindow, hosts
 from results import hdr, schema
 from results.record import CellRecord
 from results.schema import BUSY, OTHER_CPU
@@ -45,6 +48,17 @@ class Setup:
     master_port: int = 5557            # where the Locust master listens for them
     pythons: dict[str, str] = field(default_factory=dict)  # label -> the venv python serving it
     arrivals: str = "constant"         # open-loop schedule: constant or poisson
+    server_host: SshHost | None = None  # the servers' host (--server-host); None: this one
+    server_address: str = "127.0.0.1"  # where servers listen, and are loaded
+    load_host: SshHost | None = None    # the load generator's host (--load-host); None: this one
+    master_address: str = "127.0.0.1"  # this host's address as the load host sees it
+
+    @property
+    def apart(self) -> bool:
+        """Server and load generator on different hosts: no CPU of theirs is shared."""
+        def name(host: SshHost | None) -> str:
+            return host.name if host else hosts.LOCAL
+        return name(self.server_host) != name(self.load_host)
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any], scratch: Path) -> Setup:
@@ -58,7 +72,13 @@ class Setup:
                    master_port=manifest.get("master_port", 5557),
                    pythons={label: doc["python"]
                             for label, doc in (manifest.get("pythons") or {}).items()},
-                   arrivals=manifest.get("arrivals", "constant"))
+                   arrivals=manifest.get("arrivals", "constant"),
+                   server_host=hosts.host_of(manifest, "server"),
+                   load_host=hosts.host_of(manifest, "load"),
+                   master_address=((manifest.get("hosts") or {}).get("load") or {}).get(
+                       "client") or "127.0.0.1",
+                   server_address=((manifest.get("hosts") or {}).get("server") or {}).get(
+                       "address") or "127.0.0.1")
 
 
 class RemoteServer:
@@ -84,6 +104,9 @@ class RemoteServer:
     def stderr_tail(self) -> str:
         return ""
 
+    def sample(self) -> None:
+        return None  # not ours to measure
+
     def stop(self) -> None:
         pass
 
@@ -100,7 +123,10 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         rate=cell.rate, live_objects=cell.live_objects, model=spec["model"], safety=spec["safety"], status="failed", reason="",
         server_cores=len(server_cpus) if not setup.target else None,
         loadgen_cores=len(loadgen_cpus) if not setup.remote_workers else None,
-        shared_cpu=bool(server_cpus & loadgen_cpus) if not setup.target else None,
+        shared_cpu=(not setup.apart and bool(server_cpus & loadgen_cpus)) if not setup.target
+        else None,
+        server_host=setup.server_host.name if setup.server_host else hosts.LOCAL,
+        load_host=setup.load_host.name if setup.load_host else hosts.LOCAL,
         cpu_us=workload.knob("cpu_us"), hold_us=workload.knob("hold_us"),
         io_ms=workload.knob("io_ms"), garbage=int(workload.knob("garbage")),
         gc_mode=workload.gc_mode,
@@ -114,9 +140,15 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
     python = setup.pythons.get(cell.python)
     # A live heap is built before the ready line, by each worker of an -mp server in turn.
     start_timeout = 20.0 + BUILD_S_PER_OBJECT * cell.live_objects * max(1, cell.cores)
-    server = (RemoteServer(setup.target) if setup.target
-              else ServerProcess(cell.strategy, flags, cpus=server_cpus, python=python,
-                                 start_timeout=start_timeout))
+    server: RemoteServer | ServerProcess | HostServer
+    if setup.target:
+        server = RemoteServer(setup.target)
+    elif setup.server_host:
+        server = HostServer(cell.strategy, setup.server_host, setup.server_address, flags,
+                            cpus=server_cpus, start_timeout=start_timeout)
+    else:
+        server = ServerProcess(cell.strategy, flags, host=setup.server_address, cpus=server_cpus,
+                               python=python, start_timeout=start_timeout)
     loadgen = None
     try:
         server.start()
@@ -124,7 +156,7 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         record.connection_cap = server.connection_cap
         before = _stats(server)
         loadgen, (start, end) = _start_loadgen(server.url, cell, workload, setup, stop, offered)
-        window = _sample_window(server, loadgen, start, end, stop)
+        window = _sample_window(server, loadgen, start, end, stop, setup.apart)
         parts = loadgen.reports(stop, end)
         loadgen.stop()
         if not server.alive():
@@ -194,20 +226,22 @@ def _start_loadgen(url: str, cell: Cell, workload: Workload, setup: Setup,
     """Start the cell's engine and wait for its window. Local multi-process Locust needs
     a port for its master: chosen free, and chosen again if someone takes it first."""
     for attempt in range(1, BIND_ATTEMPTS + 1):
-        remote = bool(setup.remote_workers) and cell.engine == "locust"
+        by_hand = bool(setup.remote_workers) and cell.engine == "locust"  # --loadgen-workers
+        remote = by_hand or (setup.load_host is not None and cell.engine == "locust")
         load = LoadSpec(url, workload, cell.users, cell.warmup or setup.warmup,
                     cell.duration or setup.duration,
                     setup.scratch / cell.id / f"attempt-{attempt}", cpus=setup.loadgen_cpus,
-                    processes=setup.remote_workers if remote else len(setup.loadgen_cpus),
-                    remote=remote, master_port=setup.master_port if remote else locust_engine.free_port(),
-                    rate=offered if cell.rate else 0.0, arrivals=setup.arrivals)
+                    processes=setup.remote_workers if by_hand else len(setup.loadgen_cpus),
+                    remote=remote, master_port=setup.master_port if by_hand else locust_engine.free_port(),
+                    rate=offered if cell.rate else 0.0, arrivals=setup.arrivals,
+                    host=setup.load_host, master_host=setup.master_address)
         loadgen = engines.create(cell.engine, load)
         loadgen.start()
         try:
             return loadgen, loadgen.window(stop)
         except LoadGenError:
             loadgen.stop()
-            if remote or not loadgen.bind_failed() or attempt == BIND_ATTEMPTS:
+            if by_hand or not loadgen.bind_failed() or attempt == BIND_ATTEMPTS:
                 raise
             print(f"sharebench: {cell.id}: Locust's master port {load.master_port} was taken; "
                   "retrying on another", file=sys.stderr, flush=True)
@@ -258,40 +292,45 @@ class Window:
 
 
 def _sample_window(server, loadgen: LoadRun, start: float, end: float,
-                   stop: threading.Event) -> Window:
+                   stop: threading.Event, apart: bool = False) -> Window:
     """CPU seconds of both process trees at the window's edges; the server's peak RSS,
-    threads and fds inside it. A remote server (or remote Locust workers) cannot be
-    sampled from here: None."""
-    server_pid = server.proc.pid if server.proc else None
-    loadgen_pid = None if loadgen.remote else loadgen.pid
-    ours = (loadgen.cpus or set()) | (server.cpus if server_pid else set())
+    threads and fds inside it (read on its host: ``server.sample()``). A server someone
+    else runs (or remote Locust workers) cannot be sampled: None. ``apart``: the server
+    is on another host, its CPUs busy there, not here."""
+    loadgen_pid = None if loadgen.remote or loadgen.host else loadgen.pid
+    loadgen_cpus = loadgen.cpus or set()
+    ours = loadgen_cpus | (server.cpus or set() if server.proc and not apart else set())
 
     def until(moment: float) -> None:
         if stop.wait(max(0.0, moment - time.time())):
             raise Stopped()
 
-    def counters() -> Counters:
-        return Counters(time.time(), measure.cpu_seconds(server_pid) if server_pid else None,
-                        measure.cpu_seconds(loadgen_pid) if loadgen_pid else None,
-                        measure.cpus_busy_seconds(loadgen.cpus or set()),
-                        measure.cpus_busy_seconds(ours),
-                        measure.cpus_busy_seconds(server.cpus if server_pid else set()))
+    def counters() -> tuple[Counters, Sample | None]:
+        at = time.time()
+        found = server.sample()
+        there = loadgen.sample() if loadgen.host else None  # on the load host
+        loadgen_busy = there.cpus_busy_s if there else measure.cpus_busy_seconds(loadgen_cpus)
+        loadgen_s = there.cpu_s if there else (
+            measure.cpu_seconds(loadgen_pid) if loadgen_pid else None)
+        server_busy = found.cpus_busy_s if found else 0.0
+        return Counters(at, found.cpu_s if found else None, loadgen_s, loadgen_busy,
+                        loadgen_busy + server_busy if apart else measure.cpus_busy_seconds(ours),
+                        server_busy), found
 
     until(start)
-    first = counters()
-    peak: float | None = None
-    threads: int | None = None
-    fds: int | None = None
-    if server_pid:
-        peak = measure.rss_mb(server_pid)
-        threads, fds = measure.threads_and_fds(server_pid)
+    first, found = counters()
+    peak = found.rss_mb if found else None
+    threads = found.threads if found else None
+    fds = found.fds if found else None
+    if found:
         while time.time() < end - 0.25:
             until(min(end, time.time() + 0.25))
-            peak = max(peak, measure.rss_mb(server_pid))
-            now_threads, now_fds = measure.threads_and_fds(server_pid)
-            threads, fds = max(threads, now_threads), max(fds, now_fds)
+            now = server.sample()
+            peak = max(peak or 0.0, now.rss_mb)
+            threads, fds = max(threads or 0, now.threads), max(fds or 0, now.fds)
     until(end)
-    window = Window.between(first, counters())
+    last, _ = counters()
+    window = Window.between(first, last)
     window.rss_mb, window.threads, window.fds = peak, threads, fds
     return window
 

@@ -20,7 +20,8 @@ def now() -> str:
 def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
                  argv: list[str], target: str | None = None, loadgen_workers: int = 0,
                  master_port: int = 5557, pythons: list | None = None,
-                 budget: dict | None = None, adapt: dict | None = None) -> dict:
+                 budget: dict | None = None, adapt: dict | None = None,
+                 hosts: dict | None = None) -> dict:
     specs = discover()
     return {
         "format_version": schema.FORMAT_VERSION,
@@ -41,6 +42,7 @@ def new_manifest(run_id: str, plan: Plan, placement: Placement, overrides: dict,
         "arrivals": plan.arrivals, "slo_ms": plan.slo_ms,
         "nofile": raise_fd_limit(),
         "environment": environment.collect(),
+        "hosts": hosts or {},  # each side's host: name, cores, topology, interpreter, kernel
         "broken_strategies": broken(),  # modules that failed to import: not measured
         "contract": {}, "races": {}, "started": now(), "ended": None, "status": "running",
     }

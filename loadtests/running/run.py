@@ -16,7 +16,7 @@ from loadtests.machine.topology import Topology
 from loadtests.planning import PlanError, interpreters, profiles
 from loadtests.planning.estimate import describe, estimate, minutes
 from loadtests.planning.prepare import prepare
-from loadtests.running import sweep, venvs
+from loadtests.running import hosts, sweep, venvs
 from loadtests.running.manifest import adaptive, new_manifest
 from loadtests.running.target import target_strategy
 from results.store import RunStore
@@ -53,6 +53,10 @@ class Request:
     dry_run: bool = False
     topology_root: Path | None = None
     machine_cores: int | None = None
+    server_host: str | None = None     # the servers run there, over ssh
+    load_host: str | None = None       # wrk runs there, over ssh
+    server_dir: str | None = None      # its checkout (default: this checkout's path)
+    ssh_options: str | None = None     # extra ssh arguments, as shell words
     argv: list[str] = field(default_factory=list)
 
 
@@ -62,7 +66,7 @@ def start(request: Request, out: TextIO | None = None, then: After | None = None
     ``then`` continues a run whose planned cells are all measured (the adaptive rounds,
     which live above this stage) and returns its manifest."""
     out = out or sys.stderr
-    store = _resumed(request.resume) if request.resume else _new_run(request, out)
+    store = _resumed(request.resume, out) if request.resume else _new_run(request, out)
     if store is None:
         return 0
     for key, error in broken().items():
@@ -78,16 +82,23 @@ def start(request: Request, out: TextIO | None = None, then: After | None = None
     return 128 + (2 if "INT" in manifest.get("interrupted_by", "") else 15)
 
 
-def _resumed(path: Path) -> RunStore:
+def _resumed(path: Path, out: TextIO) -> RunStore:
     store = RunStore(path)
     if not (store.path / "manifest.json").is_file():
         raise PlanError(f"--resume {path}: no manifest.json there")
+    for side in ("server", "load"):
+        host = hosts.host_of(store.manifest(), side)
+        why = hosts.reachable(host) if host else None
+        if why:
+            raise PlanError(f"--resume {path}: {why}")
     return store
 
 
 def _new_run(request: Request, out: TextIO) -> RunStore | None:
     """Plan the run; print it and return None for a dry run, else write its manifest."""
-    found = _topology(request, out)
+    server = _remote(request, request.server_host, "server", out)
+    load = _remote(request, request.load_host, "load", out)
+    found = server.topology if server else _topology(request, out)
     overrides = profiles.overrides_from(request.strategies, request.workloads, request.cores,
                                         request.users, request.repeats, request.duration,
                                         request.warmup, request.engine, request.rates,
@@ -101,7 +112,8 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
     plan, place, budget = prepare(request.profile, overrides,
                                   {name: spec.traits.to_dict() for name, spec in specs.items()},
                                   found, request.loadgen_cpus, request.profile_file,
-                                  [i.label for i in pythons])
+                                  [i.label for i in pythons],
+                                  load_topology=_load_topology(request, server, load, out))
     cost = estimate(plan)
     if request.dry_run:
         print("\n".join(describe(plan, place, cost, found) + budget.describe()))
@@ -123,8 +135,32 @@ def _new_run(request: Request, out: TextIO) -> RunStore | None:
         run_id, plan, place, overrides.as_dict(), request.argv, target=request.target,
         loadgen_workers=request.loadgen_workers, master_port=request.master_port,
         pythons=pythons, budget=budget.to_dict(),
-        adapt=adaptive(budget.adapts, budget.reserve_s)))
+        adapt=adaptive(budget.adapts, budget.reserve_s), hosts=hosts.manifest_hosts(server, load)))
     return store
+
+
+def _remote(request: Request, name: str | None, role: str,
+            out: TextIO) -> hosts.ServerHost | None:
+    """The server or load host, checked over ssh before anything starts; None: this one."""
+    if not name:
+        return None
+    if request.target or request.pythons or request.loadgen_workers:
+        raise PlanError(f"--{role}-host: not with --target, --pythons or --loadgen-workers")
+    if request.server_host == request.load_host:
+        raise PlanError(f"--server-host and --load-host are both {name}: give one")
+    found = hosts.connect(name, request.ssh_options, request.server_dir, role)
+    print(f"sharebench: {role} host {name} ({found.described['hostname']}, "
+          f"{found.topology.summary()['cpus']} CPUs) at {found.address}, checkout "
+          f"{found.host.directory}", file=out, flush=True)
+    return found
+
+
+def _load_topology(request: Request, server: hosts.ServerHost | None,
+                   load: hosts.ServerHost | None, out: TextIO) -> Topology | None:
+    """The load generator's host's topology when it is not the server's; None: one host."""
+    if load:
+        return load.topology
+    return _topology(request, out) if server else None
 
 
 def _topology(request: Request, out: TextIO) -> Topology:

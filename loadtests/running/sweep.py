@@ -24,6 +24,7 @@ from loadtests.machine.server import ServerError
 from loadtests.planning import rates, windows
 from loadtests.planning.cells import Cell
 from loadtests.planning.workloads import WORKLOADS
+from loadtests.running import hosts
 from loadtests.running.cell import Setup, run_cell
 from loadtests.running.manifest import now
 from results import ids
@@ -88,6 +89,8 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr, verify: bool = T
                 record.window_basis = basis or None
             store.write_cell(record)
             _progress(n, len(todo), cell, record, started, out)
+            if record.status == "failed":
+                _check_hosts(setup, stop, store, out)
     except Stopped:
         pass  # the cell in flight is dropped; its processes were stopped by run_cell
     finally:
@@ -101,6 +104,19 @@ def run(store: RunStore, stop: threading.Event, out=sys.stderr, verify: bool = T
         manifest["status"] = "complete"
     store.write_manifest(manifest)
     return manifest
+
+
+def _check_hosts(setup: Setup, stop: threading.Event, store: RunStore, out) -> None:
+    """A cell failed: if a host of the run no longer answers, the run stops (the rest
+    would fail alike) and --resume continues it."""
+    for side, host in (("server", setup.server_host), ("load", setup.load_host)):
+        why = hosts.reachable(host) if host else None
+        if why:
+            print(f"sharebench: stopping: {why}; `sharebench run --resume {store.path}` "
+                  "continues once it answers", file=out, flush=True)
+            stop.signal = f"{side} host lost: {why}"  # type: ignore[attr-defined]
+            stop.set()
+            return
 
 
 def _verify(manifest: dict, store: RunStore, out,

@@ -36,6 +36,11 @@ def identity(an: Analysis) -> str:
     python = env_value(m, "python")
     if python:
         parts.append(str(python))
+    hosts = m.get("hosts") or {}
+    server, load = hosts.get("server") or {}, hosts.get("load") or {}
+    if server.get("name", "local") != load.get("name", "local"):
+        parts.append(f"server on {server['name']} ({server.get('hostname')}), load on "
+                     f"{load.get('name')} ({load.get('hostname')})")
     commit = env_value(m, "git_commit", "commit")
     if commit:
         parts.append(f"commit {str(commit)[:8]}" + (" (dirty)" if env_value(m, "git_dirty") else ""))
