@@ -20,7 +20,7 @@ from loadtests.running.manifest import adaptive
 from results import schema
 from results.record import CellRecord
 from results.store import RunStore
-from sharebench.adapt import CAP, Rounds, step
+from sharebench.adapt import CAP, LEVEL_LOOKS, Rounds, step
 
 from .adapt_judges import GROUPS, PROFILE, WANTED, Question
 from .helpers import read_latest
@@ -152,7 +152,9 @@ def test_rounds_add_repeats_where_the_judge_asks_and_no_adapt_keeps_the_plan(
     assert all(records[row["cell_id"]]["status"] == "ok" for row in added)
     assert len(rows) == len(manifest["matrix"]) == 3 + len(added)
     assert "sharebench: adaptive round 1: 2 cells" in done.stderr
-    assert "global-lock vs sharded, look 1" in done.stderr
+    # every look is judged at the level for the most looks the cap allows, fixed beforehand
+    assert section["level_looks"] == LEVEL_LOOKS == 5
+    assert f"global-lock vs sharded, look {LEVEL_LOOKS}" in done.stderr
 
     fixed = _run("always", *_args(tmp_path, 0.1), "--no-adapt")
     assert fixed.returncode == 0, fixed.stderr[-3000:]
