@@ -81,7 +81,7 @@ def faulty_repo(tmp_path: Path) -> Path:
 def test_crashing_and_unstartable_servers_fail_their_cells_only(faulty_repo: Path,
                                                                 tmp_path: Path) -> None:
     results = tmp_path / "results"
-    done = sharebench("run", "--profile", "quick", "--strategies",
+    done = sharebench("run", "--no-report", "--profile", "quick", "--strategies",
                       "dies-midway,exits-at-start,global-lock", *SHORT, "--results", str(results),
                       repo=faulty_repo)
     assert done.returncode == 0, done.stderr
@@ -104,13 +104,13 @@ def test_broken_module_does_not_break_listing_or_serving(faulty_repo: Path) -> N
     listed = sharebench("list", repo=faulty_repo)
     assert listed.returncode == 0 and "global-lock" in listed.stdout
     assert "broken_import.py failed to import" in listed.stderr
-    served = sharebench("run", "--profile", "quick", "--strategies", "broken-import", repo=faulty_repo)
+    served = sharebench("run", "--no-report", "--profile", "quick", "--strategies", "broken-import", repo=faulty_repo)
     assert served.returncode == 2 and "injected: this strategy module" in served.stderr
 
 
 def test_locust_killed_mid_cell_fails_that_cell_and_the_run_goes_on(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sharebench", "run", "--profile", "quick", "--strategies",
+        [sys.executable, "-m", "sharebench", "run", "--no-report", "--profile", "quick", "--strategies",
          "global-lock,stateless", "--warmup", "0.5s", "--duration", "3s",
          "--results", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     victim = None
@@ -138,7 +138,7 @@ def test_locust_killed_mid_cell_fails_that_cell_and_the_run_goes_on(tmp_path: Pa
 
 
 def test_resume_skips_a_corrupt_record_and_measures_that_cell_again(tmp_path: Path) -> None:
-    first = subprocess.run([sys.executable, "-m", "sharebench", "run", "--profile", "quick",
+    first = subprocess.run([sys.executable, "-m", "sharebench", "run", "--no-report", "--profile", "quick",
                             *SHORT, "--results", str(tmp_path)], capture_output=True, text=True,
                            timeout=120)
     assert first.returncode == 0, first.stderr
@@ -148,7 +148,7 @@ def test_resume_skips_a_corrupt_record_and_measures_that_cell_again(tmp_path: Pa
     manifest = json.loads((run / "manifest.json").read_text())
     manifest["status"] = "interrupted"
     (run / "manifest.json").write_text(json.dumps(manifest))
-    resumed = subprocess.run([sys.executable, "-m", "sharebench", "run", "--resume", str(run)],
+    resumed = subprocess.run([sys.executable, "-m", "sharebench", "run", "--no-report", "--run", str(run)],
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert f"sharebench: warning: skipped {victim}: not readable JSON" in resumed.stderr
@@ -164,7 +164,7 @@ def test_a_cpu_hog_on_our_cpus_is_flagged(tmp_path: Path) -> None:
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True,
                            preexec_fn=lambda: os.sched_setaffinity(0, {cpus[-1]}))
     try:
-        done = subprocess.run([sys.executable, "-m", "sharebench", "run", "--profile", "quick",
+        done = subprocess.run([sys.executable, "-m", "sharebench", "run", "--no-report", "--profile", "quick",
                                "--strategies", "stateless", "--workloads", "read-heavy", *SHORT,
                                "--results", str(tmp_path)], capture_output=True, text=True,
                               timeout=120)

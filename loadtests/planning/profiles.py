@@ -14,7 +14,7 @@ from pathlib import Path
 
 from loadtests.machine.limits import FD_MARGIN, fd_limit
 from loadtests.planning import PlanError, budget, engines, rates
-from loadtests.planning.blocks import TRIMMABLE, Block, check_block, floors, select
+from loadtests.planning.blocks import TRIMMABLE, Block, check_block, check_workers, floors, select
 from loadtests.planning.budget import Budget
 from loadtests.planning.cells import Cell, Overrides, Plan
 from loadtests.planning.workloads import WORKLOADS
@@ -299,6 +299,8 @@ def _block(index: int, block: dict, ov: Overrides, strategies: Mapping[str, Mapp
     workers = block.get("workers", 0)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
         raise PlanError(f"bad workers {workers!r}: the servers' --workers, a whole number >= 1")
+    if workers:
+        check_workers(workers, names, strategies, where)
     repeats = ov.repeats or block.get("repeats", 1)
     engine = ov.engine or block.get("engine", "locust")
     check_names("engine", [engine], engines.ENGINES)
