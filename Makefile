@@ -25,7 +25,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(RESUME),--run $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS))
 
 .PHONY: setup test test-fast microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
-.PHONY: report compare chromium soak rust lint
+.PHONY: report compare chromium soak rust c lint docs
 
 setup: $(STAMP)
 
@@ -37,7 +37,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-test: $(STAMP) chromium wrk rust
+test: $(STAMP) chromium wrk rust c
 	$(BIN)/python -m pytest
 
 # The edit-test loop: the unit-level tests, none that runs load, starts a server or
@@ -61,6 +61,16 @@ rust:
 	@test "$$(dpkg-query -W -f='$${Status}\n' $(RUST_CRATES) 2>/dev/null | grep -c 'ok installed')" = 2 \
 		|| { apt-get update -qq && apt-get install -y -qq $(RUST_CRATES) >/dev/null; }
 	cd servers/rust && cargo build --release --locked --quiet
+
+# A C compiler for strategies in C (`sharebench new NAME --language c`; each builds itself
+# with its own Makefile into build/c/): Debian's gcc, installed when missing (needs root).
+c:
+	@command -v cc >/dev/null || { apt-get update -qq && apt-get install -y -qq gcc libc6-dev make >/dev/null; }
+
+# docs/reference.md from the code (strategies, profiles, workloads, commands); a test
+# fails when it is out of date.
+docs: $(STAMP)
+	$(BIN)/sharebench docs
 
 # Saved under results/, and attached to the latest run (as microbench.json) for its report.
 microbench: $(STAMP) wrk

@@ -108,9 +108,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from servers.core.template import create, create_rust
+    from servers import discover
+    from servers.core.template import create, create_c, create_rust
     folder = Path(args.dir) if args.dir else Path(__file__).resolve().parent.parent / "servers"
     model = args.model or "threads"
+    if args.name in discover():
+        return _fail(f"strategy {args.name!r} exists already: choose another name")
     try:
         if args.language == "rust":
             if model != "threads":
@@ -118,6 +121,11 @@ def cmd_new(args: argparse.Namespace) -> int:
                              "threaded::main); an async one starts from "
                              "servers/rust/src/bin/async.rs")
             paths = create_rust(args.name, folder)
+        elif args.language == "c":
+            if model != "threads":
+                return _fail("--language c writes a threads strategy (a thread per "
+                             "connection, one global mutex); change its model in its source")
+            paths = create_c(args.name, folder)
         else:
             paths = [create(args.name, folder, model)]
     except (ValueError, FileExistsError) as exc:
@@ -125,7 +133,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     if args.name.endswith("-mp") and model != "processes":
         print(f"sharebench: note: names ending in -mp are processes strategies by convention: "
               f"`sharebench new {args.name} --model processes` writes one", file=sys.stderr)
-    build = "`make rust`, then " if args.language == "rust" else ""
+    build = {"rust": "`make rust`, then ", "c": f"`make -C servers/{args.name}` after an edit, "
+             }.get(args.language, "")
     print(f"wrote {', '.join(map(str, paths))}: edit its discipline, then "
           f"{build}`sharebench verify {args.name}`")
     return 0

@@ -4,18 +4,18 @@ One template per execution model (``--model threads|async|processes``), each a
 complete strategy that passes ``sharebench verify`` as written (a lock, or one
 event loop, around the store), and ``--language rust``: a binary in the cargo
 package of servers/rust (its source, its ``[[bin]]`` entry) and the strategy's
-directory with its strategy.toml. Its author then replaces the discipline.
+directory with its strategy.toml; ``--language c``: a directory servers/NAME/ holding a
+whole server in one C file (templates/c/), its Makefile and its strategy.toml. Its
+author then replaces the discipline.
 """
 from __future__ import annotations
 
 import keyword
-import re
 from pathlib import Path
 
-from .traits import MODELS
+from .traits import MODELS, NAME
 
-_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-LANGUAGES = ("python", "rust")
+C_TEMPLATE = Path(__file__).with_name("templates") / "c"
 
 _HEADER = '''"""{name} — TODO: one line on the sharing discipline.
 
@@ -207,7 +207,10 @@ language = "rust"
 model = "threads"
 analogue = "TODO"
 rule = "TODO: one line"
-# Traits default to what a Rust server is: parallel, no interpreter lock, no collector.
+# What its runtime has, said by its author: Rust has neither an interpreter lock nor a
+# tracing collector. (parallel defaults to true for such a server.)
+interpreter_lock = false
+collector = false
 # discipline = "global-lock"   # the family it is a form of (default: its name)
 build = ["make", "--no-print-directory", "-C", "../..", "rust"]
 serve = ["../../build/rust/release/{name}"]
@@ -229,7 +232,7 @@ def _class_name(name: str) -> str:
 
 
 def _check(name: str) -> None:
-    if not _NAME.match(name) or keyword.iskeyword(module_name(name)):
+    if not NAME.match(name) or keyword.iskeyword(module_name(name)):
         raise ValueError(f"bad strategy name {name!r}: use lower-case words joined by '-', "
                          "e.g. rw-lock")
 
@@ -270,3 +273,20 @@ def create_rust(name: str, servers: Path) -> list[Path]:
     (folder / "strategy.toml").write_text(MANIFEST.format(name=name, module=module))
     cargo.write_text(head.rstrip("\n") + "\n" + entry + found + tail)
     return [source, cargo, folder / "strategy.toml"]
+
+
+def create_c(name: str, servers: Path) -> list[Path]:
+    """The strategy directory servers/<name>/: a threads server in C (one global mutex),
+    its Makefile (the build step: the program goes to build/c/<name>) and its
+    strategy.toml; the paths written."""
+    _check(name)
+    folder = servers / name
+    if folder.exists():
+        raise FileExistsError(f"{folder} already exists")
+    folder.mkdir()
+    written = []
+    for template in sorted(C_TEMPLATE.iterdir()):
+        path = folder / template.name
+        path.write_text(template.read_text().replace("@NAME@", name))
+        written.append(path)
+    return written
