@@ -29,8 +29,9 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 def _strategies() -> list[str]:
     rows = describe.strategies()
-    return [f"## Strategies ({len(rows)})", "",
-            "Each declares its traits (servers/core/traits.py); profiles select by them.", "",
+    return ["## Strategies", "",
+            f"{len(rows)} registered. Each declares its traits (servers/core/traits.py); "
+            "profiles select by them.", "",
             *_table(("name", "model", "language", "safety", "parallel", "interpreter lock",
                      "collector", "discipline", "analogue", "source"),
                     [(r.name, r.model, r.language, r.safety, describe.yes(r.parallel),
@@ -40,8 +41,9 @@ def _strategies() -> list[str]:
 
 def _profiles() -> list[str]:
     rows = describe.profiles()
-    return [f"## Profiles ({len(rows)})", "",
-            "loadtests/planning/profiles.toml; `sharebench run --profile NAME`.", "",
+    return ["## Profiles", "",
+            f"{len(rows)} in loadtests/planning/profiles.toml; `sharebench run --profile NAME`.",
+            "",
             *_table(("name", "blocks", "budget", "warm-up", "window", "description"),
                     [(r.name, str(r.blocks), r.budget or "none", r.warmup, r.duration,
                       r.description) for r in rows])]
@@ -49,9 +51,9 @@ def _profiles() -> list[str]:
 
 def _workloads() -> list[str]:
     rows = describe.workloads()
-    return [f"## Workloads ({len(rows)})", "",
-            "loadtests/planning/workloads.py: each names the client's mix and the server's "
-            "knobs.", "",
+    return ["## Workloads", "",
+            f"{len(rows)} in loadtests/planning/workloads.py: each names the client's mix and "
+            "the server's knobs.", "",
             *_table(("name", "mix", "keys", "users", "server knobs", "description"),
                     [(r.name, describe.mix_text(r.mix), r.distribution, str(r.users),
                       describe.knobs_text(r.server), r.description) for r in rows])]

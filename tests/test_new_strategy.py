@@ -96,10 +96,10 @@ def test_serve_rejects_bad_knobs(repo_copy: Path) -> None:
         assert result.returncode == 2, (args, result.stderr)
 
 
-def test_readme_worked_example_conforms_and_keeps_updates(repo_copy: Path) -> None:
-    """The README's "Adding a strategy" example, dropped in as written, is a correct strategy."""
-    readme = (REPO / "README.md").read_text()
-    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+def test_documented_example_conforms_and_keeps_updates(repo_copy: Path) -> None:
+    """docs/adding-a-strategy.md's example, dropped in as written, is a correct strategy."""
+    page = (REPO / "docs" / "adding-a-strategy.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in page.split("```python\n")[1:]]
     example = next(b for b in blocks if '@strategy("rcu"' in b)
     (repo_copy / "servers" / "rcu.py").write_text(example)
     env = in_copy(repo_copy)["env"]
