@@ -22,13 +22,14 @@ import signal
 import threading
 
 from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LockedState, PlainState
 
 
 @strategy("dies-midway", model="threads", analogue="-", rule="crash after 500 requests")
-class DiesMidway:
+class DiesMidway(LockedState):
     def __init__(self, keys, work):
-        self._state, self._lock, self._count = PlainState(keys, work.hold), threading.Lock(), 0
+        super().__init__(PlainState(keys, work.hold), threading.Lock())
+        self._count = 0
 
     def _tick(self):
         self._count += 1
@@ -45,13 +46,6 @@ class DiesMidway:
             self._tick()
             return self._state.incr(key, by)
 
-    def transfer(self, src, dst, amount):
-        with self._lock:
-            return self._state.transfer(src, dst, amount)
-
-    def totals(self) -> Totals:
-        with self._lock:
-            return self._state.totals()
 '''
 
 EXITS_AT_START = '''"""exits-at-start: its store cannot be built."""

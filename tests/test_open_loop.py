@@ -30,15 +30,14 @@ import threading
 import time
 
 from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LockedState, PlainState
 from servers.core.work import Work
 
 
 @strategy("stall-once", model="threads", analogue="-", rule="global lock; one 200 ms stall")
-class StallOnce:
+class StallOnce(LockedState):
     def __init__(self, keys: int, work: Work) -> None:
-        self._state = PlainState(keys, work.hold)
-        self._lock = threading.Lock()
+        super().__init__(PlainState(keys, work.hold), threading.Lock())
         self._first = 0.0
         self._stalled = False
 
@@ -59,13 +58,6 @@ class StallOnce:
             self._maybe_stall()
             return self._state.incr(key, by)
 
-    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        with self._lock:
-            return self._state.transfer(src, dst, amount)
-
-    def totals(self) -> Totals:
-        with self._lock:
-            return self._state.totals()
 '''
 
 

@@ -28,37 +28,27 @@ Rule: TODO, the one rule every request follows. Until you change it, this is
 THREADS = _HEADER + '''import threading
 
 from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LockedState, PlainState
 from servers.core.work import Work
 
 
 # Traits (servers/core/traits.py) default to what a CPython threads strategy is: the GIL,
 # the cyclic collector, not parallel. Say discipline="..." if it is a form of one that exists.
 @strategy("{name}", model="threads", analogue="TODO", rule="TODO: one line")
-class {cls}:
-    """Built once as cls(keys, work); its methods are called from connection threads."""
+class {cls}(LockedState):
+    """Built once as cls(keys, work); its methods are called from connection threads.
+
+    LockedState holds one lock around every operation of a PlainState (the counters,
+    with hold-us between read and write). Your discipline decides who may call the
+    state, and when: replace the lock, or override the operations below.
+    """
 
     def __init__(self, keys: int, work: Work) -> None:
-        # PlainState holds the counters and does hold-us between read and write;
-        # your discipline decides who may call it, and when.
-        self._state = PlainState(keys, work.hold)
-        self._lock = threading.Lock()
+        super().__init__(PlainState(keys, work.hold), threading.Lock())
 
-    def get(self, key: int) -> int:
-        with self._lock:
-            return self._state.get(key)
-
-    def incr(self, key: int, by: int) -> int:
-        with self._lock:
-            return self._state.incr(key, by)
-
-    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        with self._lock:
-            return self._state.transfer(src, dst, amount)
-
-    def totals(self) -> Totals:  # /stats: must be a consistent snapshot
-        with self._lock:
-            return self._state.totals()
+    # Inherited, each holding the lock for its whole visit: get(key) -> int,
+    # incr(key, by) -> int, transfer(src, dst, amount) -> (int, int), and totals() ->
+    # Totals, which /stats serves and must be a consistent snapshot.
 '''
 
 ASYNC = _HEADER + '''from servers import strategy
@@ -93,33 +83,9 @@ class {cls}:
 PROCESSES = _HEADER + '''import multiprocessing
 
 from servers import strategy
-from servers.core.processes import Helper, shared_ints
-from servers.core.state import PlainState, Totals
+from servers.core.processes import Helper, shared_state
+from servers.core.state import LockedState
 from servers.core.work import Work
-
-
-class Store:
-    """What one worker process serves with: the store operations (plain methods for
-    http = "threads"; ``async def`` ones for http = "async")."""
-
-    def __init__(self, state: PlainState, lock) -> None:
-        self._state, self._lock = state, lock
-
-    def get(self, key: int) -> int:
-        with self._lock:
-            return self._state.get(key)
-
-    def incr(self, key: int, by: int) -> int:
-        with self._lock:
-            return self._state.incr(key, by)
-
-    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        with self._lock:
-            return self._state.transfer(src, dst, amount)
-
-    def totals(self) -> Totals:
-        with self._lock:
-            return self._state.totals()
 
 
 # The processes protocol (servers/core/processes.py, `Layout`): the leader builds this
@@ -135,9 +101,7 @@ class {cls}:
     def __init__(self, keys: int, work: Work, workers: int) -> None:
         # Made before the fork, so every worker inherits them: anonymous shared memory
         # (values, applied, sent) and a lock every process shares.
-        ints = shared_ints(3 * keys)
-        self._state = PlainState.over(ints[:keys], ints[keys:2 * keys], ints[2 * keys:],
-                                      work.hold)
+        self._state = shared_state(keys, work.hold)
         self._lock = multiprocessing.get_context("fork").Lock()
 
     def helpers(self) -> list[Helper]:
@@ -145,9 +109,11 @@ class {cls}:
         run(ready) binds what it serves, calls ready(), serves until killed; its death is fatal."""
         return []
 
-    def attach(self, index: int) -> Store:
-        """In worker ``index`` (0..workers-1), after the fork: the store it serves with."""
-        return Store(self._state, self._lock)
+    def attach(self, index: int) -> LockedState:
+        """In worker ``index`` (0..workers-1), after the fork: the store it serves with.
+        LockedState holds the lock around get, incr, transfer and totals, plain methods
+        as http = "threads" calls them; http = "async" awaits ``async def`` ones."""
+        return LockedState(self._state, self._lock)
 '''
 
 RUST = '''//! {name} — TODO: one line on the sharing discipline.
