@@ -397,11 +397,15 @@ def exits_text(command: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     from servers.core.heap import DEFAULT_CHURN  # a leaf module: no stage comes with it
+    from sharebench import __doc__ as about
 
     from .describe import version
-    parser = argparse.ArgumentParser(prog="sharebench", description=__doc__.splitlines()[0],
-                                     epilog="`sharebench COMMAND --help` lists a command's "
-                                            "options and exit statuses (docs/reference.md).")
+    parser = argparse.ArgumentParser(prog="sharebench", description=about,
+                                     epilog="Exit status: 0 done, 1 a check or comparison "
+                                            "failed, 2 a bad request (one line on stderr, "
+                                            "nothing started), 130/143 interrupted. "
+                                            "`sharebench COMMAND --help` lists a command's "
+                                            "options and its own statuses.")
     parser.add_argument("--version", action="version", version=f"sharebench {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
