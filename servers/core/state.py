@@ -100,3 +100,25 @@ class LockedState:
     def totals(self) -> Totals:
         with self._lock:
             return self._state.totals()
+
+
+class LoopState:
+    """Plain state on one event loop: no lock, because one task runs at a time and no
+    operation awaits between its read and its write (an await there would let another
+    task in: a lost update). The event loop's discipline, written once."""
+    _state: PlainState
+
+    def __init__(self, state: PlainState) -> None:
+        self._state = state
+
+    async def get(self, key: int) -> int:
+        return self._state.get(key)
+
+    async def incr(self, key: int, by: int) -> int:
+        return self._state.incr(key, by)
+
+    async def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
+        return self._state.transfer(src, dst, amount)
+
+    async def totals(self) -> Totals:
+        return self._state.totals()

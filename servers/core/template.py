@@ -52,32 +52,22 @@ class {cls}(LockedState):
 '''
 
 ASYNC = _HEADER + '''from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LoopState, PlainState
 from servers.core.work import Work
 
 
 @strategy("{name}", model="async", analogue="TODO", rule="TODO: one line")
-class {cls}:
+class {cls}(LoopState):
     """Built once as cls(keys, work); its methods are awaited on one aiohttp event loop.
 
-    Only one task runs at a time, so state touched with no await in between needs no
-    lock; an await between a read and its write lets another task in (a lost update).
+    LoopState touches the PlainState with no await between a read and its write, so
+    it needs no lock; an await there would let another task in (a lost update).
+    Inherited, each ``async def``: get, incr, transfer, and totals (/stats, a
+    consistent snapshot). Override them to change the discipline.
     """
 
     def __init__(self, keys: int, work: Work) -> None:
-        self._state = PlainState(keys, work.hold)
-
-    async def get(self, key: int) -> int:
-        return self._state.get(key)
-
-    async def incr(self, key: int, by: int) -> int:
-        return self._state.incr(key, by)
-
-    async def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        return self._state.transfer(src, dst, amount)
-
-    async def totals(self) -> Totals:
-        return self._state.totals()
+        super().__init__(PlainState(keys, work.hold))
 '''
 
 PROCESSES = _HEADER + '''import multiprocessing
