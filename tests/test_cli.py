@@ -135,3 +135,15 @@ def test_reference_matches_the_code() -> None:
     """docs/reference.md is rendered from the code; `sharebench docs` rewrites it."""
     assert reference.PATH.read_text() == reference.render(build_parser()), \
         "docs/reference.md is out of date: run `sharebench docs`"
+
+
+@pytest.mark.parametrize("agree, status", [(True, 0), (False, 1), (None, 0)])
+def test_calibrate_exits_1_when_the_engines_disagree(monkeypatch, tmp_path: Path, capsys,
+                                                     agree, status: int) -> None:
+    """The measuring is the cross-check's (test_sweep.py measures it for real); here, the
+    exit status the command derives from its rows."""
+    from loadtests.running import crosscheck
+    rows = [{"strategy": "stateless", "workload": "cpu", "agree": agree}]
+    monkeypatch.setattr(crosscheck, "crosscheck", lambda *args, **kwargs: rows)
+    assert main(["calibrate", "--strategies", "stateless", "--results", str(tmp_path)]) == status
+    assert ("disagree" in capsys.readouterr().err) == (status == 1)
