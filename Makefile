@@ -1,4 +1,5 @@
-# sharebench: every target sets up .venv/ from requirements.lock first.
+# sharebench: the Python targets set up .venv/ from requirements.lock first; `rust`, `wrk` and
+# `chromium` install system packages with apt-get when missing (root, as CI has).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -21,13 +22,13 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(ENGINE),--engine $(ENGINE)) $(if $(RATES),--rates $(RATES)) $(if $(BUDGET),--budget $(BUDGET)) \
 	$(if $(LIVE_OBJECTS),--live-objects $(LIVE_OBJECTS)) $(if $(NO_ADAPT),--no-adapt) \
 	$(if $(TARGET),--target $(TARGET)) $(if $(LOADGEN_WORKERS),--loadgen-workers $(LOADGEN_WORKERS)) \
-	$(if $(RESUME),--resume $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS)) \
+	$(if $(RESUME),--run $(RESUME)) $(if $(PYTHONS),--pythons $(PYTHONS)) \
 	$(if $(SERVER_HOST),--server-host $(SERVER_HOST)) $(if $(SERVER_DIR),--server-dir $(SERVER_DIR)) \
 	$(if $(LOAD_HOST),--load-host $(LOAD_HOST)) \
 	$(if $(SSH_OPTIONS),--ssh-options "$(SSH_OPTIONS)")
 
 .PHONY: setup test test-fast microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
-.PHONY: report compare chromium soak rust lint sshd
+.PHONY: report compare chromium soak rust c lint docs sshd
 
 setup: $(STAMP)
 
@@ -39,7 +40,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-test: $(STAMP) chromium wrk rust sshd
+test: $(STAMP) chromium wrk rust c sshd
 	$(BIN)/python -m pytest
 
 # The edit-test loop: the unit-level tests, none that runs load, starts a server or
@@ -69,6 +70,16 @@ rust:
 sshd:
 	@test -x /usr/sbin/sshd || { apt-get update -qq && apt-get install -y -qq openssh-server >/dev/null; }
 
+# A C compiler for strategies in C (`sharebench new NAME --language c`; each builds itself
+# with its own Makefile into build/c/): Debian's gcc, installed when missing (needs root).
+c:
+	@command -v cc >/dev/null || { apt-get update -qq && apt-get install -y -qq gcc libc6-dev make >/dev/null; }
+
+# docs/reference.md from the code (strategies, profiles, workloads, commands); a test
+# fails when it is out of date.
+docs: $(STAMP)
+	$(BIN)/sharebench docs
+
 # Saved under results/, and attached to the latest run (as microbench.json) for its report.
 microbench: $(STAMP) wrk
 	@mkdir -p results
@@ -82,13 +93,13 @@ plan: $(STAMP)
 	$(BIN)/sharebench run --dry-run $(RUN_FLAGS) \
 		$(if $(TOPOLOGY_ROOT),--topology-root $(TOPOLOGY_ROOT)) $(if $(MACHINE_CORES),--machine-cores $(MACHINE_CORES))
 
+# Measures, then writes the run's report (`sharebench run` does both; --no-report skips it).
 bench: $(STAMP) wrk
 	$(BIN)/sharebench run $(RUN_FLAGS)
-	$(BIN)/sharebench report $(if $(RESUME),$(RESUME),results/latest)
 
 # Rebuild a run's report from its stored records alone.
 report: $(STAMP)
-	$(BIN)/sharebench report $(RUN)
+	$(BIN)/sharebench report --run $(RUN)
 
 compare: $(STAMP)
 	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=results/<id1> B=results/<id2> [THRESHOLD=0.10]"; exit 2; }
@@ -118,8 +129,9 @@ loadgen-worker: $(STAMP)
 		--master-host $(MASTER) $(if $(MASTER_PORT),--master-port $(MASTER_PORT)) \
 		--loglevel WARNING || exit 1; sleep 0.5; done
 
+# Every strategy, or STRATEGIES=a,b.
 verify: $(STAMP)
-	$(BIN)/sharebench verify
+	$(BIN)/sharebench verify $(if $(STRATEGIES),--strategies $(STRATEGIES))
 
 serve: $(STAMP)
 	$(BIN)/sharebench serve $(STRATEGY) --port $(PORT) $(if $(HOST),--host $(HOST)) $(if $(WORKERS),--workers $(WORKERS))
@@ -128,7 +140,7 @@ list: $(STAMP)
 	$(BIN)/sharebench list
 
 new-strategy: $(STAMP)
-	@test -n "$(NAME)" || { echo "usage: make new-strategy NAME=my-strategy [MODEL=threads|async|processes] [LANGUAGE=rust]"; exit 2; }
+	@test -n "$(NAME)" || { echo "usage: make new-strategy NAME=my-strategy [MODEL=threads|async|processes] [LANGUAGE=rust|c]"; exit 2; }
 	$(BIN)/sharebench new $(NAME) $(if $(MODEL),--model $(MODEL)) $(if $(LANGUAGE),--language $(LANGUAGE))
 
 clean:

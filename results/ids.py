@@ -4,7 +4,7 @@
 format 1 had no engine part. ``.w<workers>`` marks a cell that gave the server
 --workers (e.g. a thread server's connection cap raised). ``.h<live>`` marks a
 server holding a live heap of that many objects (--live-objects, e.g. ``h1000000``);
-cells without one have none, so their ids are as before. ``.o<rate>`` marks an
+cells without one have none. ``.o<rate>`` marks an
 open-loop cell: ``o2000`` offers 2000 req/s, ``o0.85x`` 0.85 of the strategy's
 capacity measured earlier in the run; closed cells have none. A run over several
 interpreters (--pythons) adds ``.py<label>``, e.g. ``...r0.py3.13``.

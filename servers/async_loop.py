@@ -2,30 +2,19 @@
 
 Rust analogue: a single-threaded tokio runtime (`current_thread`) with state in
 an `Rc<RefCell<_>>`: safe because only one task runs at a time.
-Rule: touch the state only between awaits. Each operation below reads,
-holds and writes with no await in between, so no other task can interleave;
-an `await` inside would reopen the race that `unsafe` shows.
+Rule: touch the state only between awaits. Each operation (LoopState, in
+servers/core/state.py) reads, holds and writes with no await in between, so no
+other task can interleave; an `await` inside would reopen the race that `unsafe`
+shows.
 """
 from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LoopState, PlainState
 from servers.core.work import Work
 
 
 @strategy("async", discipline="event-loop", model="async",
           analogue="tokio current_thread runtime, Rc<RefCell<State>>",
           rule="no lock: touch state only between awaits")
-class AsyncLoop:
+class AsyncLoop(LoopState):
     def __init__(self, keys: int, work: Work) -> None:
-        self._state = PlainState(keys, work.hold)
-
-    async def get(self, key: int) -> int:
-        return self._state.get(key)
-
-    async def incr(self, key: int, by: int) -> int:
-        return self._state.incr(key, by)
-
-    async def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        return self._state.transfer(src, dst, amount)
-
-    async def totals(self) -> Totals:
-        return self._state.totals()
+        super().__init__(PlainState(keys, work.hold))

@@ -20,8 +20,7 @@ the server loudly.
 import multiprocessing
 
 from servers import strategy
-from servers.core.processes import Helper, shared_ints
-from servers.core.state import PlainState
+from servers.core.processes import Helper, shared_state
 from servers.core.work import Work
 from servers.global_lock import GlobalLock
 
@@ -36,9 +35,7 @@ class GlobalLockMP(GlobalLock):
     why = "it may have died holding the one lock (a poisoned Mutex)"
 
     def __init__(self, keys: int, work: Work, workers: int) -> None:
-        ints = shared_ints(3 * keys)
-        self._state = PlainState.over(ints[:keys], ints[keys:2 * keys], ints[2 * keys:],
-                                      work.hold)
+        self._state = shared_state(keys, work.hold)
         self._lock = multiprocessing.get_context("fork").Lock()
 
     def helpers(self) -> list[Helper]:

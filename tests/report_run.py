@@ -201,7 +201,7 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
         writer.writeheader()
         for cell in rows:
             writer.writerow(schema.csv_row(cell))
-    # The shape loadtests/environment.py writes.
+    # The shape loadtests/machine/environment.py writes.
     env = {"hostname": "bench-host", "cpu_model": "Synthetic CPU @ 2.0GHz", "logical_cores": machine,
            "harness_affinity": list(range(machine)), "governor": "performance", "kernel": "Linux 6.1.0-synthetic",
            "python": "CPython 3.11.2", "gc_thresholds": [700, 10, 10],
@@ -229,7 +229,7 @@ def write_run(root: Path, run_id: str = "20250101-120000-quick", *, repeats: int
         "started": "2025-01-01T12:00:00+00:00", "ended": "2025-01-01T12:31:40+00:00",
         "status": "complete",
     }
-    if races is not None:  # the preemption stress check's verdicts (loadtests/stress.py)
+    if races is not None:  # the preemption stress check's verdicts (loadtests/checks/stress.py)
         manifest["races"] = races
     (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
     (run / "microbench.json").write_text(json.dumps(_microbench()))

@@ -1,4 +1,4 @@
-"""Correctness under concurrency: 16 client threads on a few hot keys (loadtests/hammer.py)."""
+"""Correctness under concurrency: 16 client threads on a few hot keys (loadtests/checks/hammer.py)."""
 from __future__ import annotations
 
 import pytest

@@ -126,7 +126,7 @@ def test_paced_wrk_missing_is_one_line_and_nothing_starts(tmp_path: Path) -> Non
     empty.mkdir()
     path = tmp_path / "profiles.toml"
     path.write_text(PACED.format(users=100, rate=500))
-    done = subprocess.run([sys.executable, "-m", "sharebench", "run", "--profile", "p",
+    done = subprocess.run([sys.executable, "-m", "sharebench", "run", "--no-report", "--profile", "p",
                            "--profile-file", str(path), "--results", str(tmp_path / "results")],
                           capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PATH": str(empty)})

@@ -37,7 +37,7 @@ def _setup(tmp_path: Path, strategy: str = "global-lock") -> Setup:
 
 
 def test_quick_profile_with_wrk_counts_and_finds_lost_updates(tmp_path: Path) -> None:
-    done = sharebench("run", "--profile", "quick", "--engine", "wrk", *SHORT,
+    done = sharebench("run", "--no-report", "--profile", "quick", "--engine", "wrk", *SHORT,
                       "--results", str(tmp_path))
     assert done.returncode == 0, done.stderr
     manifest, rows = read_latest(tmp_path)
@@ -62,7 +62,7 @@ def test_wrk_missing_is_one_line_and_nothing_starts(tmp_path: Path) -> None:
     empty.mkdir()
     import subprocess
     import sys
-    done = subprocess.run([sys.executable, "-m", "sharebench", "run", "--profile", "quick",
+    done = subprocess.run([sys.executable, "-m", "sharebench", "run", "--no-report", "--profile", "quick",
                            "--engine", "wrk", "--results", str(tmp_path / "results")],
                           capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PATH": str(empty)})

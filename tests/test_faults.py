@@ -22,13 +22,14 @@ import signal
 import threading
 
 from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LockedState, PlainState
 
 
 @strategy("dies-midway", model="threads", analogue="-", rule="crash after 500 requests")
-class DiesMidway:
+class DiesMidway(LockedState):
     def __init__(self, keys, work):
-        self._state, self._lock, self._count = PlainState(keys, work.hold), threading.Lock(), 0
+        super().__init__(PlainState(keys, work.hold), threading.Lock())
+        self._count = 0
 
     def _tick(self):
         self._count += 1
@@ -45,13 +46,6 @@ class DiesMidway:
             self._tick()
             return self._state.incr(key, by)
 
-    def transfer(self, src, dst, amount):
-        with self._lock:
-            return self._state.transfer(src, dst, amount)
-
-    def totals(self) -> Totals:
-        with self._lock:
-            return self._state.totals()
 '''
 
 EXITS_AT_START = '''"""exits-at-start: its store cannot be built."""
@@ -81,7 +75,7 @@ def faulty_repo(tmp_path: Path) -> Path:
 def test_crashing_and_unstartable_servers_fail_their_cells_only(faulty_repo: Path,
                                                                 tmp_path: Path) -> None:
     results = tmp_path / "results"
-    done = sharebench("run", "--profile", "quick", "--strategies",
+    done = sharebench("run", "--no-report", "--profile", "quick", "--strategies",
                       "dies-midway,exits-at-start,global-lock", *SHORT, "--results", str(results),
                       repo=faulty_repo)
     assert done.returncode == 0, done.stderr
@@ -104,13 +98,13 @@ def test_broken_module_does_not_break_listing_or_serving(faulty_repo: Path) -> N
     listed = sharebench("list", repo=faulty_repo)
     assert listed.returncode == 0 and "global-lock" in listed.stdout
     assert "broken_import.py failed to import" in listed.stderr
-    served = sharebench("run", "--profile", "quick", "--strategies", "broken-import", repo=faulty_repo)
+    served = sharebench("run", "--no-report", "--profile", "quick", "--strategies", "broken-import", repo=faulty_repo)
     assert served.returncode == 2 and "injected: this strategy module" in served.stderr
 
 
 def test_locust_killed_mid_cell_fails_that_cell_and_the_run_goes_on(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sharebench", "run", "--profile", "quick", "--strategies",
+        [sys.executable, "-m", "sharebench", "run", "--no-report", "--profile", "quick", "--strategies",
          "global-lock,stateless", "--warmup", "0.5s", "--duration", "3s",
          "--results", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     victim = None
@@ -138,7 +132,7 @@ def test_locust_killed_mid_cell_fails_that_cell_and_the_run_goes_on(tmp_path: Pa
 
 
 def test_resume_skips_a_corrupt_record_and_measures_that_cell_again(tmp_path: Path) -> None:
-    first = subprocess.run([sys.executable, "-m", "sharebench", "run", "--profile", "quick",
+    first = subprocess.run([sys.executable, "-m", "sharebench", "run", "--no-report", "--profile", "quick",
                             *SHORT, "--results", str(tmp_path)], capture_output=True, text=True,
                            timeout=120)
     assert first.returncode == 0, first.stderr
@@ -148,7 +142,7 @@ def test_resume_skips_a_corrupt_record_and_measures_that_cell_again(tmp_path: Pa
     manifest = json.loads((run / "manifest.json").read_text())
     manifest["status"] = "interrupted"
     (run / "manifest.json").write_text(json.dumps(manifest))
-    resumed = subprocess.run([sys.executable, "-m", "sharebench", "run", "--resume", str(run)],
+    resumed = subprocess.run([sys.executable, "-m", "sharebench", "run", "--no-report", "--run", str(run)],
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert f"sharebench: warning: skipped {victim}: not readable JSON" in resumed.stderr
@@ -164,7 +158,7 @@ def test_a_cpu_hog_on_our_cpus_is_flagged(tmp_path: Path) -> None:
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True,
                            preexec_fn=lambda: os.sched_setaffinity(0, {cpus[-1]}))
     try:
-        done = subprocess.run([sys.executable, "-m", "sharebench", "run", "--profile", "quick",
+        done = subprocess.run([sys.executable, "-m", "sharebench", "run", "--no-report", "--profile", "quick",
                                "--strategies", "stateless", "--workloads", "read-heavy", *SHORT,
                                "--results", str(tmp_path)], capture_output=True, text=True,
                               timeout=120)

@@ -30,6 +30,8 @@ model = "threads"
 analogue = "Arc<Mutex<State>>"
 discipline = "global-lock"
 rule = "one Mutex around the whole store"
+interpreter_lock = false
+collector = false
 serve = ["{BINARY}"]
 '''
 
@@ -37,8 +39,10 @@ serve = ["{BINARY}"]
 BUILT_ON_DEMAND = f'''name = "built-lock"
 language = "rust"
 model = "threads"
-rust = "Arc<Mutex<State>>"
+analogue = "Arc<Mutex<State>>"
 rule = "one Mutex around the whole store"
+interpreter_lock = false
+collector = false
 build = ["cp", "{BINARY}", "server"]
 serve = ["./server"]
 '''
@@ -50,8 +54,10 @@ model = "threads
 UNKNOWN_KEY = '''name = "typo-key"
 language = "rust"
 model = "threads"
-rust = "-"
+analogue = "-"
 rule = "-"
+interpreter_lock = false
+collector = false
 serve = ["/bin/true"]
 saef = false
 '''
@@ -59,8 +65,10 @@ saef = false
 BUILD_FAILS = '''name = "never-builds"
 language = "c"
 model = "threads"
-rust = "-"
+analogue = "-"
 rule = "-"
+interpreter_lock = false
+collector = false
 build = ["sh", "-c", "echo 'injected: the compiler refused' >&2; exit 3"]
 serve = ["./never-built"]
 '''
@@ -71,7 +79,9 @@ def foreign_repo(tmp_path: Path) -> Path:
     """A copy of the project with strategy directories added: good, built on demand, broken."""
     copy = copy_repo(tmp_path / "repo")
     manifests = {"copied-lock": GOOD, "built-lock": BUILT_ON_DEMAND, "half-written": MALFORMED,
-                 "typo-key": UNKNOWN_KEY, "never-builds": BUILD_FAILS}
+                 "typo-key": UNKNOWN_KEY, "never-builds": BUILD_FAILS,
+                 "no-runtime": GOOD.replace("copied-lock", "no-runtime")
+                                   .replace("interpreter_lock = false\n", "")}
     for folder, text in manifests.items():
         (copy / "servers" / folder).mkdir()
         (copy / "servers" / folder / "strategy.toml").write_text(text)
@@ -131,7 +141,9 @@ def test_broken_manifests_and_builds_are_set_aside(foreign_repo: Path) -> None:
         assert bad not in names
         assert f"servers/{bad}/strategy.toml was set aside" in listed.stderr, listed.stderr
     assert "unknown key(s) saef" in listed.stderr
-    assert "built-lock/strategy.toml: key 'rust' is now 'analogue'" in listed.stderr  # still read
+    # a foreign runtime's traits have no default: a manifest without them is set aside
+    assert "servers/no-runtime/strategy.toml was set aside" in listed.stderr
+    assert "'interpreter_lock' is missing: say whether its runtime" in listed.stderr
     # A build that fails is found when it runs, never by listing: serve says why, one line.
     assert "never-builds" in names and "never-builds is not built" in listed.stderr
     assert "injected: the compiler refused" not in listed.stderr.splitlines()  # never ran

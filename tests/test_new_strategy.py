@@ -2,6 +2,7 @@
 verify` with no other change."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -47,6 +48,28 @@ def test_generated_rust_strategy_builds_and_verifies(repo_copy: Path) -> None:
         verified.stdout
 
 
+@pytest.mark.skipif(shutil.which("cc") is None,
+                    reason="no C compiler: `make c` installs gcc (make test does)")
+def test_generated_c_strategy_builds_and_verifies(repo_copy: Path) -> None:
+    """`sharebench new --language c`: a whole server in C, built by its strategy's own
+    build step, speaks the contract and keeps every update under stress."""
+    made = sharebench("new", "c-fresh", "--language", "c", repo=repo_copy)
+    assert made.returncode == 0, made.stderr
+    folder = repo_copy / "servers" / "c-fresh"
+    assert sorted(p.name for p in folder.iterdir()) == ["Makefile", "server.c", "strategy.toml"]
+    listed = sharebench("list", "--json", repo=repo_copy)
+    row = next(r for r in json.loads(listed.stdout) if r["name"] == "c-fresh")
+    assert (row["language"], row["model"], row["parallel"], row["interpreter_lock"],
+            row["collector"]) == ("c", "threads", True, False, False), row
+    assert "c-fresh is not built" in listed.stderr  # listing builds nothing
+    verified = sharebench("verify", "--strategies", "c-fresh", repo=repo_copy, timeout=300)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "no race under preemption" in verified.stdout, verified.stdout
+    assert (repo_copy / "build" / "c" / "c-fresh").exists()
+    again = sharebench("new", "c-fresh", "--language", "c", repo=repo_copy)
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+
 def test_new_refuses_a_second_rust_binary_and_an_async_one(repo_copy: Path) -> None:
     assert sharebench("new", "rust-global-lock", "--language", "rust", repo=repo_copy).returncode == 2
     refused = sharebench("new", "rust-loop", "--language", "rust", "--model", "async", repo=repo_copy)
@@ -73,10 +96,10 @@ def test_serve_rejects_bad_knobs(repo_copy: Path) -> None:
         assert result.returncode == 2, (args, result.stderr)
 
 
-def test_readme_worked_example_conforms_and_keeps_updates(repo_copy: Path) -> None:
-    """The README's "Adding a strategy" example, dropped in as written, is a correct strategy."""
-    readme = (REPO / "README.md").read_text()
-    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+def test_documented_example_conforms_and_keeps_updates(repo_copy: Path) -> None:
+    """docs/adding-a-strategy.md's example, dropped in as written, is a correct strategy."""
+    page = (REPO / "docs" / "adding-a-strategy.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in page.split("```python\n")[1:]]
     example = next(b for b in blocks if '@strategy("rcu"' in b)
     (repo_copy / "servers" / "rcu.py").write_text(example)
     env = in_copy(repo_copy)["env"]

@@ -30,15 +30,14 @@ import threading
 import time
 
 from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LockedState, PlainState
 from servers.core.work import Work
 
 
 @strategy("stall-once", model="threads", analogue="-", rule="global lock; one 200 ms stall")
-class StallOnce:
+class StallOnce(LockedState):
     def __init__(self, keys: int, work: Work) -> None:
-        self._state = PlainState(keys, work.hold)
-        self._lock = threading.Lock()
+        super().__init__(PlainState(keys, work.hold), threading.Lock())
         self._first = 0.0
         self._stalled = False
 
@@ -59,13 +58,6 @@ class StallOnce:
             self._maybe_stall()
             return self._state.incr(key, by)
 
-    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        with self._lock:
-            return self._state.transfer(src, dst, amount)
-
-    def totals(self) -> Totals:
-        with self._lock:
-            return self._state.totals()
 '''
 
 
@@ -95,7 +87,7 @@ cores = [1]
 users = [1]
 rates = [500]
 """)
-    done = sharebench("run", "--profile", "stall", "--profile-file", str(toml),
+    done = sharebench("run", "--no-report", "--profile", "stall", "--profile-file", str(toml),
                       "--results", str(tmp_path / "results"), repo=copy)
     assert done.returncode == 0, done.stderr
     row = rows_of(tmp_path / "results")["stall-once.read-heavy.locust.c1.u1.o500.r0"]
@@ -147,7 +139,7 @@ rates = [4900]
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=pinned)
             for _ in range(3)]
     try:
-        done = sharebench("run", "--profile", "lag", "--profile-file", str(toml),
+        done = sharebench("run", "--no-report", "--profile", "lag", "--profile-file", str(toml),
                           "--loadgen-cpus", str(loadgen_cpu), "--results", str(tmp_path))
     finally:
         for hog in hogs:
@@ -182,7 +174,7 @@ rates = [{rates}]
 def test_bad_open_loop_plans_fail_before_anything_starts(tmp_path: Path, rates: str, users: int,
                                                          needle: str) -> None:
     toml = profile(tmp_path, BLOCK.format(rates=rates, users=users))
-    done = sharebench("run", "--profile", "p", "--profile-file", str(toml),
+    done = sharebench("run", "--no-report", "--profile", "p", "--profile-file", str(toml),
                       "--results", str(tmp_path / "results"), timeout=60)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().count("\n") == 0 and needle in done.stderr, done.stderr
@@ -192,7 +184,7 @@ def test_bad_open_loop_plans_fail_before_anything_starts(tmp_path: Path, rates: 
 @pytest.mark.parametrize("text", ["0", "-1", "abc", "1,,x"])
 def test_bad_rates_override_fails_before_anything_starts(tmp_path: Path, text: str) -> None:
     toml = profile(tmp_path, BLOCK.format(rates=500, users=8))
-    done = sharebench("run", "--profile", "p", "--profile-file", str(toml), "--rates", text,
+    done = sharebench("run", "--no-report", "--profile", "p", "--profile-file", str(toml), "--rates", text,
                       "--results", str(tmp_path / "results"), timeout=60)
     assert done.returncode == 2 and "RATES" in done.stderr, done.stderr
     assert done.stderr.strip().count("\n") == 0
@@ -201,7 +193,7 @@ def test_bad_rates_override_fails_before_anything_starts(tmp_path: Path, text: s
 
 def test_a_rate_beyond_the_engine_is_skipped_with_the_reason(tmp_path: Path) -> None:
     toml = profile(tmp_path, BLOCK.format(rates=10 ** 6 - 1, users=8).replace("cpu", "read-heavy"))
-    done = sharebench("run", "--profile", "p", "--profile-file", str(toml),
+    done = sharebench("run", "--no-report", "--profile", "p", "--profile-file", str(toml),
                       "--results", str(tmp_path))
     assert done.returncode == 0, done.stderr
     row = rows_of(tmp_path)["global-lock.read-heavy.locust.c1.u8.o999999.r0"]

@@ -19,7 +19,7 @@ warmup = "1s"
 duration = "2s"
 [[p.blocks]]
 engine = "wrk"
-strategies = ["global-lock", "async-raw"]
+strategies = {strategies}
 workloads = ["io"]
 cores = [1]
 users = [{users}]
@@ -28,9 +28,10 @@ rates = [{rate}]
 """
 
 
-def _plan(tmp_path: Path, users: str, extra: str = "", rate: int = 2000):
+def _plan(tmp_path: Path, users: str, extra: str = "", rate: int = 2000,
+          strategies: str = '["global-lock", "async-raw"]'):
     path = tmp_path / "profiles.toml"
-    path.write_text(PACED.format(users=users, extra=extra, rate=rate))
+    path.write_text(PACED.format(users=users, extra=extra, rate=rate, strategies=strategies))
     traits = {name: spec.traits.to_dict() for name, spec in discover().items()}
     plan, _ = profiles.build("p", Overrides(), traits, machine_cores=2, path=path)
     return plan
@@ -56,18 +57,22 @@ def test_an_interval_the_servers_would_not_wait_for_is_refused(tmp_path: Path) -
 
 
 def test_a_block_can_raise_the_servers_workers(tmp_path: Path) -> None:
-    plan = _plan(tmp_path, "1000", extra="workers = 12000")
+    plan = _plan(tmp_path, "1000", extra="workers = 12000", strategies='["global-lock"]')
     assert {cell.workers for cell in plan.cells} == {12000}
     assert all(".u1000.w12000.o2000.r0" in cell.id for cell in plan.cells)
     with pytest.raises(PlanError, match="bad workers"):
         _plan(tmp_path, "1000", extra='workers = "many"')
+    # one event loop cannot take 12000 workers: refused by the plan, as the server would
+    with pytest.raises(PlanError, match="async-raw runs one event loop"):
+        _plan(tmp_path, "1000", extra="workers = 12000")
 
 
 def test_more_connections_than_descriptors_is_one_line_before_anything_starts(
         capsys, tmp_path: Path) -> None:
     path = tmp_path / "profiles.toml"
-    path.write_text(PACED.format(users=fd_limit() + 1, extra="", rate=20000))
-    code = main(["run", "--profile", "p", "--profile-file", str(path), "--results",
+    path.write_text(PACED.format(users=fd_limit() + 1, extra="", rate=20000,
+                                 strategies='["global-lock", "async-raw"]'))
+    code = main(["run", "--no-report", "--profile", "p", "--profile-file", str(path), "--results",
                  str(tmp_path / "results")])
     err = capsys.readouterr().err
     assert code == 2 and err.strip().count("\n") == 0, err

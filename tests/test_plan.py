@@ -102,6 +102,7 @@ ADDED = {  # module or folder -> text: four strategies a user adds, no other fil
                    "(type('AddedMP', (OwnershipMP,), {}))\n",
     "added-rust/strategy.toml": 'name = "added-rust"\nlanguage = "rust"\nmodel = "threads"\n'
                                 'analogue = "-"\nrule = "-"\nbuild = ["false"]\n'
+                                'interpreter_lock = false\ncollector = false\n'
                                 'serve = ["./never-built"]\n',
 }
 # Each added strategy has the traits of one already there that no block names.

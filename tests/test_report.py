@@ -220,7 +220,7 @@ def test_colours_are_one_per_discipline_and_stable() -> None:
 
 
 def test_numbers_do_not_load_matplotlib() -> None:
-    """report.analysis, findings and claims compute; only plots draw (issue 10 §3)."""
+    """report.analysis, findings and claims compute; only plots draw."""
     import subprocess
     import sys
     code = ("import sys, report.analysis, report.findings, report.claims; "

@@ -1,5 +1,5 @@
 """The report's garbage-collector figures and claim, on the synthetic fixture plus open-loop
-cells of the gc workloads written here in the shape loadtests/cell.py writes them."""
+cells of the gc workloads written here in the shape loadtests/running/cell.py writes them."""
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -79,6 +80,10 @@ def test_a_short_soak_writes_samples_and_a_plausible_summary(tmp_path: Path, sto
         assert int(row["end_threads"]) >= 1 and int(row["end_fds"]) >= 3, row
         assert gone(int(row["server_pid"])), f"{name}'s server outlived the soak"
     assert "global-lock" in output and "soak written to" in output, output
+    # it says where it is while it runs: its time and each server's RSS
+    progress = re.findall(r"^sharebench: soak (\d+)/4 s: global-lock \d+ MiB, async-mp \d+ MiB$",
+                          output, re.M)
+    assert len(progress) >= 2 and progress == sorted(progress, key=int), output
 
 
 def test_ctrl_c_stops_everything_and_keeps_what_was_sampled(tmp_path: Path,

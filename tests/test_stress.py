@@ -24,17 +24,16 @@ READ_OUTSIDE = '''
 import threading
 
 from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LockedState, PlainState
 from servers.core.work import Work
 
 
 @strategy("read-outside", model="threads", analogue="a Mutex around the write only",
           rule="locks the write; reads the old value before taking the lock")
-class ReadOutside:
+class ReadOutside(LockedState):
     def __init__(self, keys: int, work: Work) -> None:
-        self._state = PlainState(keys, work.hold)
+        super().__init__(PlainState(keys, work.hold), threading.Lock())
         self._hold = work.hold
-        self._lock = threading.Lock()
 
     def get(self, key: int) -> int:
         return self._state.get(key)
@@ -46,14 +45,6 @@ class ReadOutside:
             self._state.values[key] = value + by
             self._state.applied[key] += by
         return value + by
-
-    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        with self._lock:
-            return self._state.transfer(src, dst, amount)
-
-    def totals(self) -> Totals:
-        with self._lock:
-            return self._state.totals()
 '''
 
 # Each step is locked, but not the transfer: between the debit and the credit the amount
@@ -63,25 +54,16 @@ SPLIT_TRANSFER = '''
 import threading
 
 from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LockedState, PlainState
 from servers.core.work import Work
 
 
 @strategy("split-transfer", model="threads", analogue="two Mutex sections, one per key",
           rule="debits under the lock, lets go, then credits under it")
-class SplitTransfer:
+class SplitTransfer(LockedState):
     def __init__(self, keys: int, work: Work) -> None:
-        self._state = PlainState(keys, work.hold)
+        super().__init__(PlainState(keys, work.hold), threading.Lock())
         self._hold = work.hold
-        self._lock = threading.Lock()
-
-    def get(self, key: int) -> int:
-        with self._lock:
-            return self._state.get(key)
-
-    def incr(self, key: int, by: int) -> int:
-        with self._lock:
-            return self._state.incr(key, by)
 
     def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
         with self._lock:
@@ -89,10 +71,6 @@ class SplitTransfer:
         self._hold()
         with self._lock:
             return a, self._state.credit(dst, amount)
-
-    def totals(self) -> Totals:
-        with self._lock:
-            return self._state.totals()
 '''
 
 CRASHES = '''
@@ -100,32 +78,25 @@ import os
 import re
 import sys
 
+import threading
+
 from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LockedState, PlainState
 from servers.core.work import Work
 
 
 @strategy("crashes", model="threads", analogue="a panic", rule="dies on its 50th increment")
-class Crashes:
+class Crashes(LockedState):
     def __init__(self, keys: int, work: Work) -> None:
-        self._state = PlainState(keys, work.hold)
+        super().__init__(PlainState(keys, work.hold), threading.Lock())
         self._incrs = 0
-
-    def get(self, key: int) -> int:
-        return self._state.get(key)
 
     def incr(self, key: int, by: int) -> int:
         self._incrs += 1
         if self._incrs == 50:
             print("crashes: giving up on purpose", file=sys.stderr, flush=True)
             os._exit(7)
-        return self._state.incr(key, by)
-
-    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        return self._state.transfer(src, dst, amount)
-
-    def totals(self) -> Totals:
-        return self._state.totals()
+        return super().incr(key, by)
 '''
 
 

@@ -13,7 +13,6 @@ import pytest
 
 from results import schema
 from servers.core import foreign
-from servers.core.registry import MODELS, VALID_NAME
 from servers.core.traits import TraitError, declare
 
 
@@ -50,18 +49,23 @@ def test_contradictions_are_one_line_errors(kwargs: dict, message: str) -> None:
 def _manifest(tmp_path: Path, text: str) -> foreign.Manifest:
     (tmp_path / "strategy.toml").write_text('name = "x"\nlanguage = "rust"\nmodel = "threads"\n'
                                             'rule = "-"\nserve = ["./x"]\n' + text)
-    return foreign.load(tmp_path, MODELS, VALID_NAME.match)
+    return foreign.load(tmp_path)
 
 
-def test_manifest_declares_traits_and_reads_the_old_key(tmp_path: Path, capsys) -> None:
-    made = _manifest(tmp_path, 'rust = "Arc<Mutex<State>>"\ndiscipline = "global-lock"\n'
-                               "collector = true\n")
+def test_manifest_declares_traits_and_must_say_what_its_runtime_has(tmp_path: Path) -> None:
+    made = _manifest(tmp_path, 'analogue = "Arc<Mutex<State>>"\ndiscipline = "global-lock"\n'
+                               "collector = true\ninterpreter_lock = false\n")
     assert made.traits.analogue == "Arc<Mutex<State>>" and made.traits.discipline == "global-lock"
     assert made.traits.collector and made.traits.parallel and not made.traits.interpreter_lock
-    warned = capsys.readouterr().err.strip().splitlines()
-    assert len(warned) == 1 and "key 'rust' is now 'analogue'" in warned[0]
     with pytest.raises(foreign.ManifestError, match="parallel = true contradicts"):
-        _manifest(tmp_path, 'analogue = "-"\ninterpreter_lock = true\nparallel = true\n')
+        _manifest(tmp_path, 'analogue = "-"\ninterpreter_lock = true\nparallel = true\n'
+                            "collector = false\n")
+    for missing, other in (("collector", "interpreter_lock"), ("interpreter_lock", "collector")):
+        with pytest.raises(foreign.ManifestError, match=f"'{missing}' is missing: say") as raised:
+            _manifest(tmp_path, f'analogue = "-"\n{other} = false\n')
+        assert "\n" not in str(raised.value)
+    with pytest.raises(foreign.ManifestError, match="unknown key"):  # the old name of analogue
+        _manifest(tmp_path, 'rust = "-"\ninterpreter_lock = false\ncollector = false\n')
 
 
 def test_decorator_contradiction_sets_the_module_aside(repo_copy: Path) -> None:

@@ -31,6 +31,7 @@ import random
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,9 +216,11 @@ def install_signal_handlers(stop: threading.Event) -> None:
 
 
 def run(names: list[str], safety: dict[str, str], duration: float, rate: float,
-        results: Path, stop: threading.Event) -> tuple[Path, list[dict]]:
+        results: Path, stop: threading.Event,
+        progress: Callable[[str], None] | None = None) -> tuple[Path, list[dict]]:
     """Soak ``names`` at once for ``duration`` s at ``rate`` requests/s each; returns the
-    folder written and the summary rows. ``stop`` ends it early (rows marked interrupted)."""
+    folder written and the summary rows. ``stop`` ends it early (rows marked interrupted).
+    ``progress`` is given a line every tenth of the soak (at least once a minute)."""
     folder = results / f"soak-{time.strftime('%Y%m%d-%H%M%S')}"
     folder.mkdir(parents=True)
     warmup = min(60.0, duration / 5)        # allocators and caches settle first
@@ -241,7 +244,8 @@ def run(names: list[str], safety: dict[str, str], duration: float, rate: float,
             began = time.monotonic()
             for subject in subjects:
                 subject.start_load(rate, halt)
-            due = began
+            due = told = began
+            tell_every = min(60.0, max(every, duration / 10))
             while True:
                 for subject in subjects:
                     sample = subject.sample(time.monotonic() - began)
@@ -249,6 +253,9 @@ def run(names: list[str], safety: dict[str, str], duration: float, rate: float,
                         t_s, *rest = astuple(sample)
                         writer.writerow([t_s, subject.name, *rest])
                 out.flush()  # an interrupted soak keeps every sample taken
+                if progress and time.monotonic() - told >= tell_every:
+                    told = time.monotonic()
+                    progress(_progress_line(subjects, told - began, duration))
                 if due >= began + duration or stop.is_set():
                     break
                 due = min(due + every, began + duration)
@@ -268,6 +275,12 @@ def run(names: list[str], safety: dict[str, str], duration: float, rate: float,
         summary.writeheader()
         summary.writerows(rows)
     return folder, rows
+
+
+def _progress_line(subjects: list[Subject], elapsed: float, duration: float) -> str:
+    """Where the soak is: its time, and each server's RSS now."""
+    now = ", ".join(f"{s.name} {s.samples[-1].rss_mib:.0f} MiB" for s in subjects if s.samples)
+    return f"soak {elapsed:.0f}/{duration:.0f} s: {now or 'no samples yet'}"
 
 
 def _finish(subject: Subject, interrupted: bool) -> None:

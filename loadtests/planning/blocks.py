@@ -117,3 +117,25 @@ def thin(values: list, keep: int) -> list:
         return values[-1:]
     step = (len(values) - 1) / (keep - 1)
     return [values[round(i * step)] for i in range(keep)]
+
+
+def check_workers(workers: int, names: list[str], strategies: Mapping[str, Mapping],
+                  where: str) -> None:
+    """A block's ``workers`` must suit every strategy it names: ``--workers`` means a
+    connection cap, a process count or one event loop by model, and a server refuses a
+    count its model cannot take. Refused here, in one line, before anything starts."""
+    from servers.core.serve import check_workers as server_check  # what the server will say
+    refused: dict[str, str] = {}
+    for name in names:
+        traits = strategies.get(name, {})
+        if "model" not in traits:
+            continue
+        try:
+            server_check(name, traits["model"], traits.get("language", "python") != "python",
+                         workers)
+        except ValueError as exc:
+            refused[name] = str(exc)
+    if refused:
+        raise PlanError(f"{where}: workers = {workers} cannot be given to "
+                        f"{', '.join(refused)} ({next(iter(refused.values()))}): "
+                        "name strategies whose model takes it, or leave workers out")

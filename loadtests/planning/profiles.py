@@ -1,83 +1,45 @@
-"""Profiles (loadtests/profiles.toml) plus overrides -> the validated matrix of cells.
+"""Profiles plus overrides -> the validated matrix of cells: each block resolved
+(strategies by traits, workloads, cores, users, rates, heaps, windows), the cells in
+their order, the budget applied, and every cross-block check, before any process starts.
 
-Everything is checked here, before any process starts: unknown names and
-malformed values raise PlanError with the valid choices.
-"""
+Reading the profile file is profile_file.py's, parsing text parse.py's; both are
+re-exported here, where callers have always found them."""
 from __future__ import annotations
 
 import os
-import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from loadtests.machine.limits import FD_MARGIN, fd_limit
 from loadtests.planning import PlanError, budget, engines, rates
-from loadtests.planning.blocks import TRIMMABLE, Block, check_block, floors, select
+from loadtests.planning.blocks import (
+    TRIMMABLE,
+    Block,
+    check_block,
+    check_workers,
+    floors,
+    select,
+)
 from loadtests.planning.budget import Budget
 from loadtests.planning.cells import Cell, Overrides, Plan
+from loadtests.planning.parse import (
+    overrides_from,
+    parse_duration,
+    parse_int_list,
+    parse_live_objects,
+    parse_names,
+)
+from loadtests.planning.profile_file import PROFILES_FILE, check_names, load_pairs, load_profiles
 from loadtests.planning.workloads import WORKLOADS
-from servers.core.heap import MAX_LIVE_OBJECTS
 from servers.core.threaded import IDLE_TIMEOUT_S
+
+__all__ = ["PROFILES_FILE", "PlanError", "build", "check_names", "core_series", "load_pairs",
+           "load_profiles", "most_connections", "overrides_from", "parse_duration",
+           "parse_int_list", "parse_live_objects", "parse_names"]
 
 MAX_INTERVAL_S = IDLE_TIMEOUT_S / 2  # a paced connection's wait between requests, at most
 
-PROFILES_FILE = Path(__file__).with_name("profiles.toml")
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
-_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-def parse_duration(text: str | float | int, what: str = "duration",
-                   most: float = 3600) -> float:
-    """10s, 1.5s, 500ms, 2m, 1h or plain seconds; more than 0 and at most ``most`` s."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        seconds = float(text)
-    else:
-        match = _DURATION.match(str(text).strip())
-        if not match:
-            raise PlanError(f"bad {what} {text!r}: use e.g. 10s, 1.5s, 500ms, 2m or 1h")
-        seconds = float(match[1]) * _SCALE[match[2]]
-    if not 0 < seconds <= most:
-        limit = f"{most / 3600:g} hour" + ("" if most == 3600 else "s")
-        raise PlanError(f"bad {what} {text!r}: must be more than 0 and at most {limit}")
-    return seconds
-
-
-def parse_int_list(text: str, what: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise PlanError(f"bad {what} {text!r}: use comma-separated whole numbers, e.g. 1,2") from None
-    if not values or min(values) < 1:
-        raise PlanError(f"bad {what} {text!r}: use comma-separated whole numbers >= 1")
-    return values
-
-
-def parse_names(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def load_profiles(path: Path = PROFILES_FILE) -> dict:
-    try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise PlanError(f"profile file {path} has a syntax error: {exc}") from None
-    except OSError as exc:
-        raise PlanError(f"cannot read profile file {path}: {exc.strerror}") from None
-
-
-def check_names(kind: str, names: list[str], valid) -> None:
-    for name in names:
-        if name not in valid:
-            why = ""
-            if kind == "strategy":
-                from servers import broken  # a strategy set aside says why
-                from servers.core.registry import source
-                found = broken()
-                key = next((k for k in (name.replace("-", "_"), name) if k in found), None)
-                why = f" ({source(key)}: {found[key]})" if key else ""
-            raise PlanError(f"unknown {kind} {name!r}{why}; valid: {', '.join(sorted(valid))}")
 
 
 def core_series(share: int, machine_cores: int) -> list[int]:
@@ -92,15 +54,6 @@ def core_series(share: int, machine_cores: int) -> list[int]:
     while series[-1] * 2 < top:
         series.append(series[-1] * 2)
     return series + [top]
-
-
-def load_pairs(profile: str, overrides: Overrides, path: Path = PROFILES_FILE
-               ) -> list[tuple[str, str]]:
-    """The (workload, engine) pairs a plan will run: known before placement, they size
-    the load generator."""
-    blocks = load_profiles(path).get(profile, {}).get("blocks", [])
-    return sorted({(w, overrides.engine or b.get("engine", "locust")) for b in blocks
-                   for w in (overrides.workloads or b.get("workloads", []))})
 
 
 def build(profile: str, overrides: Overrides, strategies: Mapping[str, Mapping],
@@ -315,6 +268,8 @@ def _block(index: int, block: dict, ov: Overrides, strategies: Mapping[str, Mapp
     workers = block.get("workers", 0)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
         raise PlanError(f"bad workers {workers!r}: the servers' --workers, a whole number >= 1")
+    if workers:
+        check_workers(workers, names, strategies, where)
     repeats = ov.repeats or block.get("repeats", 1)
     engine = ov.engine or block.get("engine", "locust")
     check_names("engine", [engine], engines.ENGINES)
@@ -347,20 +302,6 @@ def _block(index: int, block: dict, ov: Overrides, strategies: Mapping[str, Mapp
                  fixed=fixed, heaps=heaps, full_collections=full, max_duration=most)
 
 
-def parse_live_objects(values: list | str, where: str = "LIVE_OBJECTS") -> list[int]:
-    """A heap axis: whole numbers of live objects, 0..MAX_LIVE_OBJECTS (0: no heap)."""
-    items = values.split(",") if isinstance(values, str) else values
-    try:
-        heaps = [int(str(item).strip()) for item in items if str(item).strip()]
-    except (TypeError, ValueError):
-        raise PlanError(f"{where}: bad live_objects {values!r}: use whole numbers of objects, "
-                        "e.g. 0,100000,1000000") from None
-    if not heaps or not all(0 <= h <= MAX_LIVE_OBJECTS for h in heaps):
-        raise PlanError(f"{where}: bad live_objects {values!r}: give at least one, each in "
-                        f"0..{MAX_LIVE_OBJECTS}")
-    return list(dict.fromkeys(heaps))
-
-
 def _gc_window(block: dict, is_open: bool, ov: Overrides, where: str) -> tuple[int, float]:
     """A block's `full_collections` (its open-loop windows hold that many full collections,
     loadtests/planning/windows.py) and `max_duration` (the bound); (0, 0) when it has
@@ -378,29 +319,3 @@ def _gc_window(block: dict, is_open: bool, ov: Overrides, where: str) -> tuple[i
         raise PlanError(f"{where}: full_collections needs max_duration: the bound on a "
                         "window's length")
     return full, parse_duration(block["max_duration"], "max_duration")
-
-
-def overrides_from(strategies: str | None = None, workloads: str | None = None,
-                   cores: str | None = None, users: str | None = None,
-                   repeats: str | None = None, duration: str | None = None,
-                   warmup: str | None = None, engine: str | None = None,
-                   rates_text: str | None = None, budget_text: str | None = None,
-                   live_objects: str | None = None, adapt: bool | None = None) -> Overrides:
-    """Overrides from command-line text (empty means "not given")."""
-    try:
-        planned_rates = rates.parse_rates(rates_text) if rates_text else None
-    except ValueError as exc:
-        raise PlanError(f"RATES: {exc}") from None
-    return Overrides(
-        rates=planned_rates, adapt=adapt,
-        live_objects=parse_live_objects(live_objects) if live_objects else None,
-        strategies=parse_names(strategies) if strategies else None,
-        workloads=parse_names(workloads) if workloads else None,
-        cores=parse_int_list(cores, "CORES") if cores else None,
-        users=parse_int_list(users, "USERS") if users else None,
-        repeats=parse_int_list(repeats, "REPEATS")[0] if repeats else None,
-        duration=parse_duration(duration, "DURATION") if duration else None,
-        warmup=parse_duration(warmup, "WARMUP") if warmup else None,
-        engine=engine or None,
-        budget=(budget_text if budget_text == "none"
-                else parse_duration(budget_text, "BUDGET", most=86400)) if budget_text else None)

@@ -10,16 +10,20 @@ that fails, sets the directory aside like a Python module that will not import.
     name = "rust-global-lock"
     language = "rust"
     model = "threads"                 # threads | async | processes
-    analogue = "Arc<Mutex<State>>"    # the old key `rust` is still read, with a warning
+    analogue = "Arc<Mutex<State>>"
     rule = "one lock around the whole store"
+    interpreter_lock = false          # required: does its runtime serialise code (a GIL)?
+    collector = false                 # required: can a tracing collector pause it?
     discipline = "global-lock"        # optional, default: the name
     safe = true                       # optional, default true
     stateful = true                   # optional, default true
     parallel = true                   # optional; traits.py has the defaults
-    interpreter_lock = false          # optional
-    collector = false                 # optional
     build = ["make", "-C", "../..", "rust"]            # optional; run in this directory
     serve = ["../../build/rust/release/rust-global-lock"]
+
+``interpreter_lock`` and ``collector`` are required here, unlike in Python (where the
+decorator's defaults are CPython's): no default fits every other language (C and Rust
+have neither, Go, Java and Node have a collector, Ruby has both).
 
 Relative paths in ``serve`` are relative to the directory. Reading a manifest
 builds nothing: a strategy whose program is missing is listed as not built,
@@ -41,15 +45,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .traits import FLAGS, TraitError, Traits, declare
+from .traits import FLAGS, MODELS, NAME, TraitError, Traits, declare
 
 MANIFEST = "strategy.toml"
 BUILD_TIMEOUT_S = 1800  # a first build from Debian's crate sources on a slow machine
 
+_RUNTIME = ("interpreter_lock", "collector")  # what only the author can say of a runtime
 _REQUIRED = {"name": str, "language": str, "model": str, "analogue": str, "rule": str,
-             "serve": list}
-_OPTIONAL = {**dict.fromkeys(FLAGS, bool), "discipline": str, "build": list}
-_OLD = {"rust": "analogue"}  # renamed keys, still read (with a one-line warning)
+             "serve": list, **dict.fromkeys(_RUNTIME, bool)}
+_OPTIONAL = {**{flag: bool for flag in FLAGS if flag not in _RUNTIME}, "discipline": str,
+             "build": list}
+_WHY = {"interpreter_lock": "say whether its runtime serialises code (true for Ruby's GVL)",
+        "collector": "say whether a tracing collector can pause it (true for Go, Java, Node)"}
 
 
 class ManifestError(ValueError):
@@ -71,17 +78,13 @@ def folders(package_dir: Path) -> list[Path]:
     return sorted(p for p in package_dir.iterdir() if (p / MANIFEST).is_file())
 
 
-def load(folder: Path, models: tuple[str, ...], valid_name) -> Manifest:
+def load(folder: Path) -> Manifest:
     """Read and check ``folder``/strategy.toml; raise ManifestError saying what is wrong."""
     path = folder / MANIFEST
     try:
         doc = tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ManifestError(f"{path}: {exc}") from None
-    for old, new in _OLD.items():
-        if old in doc and new not in doc:
-            print(f"sharebench: warning: {path}: key {old!r} is now {new!r}", file=sys.stderr)
-            doc[new] = doc.pop(old)
     unknown = set(doc) - set(_REQUIRED) - set(_OPTIONAL)
     if unknown:
         raise ManifestError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; "
@@ -89,7 +92,8 @@ def load(folder: Path, models: tuple[str, ...], valid_name) -> Manifest:
     for key, kind in [*_REQUIRED.items(), *_OPTIONAL.items()]:
         if key not in doc:
             if key in _REQUIRED:
-                raise ManifestError(f"{path}: {key!r} is missing")
+                why = f": {_WHY[key]}" if key in _WHY else ""
+                raise ManifestError(f"{path}: {key!r} is missing{why}")
             continue
         if not isinstance(doc[key], kind):
             raise ManifestError(f"{path}: {key!r} must be a {kind.__name__}, got {doc[key]!r}")
@@ -97,10 +101,10 @@ def load(folder: Path, models: tuple[str, ...], valid_name) -> Manifest:
         argv = doc.get(key, [])
         if not all(isinstance(arg, str) and arg for arg in argv) or (key == "serve" and not argv):
             raise ManifestError(f"{path}: {key!r} must be a list of non-empty strings")
-    if not valid_name(doc["name"]):
+    if not NAME.match(doc["name"]):
         raise ManifestError(f"{path}: name {doc['name']!r} is not lower-case-with-hyphens")
-    if doc["model"] not in models:
-        raise ManifestError(f"{path}: model must be one of {models}, got {doc['model']!r}")
+    if doc["model"] not in MODELS:
+        raise ManifestError(f"{path}: model must be one of {MODELS}, got {doc['model']!r}")
     flags: dict[str, Any] = {flag: doc[flag] for flag in FLAGS if flag in doc}
     try:
         traits = declare(doc["name"], model=doc["model"], analogue=doc["analogue"],

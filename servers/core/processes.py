@@ -71,6 +71,7 @@ from .serving import (
     serve_threads,
     start_gc,
 )
+from .state import PlainState
 from .work import Work
 
 EXIT_CHILD_DIED = 3
@@ -113,6 +114,14 @@ def shared_ints(count: int) -> memoryview:
     however the server dies; the pages go with the last process that maps them.
     """
     return memoryview(mmap.mmap(-1, 8 * max(count, 1))).cast("q")[:count]
+
+
+def shared_state(keys: int, hold: Callable[[], None]) -> PlainState:
+    """The store's counters (values, applied, sent) in anonymous shared memory, with the
+    same operations as the thread strategies' PlainState: made before the fork, so every
+    worker reads and writes the same counters."""
+    ints = shared_ints(3 * keys)
+    return PlainState.over(ints[:keys], ints[keys:2 * keys], ints[2 * keys:], hold)
 
 
 class ProcessApp(App):

@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import foreign
-from .traits import MODELS, NAME, TraitError, Traits, declare
+from .traits import MODELS, TraitError, Traits, declare
 
 __all__ = ["MODELS", "Strategy", "broken", "build", "discover", "get", "strategy", "unbuilt"]
-
-VALID_NAME = NAME
-
 
 @dataclass(frozen=True)
 class Strategy:
@@ -67,14 +63,11 @@ _REGISTRY: dict[str, Strategy] = {}
 
 
 def strategy(name: str, *, model: str, rule: str, analogue: str | None = None,
-             rust: str | None = None, safe: bool = True, stateful: bool = True,
+             safe: bool = True, stateful: bool = True,
              parallel: bool | None = None, interpreter_lock: bool | None = None,
              collector: bool | None = None, discipline: str | None = None) -> Callable:
     """Class decorator that registers a store class as a strategy, with its traits
-    (traits.py; ``rust=`` is the old name of ``analogue``)."""
-    if rust is not None:
-        print(f"sharebench: warning: strategy {name!r}: rust= is now analogue=", file=sys.stderr)
-        analogue = analogue if analogue is not None else rust
+    (traits.py)."""
     if analogue is None:
         raise TraitError(f"strategy {name!r}: analogue= (the Rust construct it corresponds to) "
                          "is missing")
@@ -122,7 +115,7 @@ _BROKEN_FOLDERS: set[str] = set()  # the keys of _BROKEN that are directories
 
 def _load_foreign(folder: Path) -> None:
     try:
-        manifest = foreign.load(folder, MODELS, VALID_NAME.match)
+        manifest = foreign.load(folder)
         if manifest.name in _REGISTRY:
             raise foreign.ManifestError(f"strategy {manifest.name!r} registered twice: "
                                         f"{_REGISTRY[manifest.name].module} and {folder}")

@@ -60,19 +60,26 @@ def check_options(spec: registry.Strategy, opts: Options) -> int:
     if opts.switch_interval is not None and not low <= opts.switch_interval <= high:
         raise ValueError(f"--switch-interval must be in {low:g}..{high:g} seconds, "
                          f"got {opts.switch_interval:g}")
-    if spec.manifest is not None:  # a foreign server: its own defaults (it reports them)
-        if opts.workers is not None and not 1 <= opts.workers <= THREAD_WORKERS * 64:
-            raise ValueError(f"--workers must be in 1..{THREAD_WORKERS * 64}, got {opts.workers}")
-        return opts.workers or 0
-    workers = opts.workers or default_workers(spec.model)
-    if spec.model == "async" and workers != 1:
-        raise ValueError(f"{spec.name} runs one event loop; --workers must be 1, got {workers}")
-    if workers < 1:
-        raise ValueError(f"--workers must be at least 1, got {workers}")
-    if spec.model == "processes" and workers > MAX_PROCESSES:
-        raise ValueError(f"{spec.name}: --workers is a process count here; "
-                         f"at most {MAX_PROCESSES}, got {workers}")
-    return workers
+    return check_workers(spec.name, spec.model, spec.manifest is not None, opts.workers)
+
+
+def check_workers(name: str, model: str, foreign: bool, workers: int | None) -> int:
+    """The ``--workers`` a strategy of ``model`` can take (None: its default); the worker
+    count, or ValueError saying why not. The plan asks this of a block's ``workers``
+    before anything starts, so a run never starts a server that would refuse it."""
+    if foreign:  # a server in another language: its own defaults (it reports them)
+        if workers is not None and not 1 <= workers <= THREAD_WORKERS * 64:
+            raise ValueError(f"--workers must be in 1..{THREAD_WORKERS * 64}, got {workers}")
+        return workers or 0
+    count = workers or default_workers(model)
+    if model == "async" and count != 1:
+        raise ValueError(f"{name} runs one event loop; --workers must be 1, got {count}")
+    if count < 1:
+        raise ValueError(f"--workers must be at least 1, got {count}")
+    if model == "processes" and count > MAX_PROCESSES:
+        raise ValueError(f"{name}: --workers is a process count here; "
+                         f"at most {MAX_PROCESSES}, got {count}")
+    return count
 
 
 def run(spec: registry.Strategy, opts: Options) -> None:

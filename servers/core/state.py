@@ -8,7 +8,9 @@ them exact: a single global counter would be a second piece of shared state.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +72,53 @@ class PlainState:
 
     def totals(self) -> Totals:
         return Totals(sum(self.values), sum(self.applied), sum(self.sent))
+
+
+class LockedState:
+    """Plain state behind one lock: every operation holds ``_lock`` for its whole visit
+    to ``_state``, so no two overlap inside it. The global lock's discipline, written
+    once: global-lock gives it a thread lock, global-lock-mp a process-shared one over
+    shared memory, and a variant overrides only the operations it changes."""
+    _state: PlainState
+    _lock: AbstractContextManager[Any]
+
+    def __init__(self, state: PlainState, lock: AbstractContextManager[Any]) -> None:
+        self._state, self._lock = state, lock
+
+    def get(self, key: int) -> int:
+        with self._lock:
+            return self._state.get(key)
+
+    def incr(self, key: int, by: int) -> int:
+        with self._lock:
+            return self._state.incr(key, by)
+
+    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
+        with self._lock:
+            return self._state.transfer(src, dst, amount)
+
+    def totals(self) -> Totals:
+        with self._lock:
+            return self._state.totals()
+
+
+class LoopState:
+    """Plain state on one event loop: no lock, because one task runs at a time and no
+    operation awaits between its read and its write (an await there would let another
+    task in: a lost update). The event loop's discipline, written once."""
+    _state: PlainState
+
+    def __init__(self, state: PlainState) -> None:
+        self._state = state
+
+    async def get(self, key: int) -> int:
+        return self._state.get(key)
+
+    async def incr(self, key: int, by: int) -> int:
+        return self._state.incr(key, by)
+
+    async def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
+        return self._state.transfer(src, dst, amount)
+
+    async def totals(self) -> Totals:
+        return self._state.totals()

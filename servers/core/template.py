@@ -4,18 +4,18 @@ One template per execution model (``--model threads|async|processes``), each a
 complete strategy that passes ``sharebench verify`` as written (a lock, or one
 event loop, around the store), and ``--language rust``: a binary in the cargo
 package of servers/rust (its source, its ``[[bin]]`` entry) and the strategy's
-directory with its strategy.toml. Its author then replaces the discipline.
+directory with its strategy.toml; ``--language c``: a directory servers/NAME/ holding a
+whole server in one C file (templates/c/), its Makefile and its strategy.toml. Its
+author then replaces the discipline.
 """
 from __future__ import annotations
 
 import keyword
-import re
 from pathlib import Path
 
-from .traits import MODELS
+from .traits import MODELS, NAME
 
-_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-LANGUAGES = ("python", "rust")
+C_TEMPLATE = Path(__file__).with_name("templates") / "c"
 
 _HEADER = '''"""{name} — TODO: one line on the sharing discipline.
 
@@ -28,98 +28,54 @@ Rule: TODO, the one rule every request follows. Until you change it, this is
 THREADS = _HEADER + '''import threading
 
 from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LockedState, PlainState
 from servers.core.work import Work
 
 
 # Traits (servers/core/traits.py) default to what a CPython threads strategy is: the GIL,
 # the cyclic collector, not parallel. Say discipline="..." if it is a form of one that exists.
 @strategy("{name}", model="threads", analogue="TODO", rule="TODO: one line")
-class {cls}:
-    """Built once as cls(keys, work); its methods are called from connection threads."""
+class {cls}(LockedState):
+    """Built once as cls(keys, work); its methods are called from connection threads.
+
+    LockedState holds one lock around every operation of a PlainState (the counters,
+    with hold-us between read and write). Your discipline decides who may call the
+    state, and when: replace the lock, or override the operations below.
+    """
 
     def __init__(self, keys: int, work: Work) -> None:
-        # PlainState holds the counters and does hold-us between read and write;
-        # your discipline decides who may call it, and when.
-        self._state = PlainState(keys, work.hold)
-        self._lock = threading.Lock()
+        super().__init__(PlainState(keys, work.hold), threading.Lock())
 
-    def get(self, key: int) -> int:
-        with self._lock:
-            return self._state.get(key)
-
-    def incr(self, key: int, by: int) -> int:
-        with self._lock:
-            return self._state.incr(key, by)
-
-    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        with self._lock:
-            return self._state.transfer(src, dst, amount)
-
-    def totals(self) -> Totals:  # /stats: must be a consistent snapshot
-        with self._lock:
-            return self._state.totals()
+    # Inherited, each holding the lock for its whole visit: get(key) -> int,
+    # incr(key, by) -> int, transfer(src, dst, amount) -> (int, int), and totals() ->
+    # Totals, which /stats serves and must be a consistent snapshot.
 '''
 
 ASYNC = _HEADER + '''from servers import strategy
-from servers.core.state import PlainState, Totals
+from servers.core.state import LoopState, PlainState
 from servers.core.work import Work
 
 
 @strategy("{name}", model="async", analogue="TODO", rule="TODO: one line")
-class {cls}:
+class {cls}(LoopState):
     """Built once as cls(keys, work); its methods are awaited on one aiohttp event loop.
 
-    Only one task runs at a time, so state touched with no await in between needs no
-    lock; an await between a read and its write lets another task in (a lost update).
+    LoopState touches the PlainState with no await between a read and its write, so
+    it needs no lock; an await there would let another task in (a lost update).
+    Inherited, each ``async def``: get, incr, transfer, and totals (/stats, a
+    consistent snapshot). Override them to change the discipline.
     """
 
     def __init__(self, keys: int, work: Work) -> None:
-        self._state = PlainState(keys, work.hold)
-
-    async def get(self, key: int) -> int:
-        return self._state.get(key)
-
-    async def incr(self, key: int, by: int) -> int:
-        return self._state.incr(key, by)
-
-    async def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        return self._state.transfer(src, dst, amount)
-
-    async def totals(self) -> Totals:
-        return self._state.totals()
+        super().__init__(PlainState(keys, work.hold))
 '''
 
 PROCESSES = _HEADER + '''import multiprocessing
 
 from servers import strategy
-from servers.core.processes import Helper, shared_ints
-from servers.core.state import PlainState, Totals
+from servers.core.processes import Helper, shared_state
+from servers.core.state import LockedState
 from servers.core.work import Work
-
-
-class Store:
-    """What one worker process serves with: the store operations (plain methods for
-    http = "threads"; ``async def`` ones for http = "async")."""
-
-    def __init__(self, state: PlainState, lock) -> None:
-        self._state, self._lock = state, lock
-
-    def get(self, key: int) -> int:
-        with self._lock:
-            return self._state.get(key)
-
-    def incr(self, key: int, by: int) -> int:
-        with self._lock:
-            return self._state.incr(key, by)
-
-    def transfer(self, src: int, dst: int, amount: int) -> tuple[int, int]:
-        with self._lock:
-            return self._state.transfer(src, dst, amount)
-
-    def totals(self) -> Totals:
-        with self._lock:
-            return self._state.totals()
 
 
 # The processes protocol (servers/core/processes.py, `Layout`): the leader builds this
@@ -135,9 +91,7 @@ class {cls}:
     def __init__(self, keys: int, work: Work, workers: int) -> None:
         # Made before the fork, so every worker inherits them: anonymous shared memory
         # (values, applied, sent) and a lock every process shares.
-        ints = shared_ints(3 * keys)
-        self._state = PlainState.over(ints[:keys], ints[keys:2 * keys], ints[2 * keys:],
-                                      work.hold)
+        self._state = shared_state(keys, work.hold)
         self._lock = multiprocessing.get_context("fork").Lock()
 
     def helpers(self) -> list[Helper]:
@@ -145,9 +99,11 @@ class {cls}:
         run(ready) binds what it serves, calls ready(), serves until killed; its death is fatal."""
         return []
 
-    def attach(self, index: int) -> Store:
-        """In worker ``index`` (0..workers-1), after the fork: the store it serves with."""
-        return Store(self._state, self._lock)
+    def attach(self, index: int) -> LockedState:
+        """In worker ``index`` (0..workers-1), after the fork: the store it serves with.
+        LockedState holds the lock around get, incr, transfer and totals, plain methods
+        as http = "threads" calls them; http = "async" awaits ``async def`` ones."""
+        return LockedState(self._state, self._lock)
 '''
 
 RUST = '''//! {name} — TODO: one line on the sharing discipline.
@@ -207,7 +163,10 @@ language = "rust"
 model = "threads"
 analogue = "TODO"
 rule = "TODO: one line"
-# Traits default to what a Rust server is: parallel, no interpreter lock, no collector.
+# What its runtime has, said by its author: Rust has neither an interpreter lock nor a
+# tracing collector. (parallel defaults to true for such a server.)
+interpreter_lock = false
+collector = false
 # discipline = "global-lock"   # the family it is a form of (default: its name)
 build = ["make", "--no-print-directory", "-C", "../..", "rust"]
 serve = ["../../build/rust/release/{name}"]
@@ -229,7 +188,7 @@ def _class_name(name: str) -> str:
 
 
 def _check(name: str) -> None:
-    if not _NAME.match(name) or keyword.iskeyword(module_name(name)):
+    if not NAME.match(name) or keyword.iskeyword(module_name(name)):
         raise ValueError(f"bad strategy name {name!r}: use lower-case words joined by '-', "
                          "e.g. rw-lock")
 
@@ -270,3 +229,20 @@ def create_rust(name: str, servers: Path) -> list[Path]:
     (folder / "strategy.toml").write_text(MANIFEST.format(name=name, module=module))
     cargo.write_text(head.rstrip("\n") + "\n" + entry + found + tail)
     return [source, cargo, folder / "strategy.toml"]
+
+
+def create_c(name: str, servers: Path) -> list[Path]:
+    """The strategy directory servers/<name>/: a threads server in C (one global mutex),
+    its Makefile (the build step: the program goes to build/c/<name>) and its
+    strategy.toml; the paths written."""
+    _check(name)
+    folder = servers / name
+    if folder.exists():
+        raise FileExistsError(f"{folder} already exists")
+    folder.mkdir()
+    written = []
+    for template in sorted(C_TEMPLATE.iterdir()):
+        path = folder / template.name
+        path.write_text(template.read_text().replace("@NAME@", name))
+        written.append(path)
+    return written

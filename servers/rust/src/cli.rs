@@ -67,10 +67,6 @@ pub fn parse(default_name: &str) -> Options {
             "--cpu-us" => opts.work.cpu_us = knob(flag, value),
             "--hold-us" => opts.work.hold_us = knob(flag, value),
             "--io-ms" => opts.work.io_ms = knob(flag, value),
-            // accepted and ignored for one release: the knobs watch the CPU clock
-            "--loops-per-us" => {
-                let _: f64 = number(flag, value);
-            }
             "--live-objects" => opts.live_objects = number(flag, value),
             "--churn" => opts.churn = number(flag, value),
             _ => fail(&format!("unknown flag {:?}; valid: --name --host --port --workers --keys \
