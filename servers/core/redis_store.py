@@ -105,8 +105,7 @@ class RedisServer:
         """A worker's client (a pool of connections, one per thread at a time), once
         Redis answers."""
         client = redis.Redis(unix_socket_path=self.socket, socket_timeout=TIMEOUT_S,
-                             socket_connect_timeout=TIMEOUT_S, retry=Retry(NoBackoff(), 0),
-                             lib_name=None, lib_version=None)
+                             socket_connect_timeout=TIMEOUT_S, retry=Retry(NoBackoff(), 0))
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             try:
