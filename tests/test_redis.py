@@ -191,8 +191,8 @@ def test_killed_redis_fails_requests_at_once_and_stops_the_server(serve) -> None
                 conn.request("POST", "/kv/3/incr", body=b'{"by": 1}')
                 outcome = str(conn.getresponse().status)
                 conn.close()
-            except OSError as exc:  # the server stopping: refused or reset
-                outcome = type(exc).__name__
+            except (OSError, http.client.HTTPException):  # the server stopping: refused, reset
+                outcome = "closed"
             outcomes.append((outcome, time.monotonic() - start))
 
     threads = [threading.Thread(target=load) for _ in range(4)]
@@ -212,8 +212,7 @@ def test_killed_redis_fails_requests_at_once_and_stops_the_server(serve) -> None
     assert any(outcome == "200" for outcome, _ in outcomes), "no load before the kill"
     slow = [(outcome, took) for outcome, took in outcomes if took > redis_store.TIMEOUT_S + 1]
     assert not slow, f"requests hung after Redis died: {slow[:3]}"
-    assert {outcome for outcome, _ in outcomes} <= {"200", "503", "ConnectionRefusedError",
-                                                    "ConnectionResetError", "RemoteDisconnected"}
+    assert {outcome for outcome, _ in outcomes} <= {"200", "503", "closed"}, outcomes[-5:]
 
 
 def _path_without_redis(tmp_path: Path) -> str:
