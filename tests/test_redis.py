@@ -12,6 +12,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -86,6 +87,17 @@ def test_redis_runs_in_the_server_group_on_its_cores_and_stops_with_it(serve) ->
     assert server.stop() == 0
     assert gone(redis.pid)
     assert not os.path.exists(os.path.dirname(path)), "its folder must go with the server"
+
+
+@pytest.mark.servers
+def test_a_folder_left_by_a_killed_server_is_removed_by_the_next(serve) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs
+    left = Path(tempfile.gettempdir()) / f"{redis_store.FOLDER}{dead.pid}-0"
+    left.mkdir()
+    (left / "redis.sock").touch()
+    serve("redis-mp", "--workers", "1")
+    assert not left.exists()
 
 
 @pytest.mark.servers

@@ -49,6 +49,7 @@ START_TIMEOUT_S = 10.0     # a worker waits this long for Redis to answer its fi
 UNAVAILABLE = 503
 APPLIED, TRANSFERS = b"applied", b"transfers"
 MGET_CHUNK = 4096          # keys per MGET when /stats reads every value
+FOLDER = "sharebench-redis-"  # + the leader's pid + "-" + a count
 _folders = itertools.count()
 
 
@@ -79,7 +80,7 @@ class RedisServer:
     so that building a layout (as the tests do to list its helpers) leaves nothing."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.gettempdir()) / f"sharebench-redis-{os.getpid()}-{next(_folders)}"
+        self.folder = Path(tempfile.gettempdir()) / f"{FOLDER}{os.getpid()}-{next(_folders)}"
         self.socket = str(self.folder / "redis.sock")
         # In the leader only: the forked children leave by os._exit, which skips it.
         weakref.finalize(self, shutil.rmtree, self.folder, True)
@@ -91,6 +92,7 @@ class RedisServer:
         program = shutil.which(PROGRAM)
         if program is None:
             raise SystemExit(f"sharebench: {missing()}")
+        remove_orphans(self.folder.parent)
         self.folder.mkdir(mode=0o700)
         alias = self.folder / NAME
         alias.symlink_to(os.path.realpath(program))
@@ -117,6 +119,20 @@ class RedisServer:
                           f"{START_TIMEOUT_S:g} s: {exc}", file=sys.stderr, flush=True)
                     raise SystemExit(1) from None
                 time.sleep(0.01)
+
+
+def remove_orphans(parent: Path) -> None:
+    """Remove the folders of servers whose leader no longer runs (killed by SIGKILL)."""
+    for folder in parent.glob(f"{FOLDER}*-*"):
+        pid = folder.name[len(FOLDER):].split("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, another user's
 
 
 class RedisStore:
