@@ -28,7 +28,7 @@ RUN_FLAGS = --profile $(PROFILE) \
 	$(if $(SSH_OPTIONS),--ssh-options "$(SSH_OPTIONS)")
 
 .PHONY: setup test test-fast microbench plan bench calibrate wrk loadgen-worker serve list new-strategy verify clean
-.PHONY: report compare chromium soak rust c lint docs sshd
+.PHONY: report compare chromium soak rust redis c lint docs sshd
 
 setup: $(STAMP)
 
@@ -40,7 +40,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-test: $(STAMP) chromium wrk rust c sshd
+test: $(STAMP) chromium wrk rust redis c sshd
 	$(BIN)/python -m pytest
 
 # The edit-test loop: the unit-level tests, none that runs load, starts a server or
@@ -120,6 +120,11 @@ soak: $(STAMP)
 
 wrk:
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+# Debian's redis-server for the Redis strategies (redis-mp, redis-racy): each server
+# starts its own (docs/redis.md); installed only when missing (needs root, as CI has).
+redis:
+	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
 
 # A Locust worker for a run on another host (`make bench TARGET=... LOADGEN_WORKERS=n`).
 # Locust workers exit when their master does, and every cell has its own master:

@@ -23,7 +23,7 @@ VENVS = ROOT / ".venv-pythons"
 LOCK = ROOT / "requirements.lock"
 PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
 MINIMUM = (3, 11)
-SERVER_NEEDS = ["aiohttp"]   # every third-party module servers/ imports
+SERVER_NEEDS = ["aiohttp", "redis", "hiredis"]   # every third-party module servers/ imports
 _PROBE = ("import json, sys, sysconfig; print(json.dumps({'version': sys.version.split()[0], "
           "'version_info': list(sys.version_info[:2]), 'executable': sys.executable, "
           "'implementation': sys.implementation.name, "

@@ -160,7 +160,7 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         parts = loadgen.reports(stop, end)
         loadgen.stop()
         if not server.alive():
-            raise ServerError(f"{cell.strategy} died during the cell")
+            raise ServerError(_died(server, cell))
         after = _stats(server)
         latency = _latency(parts, start, end)
         cpu = _cpu(window, latency.rps, bool(spec["parallel"]), record.server_cores,
@@ -192,9 +192,15 @@ def _blame(exc: Exception, server, cell: Cell) -> Exception:
     """A load generator that failed because our server died (wrk cannot connect to a dead
     port and exits 1) names the server as the cause, keeping the generator's own words."""
     if isinstance(exc, LoadGenError) and server.proc is not None and not server.alive():
-        return ServerError(f"{cell.strategy} died during the cell; the load generator then "
-                           f"failed:\n{exc}")
+        return ServerError(f"{_died(server, cell)}; the load generator then failed:\n{exc}")
     return exc
+
+
+def _died(server, cell: Cell) -> str:
+    """A dead server, and the last line it wrote: a multi-process server's leader says
+    there which of its processes died and what that lost (processes.py)."""
+    last = server.stderr_tail().strip().splitlines()[-1:]
+    return f"{cell.strategy} died during the cell" + (f" ({last[0][:200]})" if last else "")
 
 
 @dataclass

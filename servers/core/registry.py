@@ -129,17 +129,25 @@ def _load_foreign(folder: Path) -> None:
 
 
 def unbuilt(spec: Strategy) -> str:
-    """'' if the strategy can be served now; else one line: what is missing, what to run."""
-    if spec.manifest is None or foreign.is_built(spec.manifest):
+    """'' if the strategy can be served now; else one line: what is missing, what to run.
+    A Python strategy that needs a program of the system (e.g. redis-server) says so
+    through its class's ``unavailable()``."""
+    if spec.manifest is None:
+        unavailable = getattr(spec.factory, "unavailable", None)
+        return unavailable() if unavailable is not None else ""
+    if foreign.is_built(spec.manifest):
         return ""
     return foreign.how_to_build(spec.manifest)
 
 
 def build(spec: Strategy) -> None:
     """Build a foreign strategy whose program is missing (its output on stderr); raise
-    foreign.ManifestError, one line, if that fails. A Python strategy needs nothing."""
+    foreign.ManifestError, one line, if that fails. A Python strategy builds nothing, but
+    one missing a program of the system raises ValueError with its ``unbuilt`` line."""
     if spec.manifest is not None:
         foreign.ensure_built(spec.manifest)
+    elif unbuilt(spec):
+        raise ValueError(unbuilt(spec))
 
 
 def broken() -> dict[str, str]:

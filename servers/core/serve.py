@@ -84,13 +84,13 @@ def check_workers(name: str, model: str, foreign: bool, workers: int | None) -> 
 
 def run(spec: registry.Strategy, opts: Options) -> None:
     workers = check_options(spec, opts)
+    registry.build(spec)  # a foreign program, if missing (discovery never builds)
     if spec.manifest is not None:  # another language: this process becomes that server
         # --garbage, --gc and --switch-interval are CPython's (its collector, its GIL):
         # checked like every flag, and meaningless to a server without them. The live
         # heap is passed on: the server without a collector holds the same objects.
         from . import foreign
         Work.create(opts.cpu_us, opts.hold_us, opts.io_ms, opts.garbage, measure=False)  # checks
-        registry.build(spec)  # its program, if missing (discovery never builds)
         foreign.exec_server(foreign.command(
             spec.manifest, spec.name, opts.port, opts.host, opts.workers, opts.keys,
             opts.cpu_us, opts.hold_us, opts.io_ms, opts.live_objects, opts.churn))
