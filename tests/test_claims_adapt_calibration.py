@@ -27,9 +27,11 @@ from .report_run import calibration_record, write_calibration_run
 from .simulated_rounds import simulated
 from .test_report_calibration import DIFFERS, EFFECT
 
-NULL_RUNS = 16
-EFFECT_RUNS = 8
-RESERVE_S = 225.0  # the default's: a quarter of its 15 minutes
+NULL_RUNS = 12
+EFFECT_RUNS = 6
+# Past the default's (a quarter of 15 minutes): the cap, not the reserve, stops the rounds,
+# so each comparison is looked at as often as the rule can be made to pay for.
+RESERVE_S = 3600.0
 # The strategies the A/A-testable claims compare (discipline in CPython and in Rust,
 # stateless against threads): fewer groups keep each look, a full analysis, short.
 STRATEGIES = ["global-lock", "ownership", "global-lock-mp", "sharded-mp", "stateless",
@@ -38,8 +40,9 @@ CLAIMS = {("discipline", "CPython"), ("discipline", "Rust"), ("stateless", "CPyt
 
 
 def _adapted(root: Path, run_id: str, seed: int,
-             effect: dict[str, tuple[float, float]] | None = None) -> tuple[Path, int]:
-    """A calibration run put through the rounds: (its folder, the cells the rounds added)."""
+             effect: dict[str, tuple[float, float]] | None = None) -> tuple[Path, int, int]:
+    """A calibration run put through the rounds: (its folder, the cells the rounds added,
+    the looks they took)."""
     run = write_calibration_run(root, run_id, seed=seed, effect=effect, strategies=STRATEGIES)
     store = RunStore(run)
     manifest = store.manifest()
@@ -56,17 +59,18 @@ def _adapted(root: Path, run_id: str, seed: int,
 
     done = Rounds(claims_judge, out=io.StringIO(), measure=simulated(draw))(
         store, threading.Event())
-    return run, sum(len(r["cells"]) for r in done["adapt"]["rounds"])
+    return run, sum(len(r["cells"]) for r in done["adapt"]["rounds"]), done["adapt"]["looks"]
 
 
 @pytest.mark.slow
 def test_aa_runs_through_the_rounds_rarely_differ_and_never_firmly(tmp_path: Path) -> None:
     differs: dict[tuple[str, str], int] = {}
     judged: dict[tuple[str, str], int] = {}
-    added = []
+    added, looks = [], []
     for seed in range(NULL_RUNS):
-        run, cells = _adapted(tmp_path, f"aa{seed}", seed)
+        run, cells, taken = _adapted(tmp_path, f"aa{seed}", seed)
         added.append(cells)
+        looks.append(taken)
         assert json.loads((run / "manifest.json").read_text())["adapt"]["level_looks"] > 1
         for r in judge_run(run):
             if r.outcome is Outcome.NOT_JUDGED:
@@ -78,6 +82,7 @@ def test_aa_runs_through_the_rounds_rarely_differ_and_never_firmly(tmp_path: Pat
                 assert r.strength != "firm", r.text()
     # the rounds looked again with more data in most runs: optional stopping was exercised
     assert sum(n > 0 for n in added) >= 0.8 * NULL_RUNS, added
+    assert sum(n > 2 for n in looks) >= 0.8 * NULL_RUNS, looks
     assert CLAIMS <= {k for k, n in judged.items() if n == NULL_RUNS}, judged
     for key, n in judged.items():
         assert differs.get(key, 0) <= 0.05 * n, (key, differs.get(key, 0), n)
@@ -88,7 +93,7 @@ def test_a_true_one_and_a_half_times_is_found_the_right_way_after_the_rounds(
         tmp_path: Path) -> None:
     found = {"cpython": 0, "rust": 0, "stateless": 0}
     for seed in range(EFFECT_RUNS):
-        run, _ = _adapted(tmp_path, f"ab{seed}", 1000 + seed, effect=EFFECT)
+        run, _, _ = _adapted(tmp_path, f"ab{seed}", 1000 + seed, effect=EFFECT)
         by = {(r.claim, r.scope): r for r in judge_run(run)}
         cpython, rust = by[("discipline", "CPython")], by[("discipline", "Rust")]
         stateless = by[("stateless", "CPython threads")]
