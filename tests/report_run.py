@@ -299,26 +299,11 @@ def write_calibration_run(root: Path, run_id: str, *, seed: int,
     (run / "cells").mkdir(parents=True)
     rows, matrix = [], []
     for workload, count in (repeats or CALIBRATION_REPEATS).items():
-        for strategy, (model, safety, _) in chosen.items():
-            rate, gain = (effect or {}).get(strategy, (1.0, 1.0))
+        for strategy in chosen:
             for cores in (1, 2):
-                speedup = 1.5 * gain if cores == 2 else 1.0
                 for repeat in range(count):
-                    rps = 3000.0 * rate * speedup * float(np.exp(rng.normal(0, sigma)))
-                    cell = CellRecord(
-                        strategy=strategy, model=model, safety=safety, workload=workload,
-                        engine="wrk", cores=cores, users=32, repeat=repeat, status="ok",
-                        reason="", duration_s=1.0, requests=int(rps), rps=rps,
-                        p50_us=10_000, p90_us=12_000, p99_us=15_000, p999_us=20_000,
-                        max_us=30_000, mean_us=10_500, errors=0, server_cpu=0.97 * speedup,
-                        loadgen_cpu=0.3, server_cores=cores, loadgen_cores=1,
-                        loadgen_bound=False, shared_cpu=False, busy_machine=False,
-                        correct=True if safety == "safe" else None,
-                        lost_updates=0 if safety == "safe" else None,
-                        acked_incr=int(rps) if safety == "safe" else None, rss_mb=30.0,
-                        cpu_us=200, hold_us=50, io_ms=0)
-                    cell = replace(cell, cell_id=ids.cell_id(strategy, workload, "wrk", cores, 32,
-                                                             repeat))
+                    cell = calibration_record(rng, strategy, workload, cores, repeat,
+                                              effect=effect, sigma=sigma)
                     rows.append(cell)
                     matrix.append({k: getattr(cell, k) for k in ("cell_id", *ids.IDENTITY)})
     for cell in rows:
@@ -332,3 +317,27 @@ def write_calibration_run(root: Path, run_id: str, *, seed: int,
                               for w in CALIBRATION_REPEATS}}
     (run / "manifest.json").write_text(json.dumps(manifest))
     return run
+
+
+def calibration_record(rng: np.random.Generator, strategy: str, workload: str, cores: int,
+                       repeat: int, *, effect: dict[str, tuple[float, float]] | None = None,
+                       sigma: float = CALIBRATION_SIGMA) -> CellRecord:
+    """One repeat of a calibration run's cell, drawn from its group's distribution (the
+    adaptive rounds' simulated runs draw their added repeats with it too)."""
+    model, safety, _ = CALIBRATION[strategy]
+    rate, gain = (effect or {}).get(strategy, (1.0, 1.0))
+    speedup = 1.5 * gain if cores == 2 else 1.0
+    rps = 3000.0 * rate * speedup * float(np.exp(rng.normal(0, sigma)))
+    cell = CellRecord(
+        strategy=strategy, model=model, safety=safety, workload=workload,
+        engine="wrk", cores=cores, users=32, repeat=repeat, status="ok",
+        reason="", duration_s=1.0, requests=int(rps), rps=rps,
+        p50_us=10_000, p90_us=12_000, p99_us=15_000, p999_us=20_000,
+        max_us=30_000, mean_us=10_500, errors=0, server_cpu=0.97 * speedup,
+        loadgen_cpu=0.3, server_cores=cores, loadgen_cores=1,
+        loadgen_bound=False, shared_cpu=False, busy_machine=False,
+        correct=True if safety == "safe" else None,
+        lost_updates=0 if safety == "safe" else None,
+        acked_incr=int(rps) if safety == "safe" else None, rss_mb=30.0,
+        cpu_us=200, hold_us=50, io_ms=0)
+    return replace(cell, cell_id=ids.cell_id(strategy, workload, "wrk", cores, 32, repeat))

@@ -13,18 +13,20 @@ import random
 import statistics
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from scipy import stats
 
 from loadtests.planning.cells import Cell
-from loadtests.running import extra
 from loadtests.running.manifest import adaptive
 from results import ids, schema
 from results.atomic import write_json
 from results.record import CellRecord
 from results.store import RunStore
 from sharebench.adapt import CAP, Rounds
+
+from .simulated_rounds import simulated
 
 ALPHA = 0.05
 BAND = 0.10
@@ -71,19 +73,7 @@ def judge(run: Path, looks: int) -> list[Question]:
     return [Question("aa", "CPython", "b vs a", 0, GROUPS)]
 
 
-def _simulated(effect: float, rng: random.Random):
-    """A measure for the loop that draws each added cell instead of running it."""
-    def measure(store: RunStore, asks, limit_s, stop, out, announce=None):
-        planned = extra.add_round(store, asks, limit_s)
-        if planned is None:
-            return None
-        for cell_id in planned.cells:
-            _record(store, cell_id, effect, rng)
-        return extra.finish_round(store, planned.estimate_s)
-    return measure
-
-
-def _record(store: RunStore, cell_id: str, effect: float, rng: random.Random) -> None:
+def _record(store: RunStore, cell_id: str, *, effect: float, rng: random.Random) -> None:
     found = ids.parse_cell_id(cell_id) or {}
     mean = 10_000 * (effect if found["strategy"] == "b" else 1.0)
     record = CellRecord(strategy=found["strategy"], workload="cpu", engine="wrk", cores=1,
@@ -103,9 +93,9 @@ def _run(root: Path, n: int, effect: float, rng: random.Random, adapt: bool) -> 
                           "timing": {"warmup_s": 1.0, "duration_s": 1.0},
                           "budget": {"budget_s": None}, "adapt": adaptive(adapt, RESERVE_S)})
     for cell in cells:
-        _record(store, cell.id, effect, rng)
-    manifest = Rounds(judge, out=io.StringIO(), measure=_simulated(effect, rng))(
-        store, threading.Event())
+        _record(store, cell.id, effect=effect, rng=rng)
+    draw = partial(_record, effect=effect, rng=rng)
+    manifest = Rounds(judge, out=io.StringIO(), measure=simulated(draw))(store, threading.Event())
     looks = max(1, manifest["adapt"]["looks"])
     return outcome(store.path, looks), looks
 
