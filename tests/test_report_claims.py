@@ -133,3 +133,22 @@ def test_open_questions_name_the_cells_more_repeats_could_decide(tmp_path: Path)
     for a, b in zip(once, thrice):
         if a.interval and b.interval and not a.estimate.exact:
             assert b.interval[0] <= a.interval[0] and b.interval[1] >= a.interval[1]
+
+
+def test_speedups_span_the_core_counts_most_strategies_share(tmp_path: Path) -> None:
+    """On a larger machine the process variants also ran at 4 cores: the speedups compared
+    span 1 to 2 cores, where the in-process disciplines were measured too (never each
+    strategy's own highest)."""
+    run = write_calibration_run(tmp_path, "run", seed=9, sigma=QUIET,
+                                effect={s: (1.0, 1.5) for s in PROCESSES},
+                                strategies=THREADS + PROCESSES)
+    for path in list((run / "cells").glob("*-mp.cpu.*.c2.*.json")):
+        record = json.loads(path.read_text())
+        record.update(cores=4, cell_id=record["cell_id"].replace(".c2.", ".c4."),
+                      rps=record["rps"] * 1.8, server_cpu=record["server_cpu"] * 1.8)
+        (path.parent / f"{record['cell_id']}.json").write_text(json.dumps(record))
+    r = _result(run, "discipline")
+    assert r.outcome is Outcome.CONTRADICTED, r.text()
+    on_cpu = [c for c in r.comparisons if c.what == "the process variants' speedup over the "
+              "in-process disciplines' on cpu"]
+    assert on_cpu and {g["cores"] for g in on_cpu[0].groups} == {1, 2}
