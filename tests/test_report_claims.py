@@ -152,3 +152,17 @@ def test_speedups_span_the_core_counts_most_strategies_share(tmp_path: Path) -> 
     on_cpu = [c for c in r.comparisons if c.what == "the process variants' speedup over the "
               "in-process disciplines' on cpu"]
     assert on_cpu and {g["cores"] for g in on_cpu[0].groups} == {1, 2}
+
+
+def test_closed_loop_async_is_not_judged_against_a_capped_thread_server(tmp_path: Path) -> None:
+    from .report_run import write_run
+    run = write_run(tmp_path, damaged=False)
+    _edit(run, "async.io.locust.c1.u256.*", errors=0, errors_by_kind={})
+    judged = _result(run, "async")
+    assert judged.outcome is Outcome.UNDECIDED and judged.interval is None  # one repeat a side
+    assert "256 users, 1 cores" in judged.compared
+    for name in ("global-lock", "ownership", "message-passing"):
+        _edit(run, f"{name}.io.*", connection_cap=100)  # serves 100 of 256 connections
+    capped = _result(run, "async")
+    assert capped.outcome is Outcome.NOT_JUDGED
+    assert any(not c.passed and "100 of 256" in c.detail for c in capped.conditions)
