@@ -113,8 +113,8 @@ def _choose(an: Analysis, workload: str, cores: int, language: str, rows: pd.Dat
             below.append((rival, est))
         else:
             choice.ties.append(rival.strategy)
-            if est.decision is stats.Decision.UNDECIDED:
-                choice.undecided.append(rival)
+            if est.decision is stats.Decision.UNDECIDED and not (rival.bound or top.bound):
+                choice.undecided.append(rival)  # repeats could decide it; never a flag
     if below:
         rival, est = below[0]
         choice.runner_up, choice.margin, choice.interval = rival.strategy, est.effect, est.interval

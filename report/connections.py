@@ -5,9 +5,9 @@ framework's cost (`async`, aiohttp, against `async-raw`, the threads' own parser
 raw event loop) beside the execution model's (`async-raw` against a thread strategy) on
 the same cells.
 
-The claim's judgement is kept as data (SweepJudgement: what was compared, at which counts,
-the effect, the spread over repeats, the cells left out); claims.py writes the sentence
-from it. No drawing and no prose here.
+The sweep is kept as data (SweepJudgement: at which counts which lines held, the costs,
+the repeats, the cells left out); report/claims/asyncs.py judges the claim from it by the
+one rule. No drawing, no verdict and no prose here.
 """
 from __future__ import annotations
 
@@ -127,9 +127,8 @@ def _ratio(a, b) -> float:
 
 @dataclass
 class SweepJudgement:
-    """The async claim judged on the connection sweep: the data the sentence is written from
-    (and from which a reader can say how firm it is)."""
-    verdict: str                     # supported | mixed | contradicted | not supported
+    """The connection sweep as the async claim reads it (report/claims/asyncs.py decides
+    the claim from it by the one rule): which lines held at each count, their costs."""
     workload: str
     rate: str                        # offered req/s in total, as planned
     engine: str
@@ -144,7 +143,6 @@ class SweepJudgement:
     repeats: int                     # fewest usable repeats among the decisive cells
     spread: dict[str, tuple[float, float]]  # line -> p99 range (ms) over repeats, decisive
     left_out: list[str]              # cells not judged, and why
-    why: str = ""                    # the deciding comparison, in words
 
 
 def judge(sweep: pd.DataFrame, slo_ms: float, asyncs: list[str], threads: list[str]
@@ -174,9 +172,6 @@ def judge(sweep: pd.DataFrame, slo_ms: float, asyncs: list[str], threads: list[s
                 left_out.append(f"{r['label']} at {int(users)}: {why_not(r, slo_us)}")
     top = compared[compared["users"] == decisive]
     cost = {c.label: c for c in costs(compared)}
-    held_async = [n for n in lines_async if n in held_at.get(decisive, [])]
-    held_threads = [n for n in lines_threads if n in held_at.get(decisive, [])]
-    verdict, why = _verdict(held_async, held_threads, cost)
     spread = {}
     repeats = []
     for _, r in top.iterrows():
@@ -184,33 +179,8 @@ def judge(sweep: pd.DataFrame, slo_ms: float, asyncs: list[str], threads: list[s
             spread[r["label"]] = (r["p99_min"] / 1000, r["p99_max"] / 1000)
             repeats.append(int(r["usable"]))
     plain_threads = [n for n in lines_threads if "--workers" not in n]
-    return SweepJudgement(verdict, str(sweep["workload"].iloc[0]), str(sweep["rate"].iloc[0]),
+    return SweepJudgement(str(sweep["workload"].iloc[0]), str(sweep["rate"].iloc[0]),
                      str(sweep["engine"].iloc[0]), slo_ms, lines_async, lines_threads, decisive,
                      held_at, failed_at, list(cost.values()),
                      splits(compared, plain_threads[0] if plain_threads else None),
-                     min(repeats) if repeats else 0, spread, left_out, why)
-
-
-def _verdict(held_async: list[str], held_threads: list[str], cost: dict[str, Cost]
-             ) -> tuple[str, str]:
-    if held_async and not held_threads:
-        return "supported", "no thread strategy held"
-    if held_async:
-        a = min(held_async, key=lambda n: _or_inf(cost.get(n)))
-        t = min(held_threads, key=lambda n: _or_inf(cost.get(n)))
-        ka, kt = _or_inf(cost.get(a)), _or_inf(cost.get(t))
-        if math.isinf(ka) or math.isinf(kt):
-            return "mixed", f"{t} held too, and memory per connection was not measured for both"
-        if ka < 0.9 * kt:
-            return "supported", (f"{t} held too, with {kt:.1f} KiB per connection against "
-                                 f"{a}'s {ka:.1f}")
-        return "mixed", f"{t} held too, with {kt:.1f} KiB per connection against {a}'s {ka:.1f}"
-    if held_threads:
-        return "contradicted", f"{held_threads[0]} held where no async strategy did"
-    return "not supported", "no strategy, async included, held"
-
-
-def _or_inf(c: Cost | None) -> float:
-    if c is None or math.isnan(c.kib_per_connection):
-        return math.inf
-    return c.kib_per_connection
+                     min(repeats) if repeats else 0, spread, left_out)

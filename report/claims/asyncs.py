@@ -173,8 +173,9 @@ def _closed(an: Analysis, looks: int) -> ClaimResult:
         if any(s.empty for s in sides):
             continue
         a, t = sides[0].iloc[0], sides[1].iloc[0]
-        cap = t.get("connection_cap") if "connection_cap" in t else None
-        if cap is not None and cap == cap and float(cap) < users:
+        caps = values(an, t, "connection_cap")  # as its cells recorded their server's cap
+        cap = min(caps) if caps else None
+        if cap is not None and cap < users:
             conditions.append(Condition("no side held by a cap below the connection count", False,
                                         f"{t['strategy']} serves {int(cap)} of {users} connections"))
             out.append(LeftOut(f"{t['strategy']}, {workload}, {cores} cores", "thread cap below "

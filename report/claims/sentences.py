@@ -26,7 +26,7 @@ def _failed(r: ClaimResult) -> str:
     failed = [c for c in r.conditions if not c.passed]
     if not failed:
         return ""
-    head = (" Not a fair fight: " if r.outcome is Outcome.NOT_JUDGED
+    head = (" Condition not met: " if r.outcome is Outcome.NOT_JUDGED
             else " Conditions not met, their cells left out: ")
     return head + "; ".join(f"{c.name} ({c.detail})" for c in failed) + "."
 

@@ -42,15 +42,19 @@ def microbench_section(an: Analysis) -> Section:
 def claims_section(an: Analysis, found: list[Claim]) -> Section:
     section = Section("claims", "1. The claims")
     section.add(Para("What the Rust articles in ../shared/seeds claim, answered from this run's numbers "
-                     "in Python. A claim this run cannot answer says so. Each verdict is written from "
-                     "its judgement: what was compared, the effect, the repeats' spread and how many "
-                     "repeats; [how firm](#strength) follows from those."))
+                     "in Python. A claim this run cannot answer, or cannot judge fairly, says so. Each "
+                     "verdict is written from its result: the comparison that carries it, the effect "
+                     "with its interval over the repeats, the conditions of a fair fight checked and "
+                     "the cells left out; [how firm](#strength) follows from one rule."))
     for c in found:
         section.add(Heading(c.claim, id=f"claim-{c.id}"),
                     Para(f"Verdict: {c.verdict} ({c.strength}). {c.answer}", "lead"))
         if c.figure:
             section.add(Para(f"Drawn in [{c.figure}](#{c.figure.removesuffix('.png')}).", "note"))
-        detail = [Bullets([j.text() for j in c.judgements]), Para(f"Source: {c.source}.", "note")]
+        checked = [f"{r.scope or c.id}: {k.name}: {'passed' if k.passed else 'failed'}"
+                   + (f" ({k.detail})" if k.detail else "") for r in c.results for k in r.conditions]
+        detail = [Bullets([r.text() for r in c.results] + checked),
+                  Para(f"Source: {c.source}.", "note")]
         if c.evidence:
             detail.append(Bullets(c.evidence))
         section.add(Fold(f"How it was judged, and every number behind it ({len(c.evidence)} lines)",
