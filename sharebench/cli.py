@@ -293,6 +293,27 @@ def _report(run: Path) -> int:
     return 0
 
 
+def cmd_claims(args: argparse.Namespace) -> int:
+    """The claims judged from a run's records: a line each, or claims.json's objects."""
+    from report.claims import judge_run
+    from results.schema import FormatError
+    run = Path(args.run or "results/latest")
+    if not run.is_dir():
+        return _fail(f"no run at {run}: `sharebench run` writes one (results/latest is the newest)")
+    try:
+        found = judge_run(run.resolve())
+    except FormatError as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps([r.to_json() for r in found], indent=2))
+        return 0
+    for r in found:
+        interval = f" [{r.interval[0]:.3g}, {r.interval[1]:.3g}]" if r.interval else ""
+        effect = f"  {r.effect:.3g}{interval}" if r.effect is not None else ""
+        print(f"{r.claim} ({r.scope}): {r.outcome.value}, {r.strength}{effect}: {r.finding}")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     import warnings
 
@@ -327,8 +348,10 @@ def _comparison_document(comparison) -> dict:
             "environment_differences": list(comparison.env_warnings),
             "notes": list(comparison.notes),
             "claims_compared": comparison.claims_compared,
-            "claims_changed": [{"id": a.id, "a": a.verdict, "b": b.verdict}
-                               for a, b in comparison.changed]}
+            "claims_changed": [{"claim": (a or b).claim, "scope": (a or b).scope,
+                                "a": a.to_json() if a else None,
+                                "b": b.to_json() if b else None}
+                               for a, b in comparison.changed if a or b]}
 
 
 def _names(args: argparse.Namespace) -> list[str]:
@@ -388,6 +411,7 @@ EXITS: dict[str, dict[int, str]] = {
     "verify": {0: "every strategy passed", 1: "a strategy failed a check",
                2: "an unknown strategy"},
     "report": {0: "written", 2: "no run there, or its records are malformed"},
+    "claims": {0: "printed", 2: "no run there, or its records are malformed"},
     "compare": {0: "no significant regression", 1: "a significant regression (CI can fail on it)",
                 2: "a run is missing or malformed"},
     "docs": {0: "docs/reference.md written (or, with --check, up to date)",
@@ -545,6 +569,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--run", help="the run, results/<id> (default: results/latest)")
     rep.add_argument("run_positional", nargs="?", help=argparse.SUPPRESS)  # the old spelling
     rep.set_defaults(func=cmd_report)
+
+    claims_ = command("claims", "the claims judged from a run's records (claims.json's "
+                      "objects with --json)")
+    claims_.add_argument("--run", help="the run, results/<id> (default: results/latest)")
+    claims_.add_argument("--json", action="store_true", help="a list of objects, as claims.json")
+    claims_.set_defaults(func=cmd_claims)
 
     cmp_ = command("compare", "ratios B/A per cell, with significance from the repeats")
     cmp_.add_argument("a", help="the baseline run, results/<id>")
