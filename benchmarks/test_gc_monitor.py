@@ -13,7 +13,7 @@ import pytest
 
 from servers import get
 from servers.core import gcstats
-from servers.core.app import App
+from servers.core.handling import App
 from servers.core.work import Work
 
 BODY = b'{"by": 1}'

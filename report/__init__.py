@@ -22,12 +22,12 @@ from .analysis import analyse
 from .claims import Claim, claims
 from .compare import Comparison, compare_runs, write_comparison
 from .compare import render as render_comparison
-from .load import Run, RunWarning, load_run
+from .frames import Run, RunWarning, read_run
 from .render import to_html, to_markdown
 from .terminal import summary_lines
 
 __all__ = ["Built", "Comparison", "Run", "RunWarning", "SECTION_IDS", "build_report", "compare_runs",
-           "load_run", "render_comparison", "summarise", "write_comparison"]
+           "read_run", "render_comparison", "summarise", "write_comparison"]
 
 FIGURE_GLOB = "fig-*.png"
 CLAIMS_JSON = "claims.json"  # one object per claim and scope (results/README.md)
@@ -62,7 +62,7 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None,
     """Build the report of one run from its stored records alone. Without ``figures``
     nothing is drawn: the text and tables only (every figure's caption stays)."""
     from .sections import document
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     analysis = analyse(run)
     found = claims(analysis)
     doc = document(analysis, found, figures)
@@ -87,5 +87,5 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None,
 
 def summarise(run_dir: str | Path) -> list[str]:
     """The terminal summary of one run, from its numbers alone (no document, no figure)."""
-    analysis = analyse(load_run(run_dir))
+    analysis = analyse(read_run(run_dir))
     return summary_lines(analysis, claims(analysis))

@@ -13,7 +13,7 @@ from hdrh.histogram import HdrHistogram
 from results import hdr, schema
 from results.schema import FLAGS, MARKS, Flag
 
-from .load import KEY, Run
+from .frames import KEY, Run
 
 __all__ = ["FLAGS", "Flag", "MARKS", "aggregate", "flagged", "marks", "merged_histogram",
            "percentiles", "reference_users"]

@@ -18,7 +18,7 @@ import pandas as pd
 from results.schema import DISQUALIFYING, NOISY_CV
 
 from .aggregate import aggregate, reference_engine, reference_users
-from .load import Run
+from .frames import Run
 from .style import Series, make_series
 from .usl import USLFit, fit_usl
 

@@ -22,7 +22,7 @@ from scipy.stats import mannwhitneyu
 from .aggregate import aggregate, marks
 from .analysis import analyse, flatten
 from .claims import ClaimResult, Outcome, judge
-from .load import KEY, Run, load_run
+from .frames import KEY, Run, read_run
 from .style import ms, num
 
 ALPHA = 0.05
@@ -106,7 +106,7 @@ def environment_differences(a: dict, b: dict, expected: bool = False) -> list[st
 
 
 def compare_runs(a_dir: str | Path, b_dir: str | Path, threshold: float = DEFAULT_THRESHOLD) -> Comparison:
-    a, b = load_run(a_dir), load_run(b_dir)
+    a, b = read_run(a_dir), read_run(b_dir)
     va, vb = _values(a), _values(b)
     flags_a, flags_b = _marks(a), _marks(b)
     rows = []

@@ -21,7 +21,7 @@ import pandas as pd
 
 from results.schema import MARKS
 
-from .load import Run
+from .frames import Run
 
 # `knobs`: the workload's server knobs apart from the collector's mode, so that the gc
 # workloads' three modes meet in one set and another workload (cpu, say, whose servers

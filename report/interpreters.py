@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from .compare import _test
-from .load import KEY, Run
+from .frames import KEY, Run
 
 
 def labels(run: Run) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .load import Run
+from .frames import Run
 
 # p99 targets (ms) for "sustains a rate", when the profile names none for a workload:
 # a few times the work a request costs plus Locust's own floor (README, "Measured here").

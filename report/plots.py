@@ -40,7 +40,6 @@ TITLE_PT = 11.0
 MOST_COLUMNS = 4       # panels side by side; more would squeeze their text
 NINES = (0.5, 0.9, 0.99, 0.999)  # the marked percentiles of a latency curve
 FLAGGED_NOTE = "hollow marker: flagged cell (see Validity)"
-KEY_NOTE = "Key to the strategies: fig-key.png (colour: discipline, marker: model, line: language)."
 STYLE: dict[Any, float] = {"font.size": FONT_PT, "axes.titlesize": TITLE_PT, "axes.labelsize": FONT_PT,
          "xtick.labelsize": FONT_PT, "ytick.labelsize": FONT_PT, "legend.fontsize": FONT_PT,
          "figure.titlesize": TITLE_PT + 1}

@@ -10,7 +10,6 @@ from typing import TypeGuard
 # Numbers must not load matplotlib (report.analysis imports this module): colours are
 # kept as slots in matplotlib's tab20 palette and resolved only when a plot draws them.
 PALETTE = "tab20"
-PROCESS_MODEL = "processes"
 # One line style or marker per model and language, the same in every figure: the marker
 # says the execution model, the line the language. A colour says the discipline.
 MARKERS = {"threads": "o", "async": "^", "processes": "s"}

@@ -63,10 +63,10 @@ def claims_judge(run: Path, looks: int) -> Sequence[Question]:
 
     from report.analysis import analyse
     from report.claims.open_questions import open_questions
-    from report.load import RunWarning, load_run
+    from report.frames import RunWarning, read_run
     with warnings.catch_warnings():  # a corrupt record is the report's to name, not the rounds'
         warnings.simplefilter("ignore", RunWarning)
-        return open_questions(analyse(load_run(run)), looks=looks)
+        return open_questions(analyse(read_run(run)), looks=looks)
 
 
 # The judge the rounds ask: None leaves the reserve unspent (the manifest says why).

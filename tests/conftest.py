@@ -38,7 +38,7 @@ def repo_copy(tmp_path: Path) -> Path:
 def built_report(tmp_path_factory: pytest.TempPathFactory):
     """The synthetic run and its report, built once for every report test that reads it."""
     from report import build_report
-    from report.load import RunWarning
+    from report.frames import RunWarning
 
     from .report_run import write_run
     run = write_run(tmp_path_factory.mktemp("results"))

@@ -247,10 +247,10 @@ def analysis_of(run: Path):
     """The report's analysis of ``run``, its read warnings (the designed damage) silenced."""
     from report import RunWarning
     from report.analysis import analyse
-    from report.load import load_run
+    from report.frames import read_run
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
-        return analyse(load_run(run))
+        return analyse(read_run(run))
 
 
 def _microbench() -> dict:

@@ -99,9 +99,9 @@ def _write_run(root, rates: dict[tuple[str, str], list[float]]):
 
 
 def test_report_compares_interpreters_cell_by_cell(tmp_path) -> None:
+    from report.frames import read_run
     from report.interpreters import compare_pythons
-    from report.load import load_run
-    run = load_run(_write_run(tmp_path / "run", {
+    run = read_run(_write_run(tmp_path / "run", {
         ("a", "3.11"): [1000, 1010, 990, 1005, 995], ("a", "3.13"): [1200, 1210, 1190, 1205, 1195],
         ("b", "3.11"): [1000, 1100, 900, 1050, 950], ("b", "3.13"): [1020, 1080, 920, 1060, 940]}))
     assert set(run.cells["python"]) == {"3.11"} and len(run.all_cells) == 20  # sections: 3.11

@@ -9,7 +9,7 @@ import pytest
 from loadtests.machine.limits import FD_MARGIN, fd_limit
 from loadtests.planning import PlanError, profiles
 from loadtests.planning.cells import Overrides
-from loadtests.planning.engines import PACED_RAMP_S
+from loadtests.planning.engine_costs import PACED_RAMP_S
 from servers import discover
 from sharebench.cli import main
 

@@ -15,7 +15,7 @@ from report.analysis import analyse
 from report.choices import choices
 from report.claims import Outcome, claims, stats
 from report.claims.stats import STRENGTHS, Decision
-from report.load import load_run
+from report.frames import read_run
 from report.sections.answers import first_screen_rows
 from report.style import MOST_SERIES, facets, make_series
 from report.terminal import WIDTH
@@ -28,7 +28,7 @@ CLAIM_IDS = ["discipline", "races", "async", "gc", "stateless"]
 def _analysis(run: Path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
-        return analyse(load_run(run))
+        return analyse(read_run(run))
 
 
 def _section(html: str, section_id: str) -> str:

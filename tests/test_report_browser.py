@@ -20,7 +20,7 @@ from PIL import Image
 from report import SECTION_IDS, RunWarning
 from report.analysis import analyse
 from report.choices import choices
-from report.load import load_run
+from report.frames import read_run
 from report.sections.answers import first_screen_rows
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
@@ -99,7 +99,7 @@ def test_the_first_screen_holds_the_claims_and_what_to_use(built_report, tmp_pat
         assert verdict in row[1] and row[3].startswith(result.strength if result else "not judged")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
-        expected = choices(analyse(load_run(run)))
+        expected = choices(analyse(read_run(run)))
     assert [(r[0], int(r[1]), r[3]) for r in choices_table["rows"]] == [
         (c.workload, c.cores, ("" if c.decided else "tie: ") + c.leader + c.marks) for c in expected]  # marks as superscripts
     assert first["open"] == 0  # every fold collapsed

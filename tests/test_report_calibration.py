@@ -14,7 +14,7 @@ from report import RunWarning
 from report.analysis import analyse
 from report.choices import choices
 from report.claims import Outcome, judge
-from report.load import load_run
+from report.frames import read_run
 
 from .report_run import write_calibration_run
 
@@ -32,7 +32,7 @@ EFFECT = {"global-lock-mp": (1.0, 1.5), "sharded-mp": (1.0, 1.5), "rust-ownershi
 def _judged(run: Path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
-        an = analyse(load_run(run))
+        an = analyse(read_run(run))
     return judge(an), choices(an)
 
 

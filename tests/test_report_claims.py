@@ -14,7 +14,7 @@ from report.analysis import analyse
 from report.choices import choices
 from report.claims import Outcome, judge, judge_run
 from report.claims.open_questions import open_questions
-from report.load import load_run
+from report.frames import read_run
 from results.ids import KEY
 
 from .report_run import write_calibration_run
@@ -27,7 +27,7 @@ PROCESSES = ["global-lock-mp", "sharded-mp"]
 def _an(run: Path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
-        return analyse(load_run(run))
+        return analyse(read_run(run))
 
 
 def _result(run: Path, claim: str, scope: str = "CPython"):

@@ -12,7 +12,7 @@ import pytest
 from report import build_report, connections, openloop
 from report.analysis import analyse
 from report.claims import Outcome, asyncs, claims
-from report.load import load_run
+from report.frames import read_run
 from results import ids, schema
 from results.record import CellRecord
 
@@ -74,7 +74,7 @@ def _sweep(an) -> connections.SweepJudgement:
 
 
 def test_the_sweep_at_10000_connections(tmp_path: Path) -> None:
-    an = analyse(load_run(_run(tmp_path, _records())))
+    an = analyse(read_run(_run(tmp_path, _records())))
     j = _sweep(an)
     assert j.decisive == 10000 and j.repeats == 2
     assert j.held[10000] == ["async-raw"], j.held
@@ -96,7 +96,7 @@ def test_the_sweep_at_10000_connections(tmp_path: Path) -> None:
 def test_a_capped_thread_server_is_not_judged(tmp_path: Path) -> None:
     """global-lock serves 1,024 of 10,000 connections: its 205 req/s is our cap's arithmetic,
     not evidence about threads, so the claim is not judged there."""
-    an = analyse(load_run(_run(tmp_path, _records())))
+    an = analyse(read_run(_run(tmp_path, _records())))
     (r,) = asyncs.results(an)
     assert r.outcome is Outcome.NOT_JUDGED and r.strength == "not judged"
     fair = r.conditions[0]
@@ -111,7 +111,7 @@ def test_a_capped_thread_server_is_not_judged(tmp_path: Path) -> None:
 
 
 def test_a_thread_server_with_its_cap_raised_is_judged_on_memory(tmp_path: Path) -> None:
-    an = analyse(load_run(_run(tmp_path, _records(raised=True))))
+    an = analyse(read_run(_run(tmp_path, _records(raised=True))))
     assert "global-lock --workers 20000" in _sweep(an).held[10000]
     (r,) = asyncs.results(an)
     # Both held at 10,000; async-raw at 6 KiB a connection against the threads' 64 (and a thread each)

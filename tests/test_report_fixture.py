@@ -21,7 +21,7 @@ def test_fixture_reads_back_through_results_with_only_its_designed_damage(tmp_pa
 
 def test_report_reads_what_the_real_store_writes(tmp_path: Path) -> None:
     """Records written through results.store (its cells.csv, its noisy marks) load cleanly."""
-    from report.load import load_run
+    from report.frames import read_run
     from results.record import CellRecord
     from results.store import RunStore
     synthetic = write_run(tmp_path / "synthetic", damaged=False)
@@ -31,7 +31,7 @@ def test_report_reads_what_the_real_store_writes(tmp_path: Path) -> None:
                for p in sorted((synthetic / "cells").glob("*.json"))]
     for record in records:
         store.write_cell(record)
-    run = load_run(tmp_path / "results" / "latest")
+    run = read_run(tmp_path / "results" / "latest")
     assert run.problems == [] and len(run.missing) == 0
     assert len(run.cells) == len(records) and set(run.records) == {r.cell_id for r in records}
     noisy = run.cells[run.cells["noisy"].fillna(False).astype(bool)]

@@ -11,7 +11,7 @@ import pytest
 
 from report import build_report, openloop
 from report.analysis import analyse
-from report.load import load_run
+from report.frames import read_run
 from results import ids, schema
 from results.record import CellRecord
 
@@ -57,7 +57,7 @@ def test_capacity_interpolates_between_the_rates_around_the_slo(tmp_path: Path) 
     records = _curve("global-lock", 0, [5, 10, 30, 200])
     # async: every rate under the SLO except the last, which is not even sustained.
     records += _curve("async", 0, [2, 3, 4, 150])
-    run = load_run(_run(tmp_path, records))
+    run = read_run(_run(tmp_path, records))
     assert run.cells.empty and len(run.open_cells) == 8, "open cells stay out of closed tables"
     frame = openloop.groups(run)
     found = openloop.capacity_at_slo(run, frame, "cpu", ["async", "global-lock"])
@@ -71,7 +71,7 @@ def test_capacity_interpolates_between_the_rates_around_the_slo(tmp_path: Path) 
 def test_overlapping_repeats_are_no_measurable_difference(tmp_path: Path) -> None:
     records = (_curve("global-lock", 0, [5, 10, 30, 200]) + _curve("global-lock", 1, [5, 18, 22, 200])
                + _curve("async", 0, [5, 12, 25, 200]) + _curve("async", 1, [5, 10, 35, 200]))
-    run = load_run(_run(tmp_path, records))
+    run = read_run(_run(tmp_path, records))
     found = openloop.capacity_at_slo(run, openloop.groups(run), "cpu", ["async", "global-lock"])
     assert len(found) == 2 and all(c.repeats == 2 for c in found)
     assert found[1].same_as_above, [(c.strategy, c.low, c.high) for c in found]
@@ -81,7 +81,7 @@ def test_lagging_cells_are_never_used(tmp_path: Path) -> None:
     records = _curve("global-lock", 0, [5, 10, 30, 200])
     # A lagging cell claiming a p99 under the SLO at 1500 must not move the capacity.
     records[2] = _record("global-lock", "1500", 0, 1500.0, 1500.0, 1.0, lagging=True)
-    run = load_run(_run(tmp_path, records))
+    run = read_run(_run(tmp_path, records))
     frame = openloop.groups(run)
     row = frame[frame["rate"] == "1500"].iloc[0]
     assert row["usable"] == 0 and row["lagging"] == 1 and math.isnan(row["p99_us"])
@@ -106,7 +106,7 @@ def test_report_has_the_curves_the_capacity_table_and_the_connection_sweep(tmp_p
     assert "capped: serves 1024 connections at once" in text
     # only open-loop cells: the latency section shows them, and no closed-loop curve
     assert "No open-loop cells in this run" not in text and "closed loop at saturation" not in text
-    an = analyse(load_run(built.html.parent))
+    an = analyse(read_run(built.html.parent))
     from report.claims import Outcome, claims
     claim = next(c for c in claims(an) if c.id == "async")
     (result,) = claim.results

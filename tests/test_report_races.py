@@ -10,7 +10,7 @@ from report.analysis import analyse
 from report.choices import choices
 from report.claims import Outcome, claims, races
 from report.findings import ranking
-from report.load import load_run
+from report.frames import read_run
 
 from .helpers import report_sections
 from .report_run import SYNTHETIC, write_run
@@ -37,7 +37,7 @@ def racy_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_racy_safe_strategy_is_never_ranked(racy_run: Path) -> None:
-    an = analyse(load_run(racy_run))
+    an = analyse(read_run(racy_run))
     assert set(an.racy) == {"ownership"}  # unsafe races too, but it was never safe
     assert not an.ranked("ownership") and an.ranked("global-lock")
     for workload in an.workloads:
@@ -51,7 +51,7 @@ def test_the_summary_names_the_racy_strategy_first(racy_run: Path) -> None:
     first = " ".join(summary[:3])  # wrapped to the terminal's width
     assert first.startswith("RACES UNDER PREEMPTION: ownership lost 5,535 of 9,000")
     assert "not ranked" in first
-    an = analyse(load_run(racy_run))
+    an = analyse(read_run(racy_run))
     assert all(c.leader != "ownership" and "ownership" not in c.ties for c in choices(an))
     start = html.index('<section id="answers">')  # the first screen says it, before the claims
     answers = html[start:html.index("</section>", start)]
@@ -61,13 +61,13 @@ def test_the_summary_names_the_racy_strategy_first(racy_run: Path) -> None:
 
 
 def test_the_races_claim_reports_default_and_stress(racy_run: Path) -> None:
-    (python, rust) = races.results(analyse(load_run(racy_run)))
+    (python, rust) = races.results(analyse(read_run(racy_run)))
     assert python.scope == "CPython" and python.outcome is Outcome.SUPPORTED
     assert python.estimate is not None and python.estimate.exact and python.strength == "firm"
     assert python.detail["racy"] == ["ownership"]
     # the stress check ran the Rust strategies too, and neither lost an update
     assert rust.outcome is Outcome.NO_DIFFERENCE and rust.estimate.repeats == 2
-    claim = next(c for c in claims(analyse(load_run(racy_run))) if c.id == "races")
+    claim = next(c for c in claims(analyse(read_run(racy_run))) if c.id == "races")
     assert "Declared safe yet racing under preemption: ownership" in claim.answer
     assert "Safe Rust rules out data races" in claim.answer
 
@@ -78,7 +78,7 @@ def test_races_are_judged_per_language(tmp_path: Path) -> None:
     entry = {**_entry(True, lost=300), "error": ""}
     run = write_run(tmp_path, damaged=False, races={"rust-global-lock": entry,
                                                     "ownership": _entry(False)})
-    (python, rust) = races.results(analyse(load_run(run)))
+    (python, rust) = races.results(analyse(read_run(run)))
     assert rust.outcome is Outcome.SUPPORTED and "race condition" in rust.finding
     assert rust.effect == pytest.approx(300 / 9000)
     assert python.outcome is Outcome.SUPPORTED  # the unsafe strategy's benchmark cells
@@ -88,7 +88,7 @@ def test_races_are_judged_per_language(tmp_path: Path) -> None:
 def test_without_a_stress_verdict_nothing_changes(tmp_path: Path) -> None:
     run = write_run(tmp_path, damaged=False, races={"ownership": _entry(False),
                                                      "global-lock": {**_entry(False), "error": "died"}})
-    an = analyse(load_run(run))
+    an = analyse(read_run(run))
     assert an.racy == {} and an.ranked("ownership")
     (python, _) = races.results(an)
     assert [x.what for x in python.left_out] == ["global-lock, stress check"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from report.load import load_run
+from report.frames import read_run
 from results import hdr, ids, read, schema
 from results.record import FIELDS, RECORD_ONLY, CellRecord
 from results.store import RunStore
@@ -128,7 +128,7 @@ def test_noisy_is_one_rule_for_the_store_and_the_report(tmp_path: Path) -> None:
     table = (store.path / "cells.csv").read_text().splitlines()
     noisy = table[0].split(",").index("noisy")
     assert [line.split(",")[noisy] for line in table[1:]] == ["True", "True", "True", "False"]
-    run = load_run(store.path)
+    run = read_run(store.path)
     assert list(run.cells["noisy"]) == [True, True, True, False]
 
 
@@ -165,7 +165,7 @@ def _format1_run(root: Path) -> Path:
 
 
 def test_a_format_1_run_is_migrated(tmp_path: Path) -> None:
-    run = load_run(_format1_run(tmp_path))
+    run = read_run(_format1_run(tmp_path))
     assert run.version == 1 and len(run.missing) == 0
     assert list(run.cells["engine"]) == ["locust"]
     assert list(run.planned["engine"]) == ["locust"]
@@ -193,7 +193,7 @@ def test_an_unknown_format_gets_a_clear_message(tmp_path: Path) -> None:
     manifest["format_version"] = 99
     (run / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(schema.FormatError, match="result format 99"):
-        load_run(run)
+        read_run(run)
     proc = subprocess.run([sys.executable, "-m", "sharebench", "report", str(run)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2

@@ -21,8 +21,8 @@ import pytest
 from loadtests.machine.client import Client
 from servers import get
 from servers.core import threaded
-from servers.core.app import App
-from servers.core.serving import THREAD_WORKERS, listen
+from servers.core.handling import App
+from servers.core.startup import THREAD_WORKERS, listen
 from servers.core.work import Work
 
 from .helpers import STRATEGIES

@@ -10,7 +10,7 @@
 
 Both take the same workload definition (planning/workloads.py); each turns it into its
 own script. What the planner needs to know of each engine (its cost, the rate
-it can keep, how to install it) is in planning/engines.py.
+it can keep, how to install it) is in planning/engine_costs.py.
 """
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ from loadtests.machine.measure import Sample
 from loadtests.machine.remote import AgentSession
 from loadtests.machine.server import ServerError, tail
 from loadtests.machine.ssh import SshHost
-from loadtests.planning.engines import timed
+from loadtests.planning.engine_costs import timed
 from results import hdr
 
 TIMEOUT_S = 5        # wrk keeps a 1 µs bucket per µs up to this: 40 MB of histogram

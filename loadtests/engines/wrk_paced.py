@@ -29,7 +29,7 @@ import time
 from loadtests.engines.base import LoadGenError, LoadSpec, Part
 from loadtests.engines.wrk import START_SLACK_S, WrkRun, whole_seconds
 from loadtests.engines.wrk_script import paced_lua
-from loadtests.planning.engines import CONNECTIONS_PER_WRK_THREAD, paced_warmup
+from loadtests.planning.engine_costs import CONNECTIONS_PER_WRK_THREAD, paced_warmup
 from results import hdr
 
 DRAIN_S = 0.5  # the run goes on this long past the window, so no answer in it is cut off

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from loadtests.planning.blocks import TRIMMABLE, Block, thin
 from loadtests.planning.cells import Plan
-from loadtests.planning.engines import timed
+from loadtests.planning.engine_costs import timed
 
 MAX_STEPS = 1000  # each step trims one notch; a plan has far fewer notches than this
 # A quarter: the default's claims rest on a few comparisons, and one more repeat of each

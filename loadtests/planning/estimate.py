@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from loadtests.machine.topology import Topology
 from loadtests.planning import windows
 from loadtests.planning.cells import Plan
-from loadtests.planning.engines import timed
+from loadtests.planning.engine_costs import timed
 from loadtests.planning.placement import Placement
 
 # From the default run on this 2-core machine: starting, checking and stopping a server

@@ -10,7 +10,7 @@ the load generator's CPUs (flagged shared_cpu).
 
 How many cores the load generator gets: enough to keep up with the server on
 the plan's heaviest workload, from the engine's cost per request
-(planning/engines.py) against the server's (Workload.server_us): the
+(planning/engine_costs.py) against the server's (Workload.server_us): the
 fraction lg / (lg + server) of the physical cores, at least one, at most half.
 Without workloads to size it by, a fixed half.
 

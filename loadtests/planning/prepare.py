@@ -11,7 +11,7 @@ from loadtests.planning import PlanError, profiles
 from loadtests.planning import placement as placing
 from loadtests.planning.budget import Budget
 from loadtests.planning.cells import Overrides, Plan
-from loadtests.planning.engines import CPU_US_PER_REQUEST
+from loadtests.planning.engine_costs import CPU_US_PER_REQUEST
 from loadtests.planning.estimate import estimate
 from loadtests.planning.placement import Placement
 from loadtests.planning.workloads import WORKLOADS

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from loadtests.machine.limits import FD_MARGIN, fd_limit
-from loadtests.planning import PlanError, budget, engines, rates
+from loadtests.planning import PlanError, budget, engine_costs, rates
 from loadtests.planning.blocks import (
     TRIMMABLE,
     Block,
@@ -111,7 +111,7 @@ def build(profile: str, overrides: Overrides, strategies: Mapping[str, Mapping],
     _check_paced(plan)
     for engine in plan.engines:
         try:
-            engines.check_engine(engine)
+            engine_costs.check_engine(engine)
         except ValueError as exc:
             raise PlanError(str(exc)) from None
     return plan, found
@@ -156,7 +156,7 @@ def _warmup(header: Plan, block: Block, users: int, rate: str) -> float:
     per-connection interval and the ramp, so every connection has spoken before the window."""
     if block.engine != "wrk" or not rate or rates.is_fraction(rate):
         return block.warmup
-    return engines.paced_warmup(block.warmup or header.warmup, users, float(rate))
+    return engine_costs.paced_warmup(block.warmup or header.warmup, users, float(rate))
 
 
 def most_connections() -> int:
@@ -241,8 +241,8 @@ def _check_open(plan: Plan) -> None:
                             f"needs {FD_MARGIN} more; raise it or use fewer users")
         if not cell.rate:
             continue
-        if cell.engine not in engines.OPEN_ENGINES:
-            raise PlanError(f"open-loop rates need engine {' or '.join(engines.OPEN_ENGINES)}; "
+        if cell.engine not in engine_costs.OPEN_ENGINES:
+            raise PlanError(f"open-loop rates need engine {' or '.join(engine_costs.OPEN_ENGINES)}; "
                             f"{cell.engine} cannot keep a schedule ({cell.id})")
         if rates.is_fraction(cell.rate) and not any(
                 (cell.strategy, workload, cell.cores, cell.live_objects) in closed
@@ -272,7 +272,7 @@ def _block(index: int, block: dict, ov: Overrides, strategies: Mapping[str, Mapp
         check_workers(workers, names, strategies, where)
     repeats = ov.repeats or block.get("repeats", 1)
     engine = ov.engine or block.get("engine", "locust")
-    check_names("engine", [engine], engines.ENGINES)
+    check_names("engine", [engine], engine_costs.ENGINES)
     # A block may have its own windows (thousands of connections take seconds to open; wrk
     # needs less than Locust); WARMUP= and DURATION= replace every block's, as overrides do.
     warmup = 0.0 if ov.warmup or "warmup" not in block else parse_duration(block["warmup"], "warmup")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 
 from loadtests.planning.cells import Cell
-from loadtests.planning.engines import MAX_OPEN_RPS_PER_PROCESS, MAX_PACED_RPS_PER_CPU
+from loadtests.planning.engine_costs import MAX_OPEN_RPS_PER_PROCESS, MAX_PACED_RPS_PER_CPU
 from loadtests.planning.workloads import collector_on
 from results.record import CellRecord
 

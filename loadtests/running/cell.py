@@ -204,14 +204,14 @@ def _died(server, cell: Cell) -> str:
 
 
 @dataclass
-class Interpreter:
+class ServedBy:
     python: str | None       # its --pythons label, or its major.minor ("t": free-threaded)
     gil_enabled: bool | None
     heap_objects: int | None = None     # the live heap it built (/health's "heap")
     tracked_objects: int | None = None  # what its collector tracked once built
 
 
-def _interpreter(server, cell: Cell) -> Interpreter:
+def _interpreter(server, cell: Cell) -> ServedBy:
     """From the server itself: the serving interpreter's label, whether its GIL is on, and
     the live heap it built (what it holds, what its collector tracked at start-up)."""
     status, doc = Client(server.host, server.port, timeout=5).get("/health")
@@ -220,7 +220,7 @@ def _interpreter(server, cell: Cell) -> Interpreter:
     label = cell.python or ".".join(version.split(".")[:2]) + ("t" if gil is False else "")
     found = doc.get("heap") if status == 200 else None
     heap: dict = found if isinstance(found, dict) else {}
-    return Interpreter(label if version else cell.python or None, gil, heap.get("heap_objects"),
+    return ServedBy(label if version else cell.python or None, gil, heap.get("heap_objects"),
                        heap.get("tracked_objects"))
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import openloop
 from ..analysis import Analysis, analyse
-from ..load import RunWarning, load_run
+from ..frames import RunWarning, read_run
 from ..style import slug
 from . import gc, sentences
 from .judging import judge
@@ -45,7 +45,7 @@ def judge_run(run_dir: str | Path, looks: int | None = None) -> list[ClaimResult
     """The judging of one run folder, outside the report build (its read warnings silenced)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
-        return judge(analyse(load_run(run_dir)), looks)
+        return judge(analyse(read_run(run_dir)), looks)
 
 
 def _claim(name: str, found: list[ClaimResult]) -> Claim:

@@ -27,7 +27,7 @@ from ..findings import cores_text
 from ..style import ms, num, percent, sig
 from . import stats
 from .result import ClaimResult, Compared, Condition, LeftOut, Outcome
-from .tails import Comparison, Side, TailJudgement, compare_tails
+from .tails import Side, TailComparison, TailJudgement, compare_tails
 
 CLAIM = "gc"
 SCOPE = "CPython"
@@ -124,7 +124,7 @@ def _heap_judgement(found, frame: pd.DataFrame, rust: pd.DataFrame, looks: int) 
     judged = TailJudgement("gc", f"{found.strategy}: p99.9 with the collector on (and frozen) against "
                            f"the tail without a collector at each live-heap size, {_load_text(found)}",
                            "p999_us")
-    pending: list[Comparison] = []
+    pending: list[TailComparison] = []
     for heap in found.heaps:
         label, reference = _reference(found, frame, rust, heap)
         if reference.empty:
@@ -218,7 +218,7 @@ def _tail_text(row) -> str:
             f"paused, RSS {num(row['rss_mb'])} MiB ({_repeats(row['repeats'])})")
 
 
-def _word(c: Comparison) -> str:
+def _word(c: TailComparison) -> str:
     if not c.judged:
         return f"not judged: {c.why_not}"
     e = c.estimate

@@ -47,7 +47,7 @@ class Side:
 
 
 @dataclass
-class Comparison:
+class TailComparison:
     at: dict                   # what both sides share, e.g. {"live_objects": 1000000}
     metric: str                # a column, e.g. "p999_us"
     a: Side
@@ -91,9 +91,9 @@ class Comparison:
 
 
 def compare_tails(at: dict, metric: str, a: Side, b: Side, why_not: str = "",
-                  beside: dict | None = None) -> Comparison:
+                  beside: dict | None = None) -> TailComparison:
     """A comparison, with the reason it cannot judge when the data say so."""
-    return Comparison(at, metric, a, b, why_not, beside or {})
+    return TailComparison(at, metric, a, b, why_not, beside or {})
 
 
 @dataclass
@@ -101,7 +101,7 @@ class TailJudgement:
     claim: str                 # the claim's id
     compared: str              # one line: what against what, under which load
     metric: str
-    comparisons: list[Comparison] = field(default_factory=list)
+    comparisons: list[TailComparison] = field(default_factory=list)
     left_out: list[tuple[str, str]] = field(default_factory=list)  # (cell id, why)
     finding: str = "not measured"  # exceeds | reversed | no difference | undecided | not measured
     at: dict | None = None     # where the finding holds (e.g. the smallest heap)

@@ -3,7 +3,6 @@ interval, and how firm it is; what to use per workload and core count; and only 
 that change a verdict (the rest are under Validity)."""
 from __future__ import annotations
 
-from ..aggregate import FLAGS
 from ..analysis import Analysis
 from ..choices import choices
 from ..claims import Claim, ClaimResult
@@ -17,7 +16,6 @@ SHORT = {"discipline": "The sharing discipline decides multicore use",
          "async": "Async serves thousands of connections cheaply",
          "gc": "GC pauses reach the latency tail",
          "stateless": "Stateless handlers scale more easily"}
-LIMITS = {f.name for f in FLAGS if f.name in ("loadgen_bound", "errors", "failed", "busy_machine")}
 
 
 def answers(an: Analysis, found: list[Claim]) -> Section:

@@ -60,8 +60,8 @@ from dataclasses import dataclass
 from typing import NoReturn, Protocol
 
 from . import gcstats, heap, registry
-from .app import App
-from .serving import (
+from .handling import App
+from .startup import (
     THREAD_WORKERS,
     Options,
     announce,
@@ -332,7 +332,7 @@ def run(spec: registry.Strategy, opts: Options, work: Work, workers: int) -> Non
     layout: Layout = spec.factory(opts.keys, work, workers)
     http_layer(layout, "processes")  # a layer that does not exist fails before any fork
     if layout.http == "async":
-        from . import asyncserve  # noqa: F401  import aiohttp once, before forking
+        from . import aiohttp_loop  # noqa: F401  import aiohttp once, before forking
     counts = shared_ints(workers)
     helpers = layout.helpers()
     gc_memory = shared_ints(gcstats.SLOT * (workers + len(helpers)))  # workers', then helpers'

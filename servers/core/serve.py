@@ -17,8 +17,8 @@ import os
 import sys
 
 from . import gcstats, heap, registry
-from .app import App
-from .serving import (
+from .handling import App
+from .startup import (
     THREAD_WORKERS,
     Options,
     announce,

@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 
-from .app import App
+from .handling import App
 from .http1 import Parser, Reject, reject, response
 
 IDLE_TIMEOUT_S = 30.0  # between requests of a connection that has sent one

@@ -1,4 +1,4 @@
-//! One request, start to finish, minus the socket (servers/core/app.py).
+//! One request, start to finish, minus the socket (servers/core/handling.py).
 //! `begin` counts and routes it; a state operation then gets its work knobs from
 //! the execution model (blocking or awaited), and `apply` runs it on the store.
 use std::sync::atomic::{AtomicU64, Ordering};

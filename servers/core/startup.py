@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 
 from . import gcstats, registry
-from .app import App
+from .handling import App
 from .heap import DEFAULT_CHURN
 
 THREAD_WORKERS = 1024  # default connection cap of the threads model (see threaded.py)
@@ -88,8 +88,8 @@ def http_layer(factory, model: str) -> str:
 def serve_loop(layer: str, app: App, listener: socket.socket) -> None:
     """One event loop until SIGINT or SIGTERM: aiohttp's, or the raw one."""
     if layer == "async-raw":
-        from . import asyncraw
-        asyncraw.serve(app, listener, BACKLOG)
+        from . import raw_loop
+        raw_loop.serve(app, listener, BACKLOG)
     else:
-        from . import asyncserve  # aiohttp only where it is used
-        asyncserve.serve(app, listener, BACKLOG)
+        from . import aiohttp_loop  # aiohttp only where it is used
+        aiohttp_loop.serve(app, listener, BACKLOG)

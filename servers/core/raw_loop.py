@@ -27,7 +27,7 @@ import sys
 from collections.abc import Coroutine
 from typing import Any
 
-from .app import App, Response
+from .handling import App, Response
 from .http1 import Parser, Reject, reject, response
 from .threaded import HEAD_TIMEOUT_S, IDLE_TIMEOUT_S
 

@@ -15,8 +15,8 @@ import socket
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from .app import App
 from .contract import MAX_BODY, HttpError, error_body
+from .handling import App
 
 
 def _refuse(status: int, message: str) -> web.Response:

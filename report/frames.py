@@ -20,7 +20,7 @@ from results.ids import KEY
 from results.record import CellRecord
 from results.schema import BOOL_COLUMNS, INT_COLUMNS, TEXT_COLUMNS
 
-__all__ = ["KEY", "Run", "RunWarning", "load_run", "normalise"]
+__all__ = ["KEY", "Run", "RunWarning", "read_run", "normalise"]
 
 
 class RunWarning(UserWarning):
@@ -113,7 +113,7 @@ def _one_interpreter(run: Run) -> None:
         run.cells = run.cells[run.cells["python"] == labels[0]].reset_index(drop=True)
 
 
-def load_run(path: str | Path) -> Run:
+def read_run(path: str | Path) -> Run:
     """Read one run (results/read.py) and turn it into the report's frames."""
     path = Path(path)
     run = Run(path=path, manifest={}, cells=pd.DataFrame(), records={},
