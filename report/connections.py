@@ -30,6 +30,15 @@ def label(row: pd.Series | dict) -> str:
     return f"{row['strategy']} --workers {count}" if count > 0 else str(row["strategy"])
 
 
+def one_line_each(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Each strategy's line with the most --workers: its uncapped one where the run raised a
+    thread server's cap past its connections, so a figure never draws a cap we set."""
+    if sweep.empty:
+        return sweep
+    most = sweep.groupby("strategy")["workers"].transform("max")
+    return sweep[sweep["workers"] == most]
+
+
 def held(row: pd.Series | dict, slo_us: float) -> bool:
     """Kept the offered rate, failed nothing, p99 within the SLO, measured by an engine that
     kept its schedule. The rate matters: requests on connections a server never takes are

@@ -100,6 +100,9 @@ def png(fig: MplFigure) -> bytes:
     return buffer.getvalue()
 
 
+FEW_LINES = 4  # a figure with this many strategies or fewer names them in its own legend
+
+
 def _notes(fig: MplFigure, extra: Sequence[Line2D] = (), flags: bool = True) -> None:
     """The figure's own marks (not the strategies: those are in the key, drawn once)."""
     handles = list(extra)
@@ -359,8 +362,12 @@ def corrected_vs_uncorrected(workload: str, frame: pd.DataFrame, series: list[Se
         shared = (min(t[0] for _, t in pair), max(t[1] for _, t in pair))
         for ax, _ in pair:
             ax.set_ylim(*shared)
-    _notes(grid.fig, [Line2D([], [], color="0.35", marker="o", linestyle="none",
-                             markerfacecolor="white", label="hollow here: requests failed")], flags=False)
+    # A few lines are named in the figure's own legend: it reads without the key.
+    named = ([Line2D([], [], color=s.colour, marker=s.marker, linestyle=s.linestyle,
+                     label=s.strategy) for s in series] if len(series) <= FEW_LINES else [])
+    _notes(grid.fig, [*named, Line2D([], [], color="0.35", marker="o", linestyle="none",
+                                     markerfacecolor="white", label="hollow here: requests failed")],
+           flags=False)
     return grid.fig
 
 

@@ -20,6 +20,7 @@ This lives above the stages: it calls the judge (report) and asks the load stage
 """
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -73,10 +74,24 @@ def claims_judge(run: Path, looks: int) -> Sequence[Question]:
 JUDGE: Judge | None = claims_judge
 
 
+# Repeats a side needs before its interval can decide anything at the rule's corrected
+# level: a first round takes a side there at once, not one repeat at a time.
+FIRST = 3
+
+
 def step(have: int) -> int:
-    """More repeats for a side that has ``have``: half as many again, at least one, to the
-    cap (fewer looks than one at a time, each look costing the rule some of its level)."""
-    return max(0, min(CAP - have, max(1, have // 2)))
+    """More repeats for a side that has ``have``: to FIRST at once, then half as many again,
+    at least one, to the cap (fewer looks than one at a time, each look costing the rule
+    some of its level)."""
+    return max(0, min(CAP - have, max(1, have // 2, FIRST - have)))
+
+
+def order(question: Question) -> tuple[int, float]:
+    """Most valuable first: priority 0 (a claim rests on it) before 1; within one, the
+    largest effect first (the comparison the fewest repeats are likeliest to decide)."""
+    effect = getattr(question, "effect", math.nan)
+    size = abs(math.log(effect)) if isinstance(effect, (int, float)) and effect > 0 else 0.0
+    return question.priority, -size
 
 
 def most_looks(start: int = 1) -> int:
@@ -120,8 +135,7 @@ class Rounds:
             section["looks"] += 1
             store.write_manifest(manifest)
             try:
-                questions = sorted(self.judge(store.path, LEVEL_LOOKS),
-                                   key=lambda q: q.priority)
+                questions = sorted(self.judge(store.path, LEVEL_LOOKS), key=order)
             except Exception as exc:  # every cell is measured: a broken judge must not sink the run
                 return self._stop(store, f"the judge failed: {type(exc).__name__}: {exc}"[:300],
                                   [])

@@ -9,6 +9,7 @@ and asks about global-lock against sharded on the profile below.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from sharebench import adapt, cli
 GROUPS = tuple({"strategy": name, "workload": "cpu", "engine": "wrk", "cores": 1, "users": 8,
                 "live_objects": 0, "mode": "closed", "rate": ""}
                for name in ("global-lock", "sharded"))
-WANTED = 3  # the one-group judge is satisfied at this many repeats of global-lock
+WANTED = 4  # the one-group judge is satisfied at this many repeats of global-lock: two rounds
 
 PROFILE = """
 [tiny]
@@ -46,6 +47,7 @@ class Question:
     what: str
     priority: int
     groups: tuple[dict[str, object], ...]
+    effect: float = math.nan
 
 
 def ok_repeats(run: Path, strategy: str) -> int:

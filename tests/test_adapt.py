@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from loadtests.running.manifest import adaptive
 from results import schema
 from results.record import CellRecord
 from results.store import RunStore
-from sharebench.adapt import CAP, LEVEL_LOOKS, Rounds, step
+from sharebench.adapt import CAP, FIRST, LEVEL_LOOKS, Rounds, order, step
 
 from .adapt_judges import GROUPS, PROFILE, WANTED, Question
 from .helpers import read_latest
@@ -120,8 +121,15 @@ def test_extra_cells_continue_the_repeats_interleaved_once_per_group(tmp_path: P
     assert not extra.matches(manifest["matrix"][0], {**_group("global-lock"), "workers": 1024})
 
 
+def test_questions_go_claims_first_and_the_largest_effect_first() -> None:
+    asked = [_question(n, "global-lock", "sharded") for n in ("small", "large", "row")]
+    asked = [replace(asked[0], effect=1.05), replace(asked[1], effect=0.5),
+             replace(asked[2], priority=1, effect=3.0)]
+    assert [q.what for q in sorted(asked, key=order)] == ["large", "small", "row"]
+
+
 def test_a_side_grows_by_half_its_repeats_to_the_cap() -> None:
-    assert [step(n) for n in range(1, CAP + 1)] == [1, 1, 1, 2, 1, 0]
+    assert [step(n) for n in range(1, CAP + 1)] == [2, 1, 1, 2, 1, 0]
     have, looks = 1, 1
     while step(have):
         have, looks = have + step(have), looks + 1
@@ -138,22 +146,22 @@ def test_rounds_add_repeats_where_the_judge_asks_and_no_adapt_keeps_the_plan(
     assert section["enabled"] and section["stopped"].startswith("decided"), section
     assert manifest["budget"]["reserve_share"] == 0.1 and section["reserve_s"] == 24.0
     added = [row for row in manifest["matrix"] if "added" in row]
-    # both sides, one more repeat a round, until the judge had WANTED of global-lock
+    # both sides, to FIRST repeats in one round, then one more, until the judge had WANTED
     assert sorted(row["cell_id"] for row in added) == sorted(
         f"{name}.cpu.wrk.c1.u8.r{r}" for name in ("global-lock", "sharded")
         for r in range(1, WANTED))
     assert all("global-lock vs sharded" in row["added"]["reason"] for row in added)
-    assert [len(r["cells"]) for r in section["rounds"]] == [2] * (WANTED - 1)
-    assert section["looks"] == WANTED  # judged after the plan and after each round
+    assert [len(r["cells"]) for r in section["rounds"]] == [2 * (FIRST - 1), 2 * (WANTED - FIRST)]
+    assert section["looks"] == 3  # judged after the plan and after each round
     assert all(r["complete"] and r["estimate_s"] <= r["left_s"] for r in section["rounds"])
     assert section["spent_s"] == pytest.approx(sum(r["spent_s"] for r in section["rounds"]), abs=0.2)
     records = _records((tmp_path / "results" / "latest").resolve())
     assert {row["cell_id"] for row in added} <= set(records)
     assert all(records[row["cell_id"]]["status"] == "ok" for row in added)
     assert len(rows) == len(manifest["matrix"]) == 3 + len(added)
-    assert "sharebench: adaptive round 1: 2 cells" in done.stderr
+    assert f"sharebench: adaptive round 1: {2 * (FIRST - 1)} cells" in done.stderr
     # every look is judged at the level for the most looks the cap allows, fixed beforehand
-    assert section["level_looks"] == LEVEL_LOOKS == 5
+    assert section["level_looks"] == LEVEL_LOOKS == 4
     assert f"global-lock vs sharded, look {LEVEL_LOOKS}" in done.stderr
 
     fixed = _run("always", *_args(tmp_path, 0.1), "--no-adapt")
@@ -229,7 +237,7 @@ def test_an_interrupted_round_resumes_with_resume(tmp_path: Path) -> None:
     manifest = json.loads((run / "manifest.json").read_text())
     section = manifest["adapt"]
     assert manifest["status"] == "complete" and section["stopped"].startswith("decided")
-    assert len(section["rounds"]) == WANTED - 1 and section["rounds"][-1]["complete"]
+    assert len(section["rounds"]) == 2 and section["rounds"][-1]["complete"]
     records = _records(run)
     assert {row["cell_id"] for row in manifest["matrix"]} == set(records)
     assert all(record["status"] == "ok" for record in records.values()), records.keys()

@@ -163,7 +163,7 @@ def test_a_cpu_hog_on_our_cpus_is_flagged(tmp_path: Path) -> None:
                                "--results", str(tmp_path)], capture_output=True, text=True,
                               timeout=120)
     finally:
-        from loadtests.machine.groups import stop_group
+        from loadtests.machine.process_groups import stop_group
         stop_group(hog)
     assert done.returncode == 0, done.stderr
     _, rows = read_latest(tmp_path)

@@ -22,7 +22,7 @@ import pytest
 
 from loadtests.machine import measure
 from loadtests.machine.client import Client, raw_exchange, status_of
-from loadtests.machine.groups import group_alive
+from loadtests.machine.process_groups import group_alive
 from loadtests.machine.server import ServerProcess
 from servers.core import redis_store
 

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from loadtests.checks.soak import SoakError, parse_duration
-from loadtests.machine.groups import stop_group
+from loadtests.machine.process_groups import stop_group
 from results.schema import SOAK_SAMPLE_COLUMNS, SOAK_SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.load  # runs load; make test-fast leaves it out

@@ -192,7 +192,7 @@ def test_master_and_worker_over_loopback(tmp_path: Path) -> None:
                               "--loadgen-workers", "1", "--master-port", str(master_port),
                               *SHORT, "--results", str(tmp_path))
         finally:
-            from loadtests.machine.groups import stop_group
+            from loadtests.machine.process_groups import stop_group
             stop_group(worker)
     assert done.returncode == 0, done.stderr
     manifest, rows = read_latest(tmp_path)

@@ -39,7 +39,7 @@ from typing import Any
 from loadtests.checks import correctness
 from loadtests.machine import measure, signals
 from loadtests.machine.client import Client
-from loadtests.machine.groups import Survivors
+from loadtests.machine.process_groups import Survivors
 from loadtests.machine.server import ServerError, ServerProcess
 from loadtests.planning import profiles
 from results.schema import SOAK_SAMPLE_COLUMNS, SOAK_SUMMARY_COLUMNS

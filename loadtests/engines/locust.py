@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import cast
 
 from loadtests.engines.base import LoadGenError, LoadSpec, Part, Stopped
-from loadtests.machine.groups import stop_group
 from loadtests.machine.measure import Sample
+from loadtests.machine.process_groups import stop_group
 from loadtests.machine.remote import AgentSession
 from loadtests.machine.server import ServerError, tail
 from loadtests.machine.ssh import SshHost

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from loadtests.engines.base import LoadGenError, LoadSpec, Part, Stopped
 from loadtests.engines.wrk_script import REPORT_PREFIX, lua
-from loadtests.machine.groups import stop_group
 from loadtests.machine.measure import Sample
+from loadtests.machine.process_groups import stop_group
 from loadtests.machine.remote import AgentSession
 from loadtests.machine.server import ServerError, tail
 from loadtests.machine.ssh import SshHost

@@ -35,7 +35,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from loadtests.machine import measure, topology
-from loadtests.machine.groups import Survivors, stop_group
+from loadtests.machine.process_groups import Survivors, stop_group
 from loadtests.machine.topology import Core, Topology
 
 CHECKOUT = Path(__file__).resolve().parents[2]

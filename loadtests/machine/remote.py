@@ -17,8 +17,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from loadtests.machine.groups import Survivors, stop_group
 from loadtests.machine.measure import Sample
+from loadtests.machine.process_groups import Survivors, stop_group
 from loadtests.machine.server import CAP, READY, ServerError, not_serving, tail
 from loadtests.machine.ssh import SSH_FAILED, SshHost, ssh_failure
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtests.machine import measure
-from loadtests.machine.groups import Survivors, stop_group
 from loadtests.machine.measure import Sample
+from loadtests.machine.process_groups import Survivors, stop_group
 
 PROJECT = str(Path(__file__).resolve().parents[2])
 READY = re.compile(rb"serving (\S+) on http://(\S+):(\d+) pid=(\d+) workers=(\d+)")

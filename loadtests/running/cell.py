@@ -20,8 +20,8 @@ from loadtests.engines import LoadGenError, LoadRun, LoadSpec, Part, Stopped
 from loadtests.engines import locust as locust_engine
 from loadtests.machine import measure
 from loadtests.machine.client import Client
-from loadtests.machine.groups import Survivors
 from loadtests.machine.measure import Sample
+from loadtests.machine.process_groups import Survivors
 from loadtests.machine.remote import HostServer
 from loadtests.machine.server import ServerError, ServerProcess
 from loadtests.machine.ssh import SshHost

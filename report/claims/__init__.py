@@ -68,8 +68,7 @@ def claims(an: Analysis, looks: int | None = None) -> list[Claim]:
     if by["gc"].results[0].measured:
         by["gc"].figure = "fig-gc-heap.png"
     sweep = openloop.sweep_rows(openloop.groups(an.run))
-    # The sections draw the sweep's figure from the lines that kept their default --workers.
-    if (by["async"].results[0].detail.get("lines") and not sweep.empty
-            and ((sweep["usable"] > 0) & (sweep["workers"] == 0)).any()):
+    # The sections draw the sweep's figure from every strategy with a usable line.
+    if by["async"].results[0].detail.get("lines") and not sweep.empty and (sweep["usable"] > 0).any():
         by["async"].figure = f"fig-connections-{slug(sweep['workload'].iloc[0])}.png"
     return out

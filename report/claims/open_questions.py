@@ -6,6 +6,7 @@ one side's cells without the repeat (results/ids.py KEY, plus workers and python
 set), so it can plan more repeats of exactly those cells."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..analysis import Analysis
@@ -22,6 +23,7 @@ class OpenQuestion:
     what: str                               # the comparison in words
     priority: int                           # 0: a claim rests on it; 1: a what-to-use row
     groups: tuple[dict[str, object], ...]
+    effect: float = math.nan                # the comparison's effect so far (a ratio)
 
 
 def _matters(result: ClaimResult) -> bool:
@@ -45,11 +47,13 @@ def open_questions(an: Analysis, results: list[ClaimResult] | None = None,
             continue
         for c in r.comparisons:
             if c.estimate.decision is stats.Decision.UNDECIDED and c.groups and c.deciding:
-                found.append(OpenQuestion(r.claim, r.scope, c.what, 0, c.groups))
+                found.append(OpenQuestion(r.claim, r.scope, c.what, 0, c.groups,
+                                          c.estimate.effect))
     for choice in choices(an, looks):
         for rival in choice.undecided:
             found.append(OpenQuestion("what-to-use", choice.language,
                                       f"{choice.leader} against {rival.strategy} "
                                       f"({choice.workload}, {choice.cores} cores)", 1,
-                                      (choice.identity, rival.identity)))
+                                      (choice.identity, rival.identity),
+                                      choice.rps / rival.rps if rival.rps else math.nan))
     return found

@@ -138,14 +138,15 @@ def connection_blocks(an: Analysis, frame: pd.DataFrame, sweep: pd.DataFrame) ->
                          "memory, threads and file descriptors, and whether it still answers in "
                          "time. Server figures are peaks of its whole process tree, sampled "
                          "from /proc every 0.25 s.")]
-    plain = usable[usable["workers"] == 0]
-    if not plain.empty:
-        blocks.append(figure(partial(plots.connections, workload, plain,
-                                     an.series_of(set(plain["strategy"])), str(rate)),
+    drawn = connections.one_line_each(usable)
+    if not drawn.empty:
+        blocks.append(figure(partial(plots.connections, workload, drawn,
+                                     an.series_of(set(drawn["strategy"])), str(rate)),
                              f"fig-connections-{slug(workload)}.png",
                              f"{workload}: cost of concurrent connections",
-                             "Log scales except memory; hollow: some requests failed. Cells that "
-                             "raised a server's --workers are in the table only."))
+                             "Log scales except memory; hollow: some requests failed. A strategy "
+                             "measured with its --workers raised is drawn with it (a thread per "
+                             "connection, no cap of ours); the table has every line."))
     slo_us = openloop.slo_ms(an.run, workload) * 1000
     rows = []
     for _, r in sweep.iterrows():
@@ -198,10 +199,10 @@ def _cost_blocks(sweep: pd.DataFrame) -> list:
                                     "where every connection was served (a capped thread server's "
                                     "points beyond its cap hold connections it never serves).",
                             numeric={1, 2}))
-    plain = sweep[sweep["workers"] == 0]
-    thread = next((s for s in ("global-lock", *sorted(set(plain.loc[plain["model"] == "threads",
+    lines = connections.one_line_each(sweep)
+    thread = next((s for s in ("global-lock", *sorted(set(lines.loc[lines["model"] == "threads",
                                                                   "strategy"])))
-                   if s in set(plain["strategy"])), None)
+                   if s in set(lines["strategy"])), None)
     split = connections.splits(sweep, thread)
     if split:
         rows = []
