@@ -363,8 +363,8 @@ def corrected_vs_uncorrected(workload: str, frame: pd.DataFrame, series: list[Se
         for ax, _ in pair:
             ax.set_ylim(*shared)
     # A few lines are named in the figure's own legend: it reads without the key.
-    named = ([Line2D([], [], color=s.colour, marker=s.marker, linestyle=s.linestyle,
-                     label=s.strategy) for s in series] if len(series) <= FEW_LINES else [])
+    named = ([Line2D([], [], color=s.colour, label=s.strategy, **s.style)
+              for s in series] if len(series) <= FEW_LINES else [])
     _notes(grid.fig, [*named, Line2D([], [], color="0.35", marker="o", linestyle="none",
                                      markerfacecolor="white", label="hollow here: requests failed")],
            flags=False)
