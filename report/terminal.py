@@ -11,8 +11,8 @@ from .analysis import Analysis
 from .choices import choices
 from .claims.result import ClaimResult
 from .findings import correctness_headline
-from .sections.store_cost import summary_line
 from .store_cost import costs
+from .store_sentences import summary_line
 from .style import num, ratio
 
 WIDTH = 100
