@@ -11,6 +11,8 @@ from .analysis import Analysis
 from .choices import choices
 from .claims.result import ClaimResult
 from .findings import correctness_headline
+from .store_cost import costs
+from .store_sentences import summary_line
 from .style import num, ratio
 
 WIDTH = 100
@@ -59,4 +61,7 @@ def summary_lines(an: Analysis, found: list) -> list[str]:
         out.append("")
         out += table(["workload", "cores", "lang", "fastest safe", "req/s ×reps", "not told apart",
                       "margin"], leaders, [11, 5, 6, 20, 11, 27, 6])
+    through_store = summary_line(costs(an))
+    if through_store:
+        out += [""] + textwrap.wrap(through_store, WIDTH)
     return out

@@ -97,6 +97,8 @@ class CellRecord:
                                          "over the window")
     server_cpu: float | None = column("cores", "server CPU seconds per second of window")
     loadgen_cpu: float | None = column("cores", "load generator CPU seconds per second of window")
+    store_cpu: float | None = column("cores", "the external store's own CPU (redis-server), inside "
+                                     "server_cpu; empty for a strategy without one")
     server_cores: int | None = column("count", "CPUs the server was allowed to use")
     loadgen_cores: int | None = column("count", "CPUs the load generator was allowed to use")
     server_host: str | None = column("", "the host the server ran on: local, or its --server-host")

@@ -280,6 +280,10 @@ CALIBRATION = {  # name: (model, safety, language)
     "global-lock-mp": ("processes", "safe", "python"), "sharded-mp": ("processes", "safe", "python"),
     "stateless": ("threads", "no-state", "python"),
     "rust-ownership": ("threads", "safe", "rust"), "rust-global-lock": ("threads", "safe", "rust")}
+# Drawn only when asked for by name (`strategies`): a strategy sharing through Redis, its
+# declared discipline the external store's.
+CALIBRATION_STORE = {"redis-mp": ("processes", "safe", "python")}
+CALIBRATION_DISCIPLINE = {"redis-mp": "external-store"}
 # The default profile's repeats: cpu 3 at 1 and 2 cores, hot-key 2.
 CALIBRATION_REPEATS = {"cpu": 3, "hot-key": 2}
 
@@ -294,7 +298,8 @@ def write_calibration_run(root: Path, run_id: str, *, seed: int,
     drawn with ``sigma``; ``effect``: strategy -> (rate factor, speedup factor), a true
     difference; ``strategies``: a subset of CALIBRATION."""
     rng = np.random.default_rng(seed)
-    chosen = {n: spec for n, spec in CALIBRATION.items() if strategies is None or n in strategies}
+    chosen = {n: spec for n, spec in (CALIBRATION | CALIBRATION_STORE).items()
+              if n in (CALIBRATION if strategies is None else strategies)}
     run = root / run_id
     (run / "cells").mkdir(parents=True)
     rows, matrix = [], []
@@ -311,6 +316,9 @@ def write_calibration_run(root: Path, run_id: str, *, seed: int,
     declared = schema.migrate_manifest({"strategies": {
         name: {"model": model, "safety": safety, "rust": "…", "language": language, "rule": "…"}
         for name, (model, safety, language) in chosen.items()}}, 2)["strategies"]
+    for name, discipline in CALIBRATION_DISCIPLINE.items():
+        if name in declared:
+            declared[name]["discipline"] = discipline
     manifest = {"format_version": schema.FORMAT_VERSION, "run_id": run_id, "profile": "default",
                 "matrix": matrix, "strategies": declared, "status": "complete",
                 "workloads": {w: {"knobs": {"cpu_us": 200, "hold_us": 50, "io_ms": 0}}
@@ -324,7 +332,7 @@ def calibration_record(rng: np.random.Generator, strategy: str, workload: str, c
                        sigma: float = CALIBRATION_SIGMA) -> CellRecord:
     """One repeat of a calibration run's cell, drawn from its group's distribution (the
     adaptive rounds' simulated runs draw their added repeats with it too)."""
-    model, safety, _ = CALIBRATION[strategy]
+    model, safety, _ = (CALIBRATION | CALIBRATION_STORE)[strategy]
     rate, gain = (effect or {}).get(strategy, (1.0, 1.0))
     speedup = 1.5 * gain if cores == 2 else 1.0
     rps = 3000.0 * rate * speedup * float(np.exp(rng.normal(0, sigma)))
@@ -339,5 +347,6 @@ def calibration_record(rng: np.random.Generator, strategy: str, workload: str, c
         correct=True if safety == "safe" else None,
         lost_updates=0 if safety == "safe" else None,
         acked_incr=int(rps) if safety == "safe" else None, rss_mb=30.0,
-        cpu_us=200, hold_us=50, io_ms=0)
+        cpu_us=200, hold_us=50, io_ms=0,
+        store_cpu=0.4 * speedup if strategy in CALIBRATION_STORE else None)
     return replace(cell, cell_id=ids.cell_id(strategy, workload, "wrk", cores, 32, repeat))

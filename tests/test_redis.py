@@ -90,6 +90,23 @@ def test_redis_runs_in_the_server_group_on_its_cores_and_stops_with_it(serve) ->
 
 
 @pytest.mark.servers
+def test_health_reports_redis_cpu_and_a_server_without_a_store_reports_none(serve) -> None:
+    """The cell's store_cpu comes from /health's store_cpu_s: redis-server's own CPU
+    seconds, which grow as it serves; a strategy without an external store gives none."""
+    server = serve("redis-mp", "--workers", "1", cpus={0})
+    client = Client(server.host, server.port)
+    first = client.get("/health")[1]["store_cpu_s"]
+    for _ in range(3000):
+        assert client.post("/kv/1/incr", {"by": 1})[0] == 200
+    last = client.get("/health")[1]["store_cpu_s"]
+    assert isinstance(first, float) and last > first, (first, last)
+    own = redis_of(server).cpu_times()
+    assert last == pytest.approx(own.user + own.system, abs=0.05), "not redis-server's CPU"
+    plain = serve("global-lock-mp", "--workers", "1", cpus={0})
+    assert "store_cpu_s" not in Client(plain.host, plain.port).get("/health")[1]
+
+
+@pytest.mark.servers
 def test_a_folder_left_by_a_killed_server_is_removed_by_the_next(serve) -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()  # a pid that no longer runs

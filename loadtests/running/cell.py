@@ -9,7 +9,9 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -155,8 +157,10 @@ def run_cell(cell: Cell, workload: Workload, setup: Setup, stop: threading.Event
         record.fill(_interpreter(server, cell))
         record.connection_cap = server.connection_cap
         before = _stats(server)
+        # Read at the window's edges only from a server that reports an external store.
+        store = partial(_store_cpu_s, server) if _store_cpu_s(server) is not None else None
         loadgen, (start, end) = _start_loadgen(server.url, cell, workload, setup, stop, offered)
-        window = _sample_window(server, loadgen, start, end, stop, setup.apart)
+        window = _sample_window(server, loadgen, start, end, stop, setup.apart, store)
         parts = loadgen.reports(stop, end)
         loadgen.stop()
         if not server.alive():
@@ -264,6 +268,18 @@ def _stats(server) -> dict:
     return doc
 
 
+def _store_cpu_s(server) -> float | None:
+    """The server's external store's own CPU seconds (/health's ``store_cpu_s``); None for
+    a server without one, or when /health does not answer (the figure is then missing,
+    the cell goes on: whether the server died is judged after the window)."""
+    try:
+        status, doc = Client(server.host, server.port, timeout=5).get("/health")
+    except OSError:
+        return None
+    found = doc.get("store_cpu_s") if status == 200 else None
+    return float(found) if isinstance(found, (int, float)) else None
+
+
 @dataclass
 class Counters:
     """CPU seconds at one instant: both process trees, and how busy three CPU sets were."""
@@ -273,6 +289,7 @@ class Counters:
     loadgen_cpus_s: float       # busy time of the load generator's CPUs, by anyone
     all_cpus_s: float           # busy time of every CPU the cell uses
     server_cpus_s: float        # busy time of the server's CPUs, by anyone
+    store_s: float | None = None  # the external store's own (inside server_s); None: none
 
 
 @dataclass
@@ -287,6 +304,7 @@ class Window:
     rss_mb: float | None = None
     threads: int | None = None
     fds: int | None = None
+    store_s: float | None = None
 
     @classmethod
     def between(cls, first: Counters, last: Counters) -> Window:
@@ -294,15 +312,18 @@ class Window:
             return None if a is None or b is None else b - a
         return cls(last.at - first.at, delta(first.server_s, last.server_s),
                    delta(first.loadgen_s, last.loadgen_s), last.loadgen_cpus_s - first.loadgen_cpus_s,
-                   last.all_cpus_s - first.all_cpus_s, last.server_cpus_s - first.server_cpus_s)
+                   last.all_cpus_s - first.all_cpus_s, last.server_cpus_s - first.server_cpus_s,
+                   store_s=delta(first.store_s, last.store_s))
 
 
 def _sample_window(server, loadgen: LoadRun, start: float, end: float,
-                   stop: threading.Event, apart: bool = False) -> Window:
+                   stop: threading.Event, apart: bool = False,
+                   store: Callable[[], float | None] | None = None) -> Window:
     """CPU seconds of both process trees at the window's edges; the server's peak RSS,
     threads and fds inside it (read on its host: ``server.sample()``). A server someone
     else runs (or remote Locust workers) cannot be sampled: None. ``apart``: the server
-    is on another host, its CPUs busy there, not here."""
+    is on another host, its CPUs busy there, not here. ``store``: reads the server's
+    external store's CPU seconds (None: it has none)."""
     loadgen_pid = None if loadgen.remote or loadgen.host else loadgen.pid
     loadgen_cpus = loadgen.cpus or set()
     ours = loadgen_cpus | (server.cpus or set() if server.proc and not apart else set())
@@ -321,7 +342,7 @@ def _sample_window(server, loadgen: LoadRun, start: float, end: float,
         server_busy = found.cpus_busy_s if found else 0.0
         return Counters(at, found.cpu_s if found else None, loadgen_s, loadgen_busy,
                         loadgen_busy + server_busy if apart else measure.cpus_busy_seconds(ours),
-                        server_busy), found
+                        server_busy, store() if store else None), found
 
     until(start)
     first, found = counters()
@@ -394,6 +415,7 @@ class Cpu:
     other_cpu: float | None = None
     busy_machine: bool | None = None
     loadgen_bound: bool | None = None
+    store_cpu: float | None = None
 
 
 def _cpu(window: Window, rps: float, parallel: bool, server_cores: int | None,
@@ -403,6 +425,8 @@ def _cpu(window: Window, rps: float, parallel: bool, server_cores: int | None,
     server_s, loadgen_s = window.server_s, window.loadgen_s
     found = Cpu(server_cpu_s=server_s, loadgen_cpu_s=loadgen_s, rss_mb=window.rss_mb,
                 server_threads=window.threads, server_fds=window.fds)
+    if window.store_s is not None and wall > 0:
+        found.store_cpu = round(window.store_s / wall, 3)
     if server_s is not None:
         found.server_cpu_s, found.server_cpu = round(server_s, 3), round(server_s / wall, 3)
         found.rss_mb = round(window.rss_mb, 1) if window.rss_mb is not None else None

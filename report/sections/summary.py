@@ -1,12 +1,15 @@
 """The rankings per workload, each language among its own, and one generated finding per
-strategy (folded: the first screen's "what to use" is their summary)."""
+strategy (folded: the first screen's "what to use" is their summary); where a strategy
+shared through Redis, what that cost against the in-process ones (sections/store_cost.py)."""
 from __future__ import annotations
 
 from ..analysis import PYTHON, Analysis, scaling
 from ..doc import Bullets, Fold, Heading, Para, Section, Table
 from ..findings import common_flags, ranking, spread_text, strategy_finding, tied_with
+from ..store_cost import costs
 from ..style import ms, num, ratio, spread
 from .common import cores_label, legend, loadgen_caption, marked
+from .store_cost import store_blocks
 
 
 def rankings(an: Analysis) -> Section:
@@ -16,6 +19,7 @@ def rankings(an: Analysis) -> Section:
                          "from the cells that finished.", "note"))
     if an.groups.empty:
         return section.add(Para("No cell finished in this run: there is nothing to rank.", "alert"))
+    through_store = costs(an)
     for workload in an.workloads:
         users = an.ref_users[workload]
         engine = an.ref_engine.get(workload, "locust")
@@ -24,6 +28,7 @@ def rankings(an: Analysis) -> Section:
         shown: set[str] = set()
         for language in an.languages():
             shown |= _group(an, section, workload, language)
+        section.add(*store_blocks(through_store, workload))
         planned = an.run.planned
         if len(planned):  # only what was planned for this workload can be missing from it
             expected = set(planned.loc[(planned["workload"] == workload)

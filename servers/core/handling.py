@@ -40,10 +40,16 @@ class App:
         self._gil_enabled = bool(is_gil_enabled()) if is_gil_enabled else True
 
     def health(self) -> bytes:
-        return contract.dumps({"status": "ok", "strategy": self.spec.name,
-                               "workers": self.workers, "pid": os.getpid(),
-                               "python": self._python, "gil_enabled": self._gil_enabled,
-                               "heap": self.heap.describe()})
+        doc = {"status": "ok", "strategy": self.spec.name, "workers": self.workers,
+               "pid": os.getpid(), "python": self._python, "gil_enabled": self._gil_enabled,
+               "heap": self.heap.describe()}
+        # An external store's own CPU, so the harness can tell it from the workers'; here
+        # and not in /stats because it is read under load, and /stats reads every value.
+        store_cpu = getattr(self.store, "cpu_seconds", None)
+        seconds = store_cpu() if callable(store_cpu) else None
+        if seconds is not None:
+            doc["store_cpu_s"] = seconds
+        return contract.dumps(doc)
 
     def stats(self, totals, requests: int) -> bytes:
         doc = {"sum": totals.sum, "incr_applied": totals.incr_applied,

@@ -151,6 +151,15 @@ class RedisStore:
     def get(self, k: int) -> int:
         return int(self._call(self._redis.get, key(k)) or 0)
 
+    def cpu_seconds(self) -> float | None:
+        """redis-server's own CPU seconds since it started (INFO cpu: system + user); None
+        when it does not answer (/health stays up: the next state request says why)."""
+        try:
+            info = self._redis.info("cpu")
+            return round(float(info["used_cpu_sys"]) + float(info["used_cpu_user"]), 6)
+        except (redis.RedisError, KeyError, TypeError, ValueError):
+            return None
+
     def totals(self) -> Totals:
         """Every value and both ledgers in one MULTI/EXEC: one round trip, one snapshot."""
         pipe = self._redis.pipeline(transaction=True)
