@@ -56,9 +56,10 @@ impl<S: Store> App<S> {
             .into_bytes())),
             Ok(Call::Stats) => {
                 let t = self.store.totals();
+                let stateless = if self.store.stateless() { ",\"stateless\":true" } else { "" };
                 Step::Answer(ok(format!(
-                    "{{\"sum\":{},\"incr_applied\":{},\"transfers\":{},\"requests\":{}}}",
-                    t.sum, t.incr_applied, t.transfers, count
+                    "{{\"sum\":{},\"incr_applied\":{},\"transfers\":{},\"requests\":{}{}}}",
+                    t.sum, t.incr_applied, t.transfers, count, stateless
                 )
                 .into_bytes()))
             }

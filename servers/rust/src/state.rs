@@ -34,6 +34,10 @@ pub trait Store: Send + Sync + 'static {
     fn incr(&self, key: usize, by: i64) -> i64;
     fn transfer(&self, src: usize, dst: usize, amount: i64) -> (i64, i64);
     fn totals(&self) -> Totals;
+    /// True for a store that keeps no state: /stats then says `"stateless":true`.
+    fn stateless(&self) -> bool {
+        false
+    }
 }
 
 pub fn incr(slot: &mut Slot, by: i64, work: &Work) -> i64 {
@@ -101,5 +105,41 @@ impl Store for Locked {
         let mut totals = Totals::default();
         lock(&self.slots).iter().for_each(|slot| totals.add(slot));
         totals
+    }
+}
+
+/// No state at all: every value 0, every total 0 (servers/stateless.py). The
+/// read–modify–writes still do their hold, so the ceiling costs the same work.
+pub struct Constant {
+    work: Work,
+}
+
+impl Constant {
+    pub fn new(_keys: usize, work: Work) -> Self {
+        Constant { work }
+    }
+}
+
+impl Store for Constant {
+    fn get(&self, _key: usize) -> i64 {
+        0
+    }
+
+    fn incr(&self, _key: usize, _by: i64) -> i64 {
+        self.work.hold();
+        0
+    }
+
+    fn transfer(&self, _src: usize, _dst: usize, _amount: i64) -> (i64, i64) {
+        self.work.hold();
+        (0, 0)
+    }
+
+    fn totals(&self) -> Totals {
+        Totals::default()
+    }
+
+    fn stateless(&self) -> bool {
+        true
     }
 }
