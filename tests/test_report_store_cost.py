@@ -14,7 +14,7 @@ from report import RunWarning
 from report.analysis import analyse
 from report.claims.stats import Decision
 from report.doc import Para, Table, flat
-from report.load import load_run
+from report.frames import read_run
 from report.sections.summary import rankings
 from report.store_cost import FASTEST, GLOBAL_LOCK, costs
 from report.terminal import summary_lines
@@ -30,7 +30,7 @@ EFFECT = {"redis-mp": (0.5, 1.0), "sharded-mp": (1.3, 1.0), "global-lock": (2.0,
 def _an(run: Path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RunWarning)
-        return analyse(load_run(run))
+        return analyse(read_run(run))
 
 
 def _edit(run: Path, match: str, **changes) -> None:
