@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,25 @@ def test_a_thread_server_with_its_cap_raised_is_judged_on_memory(tmp_path: Path)
     claim = next(c for c in claims(an) if c.id == "async")
     assert "threads per connection" in claim.answer and "KiB" in claim.answer
     assert claim.figure == "fig-connections-io.png"
+
+
+def test_a_flagged_top_count_is_left_out_and_the_claim_judged_below_it(tmp_path: Path) -> None:
+    """The raised thread line fell behind at 10,000 (the generator lagged, flag G): that cell
+    says nothing either way, so the claim is judged at 1,000, the most connections both
+    models ran clean, and says so; the flagged cell is listed as left out."""
+    records = _records(raised=True)
+    lagged = [replace(r, loadgen_lagging=True) if r.strategy == "global-lock" and r.workers
+              and r.users == 10000 else r for r in records]
+    an = analyse(read_run(_run(tmp_path, lagged)))
+    (r,) = asyncs.results(an)
+    assert r.outcome is Outcome.SUPPORTED, r.text()
+    assert "at 1,000 connections" in r.compared
+    where = next(c for c in r.conditions if c.name.startswith("judged at"))
+    assert where.passed and where.detail.startswith("1,000") and "10,000" in where.detail
+    assert any(x.what == "global-lock --workers 20000 at 10,000 connections" for x in r.left_out)
+    # with the top count clean on both sides it is judged there, as before
+    (top,) = asyncs.results(analyse(read_run(_run(tmp_path / "clean", _records(raised=True)))))
+    assert "at 10,000 connections" in top.compared
 
 
 def test_the_report_shows_the_costs_and_the_split(tmp_path: Path) -> None:

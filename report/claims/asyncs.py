@@ -4,7 +4,9 @@ total rate) when the run has one, else on the I/O workload's closed loop.
 
 On the sweep, at each connection count: which lines (async, threads) held the rate within
 the SLO, their memory and threads per connection, and the count where each first failed.
-The verdict rests on the most connections an async line was measured at. A thread line
+The verdict rests on the most connections at which both models have a clean line (not
+flagged), and says so when that is below the most measured: a flagged cell
+says nothing either way, and one left out must not decide the claim. A thread line
 held by a cap we set (its --workers below the connection count) is not a thread server
 failing: such a side is left out, and with no uncapped thread line there the claim is not
 judged. Where both held, memory decides (RSS over the repeats); where one held, the
@@ -76,9 +78,11 @@ def _sweep(an: Analysis, looks: int) -> ClaimResult | None:
     sweep = sweep.assign(label=sweep.apply(connections.label, axis=1))
     lines: list[Line] = []
     out: list[LeftOut] = []
+    flagged: set[tuple[str, int]] = set()
     for _, r in sweep[sweep["label"].isin(found.asyncs + found.threads)].iterrows():
         users = int(r["users"])
         if not r["usable"]:
+            flagged.add(("async" if r["label"] in found.asyncs else "threads", users))
             out.append(LeftOut(f"{r['label']} at {users:,} connections",
                                connections.why_not(r, slo * 1000)))
             continue
@@ -87,7 +91,7 @@ def _sweep(an: Analysis, looks: int) -> ClaimResult | None:
                           users, ok, openloop.capped(r), float(r["rps"]), float(r["offered_rps"]),
                           float(r["rss_mb"]), float(r["server_threads"]),
                           "" if ok else connections.why_not(r, slo * 1000)))
-    at = found.decisive
+    at = _judged_at(lines, flagged, found.decisive)
     here = [x for x in lines if x.users == at]
     capped = [x for x in here if x.model == "threads" and x.capped]
     out += [LeftOut(f"{x.label} at {at:,} connections", "held by a thread cap we set, below "
@@ -130,9 +134,31 @@ def _sweep(an: Analysis, looks: int) -> ClaimResult | None:
         else:
             outcome, finding = Outcome.UNDECIDED, "neither held"
     compared = Compared(what, est, (identity(ra), identity(rt)))
+    most = int(sweep["users"].max())
+    where = Condition("judged at the most connections both models ran clean", True,
+                      f"{at:,}" + ("" if at == most else f" (at {most:,}: a side was left out, "
+                                   "see below)"))
     return ClaimResult(CLAIM, SCOPE, outcome, finding, what, est, number,
-                       (fair, Condition("same offered load", True, f"{found.rate} req/s in total")),
+                       (fair, where, Condition("same offered load", True,
+                                               f"{found.rate} req/s in total")),
                        tuple(out), (compared,), detail=detail)
+
+
+def _judged_at(lines: list[Line], flagged: set[tuple[str, int]], most: int) -> int:
+    """The most connections at which each model has a clean, uncapped line, stepping down
+    only past counts where a model's line was flagged (``flagged``: model and count): a
+    flagged cell says nothing either way. A count where a cap we set holds the thread line
+    is where the claim stops (not judged): stepping below it would hide our own cap."""
+    for users in sorted({x.users for x in lines} | {u for _, u in flagged}, reverse=True):
+        if users > most:
+            continue
+        missing = [m for m in ("async", "threads")
+                   if not any(x.users == users and x.model == m and not x.capped for x in lines)]
+        if not missing:
+            return users
+        if not all((m, users) in flagged for m in missing):
+            return users
+    return most
 
 
 def _pick(side: list[Line]) -> Line:
