@@ -96,6 +96,20 @@ def test_stateless_is_judged_within_its_execution_model(tmp_path: Path) -> None:
     assert _result(behind, "stateless", "CPython threads").outcome is Outcome.CONTRADICTED
 
 
+def test_an_undecided_row_names_the_flag_no_repeat_cures(tmp_path: Path) -> None:
+    """One repeat a side leaves stateless undecided; once its 2-core cells are marked as
+    sharing a CPU with the load generator (S), the row says so, and claims.json carries it."""
+    run = write_calibration_run(tmp_path, "run", seed=8, sigma=QUIET,
+                                effect={"stateless": (1.05, 1.0)}, repeats={"cpu": 1})
+    plain = _result(run, "stateless", "CPython threads")
+    assert plain.outcome is Outcome.UNDECIDED and not plain.uncured
+    _edit(run, "*.cpu.*.c2.*", shared_cpu=True)
+    shared = _result(run, "stateless", "CPython threads")
+    assert shared.outcome is Outcome.UNDECIDED and shared.uncured.startswith("S: ")
+    assert shared.uncured in shared.short_basis() and shared.to_json()["uncured"] == shared.uncured
+    assert all(not r.uncured for r in judge(_an(run)) if r.outcome is not Outcome.UNDECIDED)
+
+
 def test_what_to_use_names_a_winner_only_when_it_clears_the_rest(tmp_path: Path) -> None:
     run = write_calibration_run(tmp_path, "run", seed=7, sigma=QUIET,
                                 effect={"ownership": (1.5, 1.0), "rust-ownership": (1.5, 1.0)},

@@ -58,6 +58,7 @@ class ClaimResult:
     left_out: tuple[LeftOut, ...] = ()
     comparisons: tuple[Compared, ...] = ()  # every comparison looked at
     effect_name: str = "ratio"          # what `effect` is: ratio, or share (an exact count)
+    uncured: str = ""                   # undecided: the flag on its cells no repeat cures
     detail: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -115,6 +116,8 @@ class ClaimResult:
         failed = [c.name for c in self.conditions if not c.passed]
         if failed:
             parts.append("failed: " + ", ".join(failed))
+        if self.uncured:
+            parts.append(self.uncured)
         return "; ".join(parts)
 
     def short_basis(self) -> str:
@@ -125,7 +128,8 @@ class ClaimResult:
         if e.exact:
             return f"{e.repeats} check{'s' if e.repeats != 1 else ''}, exact"
         return (f"{e.repeats} repeat{'s' if e.repeats != 1 else ''}, {e.comparisons} compared"
-                + (f", {len(self.left_out)} left out" if self.left_out else ""))
+                + (f", {len(self.left_out)} left out" if self.left_out else "")
+                + (f"; {self.uncured}" if self.uncured else ""))
 
     def firmness(self) -> str:
         return f"{self.strength} ({self.basis()})"
@@ -146,6 +150,7 @@ class ClaimResult:
                 "band": e.band if e is not None and not e.exact else None,
                 "repeats": e.repeats if e is not None else 0,
                 "strength": self.strength,
+                "uncured": self.uncured or None,
                 "conditions": [{"name": c.name, "passed": c.passed, "detail": c.detail}
                                for c in self.conditions],
                 "left_out": [{"what": x.what, "why": x.why} for x in self.left_out]}
