@@ -74,6 +74,14 @@ def claims_judge(run: Path, looks: int) -> Sequence[Question]:
 JUDGE: Judge | None = claims_judge
 
 
+# A round's cells are charged the plan's average cell; the process variants and the 2-core
+# cells the questions ask for start slower than that average, so a round is planned at its
+# estimate times this (or the most a round of this run has overrun, if more), and the
+# budget's wall clock keeps the next look and a few seconds' slack besides.
+OVERRUN = 1.4
+SLACK_S = 10.0
+
+
 # Repeats a side needs before its interval can decide anything at the rule's corrected
 # level: a first round takes a side there at once, not one repeat at a time.
 FIRST = 3
@@ -86,12 +94,21 @@ def step(have: int) -> int:
     return max(0, min(CAP - have, max(1, have // 2, FIRST - have)))
 
 
-def order(question: Question) -> tuple[int, float]:
-    """Most valuable first: priority 0 (a claim rests on it) before 1; within one, the
-    largest effect first (the comparison the fewest repeats are likeliest to decide)."""
-    effect = getattr(question, "effect", math.nan)
-    size = abs(math.log(effect)) if isinstance(effect, (int, float)) and effect > 0 else 0.0
-    return question.priority, -size
+def order(questions: Sequence[Question]) -> list[Question]:
+    """Most valuable first: priority 0 (a claim rests on it) before 1; within a priority,
+    every claim and scope's best question before any one's second (so one claim with many
+    comparisons does not spend the reserve its neighbours need), the best being the largest
+    effect (the comparison the fewest repeats are likeliest to decide)."""
+    def size(q: Question) -> float:
+        effect = getattr(q, "effect", math.nan)
+        return abs(math.log(effect)) if isinstance(effect, (int, float)) and effect > 0 else 0.0
+    ranked = sorted(questions, key=lambda q: (q.priority, -size(q)))
+    seen: dict[tuple[int, str, str], int] = {}
+    turn = {}
+    for q in ranked:
+        key = (q.priority, q.claim, q.scope)
+        turn[id(q)] = seen[key] = seen.get(key, -1) + 1
+    return sorted(ranked, key=lambda q: (q.priority, turn[id(q)]))
 
 
 def most_looks(start: int = 1) -> int:
@@ -107,6 +124,14 @@ def most_looks(start: int = 1) -> int:
 LEVEL_LOOKS = most_looks()
 
 
+def overrun(section: dict) -> float:
+    """What a round's estimate is multiplied by before it must fit: OVERRUN, or the most a
+    complete round of this run took over its estimate."""
+    seen = [r["spent_s"] / r["estimate_s"] for r in section.get("rounds", [])
+            if r.get("complete") and r.get("estimate_s")]
+    return max([OVERRUN, *seen])
+
+
 class Rounds:
     """The adaptive rounds of one run: ``sharebench run`` calls it once the planned cells
     are measured (loadtests/running/run.py ``then``), and again on --resume."""
@@ -119,6 +144,7 @@ class Rounds:
         # The budget's wall clock runs from the plan; a resumed run's earlier part is not
         # on this clock, and the reserve alone bounds it.
         self.started = None if resumed else time.monotonic()
+        self.look_s = 0.0  # how long the last judging took: the look after a round costs it too
 
     def __call__(self, store: RunStore, stop: threading.Event) -> dict:
         manifest = store.manifest()
@@ -135,7 +161,9 @@ class Rounds:
             section["looks"] += 1
             store.write_manifest(manifest)
             try:
-                questions = sorted(self.judge(store.path, LEVEL_LOOKS), key=order)
+                began = time.monotonic()
+                questions = order(self.judge(store.path, LEVEL_LOOKS))
+                self.look_s = time.monotonic() - began
             except Exception as exc:  # every cell is measured: a broken judge must not sink the run
                 return self._stop(store, f"the judge failed: {type(exc).__name__}: {exc}"[:300],
                                   [])
@@ -146,7 +174,7 @@ class Rounds:
             asks, held = self._asks(store, manifest, questions)
             if not asks:
                 return self._stop(store, "every open question is capped or flagged", held)
-            left = self._left_s(manifest)
+            left = self._left_s(manifest) / overrun(manifest["adapt"])
             done = self.measure(store, asks, left, stop, self.out,
                                    announce=partial(self._say, left=left))
             if done is None:
@@ -184,7 +212,8 @@ class Rounds:
         left = section["reserve_s"] - section["spent_s"]
         budget = (manifest.get("budget") or {}).get("budget_s")
         if budget and self.started is not None:
-            left = min(left, budget - (time.monotonic() - self.started) - REPORT_S)
+            left = min(left, budget - (time.monotonic() - self.started) - REPORT_S
+                       - self.look_s - SLACK_S)
         return max(0.0, left)
 
     def _say(self, done: extra.Round, left: float) -> None:

@@ -21,7 +21,7 @@ from loadtests.running.manifest import adaptive
 from results import schema
 from results.record import CellRecord
 from results.store import RunStore
-from sharebench.adapt import CAP, FIRST, LEVEL_LOOKS, Rounds, order, step
+from sharebench.adapt import CAP, FIRST, LEVEL_LOOKS, OVERRUN, Rounds, order, overrun, step
 
 from .adapt_judges import GROUPS, PROFILE, WANTED, Question
 from .helpers import read_latest
@@ -125,7 +125,20 @@ def test_questions_go_claims_first_and_the_largest_effect_first() -> None:
     asked = [_question(n, "global-lock", "sharded") for n in ("small", "large", "row")]
     asked = [replace(asked[0], effect=1.05), replace(asked[1], effect=0.5),
              replace(asked[2], priority=1, effect=3.0)]
-    assert [q.what for q in sorted(asked, key=order)] == ["large", "small", "row"]
+    assert [q.what for q in order(asked)] == ["large", "small", "row"]
+
+
+def test_every_claim_gets_its_best_question_asked_before_any_claims_second() -> None:
+    """One claim with many open comparisons must not take the whole reserve from the next."""
+    many = [replace(_question(f"d{n}", "global-lock", "sharded"), claim="discipline",
+                    effect=3.0 - n / 10) for n in range(5)]
+    other = [replace(_question("s0", "global-lock", "sharded"), claim="stateless", effect=1.01),
+             replace(_question("s1", "global-lock", "sharded"), claim="stateless", scope="Rust",
+                     effect=1.02)]
+    row = replace(_question("row", "global-lock", "sharded"), priority=1, effect=9.0)
+    found = [q.what for q in order([row, *many, *other])]
+    assert found[:3] == ["d0", "s1", "s0"]  # each claim and scope's best, the largest first
+    assert found[3:] == ["d1", "d2", "d3", "d4", "row"]
 
 
 def test_a_side_grows_by_half_its_repeats_to_the_cap() -> None:
@@ -244,3 +257,13 @@ def test_an_interrupted_round_resumes_with_resume(tmp_path: Path) -> None:
     assert {f"{name}.cpu.wrk.c1.u8.r{r}" for name in ("global-lock", "sharded")
             for r in range(WANTED)} | {"ownership.cpu.wrk.c1.u8.r0"} == set(records)
     assert "sharebench: adaptive round 2:" in resumed.stderr
+
+
+def test_a_round_is_planned_at_the_most_this_run_has_overrun() -> None:
+    """The first round is planned at OVERRUN times its estimate; a round that took longer
+    than that raises it for the next, and an interrupted one (charged its estimate) does not."""
+    assert overrun({}) == OVERRUN > 1
+    rounds = [{"estimate_s": 100.0, "spent_s": 180.0, "complete": True},
+              {"estimate_s": 10.0, "spent_s": 90.0, "complete": False}]
+    assert overrun({"rounds": rounds}) == pytest.approx(1.8)
+    assert overrun({"rounds": [rounds[0] | {"spent_s": 90.0}]}) == OVERRUN

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..analysis import PYTHON, Analysis
 from . import stats
-from .cells import at_cores, cpu_allows, identity, left_out, rows_of, values
+from .cells import at_cores, cpu_allows, deciding, identity, left_out, rows_of, values
 from .result import ClaimResult, Compared, Condition, LeftOut, Outcome, not_judged
 
 CLAIM = "discipline"
@@ -197,7 +197,15 @@ def judge(an: Analysis, language: str, looks: int = 1) -> ClaimResult:
         else:
             hi, lo = names[key] if sign > 0 else names[key][::-1]
             what = f"{hi}'s speedup over {lo}'s ({key[0]}; {where})"
-        groups = tuple(identity(r) for _, _, rows in parts for r in rows)
+        # The cells more repeats would decide it on: the workloads already repeated (the
+        # comparison rests on those), else the one named before any is made (cells.deciding),
+        # so a round repeats one workload's cells rather than every workload's.
+        asked = [p for p in parts if repeated(p[1])]
+        if not asked:
+            decider = deciding(an, [w for w, _, _ in parts],
+                             list(names.get(key, ())) or members(an, language))
+            asked = [p for p in parts if p[0] == decider]
+        groups = tuple(identity(r) for _, _, rows in asked for r in rows)
         (across if key == ("models",) else within).append(Compared(what, est, groups))
         for workload, terms, rows in parts:
             shown.append(Compared(f"{what.split(' (')[0]} on {workload}",
