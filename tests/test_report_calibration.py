@@ -64,18 +64,21 @@ def test_no_difference_is_rarely_called_one_and_never_firmly(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_a_true_one_and_a_half_times_is_found_the_right_way(tmp_path: Path) -> None:
     found = {"cpython": 0, "rust": 0, "stateless": 0, "winner": 0}
+    wrong = 0  # a discipline pair apart where none is (CPython), or Rust the wrong way round
     for seed in range(EFFECT_RUNS):
         results, rows = _judged(write_calibration_run(tmp_path, f"ab{seed}", seed=1000 + seed,
                                                       effect=EFFECT))
         by = {(r.claim, r.scope): r for r in results}
         cpython, rust = by[("discipline", "CPython")], by[("discipline", "Rust")]
         stateless = by[("stateless", "CPython threads")]
-        # never the wrong way round
-        assert cpython.outcome is not Outcome.SUPPORTED and rust.outcome is not Outcome.CONTRADICTED
-        assert stateless.outcome is not Outcome.CONTRADICTED
+        # never the wrong way round; a pair of in-process disciplines called apart by noise
+        # (no true effect there) is a false positive, within the rule's alpha
+        assert rust.outcome is not Outcome.CONTRADICTED and stateless.outcome is not Outcome.CONTRADICTED
+        wrong += cpython.outcome is Outcome.SUPPORTED
         found["cpython"] += cpython.outcome is Outcome.CONTRADICTED and cpython.effect > 1
         found["rust"] += rust.outcome is Outcome.SUPPORTED and rust.effect > 1
         found["stateless"] += stateless.outcome is Outcome.SUPPORTED and stateless.effect > 1
         rust2 = next(c for c in rows if (c.workload, c.cores, c.language) == ("cpu", 2, "rust"))
         found["winner"] += rust2.decided and rust2.leader == "rust-ownership"
     assert all(n >= 0.8 * EFFECT_RUNS for n in found.values()), found
+    assert wrong <= 0.05 * EFFECT_RUNS, wrong

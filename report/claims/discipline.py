@@ -2,12 +2,16 @@
 multiple cores: judged per language from speedups at the core counts every compared
 strategy shares.
 
-Comparisons named beforehand: every pair of disciplines in the same execution model (under
-an interpreter lock, one process's disciplines share it; a process variant is another
-model), and, where both ran, the process variants' pooled speedup against the in-process
-ones', each over every workload both ran (the mean of the log ratios of speedups; each
-workload's own is shown beside it and decides nothing). All count towards the Bonferroni
-correction. Any pair that
+Comparisons named beforehand: in each execution model (under an interpreter lock, one
+process's disciplines share it; a process variant is another model), the speedup of the
+claim's two ends (ENDS: the global lock against ownership, by the disciplines the
+strategies declare) where both ran, and, where both ran, the process variants' pooled
+speedup against the in-process ones' (over the two ends' strategies where both models have
+them, so all three rest on the same cells), each over every workload both ran (the mean of the
+log ratios of speedups; each workload's own is shown beside it and decides nothing). Every
+other pair of disciplines is shown beside them and decides nothing; with no pair of the two
+ends in any model, every pair decides. The deciding ones count towards the Bonferroni
+correction. Any deciding pair that
 differs: supported (the discipline decides). Else a model comparison that differs:
 contradicted (the execution model decides, not the discipline). All inside the band: no
 difference. Otherwise undecided.
@@ -26,6 +30,9 @@ from .cells import at_cores, cpu_allows, deciding, identity, left_out, rows_of, 
 from .result import ClaimResult, Compared, Condition, LeftOut, Outcome, not_judged
 
 CLAIM = "discipline"
+# The claim's two ends, by the discipline each strategy declares: everything behind one lock
+# (the seeds' Arc<Mutex>) against nothing shared (each request owns its data).
+ENDS = ("global-lock", "ownership")
 
 
 @dataclass(frozen=True)
@@ -113,13 +120,21 @@ def _pairs(found: dict[str, list[Speedup]]) -> list[tuple[str, Speedup, Speedup]
     return out
 
 
-def _models(found: dict[str, list[Speedup]]) -> list[tuple[str, list[Speedup], list[Speedup]]]:
+def _models(found: dict[str, list[Speedup]], ends: set[str]
+            ) -> list[tuple[str, list[Speedup], list[Speedup]]]:
+    """Per workload, the process variants against the in-process disciplines: the claim's
+    two ends on each side where both sides have them (``ends``: those strategies), so the
+    models are compared on the cells the pairs are, else every strategy of each side."""
     out = []
     for workload, entries in found.items():
         procs = [e for e in entries if e.family == "processes"]
         inproc = [e for e in entries if e.family == "in-process"]
-        if procs and inproc:
-            out.append((workload, procs, inproc))
+        if not procs or not inproc:
+            continue
+        if any(e.strategy in ends for e in procs) and any(e.strategy in ends for e in inproc):
+            procs = [e for e in procs if e.strategy in ends]
+            inproc = [e for e in inproc if e.strategy in ends]
+        out.append((workload, procs, inproc))
     return out
 
 
@@ -161,7 +176,8 @@ def judge(an: Analysis, language: str, looks: int = 1) -> ClaimResult:
         names[key] = (first.strategy, second.strategy)
         plans.setdefault(key, []).append((workload, _pair(first, second),
                                           (first.low, first.high, second.low, second.high)))
-    for workload, procs, inproc in _models(found):
+    named = {k for k in names if {an.discipline(s) for s in names[k]} == set(ENDS)}
+    for workload, procs, inproc in _models(found, {s for k in named for s in names[k]}):
         plans.setdefault(("models",), []).append(
             (workload, _pooled(procs, inproc), tuple(r for e in procs + inproc for r in (e.low, e.high))))
     if not plans:
@@ -176,7 +192,12 @@ def judge(an: Analysis, language: str, looks: int = 1) -> ClaimResult:
     def pooled(parts: list[tuple[str, Terms, tuple[pd.Series, ...]]], sign: float) -> Terms:
         usable = [p for p in parts if repeated(p[1])] or parts
         return [(v, sign * w / len(usable)) for _, terms, _ in usable for v, w in terms]
-    counted = max(1, sum(1 for parts in plans.values() if repeated(pooled(parts, 1.0))))
+    # Named before any is made: the pair of the claim's two ends in each model, where both
+    # ran (and the models' comparison); every other pair is shown beside them and decides
+    # nothing. With no such pair in any model, every pair decides (corrected for them all).
+    deciders = {k for k in plans if k in named or k == ("models",)} if named else set(plans)
+    counted = max(1, sum(1 for k, parts in plans.items()
+                         if k in deciders and repeated(pooled(parts, 1.0))))
     conditions.append(Condition("enough clean cells", True,
                                 f"{counted} comparisons with 2+ repeats a group decide"))
     within: list[Compared] = []
@@ -206,6 +227,9 @@ def judge(an: Analysis, language: str, looks: int = 1) -> ClaimResult:
                              list(names.get(key, ())) or members(an, language))
             asked = [p for p in parts if p[0] == decider]
         groups = tuple(identity(r) for _, _, rows in asked for r in rows)
+        if key not in deciders:
+            shown.append(Compared(what, est, groups, deciding=False))
+            continue
         (across if key == ("models",) else within).append(Compared(what, est, groups))
         for workload, terms, rows in parts:
             shown.append(Compared(f"{what.split(' (')[0]} on {workload}",
