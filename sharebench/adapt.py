@@ -97,12 +97,15 @@ def step(have: int) -> int:
 def order(questions: Sequence[Question]) -> list[Question]:
     """Most valuable first: priority 0 (a claim rests on it) before 1; within a priority,
     every claim and scope's best question before any one's second (so one claim with many
-    comparisons does not spend the reserve its neighbours need), the best being the largest
-    effect (the comparison the fewest repeats are likeliest to decide)."""
-    def size(q: Question) -> float:
-        effect = getattr(q, "effect", math.nan)
-        return abs(math.log(effect)) if isinstance(effect, (int, float)) and effect > 0 else 0.0
-    ranked = sorted(questions, key=lambda q: (q.priority, -size(q)))
+    comparisons does not spend the reserve its neighbours need), the best being the one
+    whose effect lies farthest from the band's nearest edge (the one the fewest repeats are
+    likeliest to decide, either way)."""
+    def margin(q: Question) -> float:
+        effect, band = getattr(q, "effect", math.nan), getattr(q, "band", 0.1)
+        if not isinstance(effect, (int, float)) or not effect > 0:
+            return 0.0
+        return abs(abs(math.log(effect)) - math.log(1 + band))
+    ranked = sorted(questions, key=lambda q: (q.priority, -margin(q)))
     seen: dict[tuple[int, str, str], int] = {}
     turn = {}
     for q in ranked:

@@ -121,11 +121,12 @@ def test_extra_cells_continue_the_repeats_interleaved_once_per_group(tmp_path: P
     assert not extra.matches(manifest["matrix"][0], {**_group("global-lock"), "workers": 1024})
 
 
-def test_questions_go_claims_first_and_the_largest_effect_first() -> None:
-    asked = [_question(n, "global-lock", "sharded") for n in ("small", "large", "row")]
-    asked = [replace(asked[0], effect=1.05), replace(asked[1], effect=0.5),
-             replace(asked[2], priority=1, effect=3.0)]
-    assert [q.what for q in order(asked)] == ["large", "small", "row"]
+def test_questions_go_claims_first_and_the_farthest_from_the_band_edge_first() -> None:
+    asked = [_question(n, "global-lock", "sharded") for n in ("small", "large", "row", "edge")]
+    asked = [replace(asked[0], effect=1.0), replace(asked[1], effect=0.5),
+             replace(asked[2], priority=1, effect=3.0), replace(asked[3], effect=1.12)]
+    # 1.0 is further inside the ±10% band than 1.12 is outside it: likelier decided
+    assert [q.what for q in order(asked)] == ["large", "small", "edge", "row"]
 
 
 def test_every_claim_gets_its_best_question_asked_before_any_claims_second() -> None:
@@ -137,7 +138,7 @@ def test_every_claim_gets_its_best_question_asked_before_any_claims_second() -> 
                      effect=1.02)]
     row = replace(_question("row", "global-lock", "sharded"), priority=1, effect=9.0)
     found = [q.what for q in order([row, *many, *other])]
-    assert found[:3] == ["d0", "s1", "s0"]  # each claim and scope's best, the largest first
+    assert found[:3] == ["d0", "s0", "s1"]  # each claim and scope's best, the likeliest decided first
     assert found[3:] == ["d1", "d2", "d3", "d4", "row"]
 
 

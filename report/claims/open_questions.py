@@ -24,6 +24,7 @@ class OpenQuestion:
     priority: int                           # 0: a claim rests on it; 1: a what-to-use row
     groups: tuple[dict[str, object], ...]
     effect: float = math.nan                # the comparison's effect so far (a ratio)
+    band: float = stats.BAND                # its equivalence band
 
 
 def _matters(result: ClaimResult) -> bool:
@@ -48,7 +49,7 @@ def open_questions(an: Analysis, results: list[ClaimResult] | None = None,
         for c in r.comparisons:
             if c.estimate.decision is stats.Decision.UNDECIDED and c.groups and c.deciding:
                 found.append(OpenQuestion(r.claim, r.scope, c.what, 0, c.groups,
-                                          c.estimate.effect))
+                                          c.estimate.effect, c.estimate.band))
     for choice in choices(an, looks):
         for rival in choice.undecided:
             found.append(OpenQuestion("what-to-use", choice.language,
