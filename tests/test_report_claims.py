@@ -152,6 +152,22 @@ def test_open_questions_name_the_cells_more_repeats_could_decide(tmp_path: Path)
             assert b.interval[0] <= a.interval[0] and b.interval[1] >= a.interval[1]
 
 
+@pytest.mark.parametrize("held_longest", ["cpu", "hot-key"])
+def test_more_repeats_are_asked_where_the_shared_state_is_held_longest(tmp_path: Path,
+                                                                      held_longest) -> None:
+    """A discipline comparison with one repeat everywhere asks for one workload's cells:
+    the one whose definition holds the shared state longest (writes times hold_us)."""
+    run = write_calibration_run(tmp_path, "run", seed=8, repeats={"cpu": 1, "hot-key": 1})
+    manifest = json.loads((run / "manifest.json").read_text())
+    for name, spec in manifest["workloads"].items():
+        hold = 80 if name == held_longest else 10
+        spec.update(mix={"get": 20, "incr": 80}, server={"hold_us": hold})
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    pair = [q for q in open_questions(_an(run)) if q.claim == "discipline"
+            and q.what.startswith("global-lock's speedup over ownership's")]
+    assert pair and {g["workload"] for q in pair for g in q.groups} == {held_longest}
+
+
 def test_speedups_span_the_core_counts_most_strategies_share(tmp_path: Path) -> None:
     """On a larger machine the process variants also ran at 4 cores: the speedups compared
     span 1 to 2 cores, where the in-process disciplines were measured too (never each

@@ -167,6 +167,23 @@ def test_the_claim_says_none_did_when_the_tails_overlap(tmp_path: Path) -> None:
     assert _tails(claim)["finding"] == "no difference"
 
 
+def test_an_undecided_gc_comparison_asks_for_repeats_of_both_sides(tmp_path: Path) -> None:
+    """Tails 1.3x apart with one cell's spread: undecided, and the adaptive rounds are told
+    which cells would decide it (the collector on and off at that heap), not left blind."""
+    from report.claims.open_questions import open_questions
+    run = write_heap_run(tmp_path, on_tail_ms=3.9)
+    for path in (run / "cells").glob("global-lock.gc.*h1000000*.r0.json"):
+        record = json.loads(path.read_text())
+        path.write_text(json.dumps(record | {"p999_us": record["p999_us"] * 3}))
+    an = analysis_of(run)
+    (result,) = claim_gc(an).results
+    assert result.outcome is Outcome.UNDECIDED, result.text()
+    (asked,) = [q for q in open_questions(an) if q.claim == "gc"]
+    assert {(g["workload"], g["live_objects"]) for g in asked.groups} == {
+        ("gc", 1_000_000), ("gc-off", 1_000_000)}
+    assert all("repeat" not in g for g in asked.groups) and asked.band == 0.25
+
+
 def test_another_workloads_open_loop_cells_never_join_the_gc_sets(tmp_path: Path) -> None:
     # A default run measures cpu in open loop too (read-heavy here: a name sorting after the
     # gc workloads, so a row of it would win a shared slot), and CPython servers report their

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from results.ids import KEY
+from results.ids import KEY, parse_cell_id
 from results.schema import DISQUALIFYING, MARKS
 
 from ..analysis import Analysis
@@ -65,6 +65,27 @@ def shared_cpu(an: Analysis, groups: Iterable[dict[str, object]]) -> bool:
             if identity(row) in wanted:
                 return True
     return False
+
+
+def groups_of(cell_ids: Iterable[str]) -> tuple[dict[str, object], ...]:
+    """The groups (identity without the repeat) of ``cell_ids``, each once, in order."""
+    found: list[dict[str, object]] = []
+    for cell_id in cell_ids:
+        parsed = parse_cell_id(cell_id)
+        if parsed is not None and (group := identity(parsed)) not in found:
+            found.append(group)
+    return tuple(found)
+
+
+def contention(an: Analysis, workload: str) -> float:
+    """How long a workload's requests hold the shared state, on average: its share of
+    writes times the time held per write (its definition, not its results)."""
+    spec = (an.run.manifest.get("workloads") or {}).get(workload) or {}
+    mix = spec.get("mix") or {}
+    total = sum(float(v) for v in mix.values()) or 1.0
+    writes = total - float(mix.get("get", 0))
+    knobs = spec.get("server") or spec.get("knobs") or {}
+    return writes / total * float(knobs.get("hold_us") or 0)
 
 
 def describe(row: pd.Series | dict) -> str:

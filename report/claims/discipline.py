@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..analysis import PYTHON, Analysis
 from . import stats
-from .cells import at_cores, cpu_allows, deciding, identity, left_out, rows_of, values
+from .cells import at_cores, contention, cpu_allows, identity, left_out, rows_of, values
 from .result import ClaimResult, Compared, Condition, LeftOut, Outcome, not_judged
 
 CLAIM = "discipline"
@@ -219,12 +219,12 @@ def judge(an: Analysis, language: str, looks: int = 1) -> ClaimResult:
             hi, lo = names[key] if sign > 0 else names[key][::-1]
             what = f"{hi}'s speedup over {lo}'s ({key[0]}; {where})"
         # The cells more repeats would decide it on: the workloads already repeated (the
-        # comparison rests on those), else the one named before any is made (cells.deciding),
-        # so a round repeats one workload's cells rather than every workload's.
+        # comparison rests on those), else the one named before any is made, where the
+        # shared state is held longest (a discipline shows under contention; cells.contention
+        # reads the workload's definition), so a round repeats one workload's cells.
         asked = [p for p in parts if repeated(p[1])]
         if not asked:
-            decider = deciding(an, [w for w, _, _ in parts],
-                             list(names.get(key, ())) or members(an, language))
+            decider = max((w for w, _, _ in parts), key=lambda w: (contention(an, w), w))
             asked = [p for p in parts if p[0] == decider]
         groups = tuple(identity(r) for _, _, rows in asked for r in rows)
         if key not in deciders:

@@ -26,6 +26,7 @@ from ..analysis import Analysis, env_value
 from ..findings import cores_text
 from ..style import ms, num, percent, sig
 from . import stats
+from .cells import groups_of
 from .result import ClaimResult, Compared, Condition, LeftOut, Outcome
 from .tails import Side, TailComparison, TailJudgement, compare_tails
 
@@ -63,7 +64,7 @@ def judge(an: Analysis, looks: int = 1) -> ClaimResult:
                   Condition("enough clean cells", bool(on),
                             f"{len(on)} heap sizes with cells on both sides"))
     compared = tuple(Compared(f"p99.9 {c.a.label} against {c.b.label} at {_heap_text(c.at['live_objects'])}",
-                              c.estimate) for c in on)
+                              c.estimate, groups_of(c.a.cell_ids + c.b.cell_ids)) for c in on)
     if not on:
         return ClaimResult(CLAIM, SCOPE, Outcome.NOT_JUDGED, "no heap size could be judged",
                            conditions=conditions, left_out=left, detail=detail)
