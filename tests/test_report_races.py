@@ -93,3 +93,22 @@ def test_without_a_stress_verdict_nothing_changes(tmp_path: Path) -> None:
     (python, _) = races.results(an)
     assert [x.what for x in python.left_out] == ["global-lock, stress check"]
     assert python.outcome is Outcome.SUPPORTED  # the unsafe strategy lost updates in its cells
+
+
+def test_a_drifting_conserved_sum_counts_but_stays_out_of_the_share(tmp_path: Path) -> None:
+    """A transfer cell lets its conserved sum drift with no increment acknowledged: a lost
+    update (it counts towards the verdict) that has no place in the share of increments."""
+    import json
+    run = write_run(tmp_path, damaged=False)
+    cells = sorted((run / "cells").glob("unsafe.cpu.*.json"))
+    base = races.results(analyse(read_run(run)))[0]
+    record = json.loads(cells[0].read_text())
+    record.update(acked_incr=0, lost_updates=50_000, uncertain_incr=0)
+    cells[0].write_text(json.dumps(record))
+    (python, *_) = races.results(analyse(read_run(run)))
+    assert python.outcome is Outcome.SUPPORTED and 0 < python.effect < 1
+    others = [r for p in (run / "cells").glob("unsafe.*.json")
+              if (r := json.loads(p.read_text())).get("status") == "ok" and r.get("acked_incr")]
+    assert python.effect == pytest.approx(sum(r["lost_updates"] for r in others)
+                                          / sum(r["acked_incr"] for r in others))
+    assert "drifted by 50,000" in python.number and base.effect != python.effect

@@ -6,10 +6,18 @@ none of whose cells could have lost an update is not judged.
 Safe Rust rules out data races (undefined behaviour), not race conditions: a read, a hold
 and a write back with no compare-and-swap loses updates without a data race. A Rust
 strategy that loses updates shows the latter, and the sentence says so.
+
+The share lost is of the increments acknowledged, over the cells that acknowledged any: a
+cell that moves a conserved sum (transfer) and lets it drift has lost updates too, and
+counts towards the verdict, but it acknowledged no increment, so its drift is stated beside
+the share, never inside it.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+
+import pandas as pd
 
 from ..analysis import PYTHON, Analysis, correctness, stress_races
 from . import stats
@@ -47,6 +55,15 @@ def judge(an: Analysis, language: str) -> ClaimResult:
         acked = float(sum(e.get("acked") or 0 for e in raced.values()))
         where = "under the preemption stress check"
     estimate = stats.count(lost, acked, checks)
+    number = f"lost {lost:,.0f} of {acked:,.0f}"
+    if where == "in the benchmark cells":
+        lost_incr, acked_incr = _increments(an, list(unsafe["strategy"]))
+        drift = lost - lost_incr
+        if drift > 0 and acked_incr > 0:
+            share = lost_incr / acked_incr
+            estimate = replace(estimate, effect=share, low=share, high=share)
+            number = (f"lost {lost_incr:,.0f} of {acked_incr:,.0f} increments; a conserved sum "
+                      f"drifted by {drift:,.0f} in cells that acknowledged none")
     conditions = (Condition("a cell that could lose an update", True,
                             f"{cells} checked cells of unsafe strategies, {len(judged)} stress checks"),)
     safe_lost = float(safe["lost"].sum())
@@ -60,10 +77,22 @@ def judge(an: Analysis, language: str) -> ClaimResult:
         finding, outcome = "no update lost", Outcome.NO_DIFFERENCE
     return ClaimResult(CLAIM, scope, outcome, finding,
                        f"updates lost {where} ({cells} checked cells, {len(judged)} stress checks)",
-                       estimate, f"lost {lost:,.0f} of {acked:,.0f}", conditions, out, (),
+                       estimate, number, conditions, out, (),
                        effect_name="share",
                        detail={"raced": sorted(raced), "safe_lost": safe_lost,
                                "unsafe": sorted(unsafe["strategy"]), "racy": sorted(an.racy)})
+
+
+def _increments(an: Analysis, strategies: list[str]) -> tuple[float, float]:
+    """(updates lost, increments acknowledged) over the cells of ``strategies`` that
+    acknowledged any increment."""
+    cells = an.run.cells
+    mine = cells[cells["strategy"].isin(strategies) & (cells["status"] == "ok")]
+    if "acked_incr" not in mine or "lost_updates" not in mine:
+        return 0.0, 0.0
+    acked = pd.to_numeric(mine["acked_incr"], errors="coerce").fillna(0)
+    lost = pd.to_numeric(mine["lost_updates"], errors="coerce").fillna(0)
+    return float(lost[acked > 0].sum()), float(acked[acked > 0].sum())
 
 
 def results(an: Analysis, looks: int = 1) -> list[ClaimResult]:
