@@ -107,7 +107,7 @@ def order(questions: Sequence[Question]) -> list[Question]:
         return abs(abs(math.log(effect)) - math.log(1 + band))
     ranked = sorted(questions, key=lambda q: (q.priority, -margin(q)))
     seen: dict[tuple[int, str, str], int] = {}
-    turn = {}
+    turn: dict[int, int] = {}
     for q in ranked:
         key = (q.priority, q.claim, q.scope)
         turn[id(q)] = seen[key] = seen.get(key, -1) + 1

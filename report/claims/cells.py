@@ -59,7 +59,7 @@ def why_flagged(row: pd.Series | dict) -> str:
 def shared_cpu(an: Analysis, groups: Iterable[dict[str, object]]) -> bool:
     """Whether any of ``groups`` ran with the server and the load generator on one CPU: the
     flag (S) no repeat cures, since every repeat of that cell shares it."""
-    wanted = [g for g in groups]
+    wanted = list(groups)
     for _, row in an.groups.iterrows():
         if row.get("shared_cpu") is True or row.get("shared_cpu") is np.True_:
             if identity(row) in wanted:
