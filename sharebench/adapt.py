@@ -97,21 +97,32 @@ def step(have: int) -> int:
 def order(questions: Sequence[Question]) -> list[Question]:
     """Most valuable first: priority 0 (a claim rests on it) before 1; within a priority,
     every claim and scope's best question before any one's second (so one claim with many
-    comparisons does not spend the reserve its neighbours need), the best being the one
-    whose effect lies farthest from the band's nearest edge (the one the fewest repeats are
-    likeliest to decide, either way)."""
+    comparisons does not spend the reserve its neighbours need), in the order the judge
+    lists the claims (fixed, so two runs cut a round at the same place), then by margin.
+    A claim and scope's best question is one whose cells include another of its questions'
+    (one round's cells answer both), then the one whose effect lies farthest from the
+    band's nearest edge (the one the fewest repeats are likeliest to decide, either way)."""
     def margin(q: Question) -> float:
         effect, band = getattr(q, "effect", math.nan), getattr(q, "band", 0.1)
         if not isinstance(effect, (int, float)) or not effect > 0:
             return 0.0
         return abs(abs(math.log(effect)) - math.log(1 + band))
-    ranked = sorted(questions, key=lambda q: (q.priority, -margin(q)))
+
+    def cells(q: Question) -> frozenset:
+        return frozenset(tuple(sorted(g.items())) for g in q.groups)
+
+    def covers(q: Question) -> int:
+        mine = cells(q)
+        return sum(1 for o in questions if o is not q and (o.claim, o.scope) == (q.claim, q.scope)
+                   and o.priority == q.priority and cells(o) <= mine)
+    claims = {c: i for i, c in enumerate(dict.fromkeys(q.claim for q in questions))}
+    ranked = sorted(questions, key=lambda q: (q.priority, -covers(q), -margin(q)))
     seen: dict[tuple[int, str, str], int] = {}
     turn: dict[int, int] = {}
     for q in ranked:
         key = (q.priority, q.claim, q.scope)
         turn[id(q)] = seen[key] = seen.get(key, -1) + 1
-    return sorted(ranked, key=lambda q: (q.priority, turn[id(q)]))
+    return sorted(ranked, key=lambda q: (q.priority, turn[id(q)], claims[q.claim]))
 
 
 def most_looks(start: int = 1) -> int:

@@ -142,6 +142,19 @@ def test_every_claim_gets_its_best_question_asked_before_any_claims_second() -> 
     assert found[3:] == ["d1", "d2", "d3", "d4", "row"]
 
 
+def test_claims_keep_the_judges_order_and_a_covering_question_goes_first() -> None:
+    """Two runs must cut a round at the same place: across claims the judge's order, not the
+    data's margins; within one, a question whose cells include another's answers both."""
+    pair = replace(_question("pair", "global-lock", "ownership"), claim="discipline", effect=3.0)
+    models = replace(_question("models", "global-lock", "ownership", "global-lock-mp",
+                               "ownership-mp"), claim="discipline", effect=1.2)
+    apart = replace(_question("apart", "sharded", "rwlock"), claim="discipline", effect=5.0)
+    far = replace(_question("far", "stateless", "sharded"), claim="stateless", effect=9.0)
+    found = [q.what for q in order([pair, far, apart, models])]
+    # models covers pair (not apart); the stateless claim's larger margin does not jump the queue
+    assert found == ["models", "far", "apart", "pair"]
+
+
 def test_a_side_grows_by_half_its_repeats_to_the_cap() -> None:
     assert [step(n) for n in range(1, CAP + 1)] == [2, 1, 1, 2, 1, 0]
     have, looks = 1, 1

@@ -28,6 +28,14 @@ MAX_STEPS = 1000  # each step trims one notch; a plan has far fewer notches than
 # side of those costs far less than a quarter of the plan; the rest of the plan keeps
 # three quarters, enough for every block's floor.
 RESERVE_SHARE = 0.25
+# What the adaptive rounds need besides their cells, kept out of both the plan and the
+# reserve: the planned cells' run-to-run spread around their estimate (a server's start, a
+# cell's teardown; this share of the planned time) and the looks between rounds with the
+# runner's slack. So the rounds are planned against the same reserve in every run, not
+# against whatever the wall clock left: two runs that ask different questions can reach
+# different verdicts.
+SPREAD = 0.05
+LOOKS_S = 20.0
 
 
 @dataclass
@@ -43,17 +51,27 @@ class Budget:
         return self.reserve_share > 0
 
     @property
+    def allowance_s(self) -> float:
+        """Kept for the planned cells' spread and the rounds' looks (SPREAD, LOOKS_S)."""
+        if self.budget_s is None or not self.adapts:
+            return 0.0
+        return SPREAD * self.budget_s * (1 - self.reserve_share) + LOOKS_S
+
+    @property
     def planned_s(self) -> float | None:
-        """What the planned cells may take: the budget less the reserve."""
-        return None if self.budget_s is None else self.budget_s * (1 - self.reserve_share)
+        """What the planned cells may take: the budget less the reserve and the allowance."""
+        if self.budget_s is None:
+            return None
+        return self.budget_s * (1 - self.reserve_share) - self.allowance_s
 
     @property
     def reserve_s(self) -> float:
-        """The reserve's share of the budget, or what the plan at its floors leaves of it:
-        the reserve never takes the plan over its budget."""
+        """The reserve's share of the budget, or what the plan at its floors leaves of it
+        after the allowance: the reserve never takes the plan over its budget."""
         if self.budget_s is None:
             return self.estimate_s * self.reserve_share / (1 - self.reserve_share)
-        return max(0.0, min(self.budget_s * self.reserve_share, self.budget_s - self.estimate_s))
+        return max(0.0, min(self.budget_s * self.reserve_share,
+                            self.budget_s - self.estimate_s - self.allowance_s))
 
     @property
     def fits(self) -> bool:
@@ -63,11 +81,14 @@ class Budget:
         return {"budget_s": self.budget_s, "untrimmed_s": round(self.untrimmed_s, 1),
                 "estimate_s": round(self.estimate_s, 1), "fits": self.fits,
                 "trimmed": list(self.trimmed), "reserve_share": self.reserve_share,
-                "reserve_s": round(self.reserve_s, 1)}
+                "reserve_s": round(self.reserve_s, 1), "allowance_s": round(self.allowance_s, 1)}
 
     def describe(self) -> list[str]:
         reserve = (f"reserve {self.reserve_s / 60:.1f} min for repeats where a verdict is "
                    "still open (--no-adapt: none)")
+        if self.allowance_s:
+            reserve += (f", {self.allowance_s / 60:.1f} min kept for the planned cells' "
+                        "spread and the looks between rounds")
         if self.budget_s is None:
             return [f"no budget: {reserve}"] if self.adapts else []
         planned = self.planned_s or 0.0

@@ -198,6 +198,10 @@ def judge(an: Analysis, language: str, looks: int = 1) -> ClaimResult:
     deciders = {k for k in plans if k in named or k == ("models",)} if named else set(plans)
     counted = max(1, sum(1 for k, parts in plans.items()
                          if k in deciders and repeated(pooled(parts, 1.0))))
+    # The workloads each deciding comparison ran on: an unrepeated one asks the workload the
+    # most deciders share (so one round's cells feed them all, and every run asks the same),
+    # then the one that holds the shared state longest.
+    reach = [{w for w, _, _ in plans[k]} for k in plans if k in deciders]
     conditions.append(Condition("enough clean cells", True,
                                 f"{counted} comparisons with 2+ repeats a group decide"))
     within: list[Compared] = []
@@ -219,12 +223,14 @@ def judge(an: Analysis, language: str, looks: int = 1) -> ClaimResult:
             hi, lo = names[key] if sign > 0 else names[key][::-1]
             what = f"{hi}'s speedup over {lo}'s ({key[0]}; {where})"
         # The cells more repeats would decide it on: the workloads already repeated (the
-        # comparison rests on those), else the one named before any is made, where the
-        # shared state is held longest (a discipline shows under contention; cells.contention
-        # reads the workload's definition), so a round repeats one workload's cells.
+        # comparison rests on those), else one named before any is made: the one the most
+        # deciders ran, then where the shared state is held longest (a discipline shows under
+        # contention; cells.contention reads the workload's definition), so a round repeats
+        # one workload's cells.
         asked = [p for p in parts if repeated(p[1])]
         if not asked:
-            decider = max((w for w, _, _ in parts), key=lambda w: (contention(an, w), w))
+            decider = max((w for w, _, _ in parts),
+                          key=lambda w: (sum(w in ws for ws in reach), contention(an, w), w))
             asked = [p for p in parts if p[0] == decider]
         groups = tuple(identity(r) for _, _, rows in asked for r in rows)
         if key not in deciders:
