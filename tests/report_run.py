@@ -283,6 +283,9 @@ CALIBRATION = {  # name: (model, safety, language)
 # Drawn only when asked for by name (`strategies`): a strategy sharing through Redis, its
 # declared discipline the external store's.
 CALIBRATION_STORE = {"redis-mp": ("processes", "safe", "python")}
+# Drawn only when asked for by name: ownership in a process variant, the other end of the
+# discipline claim in that model.
+CALIBRATION_ASKED = {"ownership-mp": ("processes", "safe", "python")}
 CALIBRATION_DISCIPLINE = {"redis-mp": "external-store"}
 # The default profile's repeats: cpu 3 at 1 and 2 cores, hot-key 2.
 CALIBRATION_REPEATS = {"cpu": 3, "hot-key": 2}
@@ -298,7 +301,7 @@ def write_calibration_run(root: Path, run_id: str, *, seed: int,
     drawn with ``sigma``; ``effect``: strategy -> (rate factor, speedup factor), a true
     difference; ``strategies``: a subset of CALIBRATION."""
     rng = np.random.default_rng(seed)
-    chosen = {n: spec for n, spec in (CALIBRATION | CALIBRATION_STORE).items()
+    chosen = {n: spec for n, spec in (CALIBRATION | CALIBRATION_STORE | CALIBRATION_ASKED).items()
               if n in (CALIBRATION if strategies is None else strategies)}
     run = root / run_id
     (run / "cells").mkdir(parents=True)
@@ -332,7 +335,7 @@ def calibration_record(rng: np.random.Generator, strategy: str, workload: str, c
                        sigma: float = CALIBRATION_SIGMA) -> CellRecord:
     """One repeat of a calibration run's cell, drawn from its group's distribution (the
     adaptive rounds' simulated runs draw their added repeats with it too)."""
-    model, safety, _ = (CALIBRATION | CALIBRATION_STORE)[strategy]
+    model, safety, _ = (CALIBRATION | CALIBRATION_STORE | CALIBRATION_ASKED)[strategy]
     rate, gain = (effect or {}).get(strategy, (1.0, 1.0))
     speedup = 1.5 * gain if cores == 2 else 1.0
     rps = 3000.0 * rate * speedup * float(np.exp(rng.normal(0, sigma)))

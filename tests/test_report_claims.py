@@ -168,6 +168,27 @@ def test_more_repeats_are_asked_where_the_shared_state_is_held_longest(tmp_path:
     assert pair and {g["workload"] for q in pair for g in q.groups} == {held_longest}
 
 
+def test_unrepeated_discipline_comparisons_ask_the_workload_they_all_ran(tmp_path: Path) -> None:
+    """On 2 cores the in-process disciplines reach two core counts on cpu only: the processes
+    pair, which also ran hot-key (held longer), asks cpu too, so one round's cells feed every
+    deciding comparison, whatever each one's own effect."""
+    ends = ["global-lock", "ownership", "global-lock-mp", "ownership-mp"]
+    run = write_calibration_run(tmp_path, "run", seed=8, repeats={"cpu": 1, "hot-key": 1},
+                                sigma=QUIET, strategies=ends)
+    manifest = json.loads((run / "manifest.json").read_text())
+    for name, spec in manifest["workloads"].items():
+        spec.update(mix={"get": 20, "incr": 80}, server={"hold_us": 80 if name == "hot-key" else 10})
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    for name in ("global-lock", "ownership"):
+        for path in (run / "cells").glob(f"{name}.hot-key.*.c2.*.json"):
+            path.unlink()
+    asked = [q for q in open_questions(_an(run)) if q.claim == "discipline"]
+    pair = [q for q in asked if q.what.startswith(("global-lock-mp's", "ownership-mp's"))]
+    assert pair and "hot-key" in pair[0].what, asked  # it ran both workloads
+    assert len(asked) == 3, [q.what for q in asked]
+    assert {g["workload"] for q in asked for g in q.groups} == {"cpu"}
+
+
 def test_speedups_span_the_core_counts_most_strategies_share(tmp_path: Path) -> None:
     """On a larger machine the process variants also ran at 4 cores: the speedups compared
     span 1 to 2 cores, where the in-process disciplines were measured too (never each

@@ -143,6 +143,24 @@ def test_a_flagged_top_count_is_left_out_and_the_claim_judged_below_it(tmp_path:
     assert "at 10,000 connections" in top.compared
 
 
+def test_before_any_count_is_repeated_the_claim_is_judged_at_the_fewest_thousands(
+        tmp_path: Path) -> None:
+    """One repeat everywhere, every count clean: the verdict rests on 1,000 (named before
+    any data, the cheapest of the article's thousands to repeat), so a run whose top count
+    came out clean and one whose top count was flagged ask, and judge, the same count; once
+    a higher count has repeats on both sides, it carries."""
+    once = [r for r in _records(raised=True) if r.repeat == 0]
+    (r,) = asyncs.results(analyse(read_run(_run(tmp_path / "once", once))))
+    assert r.outcome is Outcome.UNDECIDED and "at 1,000 connections" in r.compared, r.text()
+    assert {g["users"] for c in r.comparisons for g in c.groups} == {1000}
+    where = next(c for c in r.conditions if c.name.startswith("judged at"))
+    assert where.detail.startswith("1,000: no clean count repeated yet") and "10,000" in where.detail
+    top = once + [_cell(s, 10000, 1) for s in MODELS] + [_cell("global-lock", 10000, 1,
+                                                              workers=20000)]
+    (r,) = asyncs.results(analyse(read_run(_run(tmp_path / "top", top))))
+    assert r.outcome is Outcome.SUPPORTED and "at 10,000 connections" in r.compared, r.text()
+
+
 def test_the_report_shows_the_costs_and_the_split(tmp_path: Path) -> None:
     built = build_report(_run(tmp_path, _records(raised=True)))
     text = built.markdown.read_text()
