@@ -161,6 +161,13 @@ def test_before_any_count_is_repeated_the_claim_is_judged_at_the_fewest_thousand
     assert r.outcome is Outcome.SUPPORTED and "at 10,000 connections" in r.compared, r.text()
 
 
+def test_a_sweep_short_of_a_thousand_connections_says_so(tmp_path: Path) -> None:
+    few = [_cell(s, users, repeat) for s in MODELS for users in (100, 500) for repeat in (0, 1)]
+    an = analyse(read_run(_run(tmp_path, few)))
+    claim = next(c for c in claims(an) if c.id == "async")
+    assert "speaks of thousands of connections; this was judged at 500." in claim.answer
+
+
 def test_the_report_shows_the_costs_and_the_split(tmp_path: Path) -> None:
     built = build_report(_run(tmp_path, _records(raised=True)))
     text = built.markdown.read_text()

@@ -116,9 +116,9 @@ def async_answer(r: ClaimResult) -> tuple[str, list[str]]:
         held = [name for name, users in first.items() if not users]
         text += (" First failed: " + (", ".join(failed) or "none")
                  + (f"; held at every count measured: {', '.join(held)}" if held else "") + ".")
-        top = max(counts)
-        if top < 1000:
-            text += f" The article speaks of thousands of connections; this was judged at {top:,}."
+        if max(counts) < asyncs.THOUSANDS:
+            at = r.detail.get("decisive") or max(counts)
+            text += f" The article speaks of thousands of connections; this was judged at {at:,}."
     return text + " See the connection sweep under Latency.", evidence
 
 
